@@ -1,0 +1,231 @@
+#!/usr/bin/env bash
+# The local stack: a PostgreSQL 15 cluster, nats-server with JetStream, s3rver and the RTUS
+# recorder, all on free loopback ports, all state under .stack/ of this checkout.
+#   stack.sh up | down | status | env
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+state="$root/.stack"
+ports_file="$state/ports.env"
+binary="$root/build/tapedeck"
+pg_bin=/usr/lib/postgresql/15/bin
+run_user=tapedeck  # PostgreSQL refuses to run as root
+bucket=tapedeck
+
+log() { echo "stack: $*" >&2; }
+
+port_is_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+pick_port() {
+  local port
+  for _ in $(seq 1 200); do
+    port=$((20000 + RANDOM % 40000))
+    if port_is_free "$port" && ! grep -qs "=$port\$" "$ports_file.tmp"; then
+      echo "$port"
+      return
+    fi
+  done
+  log "no free loopback port found"; exit 1
+}
+
+as_run_user() {
+  if [[ $(id -u) -eq 0 ]]; then runuser -u "$run_user" -- "$@"; else "$@"; fi
+}
+
+ensure_run_user() {
+  [[ $(id -u) -eq 0 ]] || { run_user=$(id -un); return; }
+  id "$run_user" >/dev/null 2>&1 || useradd --system --no-create-home --shell /usr/sbin/nologin "$run_user"
+}
+
+load_ports() { [[ -f "$ports_file" ]] && source "$ports_file"; }
+
+choose_ports() {
+  [[ -f "$ports_file" ]] && return
+  : >"$ports_file.tmp"
+  for name in PG_PORT NATS_PORT NATS_MONITOR_PORT S3_PORT RTUS_PORT; do
+    echo "$name=$(pick_port)" >>"$ports_file.tmp"
+  done
+  mv "$ports_file.tmp" "$ports_file"
+}
+
+pid_alive() { [[ -f "$1" ]] && kill -0 "$(cat "$1")" 2>/dev/null; }
+
+wait_for_port() {
+  local port=$1 what=$2
+  for _ in $(seq 1 100); do
+    port_is_free "$port" || return 0
+    sleep 0.1
+  done
+  log "$what did not open port $port; see $state/*.log"; exit 1
+}
+
+dsn() { echo "host=127.0.0.1 port=$PG_PORT user=tapedeck dbname=$1"; }
+
+start_postgres() {
+  if [[ ! -f "$state/pg/PG_VERSION" ]]; then
+    mkdir -p "$state/pg" "$state/run"
+    [[ $(id -u) -eq 0 ]] && chown "$run_user" "$state/pg" "$state/run"
+    as_run_user "$pg_bin/initdb" -D "$state/pg" -U tapedeck --auth=trust -E UTF8 --no-locale >"$state/initdb.log"
+    cat >>"$state/pg/postgresql.conf" <<CONF
+listen_addresses = '127.0.0.1'
+unix_socket_directories = '$state/run'
+wal_level = logical
+max_replication_slots = 32
+max_wal_senders = 32
+max_connections = 200
+shared_buffers = 256MB
+logging_collector = off
+CONF
+  fi
+  sed -i "/^port = /d" "$state/pg/postgresql.conf"
+  echo "port = $PG_PORT" >>"$state/pg/postgresql.conf"
+  if ! as_run_user "$pg_bin/pg_ctl" -D "$state/pg" status >/dev/null 2>&1; then
+    as_run_user "$pg_bin/pg_ctl" -D "$state/pg" -l "$state/pg/server.log" -w -t 60 start >/dev/null
+  fi
+  for db in live tapedeck playback; do
+    psql "$(dsn postgres)" -qtAc "SELECT 1 FROM pg_database WHERE datname = '$db'" | grep -q 1 ||
+      psql "$(dsn postgres)" -qc "CREATE DATABASE $db" >/dev/null
+  done
+}
+
+start_nats() {
+  pid_alive "$state/nats.pid" && return
+  mkdir -p "$state/nats"
+  nohup nats-server -js -sd "$state/nats" -a 127.0.0.1 -p "$NATS_PORT" -m "$NATS_MONITOR_PORT" \
+    -P "$state/nats.pid" -l "$state/nats.log" >/dev/null 2>&1 &
+  wait_for_port "$NATS_PORT" nats-server
+}
+
+start_s3rver() {
+  pid_alive "$state/s3rver.pid" && return
+  mkdir -p "$state/s3"
+  nohup node "$root/scripts/s3rver/node_modules/.bin/s3rver" -d "$state/s3" -a 127.0.0.1 \
+    -p "$S3_PORT" --silent --configure-bucket "$bucket" >"$state/s3rver.log" 2>&1 &
+  echo $! >"$state/s3rver.pid"
+  wait_for_port "$S3_PORT" s3rver
+}
+
+start_rtus_recorder() {
+  pid_alive "$state/rtus.pid" && return
+  if [[ ! -x "$binary" ]]; then
+    log "build/tapedeck is not built yet; the RTUS recorder is not started (run ./run setup)"
+    return
+  fi
+  mkdir -p "$state/rtus"
+  nohup "$binary" rtus-recorder --listen "127.0.0.1:$RTUS_PORT" --out "$state/rtus/calls.jsonl" \
+    >"$state/rtus.log" 2>&1 &
+  echo $! >"$state/rtus.pid"
+  wait_for_port "$RTUS_PORT" "rtus-recorder"
+}
+
+write_config() {
+  mkdir -p "$state/snapshots"
+  cat >"$state/tapedeck.toml" <<CONF
+# Written by scripts/stack.sh for the local stack; every key can be overridden by the
+# environment (TAPEDECK_<SECTION>_<KEY>).
+[log]
+level = "info"
+
+[live]
+dsn = "$(dsn live)"
+
+[store]
+dsn = "$(dsn tapedeck)"
+
+[playback]
+dsn = "$(dsn playback)"
+rtus_url = "http://127.0.0.1:$RTUS_PORT/playback"
+
+[nats]
+url = "nats://127.0.0.1:$NATS_PORT"
+
+[storage]
+url = "file://$state/snapshots"
+
+[s3]
+endpoint = "http://127.0.0.1:$S3_PORT"
+bucket = "$bucket"
+region = "us-east-1"
+access_key = "S3RVER"
+secret_key = "S3RVER"
+path_style = true
+
+[rtus]
+url = "http://127.0.0.1:$RTUS_PORT/time"
+CONF
+}
+
+stop_pidfile() {
+  local file=$1
+  [[ -f "$file" ]] || return 0
+  local pid
+  pid=$(cat "$file")
+  if kill -0 "$pid" 2>/dev/null; then
+    kill "$pid" 2>/dev/null || true
+    for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -9 "$pid" 2>/dev/null || true
+  fi
+  rm -f "$file"
+}
+
+cmd_up() {
+  ensure_run_user
+  mkdir -p "$state"
+  [[ $(id -u) -eq 0 ]] && chmod 755 "$state"
+  choose_ports
+  load_ports
+  start_postgres
+  start_nats
+  start_s3rver
+  start_rtus_recorder
+  write_config
+  log "up: postgres :$PG_PORT, nats :$NATS_PORT, s3rver :$S3_PORT, rtus-recorder :$RTUS_PORT"
+}
+
+cmd_down() {
+  ensure_run_user
+  load_ports || true
+  stop_pidfile "$state/rtus.pid"
+  stop_pidfile "$state/s3rver.pid"
+  stop_pidfile "$state/nats.pid"
+  if [[ -f "$state/pg/postmaster.pid" ]]; then
+    as_run_user "$pg_bin/pg_ctl" -D "$state/pg" -m fast -w -t 60 stop >/dev/null 2>&1 || true
+  fi
+  log "down"
+}
+
+cmd_status() {
+  load_ports || { echo "stack: not configured"; return 1; }
+  local all=0
+  if as_run_user "$pg_bin/pg_ctl" -D "$state/pg" status >/dev/null 2>&1; then
+    echo "postgres      up    127.0.0.1:$PG_PORT"
+  else echo "postgres      down"; all=1; fi
+  for part in nats:NATS_PORT s3rver:S3_PORT rtus:RTUS_PORT; do
+    local name=${part%%:*} var=${part##*:}
+    if pid_alive "$state/$name.pid"; then printf '%-13s up    127.0.0.1:%s\n' "$name" "${!var}"
+    else printf '%-13s down\n' "$name"; all=1; fi
+  done
+  return $all
+}
+
+cmd_env() {
+  load_ports || { log "not configured: run ./run stack up first"; exit 1; }
+  cat <<ENV
+export TAPEDECK_CONFIG='$state/tapedeck.toml'
+export TAPEDECK_LIVE_DSN='$(dsn live)'
+export TAPEDECK_STORE_DSN='$(dsn tapedeck)'
+export TAPEDECK_PLAYBACK_DSN='$(dsn playback)'
+export TAPEDECK_NATS_URL='nats://127.0.0.1:$NATS_PORT'
+export TAPEDECK_S3_ENDPOINT='http://127.0.0.1:$S3_PORT'
+export TAPEDECK_S3_BUCKET='$bucket'
+export TAPEDECK_RTUS_URL='http://127.0.0.1:$RTUS_PORT'
+export TAPEDECK_STACK_DIR='$state'
+ENV
+}
+
+case "${1:-}" in
+  up) cmd_up ;;
+  down) cmd_down ;;
+  status) cmd_status ;;
+  env) cmd_env ;;
+  *) echo "usage: $0 up|down|status|env" >&2; exit 2 ;;
+esac
