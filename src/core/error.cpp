@@ -7,24 +7,36 @@ namespace tapedeck {
 
 std::string_view to_string(ErrorSource source) {
   switch (source) {
-    case ErrorSource::config: return "config";
-    case ErrorSource::postgres: return "postgres";
-    case ErrorSource::nats: return "nats";
-    case ErrorSource::storage: return "storage";
-    case ErrorSource::http: return "http";
-    case ErrorSource::input: return "input";
-    case ErrorSource::internal: return "internal";
+    case ErrorSource::config:
+      return "config";
+    case ErrorSource::postgres:
+      return "postgres";
+    case ErrorSource::nats:
+      return "nats";
+    case ErrorSource::storage:
+      return "storage";
+    case ErrorSource::http:
+      return "http";
+    case ErrorSource::input:
+      return "input";
+    case ErrorSource::internal:
+      return "internal";
   }
   return "unknown";
 }
 
 std::string_view to_string(Recovery recovery) {
   switch (recovery) {
-    case Recovery::retry: return "retry";
-    case Recovery::fail: return "fail";
-    case Recovery::not_found: return "not_found";
-    case Recovery::conflict: return "conflict";
-    case Recovery::invalid: return "invalid";
+    case Recovery::retry:
+      return "retry";
+    case Recovery::fail:
+      return "fail";
+    case Recovery::not_found:
+      return "not_found";
+    case Recovery::conflict:
+      return "conflict";
+    case Recovery::invalid:
+      return "invalid";
   }
   return "unknown";
 }

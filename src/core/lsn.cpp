@@ -14,7 +14,8 @@ std::string Lsn::str() const {
 
 std::optional<Lsn> Lsn::parse(std::string_view text) {
   const auto slash = text.find('/');
-  if (slash == std::string_view::npos || slash == 0 || slash + 1 == text.size()) return std::nullopt;
+  if (slash == std::string_view::npos || slash == 0 || slash + 1 == text.size())
+    return std::nullopt;
   std::uint32_t high = 0;
   std::uint32_t low = 0;
   const auto parse_half = [](std::string_view half, std::uint32_t& out) {

@@ -14,7 +14,9 @@ struct RetryPolicy {
 
   // Delay before attempt `attempt` (1-based: the first retry is attempt 1). `random01` in [0,1).
   std::chrono::milliseconds delay(int attempt, double random01) const;
-  bool exhausted(int attempts_made) const { return max_attempts > 0 && attempts_made >= max_attempts; }
+  bool exhausted(int attempts_made) const {
+    return max_attempts > 0 && attempts_made >= max_attempts;
+  }
 };
 
 }  // namespace tapedeck

@@ -10,7 +10,9 @@ namespace tapedeck::stop {
 namespace {
 std::atomic<bool> stop_flag{false};  // NOLINT: the one allowed global (STYLE.md §9)
 
-extern "C" void on_signal(int /*signal*/) { stop_flag.store(true); }
+extern "C" void on_signal(int /*signal*/) {
+  stop_flag.store(true);
+}
 }  // namespace
 
 void install_signal_handlers() {
@@ -21,8 +23,12 @@ void install_signal_handlers() {
   sigaction(SIGTERM, &action, nullptr);
 }
 
-bool requested() { return stop_flag.load(); }
-void request() { stop_flag.store(true); }
+bool requested() {
+  return stop_flag.load();
+}
+void request() {
+  stop_flag.store(true);
+}
 
 bool wait_for(std::chrono::milliseconds duration) {
   // Short slices keep shutdown prompt without a condition variable in a signal handler.
@@ -31,7 +37,8 @@ bool wait_for(std::chrono::milliseconds duration) {
   while (!requested()) {
     const auto now = std::chrono::steady_clock::now();
     if (now >= deadline) return false;
-    std::this_thread::sleep_for(std::min<std::chrono::steady_clock::duration>(kSlice, deadline - now));
+    std::this_thread::sleep_for(
+        std::min<std::chrono::steady_clock::duration>(kSlice, deadline - now));
   }
   return true;
 }

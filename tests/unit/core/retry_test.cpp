@@ -14,7 +14,8 @@ TEST(RetryPolicy, DoublesTheDelayUpToTheCap) {
 }
 
 TEST(RetryPolicy, JitterStaysWithinItsFraction) {
-  const RetryPolicy policy{0, std::chrono::milliseconds(1000), std::chrono::milliseconds(1000), 0.2};
+  const RetryPolicy policy{0, std::chrono::milliseconds(1000), std::chrono::milliseconds(1000),
+                           0.2};
   EXPECT_EQ(policy.delay(1, 0.0).count(), 800);
   EXPECT_EQ(policy.delay(1, 0.999999).count(), 1199);
 }

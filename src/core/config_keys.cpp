@@ -1,0 +1,115 @@
+// The table of every configuration key: name, kind, default, help. Components read only these.
+#include <algorithm>
+
+#include "core/config.hpp"
+
+namespace tapedeck::config {
+
+namespace {
+
+using enum Kind;
+
+// Defaults point at a single-machine install; the local stack writes its own file.
+constexpr KeySpec kKeys[] = {
+    {"log.level", string, "info", "trace, debug, info, warn, error, critical or off", false,
+     "trace|debug|info|warn|error|critical|off"},
+
+    {"live.dsn", string, "host=127.0.0.1 port=5432 dbname=live", "libpq DSN of the Live DB", true},
+    {"store.dsn", string, "host=127.0.0.1 port=5432 dbname=tapedeck",
+     "libpq DSN of the TransformMsg DB (statements, RTUS calls, sessions)", true},
+    {"playback.dsn", string, "host=127.0.0.1 port=5432 dbname=playback",
+     "libpq DSN of the Playback DB server; session databases are created beside it", true},
+    {"playback.database_template", string, "playback_<id>",
+     "session database name; <id> is the session id. A name without <id> is a fixed Playback DB "
+     "that one session at a time holds"},
+    {"playback.drop_on_end", boolean, "true", "drop a session's database when it ends"},
+    {"playback.rtus_url", string, "",
+     "base URL of the playback-side RTUS that recorded calls are replayed to (empty: none)"},
+
+    {"nats.url", string, "nats://127.0.0.1:4222", "NATS server URL(s), comma-separated", true},
+    {"nats.cdc_stream", string, "TAPEDECK_CDC", "JetStream stream of change events"},
+    {"nats.cdc_prefix", string, "tapedeck", "subject prefix (Debezium topic.prefix)"},
+    {"nats.events_stream", string, "TAPEDECK_EVENTS", "JetStream stream of session events"},
+    {"nats.create_streams", boolean, "true", "create the streams when they are missing"},
+    {"nats.duplicate_window", duration, "2m", "JetStream duplicate window of the CDC stream"},
+    {"nats.kv_bucket", string, "tapedeck", "KeyValue bucket for the transform watermark"},
+
+    {"storage.url", string, "file:///var/lib/tapedeck/snapshots",
+     "where snapshots go: file:///folder or s3://bucket[/prefix]"},
+    {"s3.endpoint", string, "", "S3 endpoint URL (empty: AWS for the region)"},
+    {"s3.region", string, "us-east-1", "S3 region used for signing"},
+    {"s3.access_key", string, "", "S3 access key id", true},
+    {"s3.secret_key", string, "", "S3 secret access key", true},
+    {"s3.path_style", boolean, "true", "path-style addressing (false: virtual-host style)"},
+    {"s3.part_size", integer, "8388608", "multipart upload part size in bytes (>= 5 MiB)"},
+    {"s3.timeout", duration, "60s", "timeout of one S3 request"},
+
+    {"rtus.url", string, "", "URL the timekeeper notifies every second (empty: no RTUS)"},
+    {"rtus.method", string, "POST", "HTTP method of the RTUS notification", false,
+     "POST|PUT|PATCH|GET"},
+    {"rtus.timeout", duration, "300ms", "timeout of one RTUS call"},
+    {"rtus.token", string, "", "bearer token sent to the RTUS", true},
+
+    {"capture.slot_name", string, "tapedeck", "logical replication slot"},
+    {"capture.publication", string, "tapedeck", "publication (created when missing)"},
+    {"capture.include_tables", string_list, "", "schema.table list to publish (empty: all tables)"},
+    {"capture.exclude_tables", string_list, "", "schema.table list left out of the publication"},
+    {"capture.schemas_enable", boolean, "true",
+     "wrap events as {schema, payload} like Debezium's JsonConverter"},
+    {"capture.decimal_handling_mode", string, "precise", "Debezium decimal.handling.mode", false,
+     "precise|string|double"},
+    {"capture.interval_handling_mode", string, "string",
+     "Debezium interval.handling.mode (string is exact)", false, "numeric|string"},
+    {"capture.confirm_mode", string, "watermark",
+     "advance the slot by the transform watermark, or by JetStream acks alone", false,
+     "watermark|puback"},
+    {"capture.max_in_flight", integer, "4000", "unacknowledged publishes at most"},
+    {"capture.status_interval", duration, "1s", "standby status update period"},
+    {"capture.listen", string, "127.0.0.1:9101", "address of /healthz and /metrics"},
+
+    {"transform.durable", string, "tapedeck-transform", "durable pull consumer name"},
+    {"transform.batch_size", integer, "1000", "messages per database transaction"},
+    {"transform.fetch_timeout", duration, "200ms", "how long one fetch waits for messages"},
+    {"transform.ack_wait", duration, "30s", "JetStream ack wait before redelivery"},
+    {"transform.max_message_bytes", integer, "8388608", "larger messages are dead-lettered unread"},
+    {"transform.listen", string, "127.0.0.1:9102", "address of /healthz and /metrics"},
+
+    {"timekeeper.interval", duration, "1s", "tick period"},
+    {"timekeeper.listen", string, "127.0.0.1:9103", "address of /healthz and /metrics"},
+
+    {"scheduler.backup_cron", string, "0 */6 * * *", "when the backup job runs"},
+    {"scheduler.cleanup_transform_cron", string, "30 * * * *", "when old statements are deleted"},
+    {"scheduler.cleanup_backup_cron", string, "45 * * * *", "when old backups are deleted"},
+    {"scheduler.time_zone", string, "UTC", "time zone of the cron expressions"},
+    {"scheduler.transform_retention", duration, "7d", "how long statements are kept"},
+    {"scheduler.backup_retention", duration, "7d", "how long backups are kept"},
+    {"scheduler.backup_keep_min", integer, "2", "backups kept whatever their age"},
+    {"scheduler.cleanup_batch", integer, "10000", "rows deleted per statement"},
+    {"scheduler.listen", string, "127.0.0.1:9104", "address of /healthz and /metrics"},
+
+    {"replaymgr.listen", string, "127.0.0.1:8080", "address of the REST API"},
+    {"replaymgr.api_token", string, "", "bearer token the REST API requires (empty: none)", true},
+    {"replaymgr.url", string, "http://127.0.0.1:8080", "where `tapedeck session` finds the API"},
+
+    {"dbop.restore_jobs", integer, "2", "pg_restore parallel jobs"},
+    {"dbop.work_dir", string, "/tmp", "where downloaded snapshots are kept while restoring"},
+    {"dbop.listen", string, "127.0.0.1:9106", "address of /healthz and /metrics"},
+
+    {"msgop.batch_statements", integer, "5000", "statements per catch-up round trip"},
+    {"msgop.progress_interval", duration, "1s", "how often progress is published"},
+    {"msgop.listen", string, "127.0.0.1:9107", "address of /healthz and /metrics"},
+};
+
+}  // namespace
+
+std::span<const KeySpec> known_keys() {
+  return kKeys;
+}
+
+const KeySpec* find_key(std::string_view name) {
+  const auto* found = std::find_if(std::begin(kKeys), std::end(kKeys),
+                                   [&](const KeySpec& spec) { return spec.name == name; });
+  return found == std::end(kKeys) ? nullptr : found;
+}
+
+}  // namespace tapedeck::config
