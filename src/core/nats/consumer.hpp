@@ -1,0 +1,64 @@
+// A durable JetStream pull consumer shared by any number of processes.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "core/nats/connection.hpp"
+#include "core/nats/jetstream.hpp"
+#include "core/nats/message.hpp"
+
+namespace tapedeck::nats {
+
+enum class DeliverPolicy { all, last, new_only, last_per_subject };
+
+struct ConsumerConfig {
+  // Unacknowledged messages are redelivered after ack_wait.
+  std::chrono::milliseconds ack_wait{std::chrono::seconds(30)};
+  std::int64_t max_deliver = -1;  // -1: redeliver forever
+  std::int64_t max_ack_pending = 1000;
+  DeliverPolicy deliver_policy = DeliverPolicy::all;
+};
+
+// Where the durable consumer stands on the server.
+struct ConsumerState {
+  std::uint64_t num_pending = 0;     // stored but not yet delivered
+  std::int64_t num_ack_pending = 0;  // delivered, waiting for an ack
+  std::int64_t num_redelivered = 0;  // delivered more than once and still unacked
+  std::uint64_t delivered_stream_sequence = 0;
+  std::uint64_t ack_floor_stream_sequence = 0;
+};
+
+// A pull subscription bound to durable consumer `durable` on `stream`. The constructor
+// creates the consumer when it does not exist, or binds to it when it does, so several
+// processes share one durable and each message goes to one of them. The consumer stays on
+// the server after destruction (it is durable). Holds a reference to the JetStream context,
+// which must outlive it. Move-only; one thread at a time. Ack the fetched messages before
+// destroying the consumer.
+class PullConsumer {
+ public:
+  PullConsumer(JetStream& js, const std::string& stream, const std::string& durable,
+               const std::string& filter_subject, const ConsumerConfig& config = {});
+
+  // Up to `batch` messages, waiting at most `timeout`. An empty vector when none came in
+  // time. Throws Error(retry) when the connection is down.
+  std::vector<Message> fetch(int batch, std::chrono::milliseconds timeout);
+
+  ConsumerState state();
+  const std::string& stream() const { return stream_; }
+  const std::string& durable() const { return durable_; }
+
+  // Removes the durable consumer from the server (every process sharing it loses it).
+  // False when it was already gone.
+  static bool remove(JetStream& js, const std::string& stream, const std::string& durable);
+
+ private:
+  JetStream* js_;
+  std::string stream_;
+  std::string durable_;
+  detail::SubscriptionPtr sub_;
+};
+
+}  // namespace tapedeck::nats

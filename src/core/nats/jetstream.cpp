@@ -1,0 +1,261 @@
+// JetStream stream management and publishing over cnats.
+#include "core/nats/jetstream.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <set>
+
+#include "core/log.hpp"
+#include "core/nats/status.hpp"
+
+namespace tapedeck::nats {
+
+namespace {
+
+struct StreamInfoDeleter {
+  void operator()(jsStreamInfo* si) const noexcept { jsStreamInfo_Destroy(si); }
+};
+using StreamInfoPtr = std::unique_ptr<jsStreamInfo, StreamInfoDeleter>;
+
+struct PubAckDeleter {
+  void operator()(jsPubAck* pa) const noexcept { jsPubAck_Destroy(pa); }
+};
+
+std::int64_t to_nanos(std::chrono::milliseconds duration) {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(duration).count();
+}
+
+StreamInfo convert(const jsStreamInfo& si) {
+  StreamInfo info;
+  if (si.Config != nullptr) {
+    info.name = si.Config->Name == nullptr ? "" : si.Config->Name;
+    for (int i = 0; i < si.Config->SubjectsLen; ++i) {
+      info.subjects.emplace_back(si.Config->Subjects[i]);
+    }
+  }
+  info.messages = si.State.Msgs;
+  info.bytes = si.State.Bytes;
+  info.first_sequence = si.State.FirstSeq;
+  info.last_sequence = si.State.LastSeq;
+  info.consumers = si.State.Consumers;
+  return info;
+}
+
+// The config as cnats wants it; borrows the strings of `config` and `subjects`.
+jsStreamConfig native_config(const StreamConfig& config, std::vector<const char*>& subjects) {
+  jsStreamConfig cfg;
+  jsStreamConfig_Init(&cfg);
+  subjects.clear();
+  for (const auto& subject : config.subjects) subjects.push_back(subject.c_str());
+  cfg.Name = config.name.c_str();
+  cfg.Subjects = subjects.data();
+  cfg.SubjectsLen = static_cast<int>(subjects.size());
+  cfg.Storage = config.storage == StorageType::file ? js_FileStorage : js_MemoryStorage;
+  cfg.Duplicates = to_nanos(config.duplicate_window);
+  cfg.MaxAge = to_nanos(config.max_age);
+  cfg.MaxBytes = config.max_bytes;
+  return cfg;
+}
+
+// Whether the stream's current config differs from `wanted` in what ensure_stream manages.
+bool needs_update(const jsStreamConfig& current, const StreamConfig& wanted) {
+  std::set<std::string> have;
+  for (int i = 0; i < current.SubjectsLen; ++i) have.emplace(current.Subjects[i]);
+  std::set<std::string> want(wanted.subjects.begin(), wanted.subjects.end());
+  return have != want || current.Duplicates != to_nanos(wanted.duplicate_window) ||
+         current.MaxAge != to_nanos(wanted.max_age) || current.MaxBytes != wanted.max_bytes;
+}
+
+PublishFailure describe_failure(natsMsg* msg, natsStatus status, int js_code, std::string reason) {
+  PublishFailure failure;
+  const char* subject = natsMsg_GetSubject(msg);
+  failure.subject = subject == nullptr ? "" : subject;
+  const char* data = natsMsg_GetData(msg);
+  if (data != nullptr) {
+    failure.data.assign(data, static_cast<std::size_t>(natsMsg_GetDataLength(msg)));
+  }
+  failure.headers = read_headers(msg);
+  for (const auto& [key, value] : failure.headers) {
+    if (key == kMsgIdHeader) failure.msg_id = value;
+  }
+  failure.recovery = classify(status, js_code);
+  failure.code = std::string(status_name(status));
+  failure.reason = std::move(reason);
+  return failure;
+}
+
+// cnats' async publish error callback, on the library's thread: copy and hand on.
+void on_ack_error(jsCtx*, jsPubAckErr* pae, void* closure) {
+  auto* sink = static_cast<detail::AsyncFailures*>(closure);
+  try {
+    PublishFailure failure =
+        describe_failure(pae->Msg, pae->Err, static_cast<int>(pae->ErrCode),
+                         pae->ErrText == nullptr ? natsStatus_GetText(pae->Err) : pae->ErrText);
+    std::lock_guard lock(sink->mutex);
+    sink->failures.push_back(std::move(failure));
+  } catch (...) {
+    // Out of memory in a C callback: nothing can be reported; the publish stays unconfirmed
+    // for the caller only if it re-checks the stream.
+  }
+}
+
+}  // namespace
+
+JetStream::JetStream(Connection& connection, std::chrono::milliseconds api_timeout)
+    : connection_(&connection), api_timeout_(api_timeout) {
+  jsOptions options;
+  jsOptions_Init(&options);
+  options.Wait = api_timeout.count();
+  jsCtx* js = nullptr;
+  check(natsConnection_JetStream(&js, connection.native(), &options),
+        "creating a JetStream context");
+  js_.reset(js);
+}
+
+StreamInfo JetStream::stream_info(const std::string& name) {
+  jsStreamInfo* raw = nullptr;
+  jsErrCode code = static_cast<jsErrCode>(0);
+  natsStatus status = js_GetStreamInfo(&raw, js_.get(), name.c_str(), nullptr, &code);
+  StreamInfoPtr si(raw);
+  check(status, "reading the info of stream " + name, static_cast<int>(code));
+  return convert(*si);
+}
+
+StreamInfo JetStream::ensure_stream(const StreamConfig& config) {
+  std::vector<const char*> subjects;
+  jsStreamConfig cfg = native_config(config, subjects);
+  const std::string what = "creating stream " + config.name;
+
+  jsStreamInfo* raw = nullptr;
+  jsErrCode code = static_cast<jsErrCode>(0);
+  natsStatus status = js_GetStreamInfo(&raw, js_.get(), config.name.c_str(), nullptr, &code);
+  StreamInfoPtr si(raw);
+  if (status == NATS_NOT_FOUND) {
+    raw = nullptr;
+    status = js_AddStream(&raw, js_.get(), &cfg, nullptr, &code);
+    si.reset(raw);
+    if (status == NATS_OK) return convert(*si);
+    if (code != JSStreamNameExistErr) check(status, what, static_cast<int>(code));
+    // Another process created it first: look at what it made.
+    raw = nullptr;
+    status = js_GetStreamInfo(&raw, js_.get(), config.name.c_str(), nullptr, &code);
+    si.reset(raw);
+  }
+  check(status, "reading the info of stream " + config.name, static_cast<int>(code));
+
+  const jsStreamConfig& current = *si->Config;
+  if (current.Storage != cfg.Storage) {
+    throw Error(ErrorSource::nats, Recovery::conflict,
+                fmt::format("stream {} exists with {} storage but {} was asked for; storage "
+                            "cannot be changed: delete the stream or fix the configuration",
+                            config.name, current.Storage == js_FileStorage ? "file" : "memory",
+                            config.storage == StorageType::file ? "file" : "memory"));
+  }
+  if (!needs_update(current, config)) return convert(*si);
+
+  raw = nullptr;
+  status = js_UpdateStream(&raw, js_.get(), &cfg, nullptr, &code);
+  StreamInfoPtr updated(raw);
+  check(status, "updating stream " + config.name, static_cast<int>(code));
+  log::get("nats")->info("updated stream {} to subjects [{}]", config.name,
+                         fmt::join(config.subjects, ", "));
+  return convert(*updated);
+}
+
+bool JetStream::delete_stream(const std::string& name) {
+  jsErrCode code = static_cast<jsErrCode>(0);
+  natsStatus status = js_DeleteStream(js_.get(), name.c_str(), nullptr, &code);
+  if (status == NATS_NOT_FOUND) return false;
+  check(status, "deleting stream " + name, static_cast<int>(code));
+  return true;
+}
+
+void JetStream::purge_stream(const std::string& name) {
+  jsErrCode code = static_cast<jsErrCode>(0);
+  check(js_PurgeStream(js_.get(), name.c_str(), nullptr, &code), "purging stream " + name,
+        static_cast<int>(code));
+}
+
+PubAck JetStream::publish(std::string_view subject, std::string_view data, const Headers& headers,
+                          std::string_view msg_id) {
+  detail::MsgPtr msg = make_message(subject, data, headers, msg_id);
+  jsPubAck* raw = nullptr;
+  jsErrCode code = static_cast<jsErrCode>(0);
+  natsStatus status = js_PublishMsg(&raw, js_.get(), msg.get(), nullptr, &code);
+  std::unique_ptr<jsPubAck, PubAckDeleter> ack(raw);
+  check(status, "publishing to JetStream subject " + std::string(subject), static_cast<int>(code));
+  return PubAck{ack->Stream == nullptr ? "" : ack->Stream, ack->Sequence, ack->Duplicate};
+}
+
+AsyncPublisher::AsyncPublisher(Connection& connection, AsyncPublisherOptions options)
+    : failures_(std::make_unique<detail::AsyncFailures>()) {
+  jsOptions js_options;
+  jsOptions_Init(&js_options);
+  js_options.PublishAsync.MaxPending = options.max_pending;
+  js_options.PublishAsync.StallWait = options.stall_wait.count();
+  js_options.PublishAsync.ErrHandler = on_ack_error;
+  js_options.PublishAsync.ErrHandlerClosure = failures_.get();
+  jsCtx* js = nullptr;
+  check(natsConnection_JetStream(&js, connection.native(), &js_options),
+        "creating a JetStream context for asynchronous publishing");
+  js_.reset(js);
+}
+
+AsyncPublisher::~AsyncPublisher() {
+  // The ack callback may be running on the library's thread. cnats counts a publish as
+  // pending until its callback has returned, so: give outstanding acks a moment, take back
+  // whatever is left (no callback runs for those), then wait for a callback still in progress.
+  jsPubOptions wait;
+  jsPubOptions_Init(&wait);
+  wait.MaxWait = 1000;
+  (void)js_PublishAsyncComplete(js_.get(), &wait);
+  natsMsgList pending{};
+  if (js_PublishAsyncGetPendingList(&pending, js_.get()) == NATS_OK) {
+    log::get("nats")->warn("dropping {} asynchronous publishes not acknowledged by the server",
+                           pending.Count);
+    natsMsgList_Destroy(&pending);
+  }
+  (void)js_PublishAsyncComplete(js_.get(), &wait);
+  js_.reset();
+}
+
+void AsyncPublisher::publish(std::string_view subject, std::string_view data,
+                             const Headers& headers, std::string_view msg_id) {
+  natsMsg* msg = make_message(subject, data, headers, msg_id).release();
+  natsStatus status = js_PublishMsgAsync(js_.get(), &msg, nullptr);
+  natsMsg_Destroy(msg);  // null when the library took it
+  check(status, "publishing asynchronously to JetStream subject " + std::string(subject));
+}
+
+std::vector<PublishFailure> AsyncPublisher::wait_all(std::chrono::milliseconds timeout) {
+  jsPubOptions wait;
+  jsPubOptions_Init(&wait);
+  // cnats reads 0 as "wait forever".
+  wait.MaxWait = std::max<std::int64_t>(1, timeout.count());
+  natsStatus status = js_PublishAsyncComplete(js_.get(), &wait);
+  std::vector<PublishFailure> timed_out;
+  if (status == NATS_TIMEOUT) {
+    natsMsgList pending{};
+    if (js_PublishAsyncGetPendingList(&pending, js_.get()) == NATS_OK) {
+      const std::string reason =
+          fmt::format("no acknowledgement from the server within {} ms", timeout.count());
+      for (int i = 0; i < pending.Count; ++i) {
+        timed_out.push_back(describe_failure(pending.Msgs[i], NATS_TIMEOUT, 0, reason));
+      }
+      natsMsgList_Destroy(&pending);
+    }
+  } else {
+    check(status, "waiting for asynchronous publish acknowledgements");
+  }
+  std::vector<PublishFailure> result;
+  {
+    std::lock_guard lock(failures_->mutex);
+    result.swap(failures_->failures);
+  }
+  result.insert(result.end(), std::make_move_iterator(timed_out.begin()),
+                std::make_move_iterator(timed_out.end()));
+  return result;
+}
+
+}  // namespace tapedeck::nats

@@ -1,0 +1,165 @@
+// Message accessors and JetStream acknowledgements over natsMsg.
+#include "core/nats/message.hpp"
+
+#include <cstdlib>
+#include <string>
+
+#include "core/error.hpp"
+#include "core/nats/status.hpp"
+
+namespace tapedeck::nats {
+
+namespace {
+
+struct MetaDataDeleter {
+  void operator()(jsMsgMetaData* meta) const noexcept { jsMsgMetaData_Destroy(meta); }
+};
+
+// cnats hands back arrays of borrowed strings that the caller frees.
+template <typename T>
+struct FreeArray {
+  void operator()(T* p) const noexcept { std::free(static_cast<void*>(p)); }
+};
+
+}  // namespace
+
+natsMsg* Message::get() const {
+  if (!msg_) {
+    throw Error(ErrorSource::internal, Recovery::fail,
+                "using a NATS message after it was moved from or released");
+  }
+  return msg_.get();
+}
+
+std::string_view Message::subject() const {
+  const char* subject = natsMsg_GetSubject(get());
+  return subject == nullptr ? std::string_view{} : std::string_view(subject);
+}
+
+std::string_view Message::reply() const {
+  const char* reply = natsMsg_GetReply(get());
+  return reply == nullptr ? std::string_view{} : std::string_view(reply);
+}
+
+std::string_view Message::data() const {
+  const char* data = natsMsg_GetData(get());
+  if (data == nullptr) return {};
+  return {data, static_cast<std::size_t>(natsMsg_GetDataLength(get()))};
+}
+
+std::optional<std::string> Message::header(const std::string& key) const {
+  const char* value = nullptr;
+  natsStatus status = natsMsgHeader_Get(get(), key.c_str(), &value);
+  if (status == NATS_NOT_FOUND) return std::nullopt;
+  check(status, "reading header " + key);
+  return std::string(value == nullptr ? "" : value);
+}
+
+std::vector<std::string> Message::header_values(const std::string& key) const {
+  const char** values = nullptr;
+  int count = 0;
+  natsStatus status = natsMsgHeader_Values(get(), key.c_str(), &values, &count);
+  if (status == NATS_NOT_FOUND) return {};
+  check(status, "reading header " + key);
+  std::unique_ptr<const char*, FreeArray<const char*>> owned(values);
+  std::vector<std::string> result;
+  result.reserve(static_cast<std::size_t>(count));
+  for (int i = 0; i < count; ++i) result.emplace_back(values[i] == nullptr ? "" : values[i]);
+  return result;
+}
+
+Headers Message::headers() const {
+  return read_headers(get());
+}
+
+Headers read_headers(natsMsg* msg) noexcept {
+  Headers result;
+  const char** keys = nullptr;
+  int key_count = 0;
+  if (natsMsgHeader_Keys(msg, &keys, &key_count) != NATS_OK) return result;
+  std::unique_ptr<const char*, FreeArray<const char*>> owned_keys(keys);
+  for (int k = 0; k < key_count; ++k) {
+    const char** values = nullptr;
+    int value_count = 0;
+    if (natsMsgHeader_Values(msg, keys[k], &values, &value_count) != NATS_OK) continue;
+    std::unique_ptr<const char*, FreeArray<const char*>> owned_values(values);
+    for (int v = 0; v < value_count; ++v) {
+      result.emplace_back(keys[k], values[v] == nullptr ? "" : values[v]);
+    }
+  }
+  return result;
+}
+
+MessageMetadata Message::metadata() const {
+  jsMsgMetaData* raw = nullptr;
+  natsStatus status = natsMsg_GetMetaData(&raw, get());
+  if (status != NATS_OK) {
+    Error cause = make_error(status, "reading JetStream metadata");
+    throw Error(ErrorSource::nats, Recovery::invalid,
+                cause.message() + " (is this a JetStream message?)", cause.code());
+  }
+  std::unique_ptr<jsMsgMetaData, MetaDataDeleter> meta(raw);
+  MessageMetadata result;
+  result.stream = meta->Stream == nullptr ? "" : meta->Stream;
+  result.consumer = meta->Consumer == nullptr ? "" : meta->Consumer;
+  result.stream_sequence = meta->Sequence.Stream;
+  result.consumer_sequence = meta->Sequence.Consumer;
+  result.num_delivered = meta->NumDelivered;
+  result.num_pending = meta->NumPending;
+  result.timestamp = std::chrono::system_clock::time_point(
+      std::chrono::duration_cast<std::chrono::system_clock::duration>(
+          std::chrono::nanoseconds(meta->Timestamp)));
+  return result;
+}
+
+void Message::ack() {
+  check(natsMsg_Ack(get(), nullptr), "acknowledging a JetStream message");
+}
+
+void Message::ack_sync(std::chrono::milliseconds timeout) {
+  jsOptions options;
+  jsOptions_Init(&options);
+  options.Wait = timeout.count();
+  jsErrCode code = static_cast<jsErrCode>(0);
+  natsStatus status = natsMsg_AckSync(get(), &options, &code);
+  check(status, "acknowledging a JetStream message and waiting for the server",
+        static_cast<int>(code));
+}
+
+void Message::nak() {
+  check(natsMsg_Nak(get(), nullptr), "negatively acknowledging a message");
+}
+
+void Message::nak(std::chrono::milliseconds delay) {
+  check(natsMsg_NakWithDelay(get(), delay.count(), nullptr),
+        "negatively acknowledging a message with a redelivery delay");
+}
+
+void Message::term() {
+  check(natsMsg_Term(get(), nullptr), "terminating a message");
+}
+
+void Message::in_progress() {
+  check(natsMsg_InProgress(get(), nullptr), "marking a message in progress");
+}
+
+detail::MsgPtr make_message(std::string_view subject, std::string_view data, const Headers& headers,
+                            std::string_view msg_id) {
+  natsMsg* raw = nullptr;
+  std::string subject_z(subject);
+  check(
+      natsMsg_Create(&raw, subject_z.c_str(), nullptr, data.data(), static_cast<int>(data.size())),
+      "creating a message for " + subject_z);
+  detail::MsgPtr msg(raw);
+  for (const auto& [key, value] : headers) {
+    check(natsMsgHeader_Add(msg.get(), key.c_str(), value.c_str()), "adding header " + key);
+  }
+  if (!msg_id.empty()) {
+    std::string id(msg_id);
+    check(natsMsgHeader_Set(msg.get(), std::string(kMsgIdHeader).c_str(), id.c_str()),
+          "setting the message id header");
+  }
+  return msg;
+}
+
+}  // namespace tapedeck::nats
