@@ -1,0 +1,36 @@
+// An owned JSON value as it came off the wire: numbers keep their exact text.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace tapedeck::transform {
+
+// A column value before decoding. Numbers are kept as their JSON text so that int64,
+// huge integers and exact decimals survive; decoding parses them for the column's type.
+// Plain value type: copyable, movable, no sharing.
+struct JsonValue {
+  enum class Kind : std::uint8_t { null, boolean, number, string, array, object };
+
+  Kind kind = Kind::null;
+  bool boolean = false;
+  std::string text;  // number: its JSON text; string: the unescaped string
+  std::vector<JsonValue> items;
+  std::vector<std::pair<std::string, JsonValue>> members;  // object, in wire order
+
+  bool is_null() const { return kind == Kind::null; }
+  // The member named `name`, or nullptr.
+  const JsonValue* member(std::string_view name) const {
+    for (const auto& [key, value] : members) {
+      if (key == name) return &value;
+    }
+    return nullptr;
+  }
+};
+
+std::string_view to_string(JsonValue::Kind kind);
+
+}  // namespace tapedeck::transform
