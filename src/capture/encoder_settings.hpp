@@ -1,0 +1,34 @@
+// Settings of the Debezium event encoder, named after the Debezium connector properties.
+#pragma once
+
+#include <string>
+
+namespace tapedeck::capture {
+
+// decimal.handling.mode
+enum class DecimalHandlingMode { precise, string, double_ };
+// interval.handling.mode
+enum class IntervalHandlingMode { numeric, string };
+// time.precision.mode: only Debezium's default, adaptive, is implemented.
+enum class TimePrecisionMode { adaptive };
+
+struct EncoderSettings {
+  std::string topic_prefix = "tapedeck";  // topic.prefix: subjects and source.name
+  std::string database_name;              // source.db: the Live DB's name
+  bool schemas_enable = true;             // JsonConverter schemas.enable (its default)
+  DecimalHandlingMode decimal_handling_mode = DecimalHandlingMode::precise;
+  // Debezium's default is numeric (approximate microseconds); tapedeck defaults to the exact
+  // ISO-8601 string so that transform can replay intervals without loss.
+  IntervalHandlingMode interval_handling_mode = IntervalHandlingMode::string;
+  TimePrecisionMode time_precision_mode = TimePrecisionMode::adaptive;
+  // unavailable.value.placeholder; "hex:<hex digits>" gives raw octets, as in Debezium.
+  std::string unavailable_value_placeholder = "__debezium_unavailable_value";
+  int money_fraction_digits = 2;             // money.fraction.digits
+  bool include_unknown_datatypes = false;    // include.unknown.datatypes: text bytes as base64
+  bool provide_transaction_metadata = true;  // provide.transaction.metadata
+  bool emit_truncate = true;  // skipped.operations=none for 't' (Debezium skips 't' by default)
+  bool emit_messages = true;  // logical decoding messages ('m') on <prefix>.message
+  std::string connector_version = "2.7.3.Final";  // source.version
+};
+
+}  // namespace tapedeck::capture

@@ -1,0 +1,130 @@
+// Column values: PostgreSQL text output -> Debezium JSON values and Kafka Connect field schemas.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "capture/encoder_settings.hpp"
+#include "capture/json_writer.hpp"
+#include "capture/relation_cache.hpp"
+
+namespace tapedeck::capture {
+
+// How a column is encoded, decided once per column (type oid + typmod + settings).
+enum class CodecKind : std::uint8_t {
+  omitted,  // Debezium has no converter: the column is left out of the event and its schema
+  boolean,
+  bit_boolean,  // bit(1) / varbit(1): '1' -> true
+  int16,
+  int32,
+  int64,
+  float32,
+  float64,
+  decimal,           // precise, numeric(p,s): org.apache.kafka.connect.data.Decimal
+  variable_decimal,  // precise, unconstrained numeric: io.debezium.data.VariableScaleDecimal
+  decimal_string,    // decimal.handling.mode=string (numeric and money)
+  decimal_double,    // decimal.handling.mode=double (numeric and money)
+  money,             // precise: Decimal with scale money.fraction.digits
+  string,
+  json,
+  xml,
+  uuid,
+  enum_,
+  ltree,
+  tsvector,
+  hstore,  // hstore.handling.mode=json
+  date,
+  time_millis,
+  time_micros,
+  timetz,
+  timestamp_millis,
+  timestamp_micros,
+  timestamptz,
+  interval_micros,
+  interval_string,
+  bytea,
+  bits,
+  point,
+  unknown_bytes,  // include.unknown.datatypes=true: the text form's bytes
+  array,
+};
+
+// Shape of the unavailable-value placeholder for a column (FORMAT.md §8).
+enum class PlaceholderShape : std::uint8_t {
+  string,        // "__debezium_unavailable_value"
+  bytes,         // base64 of the placeholder bytes
+  string_array,  // ["__debezium_unavailable_value"]
+  bytes_array,   // ["<base64>"]
+  int_array,     // the placeholder's bytes as numbers [95,95,100,...]
+  uuid_array,    // [UUID.nameUUIDFromBytes(placeholder)]
+  hstore_json,   // "{\"<p>\":\"<p>\"}"
+};
+
+struct ColumnCodec {
+  CodecKind kind = CodecKind::omitted;
+  std::uint32_t type_oid = 0;
+  int precision = -1;        // numeric precision (-1 unknown)
+  int scale = 0;             // numeric scale
+  int bit_length = 0;        // bit(n) / varbit(n); 2147483647 for unlimited varbit
+  std::string enum_allowed;  // enum: comma-separated labels
+  std::shared_ptr<const ColumnCodec> element;  // array: the element codec
+  PlaceholderShape placeholder = PlaceholderShape::string;
+};
+
+// The unavailable-value placeholder in every form the shapes need, computed once.
+struct Placeholder {
+  std::string bytes;  // the placeholder's octets ("hex:" settings decoded)
+  std::string uuid;   // UUID.nameUUIDFromBytes(bytes), as text
+
+  static Placeholder from_setting(std::string_view setting);
+};
+
+// Returns the type facts of a non-built-in oid, or nullptr when unknown.
+using TypeLookup = std::function<const TypeInfo*(std::uint32_t oid)>;
+
+// Decides the codec of a column. Never throws for unknown types: they become `omitted`
+// (or `unknown_bytes` with include_unknown_datatypes).
+ColumnCodec make_codec(std::uint32_t type_oid, std::int32_t type_modifier,
+                       const EncoderSettings& settings, const TypeLookup& lookup);
+
+// Writes the JSON value of one non-null column from PostgreSQL's text output (DateStyle ISO,
+// IntervalStyle postgres, bytea_output hex or escape). Text that does not parse as the type
+// throws Error(input, invalid) naming the type and the text.
+void write_value(JsonWriter& out, const ColumnCodec& codec, std::string_view text,
+                 const EncoderSettings& settings);
+
+// Writes the placeholder of an unchanged TOASTed column, shaped to the column's type.
+void write_placeholder(JsonWriter& out, const ColumnCodec& codec, const Placeholder& placeholder);
+
+// Writes the value the JSON converter shows for a null in a NOT NULL column (Debezium's
+// fallback: 0, "", false, epoch, ...), e.g. the non-key columns of a DEFAULT-identity delete.
+void write_fallback(JsonWriter& out, const ColumnCodec& codec);
+
+// Writes the Connect schema of a field: {"type":..,"optional":..,"name":..,"field":"<name>"}.
+// `field` empty writes no "field" key (array items).
+void write_schema(JsonWriter& out, const ColumnCodec& codec, bool optional, std::string_view field);
+
+// Built-in type oids capture knows by number (pg_type.oid, stable across versions).
+namespace oid {
+inline constexpr std::uint32_t kBool = 16, kBytea = 17, kChar = 18, kName = 19, kInt8 = 20,
+                               kInt2 = 21, kInt4 = 23, kText = 25, kOid = 26, kJson = 114,
+                               kXml = 142, kPoint = 600, kCidr = 650, kFloat4 = 700, kFloat8 = 701,
+                               kMacaddr8 = 774, kMoney = 790, kMacaddr = 829, kInet = 869,
+                               kBpchar = 1042, kVarchar = 1043, kDate = 1082, kTime = 1083,
+                               kTimestamp = 1114, kTimestamptz = 1184, kInterval = 1186,
+                               kTimetz = 1266, kBit = 1560, kVarbit = 1562, kNumeric = 1700,
+                               kUuid = 2950, kTsvector = 3614, kJsonb = 3802, kInt4range = 3904,
+                               kNumrange = 3906, kTsrange = 3908, kTstzrange = 3910,
+                               kDaterange = 3912, kInt8range = 3926;
+}  // namespace oid
+
+// Debezium's sentinels for PostgreSQL's infinite dates and timestamps.
+inline constexpr std::int32_t kDatePositiveInfinityDays = -2147472693;  // LocalDate -5877611-06-21
+inline constexpr std::int32_t kDateNegativeInfinityDays = -2147472692;  // LocalDate -5877611-06-22
+inline constexpr std::int64_t kTimestampPositiveInfinityMicros = 9223372036825200000;
+inline constexpr std::int64_t kTimestampNegativeInfinityMicros = -9223372036832400000;
+
+}  // namespace tapedeck::capture
