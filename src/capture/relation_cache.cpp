@@ -3,15 +3,9 @@
 
 #include <fmt/format.h>
 
-#include <algorithm>
-
 #include "core/error.hpp"
 
 namespace tapedeck::capture {
-
-bool RelationInfo::has_key() const {
-  return std::any_of(columns.begin(), columns.end(), [](const ColumnInfo& c) { return c.key; });
-}
 
 const RelationInfo& RelationCache::apply(const pgoutput::Relation& relation) {
   RelationInfo info;
@@ -26,11 +20,23 @@ const RelationInfo& RelationCache::apply(const pgoutput::Relation& relation) {
                                       column.type_modifier, column.key, false});
     types_.erase(column.type_oid);
   }
-  if (resolver_ != nullptr) {
-    for (const std::string& name : resolver_->not_null_columns(relation.oid)) {
-      for (auto& column : info.columns) {
-        if (column.name == name) column.not_null = true;
+  RelationDetails details;
+  if (resolver_ != nullptr) details = resolver_->relation_details(relation.oid);
+  for (const std::string& name : details.not_null) {
+    for (auto& column : info.columns) {
+      if (column.name == name) column.not_null = true;
+    }
+  }
+  if (details.primary_key) {
+    for (const std::string& name : *details.primary_key) {
+      for (std::size_t i = 0; i < info.columns.size(); ++i) {
+        if (info.columns[i].name == name) info.key_columns.push_back(i);
       }
+    }
+  } else if (info.replica_identity == pgoutput::ReplicaIdentity::default_ ||
+             info.replica_identity == pgoutput::ReplicaIdentity::index) {
+    for (std::size_t i = 0; i < info.columns.size(); ++i) {
+      if (info.columns[i].key) info.key_columns.push_back(i);
     }
   }
   auto& slot = relations_[relation.oid];

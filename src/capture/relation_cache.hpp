@@ -26,25 +26,33 @@ struct TypeInfo {
   std::uint32_t element_oid = 0;         // array: the element type
 };
 
+// Catalog facts of a relation that pgoutput does not send.
+struct RelationDetails {
+  std::vector<std::string> not_null;  // names of NOT NULL columns (pg_attribute.attnotnull)
+  // Primary key column names in key order; nullopt when not known. Under REPLICA IDENTITY FULL
+  // pgoutput flags every column as a key column, so only the catalog knows the real key.
+  std::optional<std::vector<std::string>> primary_key;
+};
+
 // Looks up catalog facts that pgoutput does not send. Implemented by the I/O side over a normal
-// connection to the Live DB; called from the thread that owns the RelationCache, only when a
-// Relation message arrives with an oid not built into capture. May throw Error (postgres, ...).
+// connection to the Live DB; called from the thread that owns the RelationCache: relation_details
+// when a Relation message arrives, resolve_type the first time a non-built-in type oid is used
+// after that. May throw Error (postgres, ...), which the caller treats like a lost connection.
 class TypeResolver {
  public:
   virtual ~TypeResolver() = default;
   // nullopt when the type does not exist (anymore).
   virtual std::optional<TypeInfo> resolve_type(std::uint32_t oid) = 0;
-  // Names of the NOT NULL columns of a relation (pg_attribute.attnotnull); used for the
-  // Connect schema's "optional" flag and Debezium's fallback values. Default: none.
-  virtual std::vector<std::string> not_null_columns(std::uint32_t /*relation_oid*/) { return {}; }
+  // Default: nothing known (all columns nullable, key from the replica identity flags).
+  virtual RelationDetails relation_details(std::uint32_t /*relation_oid*/) { return {}; }
 };
 
 struct ColumnInfo {
   std::string name;
   std::uint32_t type_oid = 0;
   std::int32_t type_modifier = -1;
-  bool key = false;       // part of the replica identity
-  bool not_null = false;  // from TypeResolver::not_null_columns
+  bool key = false;       // part of the replica identity (pgoutput flag)
+  bool not_null = false;  // from TypeResolver::relation_details
 };
 
 // A relation as last announced. `version` grows every time the relation is replaced, so caches
@@ -55,9 +63,10 @@ struct RelationInfo {
   std::string name;
   pgoutput::ReplicaIdentity replica_identity = pgoutput::ReplicaIdentity::default_;
   std::vector<ColumnInfo> columns;
+  // Indexes into `columns` of the row's key, as Debezium's event key: the primary key when the
+  // resolver knows it, else the replica identity columns unless the identity is FULL/NOTHING.
+  std::vector<std::size_t> key_columns;
   std::uint64_t version = 0;
-
-  bool has_key() const;
 };
 
 // Owns the relations and types seen on one replication stream. Single-threaded: the stream's
