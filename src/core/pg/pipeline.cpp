@@ -1,0 +1,154 @@
+// Pipeline mode: sending, flushing without deadlock, reading results in order.
+#include "core/pg/pipeline.hpp"
+
+#include <fmt/format.h>
+#include <libpq-fe.h>
+
+#include <charconv>
+
+#include "core/log.hpp"
+#include "core/pg/libpq_error.hpp"
+#include "core/pg/socket_wait.hpp"
+
+namespace tapedeck::pg {
+
+namespace {
+constexpr std::chrono::milliseconds kNoTimeout{-1};
+
+std::int64_t affected_rows(const PGresult* result) {
+  const std::string_view count = PQcmdTuples(const_cast<PGresult*>(result));
+  std::int64_t value = 0;
+  std::from_chars(count.data(), count.data() + count.size(), value);
+  return value;
+}
+}  // namespace
+
+Pipeline::Pipeline(Connection& connection) : connection_(connection), conn_(connection.handle()) {
+  if (PQenterPipelineMode(conn_) != 1) {
+    throw detail::connection_error(conn_, "entering pipeline mode (the connection must be idle)");
+  }
+  if (PQsetnonblocking(conn_, 1) != 0) {
+    PQexitPipelineMode(conn_);
+    throw detail::connection_error(conn_, "making the connection non-blocking for a pipeline");
+  }
+}
+
+Pipeline::~Pipeline() {
+  try {
+    if (PQstatus(conn_) == CONNECTION_OK) {
+      if (sent_ > sent_at_sync_ || awaiting_sync_) {
+        if (sent_ > sent_at_sync_) send("ROLLBACK");
+        sync();
+      }
+    }
+  } catch (const std::exception& error) {
+    log::get("pg")->warn("closing a pipeline with unsynced statements: {}", error.what());
+  }
+  if (PQstatus(conn_) == CONNECTION_OK && PQexitPipelineMode(conn_) != 1) {
+    log::get("pg")->warn("leaving pipeline mode failed: {}", PQerrorMessage(conn_));
+  }
+  PQsetnonblocking(conn_, 0);
+}
+
+void Pipeline::send(std::string_view sql, const Params& params) {
+  text_.assign(sql);
+  after_send(PQsendQueryParams(conn_, text_.c_str(), static_cast<int>(params.size()), nullptr,
+                               params.values(), nullptr, nullptr, 0));
+}
+
+void Pipeline::send(std::string_view sql) {
+  text_.assign(sql);
+  after_send(PQsendQueryParams(conn_, text_.c_str(), 0, nullptr, nullptr, nullptr, nullptr, 0));
+}
+
+void Pipeline::send_prepared(std::string_view name, const Params& params) {
+  text_.assign(name);
+  after_send(PQsendQueryPrepared(conn_, text_.c_str(), static_cast<int>(params.size()),
+                                 params.values(), nullptr, nullptr, 0));
+}
+
+void Pipeline::after_send(int queued) {
+  if (queued != 1) {
+    throw detail::connection_error(conn_, fmt::format("queueing pipeline statement #{}", sent_));
+  }
+  ++sent_;
+  flush();
+}
+
+void Pipeline::flush() {
+  for (;;) {
+    const int pending = PQflush(conn_);
+    if (pending == 0) return;
+    if (pending < 0) throw detail::connection_error(conn_, "sending pipeline statements");
+    // The socket is full: the server may be waiting for us to read its results.
+    const auto ready = detail::wait_socket(conn_, true, kNoTimeout);
+    if (ready.readable) consume();
+  }
+}
+
+void Pipeline::consume() {
+  if (PQconsumeInput(conn_) != 1) {
+    throw detail::connection_error(conn_, "reading pipeline results");
+  }
+  drain_ready();
+}
+
+void Pipeline::drain_ready() {
+  while ((done_ < sent_ || awaiting_sync_) && PQisBusy(conn_) == 0) {
+    PGresult* result = PQgetResult(conn_);
+    if (result == nullptr) {
+      ++done_;  // the end of one statement's results
+      continue;
+    }
+    handle(result);
+  }
+}
+
+void Pipeline::handle(pg_result* raw) {
+  Result result(raw);
+  switch (PQresultStatus(raw)) {
+    case PGRES_PIPELINE_SYNC:
+      awaiting_sync_ = false;
+      return;
+    case PGRES_COMMAND_OK:
+    case PGRES_TUPLES_OK:
+    case PGRES_EMPTY_QUERY:
+      affected_ += affected_rows(raw);
+      return;
+    case PGRES_PIPELINE_ABORTED:
+      return;  // skipped because an earlier statement failed
+    default:
+      if (!first_error_) {
+        first_error_.emplace(
+            detail::result_error(conn_, raw, fmt::format("running pipeline statement #{}", done_)),
+            done_);
+      }
+      return;
+  }
+}
+
+std::int64_t Pipeline::sync() {
+  if (PQpipelineSync(conn_) != 1) {
+    throw detail::connection_error(conn_, "marking a pipeline sync point");
+  }
+  awaiting_sync_ = true;
+  sent_at_sync_ = sent_;
+  for (;;) {
+    const int pending = PQflush(conn_);
+    if (pending < 0) throw detail::connection_error(conn_, "sending pipeline statements");
+    drain_ready();
+    if (!awaiting_sync_) break;
+    const auto ready = detail::wait_socket(conn_, pending == 1, kNoTimeout);
+    if (ready.readable) consume();
+  }
+  const std::int64_t affected = affected_;
+  affected_ = 0;
+  if (first_error_) {
+    PipelineError error = std::move(*first_error_);
+    first_error_.reset();
+    throw error;
+  }
+  return affected;
+}
+
+}  // namespace tapedeck::pg

@@ -1,0 +1,80 @@
+// libpq pipeline mode: many statements sent without waiting, results checked at sync().
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "core/error.hpp"
+#include "core/pg/connection.hpp"
+
+namespace tapedeck::pg {
+
+// The first statement of a pipeline that failed, by its 0-based index among every
+// statement sent through that Pipeline. Statements after it up to the sync point were
+// skipped by the server (and, without an explicit transaction, the ones before it up to
+// the previous sync point were rolled back with it).
+class PipelineError : public Error {
+ public:
+  PipelineError(const Error& error, std::size_t statement_index)
+      : Error(error), statement_index_(statement_index) {}
+  std::size_t statement_index() const noexcept { return statement_index_; }
+
+ private:
+  std::size_t statement_index_;
+};
+
+// Puts `connection` into pipeline (and non-blocking) mode for its lifetime. send() queues a
+// statement and writes as much as the socket takes, reading results whenever the server
+// pushes back, so neither side can block the other however many statements are queued;
+// results are checked as they arrive and not kept (only a running count and the first
+// error), so a long replay costs no memory per statement. Reusing one Params for every
+// send() means no allocation per statement beyond libpq's own buffers.
+// Without an explicit BEGIN, the statements between two sync points form one implicit
+// transaction. The destructor rolls back statements sent after the last sync() (unless an
+// explicit COMMIT among them already ran), then leaves pipeline mode; it never throws.
+// Borrows `connection`, which must outlive it and do nothing else meanwhile. Neither
+// copyable nor movable; one thread.
+class Pipeline {
+ public:
+  explicit Pipeline(Connection& connection);
+  Pipeline(const Pipeline&) = delete;
+  Pipeline& operator=(const Pipeline&) = delete;
+  ~Pipeline();
+
+  // One statement (no ';'-separated lists in pipeline mode) with $1.. from `params`.
+  void send(std::string_view sql, const Params& params);
+  void send(std::string_view sql);
+  // A statement prepared before with Connection::prepare.
+  void send_prepared(std::string_view name, const Params& params);
+
+  // Marks a sync point and waits for every result up to it. Returns the rows affected by
+  // the statements since the previous sync; throws PipelineError for the first failed
+  // one (retry/fail as for Connection), or Error retry when the connection was lost.
+  // After a PipelineError the pipeline is usable again.
+  std::int64_t sync();
+
+  // Statements sent through this pipeline so far.
+  std::size_t sent() const { return sent_; }
+
+ private:
+  void after_send(int queued);
+  void flush();
+  void consume();
+  void drain_ready();
+  void handle(pg_result* result);
+
+  Connection& connection_;
+  pg_conn* conn_;
+  std::string text_;  // NUL-terminated copy of the last SQL or name; reused
+  std::size_t sent_ = 0;
+  std::size_t done_ = 0;  // statements whose results have all arrived
+  std::size_t sent_at_sync_ = 0;
+  bool awaiting_sync_ = false;
+  std::int64_t affected_ = 0;
+  std::optional<PipelineError> first_error_;
+};
+
+}  // namespace tapedeck::pg

@@ -1,0 +1,39 @@
+// Publications and replication slots managed through a normal connection.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/lsn.hpp"
+#include "core/pg/connection.hpp"
+
+namespace tapedeck::pg {
+
+struct TableName {
+  std::string schema;
+  std::string name;
+};
+
+// Creates publication `name` FOR ALL TABLES (empty `tables`) or FOR TABLE the list, unless
+// one of that name exists already (then it is left as it is: no table list is changed).
+// Returns true when it created it. Safe against a concurrent creator.
+bool ensure_publication(Connection& connection, std::string_view name,
+                        const std::vector<TableName>& tables = {});
+// Returns true when there was one to drop.
+bool drop_publication(Connection& connection, std::string_view name);
+
+struct SlotState {
+  std::string plugin;
+  bool active = false;
+  Lsn restart_lsn;
+  Lsn confirmed_flush_lsn;
+};
+// The state of replication slot `slot`, nullopt when there is none.
+std::optional<SlotState> replication_slot(Connection& connection, std::string_view slot);
+// Drops `slot` when it exists and returns true; a slot in use by a streaming connection
+// throws Error (postgres, fail, 55006).
+bool drop_replication_slot(Connection& connection, std::string_view slot);
+
+}  // namespace tapedeck::pg
