@@ -68,8 +68,8 @@ std::uint64_t KeyValue::update(std::string_view key, std::string_view value,
         std::string_view(last).find("wrong last sequence") != std::string_view::npos) {
       throw Error(ErrorSource::nats, Recovery::conflict,
                   fmt::format("updating key {} in bucket {} expecting revision {}: someone else "
-                              "wrote it first ({}); read it again and retry",
-                              key_z, bucket_, expected_revision, last),
+                              "wrote it first; read it again and retry",
+                              key_z, bucket_, expected_revision),
                   std::string(status_name(status)));
     }
   }

@@ -133,18 +133,36 @@ Recovery classify(natsStatus status, int js_code) {
   }
 }
 
+namespace {
+// cnats prefixes its last-error text with the source location: "(js.c:535): text".
+std::string_view strip_location(std::string_view text) {
+  if (!text.empty() && text.front() == '(') {
+    std::size_t end = text.find("): ");
+    if (end != std::string_view::npos) text.remove_prefix(end + 3);
+  }
+  return text;
+}
+}  // namespace
+
 Error make_error(natsStatus status, std::string_view what, int js_code) {
   natsStatus last_status = NATS_OK;
   const char* last = nats_GetLastError(&last_status);
   std::string message = fmt::format("{}: {}", what, natsStatus_GetText(status));
   // The thread's last error carries the library's detail ("stalled with too many outstanding
   // async published messages", the server's JetStream description); only use it when it
-  // belongs to this status.
-  if (last != nullptr && *last != '\0' && last_status == status &&
-      std::string_view(last) != natsStatus_GetText(status)) {
-    message += fmt::format(": {}", last);
+  // belongs to this status and says more than the status text.
+  if (last != nullptr && last_status == status) {
+    std::string_view detail = strip_location(last);
+    if (!detail.empty() && detail != natsStatus_GetText(status)) {
+      message += fmt::format(": {}", detail);
+    }
   }
-  if (js_code != 0) message += fmt::format(" (JetStream error {})", js_code);
+  if (status == NATS_NO_RESPONDERS) {
+    // cnats also sets "JetStream not enabled" (10076) here, which misleads: say what it means.
+    message += " (no stream captures this subject, or JetStream is not ready)";
+  } else if (js_code != 0) {
+    message += fmt::format(" (JetStream error {})", js_code);
+  }
   return Error(ErrorSource::nats, classify(status, js_code), std::move(message),
                std::string(status_name(status)));
 }
