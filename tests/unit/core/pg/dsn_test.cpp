@@ -1,0 +1,51 @@
+// Connection string masking.
+#include "core/pg/dsn.hpp"
+
+#include <gtest/gtest.h>
+
+namespace tapedeck::pg {
+namespace {
+
+TEST(MaskDsn, HidesThePasswordOfAKeyValueDsn) {
+  const std::string masked = mask_dsn("host=db port=5432 user=app password=s3cret dbname=live");
+  EXPECT_EQ(masked.find("s3cret"), std::string::npos);
+  EXPECT_NE(masked.find("password=********"), std::string::npos);
+  EXPECT_NE(masked.find("host=db"), std::string::npos);
+  EXPECT_NE(masked.find("dbname=live"), std::string::npos);
+}
+
+TEST(MaskDsn, HidesThePasswordOfAUri) {
+  const std::string masked = mask_dsn("postgresql://app:s3cret@db:5433/live?sslmode=disable");
+  EXPECT_EQ(masked.find("s3cret"), std::string::npos);
+  EXPECT_NE(masked.find("user=app"), std::string::npos);
+  EXPECT_NE(masked.find("port=5433"), std::string::npos);
+  EXPECT_NE(masked.find("sslmode=disable"), std::string::npos);
+}
+
+TEST(MaskDsn, HidesAQuotedPasswordWithSpaces) {
+  const std::string masked = mask_dsn("user=app password='a secret phrase' dbname=x");
+  EXPECT_EQ(masked.find("secret"), std::string::npos);
+  EXPECT_EQ(masked.find("phrase"), std::string::npos);
+}
+
+TEST(MaskDsn, HidesTheSslKeyPassword) {
+  const std::string masked = mask_dsn("host=db sslpassword=keypass");
+  EXPECT_EQ(masked.find("keypass"), std::string::npos);
+}
+
+TEST(MaskDsn, LeavesADsnWithoutPasswordReadable) {
+  EXPECT_EQ(mask_dsn("host=127.0.0.1 port=5432 user=tapedeck dbname=live"),
+            "user=tapedeck dbname=live host=127.0.0.1 port=5432");
+}
+
+TEST(MaskDsn, QuotesValuesWithSpaces) {
+  EXPECT_EQ(mask_dsn("application_name='tape deck'"), "application_name='tape deck'");
+}
+
+TEST(MaskDsn, PrintsNothingOfAnUnparseableDsn) {
+  const std::string masked = mask_dsn("host=db password=s3cret bogus");
+  EXPECT_EQ(masked, "<unparseable connection string>");
+}
+
+}  // namespace
+}  // namespace tapedeck::pg
