@@ -51,6 +51,24 @@ std::string quote_literal(std::string_view text) {
   return out;
 }
 
+void quote_literal_in_place(std::string& out, std::size_t from) {
+  const std::string_view text = std::string_view(out).substr(from);
+  if (text.find('\0') != std::string_view::npos) {
+    out.resize(from);
+    append_literal(out, std::string_view("\0", 1));  // throws the NUL error
+  }
+  std::size_t quotes = 0;
+  for (char c : text) quotes += c == '\'' ? 1 : 0;
+  if (quotes == 0) {
+    out.insert(out.begin() + static_cast<std::ptrdiff_t>(from), '\'');
+    out.push_back('\'');
+    return;
+  }
+  const std::string copy(text);
+  out.resize(from);
+  append_literal(out, copy);
+}
+
 void append_qualified_name(std::string& out, std::string_view schema, std::string_view name) {
   if (!schema.empty()) {
     append_identifier(out, schema);

@@ -21,6 +21,10 @@ void append_identifier(std::string& out, std::string_view name);
 std::string quote_literal(std::string_view text);
 void append_literal(std::string& out, std::string_view text);
 
+// Turns the text appended to `out` from offset `from` on into a quoted literal in place
+// (same rules as append_literal), so a value can be formatted straight into the statement.
+void quote_literal_in_place(std::string& out, std::size_t from);
+
 // "schema"."name"; an empty schema gives the bare quoted "name".
 std::string qualified_name(std::string_view schema, std::string_view name);
 void append_qualified_name(std::string& out, std::string_view schema, std::string_view name);

@@ -111,3 +111,23 @@ TEST(AppendLiteral, AppendsToWhatIsAlreadyThere) {
 
 }  // namespace
 }  // namespace tapedeck::sql
+
+namespace tapedeck::sql {
+namespace {
+
+TEST(QuoteLiteralInPlace, QuotesOnlyTheTextAfterTheOffset) {
+  std::string out = "x = it's";
+  quote_literal_in_place(out, 4);
+  EXPECT_EQ(out, "x = 'it''s'");
+  std::string plain = "v=abc";
+  quote_literal_in_place(plain, 2);
+  EXPECT_EQ(plain, "v='abc'");
+}
+
+TEST(QuoteLiteralInPlace, RefusesNulBytes) {
+  std::string out = std::string("a\0b", 3);
+  EXPECT_THROW(quote_literal_in_place(out, 0), Error);
+}
+
+}  // namespace
+}  // namespace tapedeck::sql
