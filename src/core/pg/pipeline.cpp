@@ -128,6 +128,27 @@ void Pipeline::handle(pg_result* raw) {
 }
 
 std::int64_t Pipeline::sync() {
+  wait_for_sync();
+  const std::int64_t affected = affected_;
+  affected_ = 0;
+  if (!first_error_) return affected;
+  PipelineError error = std::move(*first_error_);
+  first_error_.reset();
+  if (PQtransactionStatus(conn_) == PQTRANS_INERROR) {
+    // The failure hit an explicit transaction whose COMMIT was skipped: end it, so the
+    // pipeline starts clean. This ROLLBACK is not counted as one of the caller's statements.
+    send("ROLLBACK");
+    wait_for_sync();
+    --sent_;
+    --done_;
+    sent_at_sync_ = sent_;
+    affected_ = 0;
+    first_error_.reset();
+  }
+  throw error;
+}
+
+void Pipeline::wait_for_sync() {
   if (PQpipelineSync(conn_) != 1) {
     throw detail::connection_error(conn_, "marking a pipeline sync point");
   }
@@ -141,14 +162,6 @@ std::int64_t Pipeline::sync() {
     const auto ready = detail::wait_socket(conn_, pending == 1, kNoTimeout);
     if (ready.readable) consume();
   }
-  const std::int64_t affected = affected_;
-  affected_ = 0;
-  if (first_error_) {
-    PipelineError error = std::move(*first_error_);
-    first_error_.reset();
-    throw error;
-  }
-  return affected;
 }
 
 }  // namespace tapedeck::pg

@@ -53,13 +53,15 @@ class Pipeline {
   // Marks a sync point and waits for every result up to it. Returns the rows affected by
   // the statements since the previous sync; throws PipelineError for the first failed
   // one (retry/fail as for Connection), or Error retry when the connection was lost.
-  // After a PipelineError the pipeline is usable again.
+  // After a PipelineError the pipeline is usable again: an explicit transaction the
+  // failure left open (its COMMIT skipped) has been rolled back.
   std::int64_t sync();
 
   // Statements sent through this pipeline so far.
   std::size_t sent() const { return sent_; }
 
  private:
+  void wait_for_sync();
   void after_send(int queued);
   void flush();
   void consume();
