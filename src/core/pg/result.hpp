@@ -51,9 +51,12 @@ class Result {
   template <typename T>
   T get(int row, int column) const {
     if constexpr (detail::is_optional<T>::value) {
+      static_assert(kSupported<typename T::value_type>,
+                    "get<std::optional<T>>: T must be int, int64_t, double, bool or std::string");
       if (is_null(row, column)) return std::nullopt;
       return convert<typename T::value_type>(row, column);
     } else {
+      static_assert(kSupported<T>, "get<T>: T must be int, int64_t, double, bool or std::string");
       return convert<T>(row, column);
     }
   }
@@ -71,6 +74,10 @@ class Result {
   pg_result* handle() const { return result_.get(); }
 
  private:
+  template <typename T>
+  static constexpr bool kSupported =
+      std::is_same_v<T, int> || std::is_same_v<T, std::int64_t> || std::is_same_v<T, double> ||
+      std::is_same_v<T, bool> || std::is_same_v<T, std::string>;
   template <typename T>
   T convert(int row, int column) const;
   void check_cell(int row, int column) const;
