@@ -144,6 +144,8 @@ DebeziumEncoder::DebeziumEncoder(EncoderSettings settings, RelationCache& relati
   }
 }
 
+DebeziumEncoder::~DebeziumEncoder() = default;
+
 const DebeziumEncoder::Prepared& DebeziumEncoder::prepared(std::uint32_t relation_oid) {
   const RelationInfo& rel = relations_.get(relation_oid);
   auto& slot = prepared_[relation_oid];

@@ -56,6 +56,9 @@ class DebeziumEncoder {
  public:
   // `relations` must outlive the encoder.
   DebeziumEncoder(EncoderSettings settings, RelationCache& relations);
+  ~DebeziumEncoder();
+  DebeziumEncoder(const DebeziumEncoder&) = delete;
+  DebeziumEncoder& operator=(const DebeziumEncoder&) = delete;
 
   // Applies one message and appends the events it produces to `out` (none for Begin, Relation,
   // Type, Origin; one or two for a change; BEGIN is emitted lazily before a transaction's
