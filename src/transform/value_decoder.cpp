@@ -890,7 +890,7 @@ ValueDecoder::Result ValueDecoder::append_literal(std::string& out, std::string_
   append_text(out, column_name, value, target, options_);
   sql::quote_literal_in_place(out, start);
   if (column != nullptr) {
-    if (target.category != PgCategory::text) {
+    if (target.category != PgCategory::text || target.pg.array_dims > 0) {
       out.append("::");
       out.append(column->type);
     }
