@@ -1,0 +1,104 @@
+// Statement rendering: keys, NULL keys, keyless FULL tables, hostile names, refusals.
+#include "transform/sql_renderer.hpp"
+
+#include <gtest/gtest.h>
+
+#include "core/error.hpp"
+#include "transform/event_parser.hpp"
+
+namespace tapedeck::transform {
+namespace {
+
+std::string event(const std::string& op, const std::string& before, const std::string& after,
+                  const std::string& schema = "s", const std::string& table = "t") {
+  return R"({"op":")" + op + R"(","source":{"schema":")" + schema + R"(","table":")" + table +
+         R"(","ts_ms":1},"before":)" + before + R"(,"after":)" + after + "}";
+}
+
+std::string render(const std::string& json, const TableInfo* table) {
+  return SqlRenderer().render(EventParser().parse_change_event(json), table).sql;
+}
+
+Error refusal(const std::string& json, const TableInfo* table) {
+  try {
+    render(json, table);
+  } catch (const Error& error) {
+    return error;
+  }
+  ADD_FAILURE() << "accepted " << json;
+  return Error(ErrorSource::internal, Recovery::fail, "");
+}
+
+TEST(SqlRenderer, UsesIsNullForANullKeyValue) {
+  const TableInfo table("s", "t", {{"a", "integer"}, {"b", "text"}}, {"a", "b"}, false);
+  EXPECT_EQ(render(event("d", R"({"a":1,"b":null})", "null"), &table),
+            "DELETE FROM \"s\".\"t\" WHERE \"a\" = 1 AND \"b\" IS NULL");
+}
+
+TEST(SqlRenderer, NeverUsesNonKeyBeforeValuesOfADefaultIdentityDelete) {
+  const TableInfo table("s", "t", {{"id", "integer"}, {"name", "text"}}, {"id"}, false);
+  EXPECT_EQ(render(event("d", R"({"id":7,"name":""})", "null"), &table),
+            "DELETE FROM \"s\".\"t\" WHERE \"id\" = 7");
+}
+
+TEST(SqlRenderer, ComparesJsonAndPointThroughTextInKeylessFullTables) {
+  const TableInfo table("s", "t", {{"j", "json"}, {"p", "point"}, {"n", "integer"}}, {}, true);
+  EXPECT_EQ(
+      render(event("d", R"({"j":"{\"a\": 1}","p":{"x":1.0,"y":2.5},"n":null})", "null"), &table),
+      "DELETE FROM \"s\".\"t\" WHERE (tableoid, ctid) = (SELECT tableoid, ctid FROM "
+      "\"s\".\"t\" WHERE \"j\"::text = ('{\"a\": 1}'::json)::text AND \"p\"::text = "
+      "('(1,2.5)'::point)::text AND \"n\" IS NULL LIMIT 1)");
+}
+
+TEST(SqlRenderer, QuotesHostileIdentifiersAndValues) {
+  const TableInfo table("we\"ird schema", "Tab'le", {{"i\"d", "integer"}, {"v", "text"}}, {"i\"d"},
+                        false);
+  EXPECT_EQ(render(event("u", "null", R"({"i\"d":1,"v":"'); DROP TABLE x; --"})",
+                         "we\\\"ird schema", "Tab'le"),
+                   &table),
+            "UPDATE \"we\"\"ird schema\".\"Tab'le\" SET \"i\"\"d\" = 1, \"v\" = "
+            "'''); DROP TABLE x; --' WHERE \"i\"\"d\" = 1");
+}
+
+TEST(SqlRenderer, RefusesARowWhoseKeyIsMissing) {
+  const TableInfo table("s", "t", {{"id", "integer"}, {"v", "text"}}, {"id"}, false);
+  const Error error = refusal(event("u", "null", R"({"v":"x"})"), &table);
+  EXPECT_EQ(error.recovery(), Recovery::invalid);
+  EXPECT_NE(error.message().find("key column \"id\" is missing"), std::string::npos);
+}
+
+TEST(SqlRenderer, RefusesUpdatesOfTablesWithoutAnyReplicaIdentity) {
+  const TableInfo table("s", "t", {{"v", "text"}}, {}, false);
+  EXPECT_NE(refusal(event("u", "null", R"({"v":"x"})"), &table).message().find("no primary key"),
+            std::string::npos);
+  EXPECT_NE(refusal(event("d", R"({"v":"x"})", "null"), nullptr).message().find("catalog"),
+            std::string::npos);
+}
+
+TEST(SqlRenderer, AsksForACatalogRefreshWhenAColumnIsUnknown) {
+  const TableInfo table("s", "t", {{"id", "integer"}}, {"id"}, false);
+  const Error error = refusal(event("c", "null", R"({"id":1,"added":2})"), &table);
+  EXPECT_EQ(error.recovery(), Recovery::not_found);
+  EXPECT_NE(error.message().find("refresh"), std::string::npos);
+}
+
+TEST(SqlRenderer, SkipsAnUpdateWhoseEveryColumnIsUnavailable) {
+  const TableInfo table("s", "t", {{"id", "integer"}, {"v", "text"}}, {"id"}, false);
+  const auto statement =
+      SqlRenderer().render(EventParser().parse_change_event(event(
+                               "u", R"({"id":1})", R"({"v":"__debezium_unavailable_value"})")),
+                           &table);
+  EXPECT_TRUE(statement.skipped);
+  EXPECT_TRUE(statement.sql.empty());
+}
+
+TEST(SqlRenderer, RefusesThePlaceholderInAnInsert) {
+  const TableInfo table("s", "t", {{"id", "integer"}, {"v", "text"}}, {"id"}, false);
+  EXPECT_NE(refusal(event("c", "null", R"({"id":1,"v":"__debezium_unavailable_value"})"), &table)
+                .message()
+                .find("placeholder"),
+            std::string::npos);
+}
+
+}  // namespace
+}  // namespace tapedeck::transform
