@@ -15,8 +15,8 @@ find_package(OpenSSL REQUIRED)
 find_package(GTest REQUIRED)
 find_package(benchmark REQUIRED)
 
-# cpp-httplib ships a header and a pkg-config file only.
-find_path(HTTPLIB_INCLUDE_DIR httplib.h REQUIRED)
+# Debian builds cpp-httplib as a shared library; its pkg-config file carries the defines the
+# header must be compiled with.
+pkg_check_modules(HTTPLIB REQUIRED IMPORTED_TARGET cpp-httplib)
 add_library(httplib_header INTERFACE)
-target_include_directories(httplib_header SYSTEM INTERFACE ${HTTPLIB_INCLUDE_DIR})
-target_link_libraries(httplib_header INTERFACE Threads::Threads)
+target_link_libraries(httplib_header INTERFACE PkgConfig::HTTPLIB Threads::Threads)

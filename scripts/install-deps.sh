@@ -12,6 +12,7 @@ packages=(
   libsimdjson-dev nlohmann-json3-dev libspdlog-dev libfmt-dev libcli11-dev
   libcpp-httplib-dev libtomlplusplus-dev libcurl4-openssl-dev libssl-dev
   libgtest-dev libgmock-dev libbenchmark-dev
+  libhowardhinnant-date-dev tzdata
   s3cmd nodejs
 )
 
