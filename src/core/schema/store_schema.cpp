@@ -1,0 +1,72 @@
+// TransformMsg DB schema, version by version.
+#include "core/schema/store_schema.hpp"
+
+namespace tapedeck::schema {
+
+namespace {
+
+// statements: one row per change event. `event_id` is unique so a redelivered event is
+// stored once. `commit_lsn` orders transactions in commit order: the commit LSN that
+// tapedeck's capture sends; for a stock Debezium event, which carries none, the LSN of the
+// previous commit the connector saw (source.sequence[0]), which also grows in commit order.
+// `position` orders the events of one transaction. Catch-up reads "xid not visible in the
+// snapshot and commit_time <= start, by (commit_lsn, position)"; paced replay reads
+// "commit_time in (a, b] by (commit_lsn, position)".
+constexpr pg::Migration kMigrations[] = {
+    {1, "statements, rtus_calls, dead_letters", R"(
+CREATE TABLE tapedeck.statements (
+  event_id    text        PRIMARY KEY,
+  commit_lsn  pg_lsn      NOT NULL,
+  position    bigint      NOT NULL,
+  xid         xid8        NOT NULL,
+  commit_time timestamptz NOT NULL,
+  schema_name text        NOT NULL,
+  table_name  text        NOT NULL,
+  op          "char"      NOT NULL CHECK (op IN ('c', 'r', 'u', 'd', 't')),
+  sql         text        NOT NULL,
+  stored_at   timestamptz NOT NULL DEFAULT clock_timestamp()
+);
+CREATE INDEX statements_by_commit_time ON tapedeck.statements (commit_time, commit_lsn, position);
+CREATE INDEX statements_by_commit_lsn ON tapedeck.statements (commit_lsn, position);
+CREATE INDEX statements_by_xid ON tapedeck.statements (xid);
+
+CREATE TABLE tapedeck.rtus_calls (
+  call_id     text        PRIMARY KEY,
+  called_at   timestamptz NOT NULL,
+  method      text        NOT NULL,
+  path        text        NOT NULL,
+  headers     jsonb       NOT NULL DEFAULT '{}',
+  body        text        NOT NULL DEFAULT '',
+  stored_at   timestamptz NOT NULL DEFAULT clock_timestamp()
+);
+CREATE INDEX rtus_calls_by_time ON tapedeck.rtus_calls (called_at, call_id);
+
+CREATE TABLE tapedeck.dead_letters (
+  id              bigserial   PRIMARY KEY,
+  stream          text        NOT NULL,
+  stream_sequence bigint      NOT NULL,
+  subject         text        NOT NULL,
+  raw             bytea       NOT NULL,
+  reason          text        NOT NULL,
+  received_at     timestamptz NOT NULL DEFAULT clock_timestamp(),
+  UNIQUE (stream, stream_sequence)
+);
+CREATE INDEX dead_letters_by_time ON tapedeck.dead_letters (received_at);
+
+-- The commit LSN up to which every capture event is committed here; capture confirms its
+-- slot up to this point (DESIGN 3.1). One row per slot/stream pair.
+CREATE TABLE tapedeck.watermarks (
+  name        text        PRIMARY KEY,
+  lsn         pg_lsn      NOT NULL,
+  updated_at  timestamptz NOT NULL DEFAULT clock_timestamp()
+);
+)"},
+};
+
+}  // namespace
+
+std::span<const pg::Migration> store_migrations() { return kMigrations; }
+
+int migrate_store(pg::Connection& store) { return pg::migrate(store, "store", kMigrations); }
+
+}  // namespace tapedeck::schema

@@ -1,0 +1,89 @@
+// Migrations against a real server, each test in a scratch database of its own.
+#include <gtest/gtest.h>
+
+#include <random>
+
+#include "core/error.hpp"
+#include "core/pg/connection.hpp"
+#include "core/pg/migrate.hpp"
+#include "core/schema/live_schema.hpp"
+#include "core/schema/store_schema.hpp"
+#include "support/stack_env.hpp"
+
+namespace tapedeck::schema {
+namespace {
+
+class ScratchDatabase : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    const auto dsn = testing::stack_env("TAPEDECK_STORE_DSN");
+    ASSERT_FALSE(dsn.empty());
+    admin_ = std::make_unique<pg::Connection>(dsn);
+    name_ = "migrate_" + std::to_string(std::random_device{}());
+    admin_->exec("CREATE DATABASE " + name_);
+    dsn_ = dsn + " dbname=" + name_;
+  }
+  void TearDown() override {
+    if (admin_) admin_->exec("DROP DATABASE IF EXISTS " + name_ + " WITH (FORCE)");
+  }
+  std::unique_ptr<pg::Connection> admin_;
+  std::string name_;
+  std::string dsn_;
+};
+
+TEST_F(ScratchDatabase, CreatesTheStoreTablesAndRecordsTheVersion) {
+  pg::Connection store(dsn_);
+  EXPECT_EQ(migrate_store(store), 1);
+  const auto tables = store.exec(
+      "SELECT string_agg(table_name, ',' ORDER BY table_name) FROM information_schema.tables "
+      "WHERE table_schema = 'tapedeck'");
+  EXPECT_EQ(tables.get<std::string>(0, 0),
+            "dead_letters,rtus_calls,schema_migrations,statements,watermarks");
+}
+
+TEST_F(ScratchDatabase, RunsEachMigrationOnceHoweverOftenItIsCalled) {
+  pg::Connection live(dsn_);
+  EXPECT_EQ(migrate_live(live), 1);
+  EXPECT_EQ(migrate_live(live), 1);
+  EXPECT_EQ(live.exec("SELECT count(*) FROM tapedeck.schema_migrations WHERE component = 'live'")
+                .get<int>(0, 0),
+            1);
+}
+
+TEST_F(ScratchDatabase, AppliesOnlyTheNewerMigrations) {
+  pg::Connection db(dsn_);
+  const pg::Migration first[] = {{1, "t", "CREATE TABLE tapedeck.t (a int)"}};
+  const pg::Migration both[] = {{1, "t", "CREATE TABLE tapedeck.t (a int)"},
+                                {2, "t.b", "ALTER TABLE tapedeck.t ADD COLUMN b int"}};
+  EXPECT_EQ(pg::migrate(db, "demo", first), 1);
+  EXPECT_EQ(pg::migrate(db, "demo", both), 2);
+  EXPECT_EQ(db.exec("SELECT count(*) FROM information_schema.columns WHERE table_name = 't'")
+                .get<int>(0, 0),
+            2);
+}
+
+TEST_F(ScratchDatabase, LeavesNothingOfAFailedMigrationAndNamesIt) {
+  pg::Connection db(dsn_);
+  const pg::Migration broken[] = {
+      {1, "half", "CREATE TABLE tapedeck.half (a int); SELECT * FROM no_such_table"}};
+  try {
+    pg::migrate(db, "demo", broken);
+    FAIL() << "no error";
+  } catch (const Error& error) {
+    EXPECT_NE(std::string(error.what()).find("demo schema to version 1"), std::string::npos)
+        << error.what();
+    EXPECT_EQ(error.code(), "42P01");
+  }
+  EXPECT_EQ(db.exec("SELECT to_regclass('tapedeck.half') IS NULL").get<bool>(0, 0), true);
+}
+
+TEST_F(ScratchDatabase, RefusesADatabaseNewerThanTheBinary) {
+  pg::Connection db(dsn_);
+  const pg::Migration two[] = {{1, "a", "SELECT 1"}, {2, "b", "SELECT 1"}};
+  const pg::Migration one[] = {{1, "a", "SELECT 1"}};
+  pg::migrate(db, "demo", two);
+  EXPECT_THROW(pg::migrate(db, "demo", one), Error);
+}
+
+}  // namespace
+}  // namespace tapedeck::schema
