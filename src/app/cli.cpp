@@ -1,0 +1,58 @@
+// Parsing, library guards and error reporting shared by every subcommand.
+#include "app/cli.hpp"
+
+#include <fmt/format.h>
+
+#include <cstdio>
+
+#include "core/error.hpp"
+#include "core/http/client.hpp"
+#include "core/log.hpp"
+#include "core/nats/library.hpp"
+#include "core/stop.hpp"
+
+namespace tapedeck::app {
+
+config::Config Context::load_config() const {
+  auto environment = config::process_environment();
+  if (!log_level.empty()) environment["TAPEDECK_LOG_LEVEL"] = log_level;
+  auto loaded = config::Config::load_default(config_path, environment);
+  log::configure(loaded.string("log.level"));
+  return loaded;
+}
+
+int run(int argc, char** argv) {
+  CLI::App app{"tapedeck: record a live PostgreSQL database and play it back at any past moment"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", "tapedeck 0.1.0");
+  Context context;
+  app.add_option("--config", context.config_path,
+                 "configuration file (default: $TAPEDECK_CONFIG, else built-in defaults)");
+  app.add_option("--log-level", context.log_level, "trace, debug, info, warn, error, critical");
+
+  Action action;
+  add_config_command(app, context, action);
+  add_rtus_recorder_command(app, context, action);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& error) {
+    return app.exit(error);
+  }
+
+  // Library-wide state lives for the whole command and is torn down last.
+  http::CurlGlobal curl;
+  nats::LibraryGuard nats_library;
+  stop::install_signal_handlers();
+  try {
+    return action ? action() : 0;
+  } catch (const Error& error) {
+    std::fprintf(stderr, "tapedeck: %s\n", error.what());
+    return error.recovery() == Recovery::invalid ? 2 : 1;
+  } catch (const std::exception& error) {
+    std::fprintf(stderr, "tapedeck: internal error: %s\n", error.what());
+    return 1;
+  }
+}
+
+}  // namespace tapedeck::app

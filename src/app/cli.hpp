@@ -1,0 +1,31 @@
+// The command line: global options, library guards, and every subcommand.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include <functional>
+#include <optional>
+#include <string>
+
+#include "core/config.hpp"
+
+namespace tapedeck::app {
+
+// What every subcommand gets: the global options, and the configuration loaded on demand
+// (so `--help` works without a config file).
+struct Context {
+  std::optional<std::string> config_path;
+  std::string log_level;  // overrides log.level when set
+  config::Config load_config() const;
+};
+
+// A subcommand sets `action`; run() calls it after parsing and returns its exit code.
+using Action = std::function<int()>;
+
+int run(int argc, char** argv);
+
+// One function per command group, each in its own <group>_command.cpp.
+void add_config_command(CLI::App& app, Context& context, Action& action);
+void add_rtus_recorder_command(CLI::App& app, Context& context, Action& action);
+
+}  // namespace tapedeck::app
