@@ -152,7 +152,7 @@ secret_key = "S3RVER"
 path_style = true
 
 [rtus]
-url = "http://127.0.0.1:$RTUS_PORT/time"
+url = "http://127.0.0.1:$RTUS_PORT"
 CONF
 }
 
