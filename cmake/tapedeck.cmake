@@ -26,7 +26,12 @@ function(tapedeck_test name dir label)
   target_include_directories(${name} PRIVATE ${PROJECT_SOURCE_DIR}/tests ${PROJECT_SOURCE_DIR}/src)
   target_compile_definitions(${name} PRIVATE
     TAPEDECK_SOURCE_DIR="${PROJECT_SOURCE_DIR}"
-    TAPEDECK_SHARED_DIR="${PROJECT_SOURCE_DIR}/../shared")
+    TAPEDECK_SHARED_DIR="${PROJECT_SOURCE_DIR}/../shared"
+    TAPEDECK_BINARY="${CMAKE_BINARY_DIR}/tapedeck")
+  # End-to-end tests run the binary itself.
+  if(TARGET tapedeck)
+    add_dependencies(${name} tapedeck)
+  endif()
   target_link_libraries(${name} PRIVATE ${ARG_DEPS} GTest::gtest GTest::gtest_main GTest::gmock)
   include(GoogleTest)
   gtest_discover_tests(${name} PROPERTIES LABELS ${label} DISCOVERY_TIMEOUT 60)
