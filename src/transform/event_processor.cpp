@@ -1,0 +1,157 @@
+// Message classification, placement, rendering and dead-lettering.
+#include "transform/event_processor.hpp"
+
+#include <fmt/format.h>
+
+#include "core/error.hpp"
+#include "core/log.hpp"
+#include "core/rtus_call.hpp"
+
+namespace tapedeck::transform {
+
+EventProcessor::EventProcessor(ProcessorOptions options, TableSource& tables)
+    : options_(std::move(options)),
+      tables_(tables),
+      // The size check comes first, here; the parser's own limit only backs it up.
+      parser_(ParseOptions{options_.max_message_bytes}),
+      renderer_(options_.decode),
+      transaction_subject_(options_.prefix + ".transaction"),
+      rtus_subject_(options_.prefix + ".rtus"),
+      message_subject_(options_.prefix + ".message") {}
+
+Outcome EventProcessor::process(const InMessage& message, Batch& batch) {
+  if (message.data.size() > options_.max_message_bytes) {
+    return dead_letter(message,
+                       fmt::format("message of {} bytes is larger than transform.max_message_bytes "
+                                   "({}); raise it if such events are expected",
+                                   message.data.size(), options_.max_message_bytes),
+                       batch);
+  }
+  if (message.subject == transaction_subject_) return transaction_metadata(message, batch);
+  if (message.subject == rtus_subject_) return rtus_call(message, batch);
+  if (message.subject == message_subject_) return Outcome::skipped;  // op m: changes no table
+  if (message.data.empty()) return Outcome::skipped;                 // a tombstone
+  return change_event(message, batch);
+}
+
+Outcome EventProcessor::dead_letter(const InMessage& message, std::string reason, Batch& batch) {
+  last_reason_ = reason;
+  batch.add_dead_letter(DeadLetter{message.stream_sequence, std::string(message.subject),
+                                   std::string(message.data), std::move(reason)});
+  return Outcome::dead_letter;
+}
+
+void EventProcessor::track(const InMessage& message, std::optional<Lsn> commit_lsn) {
+  if (!open_) return;
+  if (!commit_lsn || *commit_lsn != open_->commit_lsn ||
+      message.consumer_sequence != open_->last_consumer_sequence + 1) {
+    open_->contiguous = false;
+  }
+  open_->last_consumer_sequence = message.consumer_sequence;
+}
+
+Outcome EventProcessor::transaction_metadata(const InMessage& message, Batch& batch) {
+  TransactionMetadata metadata;
+  try {
+    metadata = parser_.parse_transaction_metadata(message.data);
+  } catch (const Error& error) {
+    if (error.recovery() != Recovery::invalid) throw;
+    return dead_letter(message, fmt::format("transaction metadata: {}", error.message()), batch);
+  }
+  std::optional<CaptureMessageId> id;
+  if (message.message_id) id = parse_capture_message_id(*message.message_id);
+  if (!id) return Outcome::transaction_metadata;  // Debezium Server: nothing to track
+  if (metadata.status == TransactionMetadata::Status::begin) {
+    open_ = OpenTransaction{id->commit_lsn, message.consumer_sequence, 0, true};
+    return Outcome::transaction_metadata;
+  }
+  track(message, id->commit_lsn);
+  if (open_ && open_->commit_lsn == id->commit_lsn && open_->contiguous && metadata.event_count &&
+      *metadata.event_count != open_->events) {
+    ++count_mismatches_;
+    log::get("transform")
+        ->warn("transaction {} (commit {}) announced {} events, {} arrived", metadata.id,
+               id->commit_lsn.str(), *metadata.event_count, open_->events);
+  }
+  open_.reset();
+  ends_.push_back(EndEvent{message.stream_sequence, id->commit_lsn});
+  return Outcome::transaction_metadata;
+}
+
+Outcome EventProcessor::rtus_call(const InMessage& message, Batch& batch) {
+  RtusCall call;
+  try {
+    call = parse_rtus_call(message.data);
+  } catch (const Error& error) {
+    if (error.recovery() != Recovery::invalid) throw;
+    return dead_letter(message, error.message(), batch);
+  }
+  if (call.id.empty()) {
+    call.id = message.message_id ? *message.message_id
+                                 : fmt::format("{}:{}", message.stream, message.stream_sequence);
+  }
+  batch.add_rtus_call(std::move(call));
+  return Outcome::rtus_call;
+}
+
+Outcome EventProcessor::change_event(const InMessage& message, Batch& batch) {
+  // Which placement: capture's (message id + commit LSN header), or Debezium Server's.
+  std::optional<CaptureMessageId> capture_id;
+  if (message.message_id) capture_id = parse_capture_message_id(*message.message_id);
+  if (message.commit_lsn && !capture_id) {
+    return dead_letter(message,
+                       fmt::format("header Tapedeck-Commit-Lsn is set but Nats-Msg-Id \"{}\" is "
+                                   "not \"<commit lsn>:<position>\"",
+                                   message.message_id.value_or("").substr(0, 100)),
+                       batch);
+  }
+  track(message, capture_id ? std::optional(capture_id->commit_lsn) : std::nullopt);
+  if (open_ && capture_id && capture_id->commit_lsn == open_->commit_lsn) ++open_->events;
+
+  try {
+    parser_.parse_change_event(message.data, event_);
+  } catch (const Error& error) {
+    if (error.recovery() != Recovery::invalid) throw;
+    return dead_letter(message, error.message(), batch);
+  }
+  if (event_.op == Op::message) return Outcome::skipped;
+  try {
+    EventPlacement placement =
+        capture_id ? place_capture_event(*message.message_id,
+                                         message.commit_lsn
+                                             ? std::optional<std::string_view>(*message.commit_lsn)
+                                             : std::nullopt)
+                   : placer_.place(event_);
+    if (!event_.source.tx_id) {
+      throw Error(ErrorSource::input, Recovery::invalid,
+                  "the event has no source.txId, so its transaction cannot be recorded");
+    }
+    const Xid xid =
+        widen_xid(static_cast<std::uint64_t>(*event_.source.tx_id), tables_.reference_xid());
+
+    const std::string& schema = event_.source.schema;
+    const std::string& table = event_.source.table;
+    tables_.note_schema(schema, table, event_.schema.get());
+    auto info = tables_.find(schema, table);
+    try {
+      renderer_.render(event_, info.get(), rendered_);
+    } catch (const Error& error) {
+      if (error.recovery() != Recovery::not_found) throw;
+      // A column the cached definition does not know: the table changed since it was read.
+      tables_.refresh(schema, table);
+      info = tables_.find(schema, table);
+      renderer_.render(event_, info.get(), rendered_);
+    }
+    if (rendered_.skipped) return Outcome::skipped;
+    batch.add_statement(StatementRow{placement.event_id, placement.commit_lsn, placement.position,
+                                     xid, commit_time_us(event_.source), schema, table,
+                                     static_cast<char>(event_.op), rendered_.sql});
+    return Outcome::statement;
+  } catch (const Error& error) {
+    if (error.recovery() != Recovery::invalid && error.recovery() != Recovery::not_found) throw;
+    if (error.source() != ErrorSource::input) throw;
+    return dead_letter(message, error.message(), batch);
+  }
+}
+
+}  // namespace tapedeck::transform

@@ -1,0 +1,116 @@
+// One received message to what the store transaction writes: a statement, an RTUS call, a
+// dead letter, or nothing (transaction metadata, logical messages).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "core/lsn.hpp"
+#include "transform/change_event.hpp"
+#include "transform/event_parser.hpp"
+#include "transform/event_placement.hpp"
+#include "transform/sql_renderer.hpp"
+#include "transform/statement_store.hpp"
+#include "transform/table_info.hpp"
+
+namespace tapedeck::transform {
+
+// Where the processor gets table definitions and the reference xid (the Catalog in the
+// service, a fixed map in tests). Called on the processor's thread.
+class TableSource {
+ public:
+  virtual ~TableSource() = default;
+  // The table, or null when the Live DB has none.
+  virtual std::shared_ptr<const TableInfo> find(const std::string& schema,
+                                                const std::string& table) = 0;
+  // Forget the cached definition (the next find() reads it again).
+  virtual void refresh(const std::string& schema, const std::string& table) = 0;
+  // The event of this table carried `row_schema` (null when schemas are off); a change
+  // means the table's definition changed.
+  virtual void note_schema(const std::string& schema, const std::string& table,
+                           const void* row_schema) = 0;
+  // A recent full xid of the Live DB cluster (for widen_xid).
+  virtual Xid reference_xid() = 0;
+};
+
+// A message as the processor needs it (the service fills it from a JetStream message).
+struct InMessage {
+  std::string_view subject;
+  std::string_view data;
+  std::optional<std::string> message_id;  // Nats-Msg-Id
+  std::optional<std::string> commit_lsn;  // Tapedeck-Commit-Lsn
+  std::string_view stream;
+  std::uint64_t stream_sequence = 0;
+  std::uint64_t consumer_sequence = 0;
+};
+
+struct ProcessorOptions {
+  std::string prefix = "tapedeck";  // nats.cdc_prefix
+  std::size_t max_message_bytes = 8u << 20;
+  DecodeOptions decode;
+};
+
+enum class Outcome { statement, rtus_call, dead_letter, transaction_metadata, skipped };
+
+// An END of a capture transaction seen in the batch.
+struct EndEvent {
+  std::uint64_t stream_sequence = 0;
+  Lsn commit_lsn;
+};
+
+// Turns messages into batch rows. Keeps the parser, the Debezium placer, the transaction
+// count check and the ENDs of the current batch. One thread; not thread-safe.
+class EventProcessor {
+ public:
+  EventProcessor(ProcessorOptions options, TableSource& tables);
+
+  // Adds what `message` becomes to `batch`. Bad input becomes a dead letter; only errors of
+  // the table source (Live DB down: Recovery::retry) are thrown.
+  Outcome process(const InMessage& message, Batch& batch);
+
+  // Capture ENDs seen since the last take_ends().
+  std::vector<EndEvent> take_ends() { return std::exchange(ends_, {}); }
+  // Capture transactions whose END count differed from the events received between its
+  // BEGIN and END (checked only when this process received every message in between).
+  std::uint64_t count_mismatches() const { return count_mismatches_; }
+  // The reason of the last dead letter (for logs and tests).
+  const std::string& last_reason() const { return last_reason_; }
+
+ private:
+  Outcome dead_letter(const InMessage& message, std::string reason, Batch& batch);
+  Outcome change_event(const InMessage& message, Batch& batch);
+  Outcome transaction_metadata(const InMessage& message, Batch& batch);
+  Outcome rtus_call(const InMessage& message, Batch& batch);
+  void track(const InMessage& message, std::optional<Lsn> commit_lsn);
+
+  ProcessorOptions options_;
+  TableSource& tables_;
+  EventParser parser_;
+  SqlRenderer renderer_;
+  DebeziumPlacer placer_;
+  ChangeEvent event_;
+  RenderedStatement rendered_;
+  std::string transaction_subject_;
+  std::string rtus_subject_;
+  std::string message_subject_;
+  std::vector<EndEvent> ends_;
+  std::string last_reason_;
+
+  // The capture transaction this process is watching since its BEGIN: contiguous consumer
+  // sequences mean no other process and no redelivery took a message in between.
+  struct OpenTransaction {
+    Lsn commit_lsn;
+    std::uint64_t last_consumer_sequence = 0;
+    std::int64_t events = 0;
+    bool contiguous = true;
+  };
+  std::optional<OpenTransaction> open_;
+  std::uint64_t count_mismatches_ = 0;
+};
+
+}  // namespace tapedeck::transform

@@ -1,0 +1,184 @@
+// The store transaction: COPY into a temporary table, INSERT ... ON CONFLICT DO NOTHING.
+#include "transform/statement_store.hpp"
+
+#include <fmt/format.h>
+#include <simdjson.h>
+
+#include <nlohmann/json.hpp>
+
+#include "core/error.hpp"
+#include "core/pg/copy.hpp"
+#include "core/pg/transaction.hpp"
+#include "core/schema/store_schema.hpp"
+#include "transform/temporal.hpp"
+
+namespace tapedeck::transform {
+namespace {
+
+constexpr const char* kCreateStaging = R"(
+CREATE TEMPORARY TABLE IF NOT EXISTS statements_in (
+  event_id text, commit_lsn pg_lsn, position bigint, xid xid8, commit_time timestamptz,
+  schema_name text, table_name text, op "char", sql text
+) ON COMMIT DELETE ROWS)";
+
+constexpr const char* kCopyStaging =
+    "COPY statements_in (event_id, commit_lsn, position, xid, commit_time, schema_name, "
+    "table_name, op, sql) FROM STDIN";
+
+constexpr const char* kInsertStatements = R"(
+INSERT INTO tapedeck.statements
+  (event_id, commit_lsn, position, xid, commit_time, schema_name, table_name, op, sql)
+SELECT event_id, commit_lsn, position, xid, commit_time, schema_name, table_name, op, sql
+FROM statements_in
+ON CONFLICT (event_id) DO NOTHING)";
+
+constexpr const char* kInsertRtusCall = R"(
+INSERT INTO tapedeck.rtus_calls (call_id, called_at, method, path, headers, body)
+VALUES ($1, $2::timestamptz, $3, $4, $5::jsonb, $6)
+ON CONFLICT (call_id) DO NOTHING)";
+
+constexpr const char* kInsertDeadLetter = R"(
+INSERT INTO tapedeck.dead_letters (stream, stream_sequence, subject, raw, reason)
+VALUES ($1, $2, $3, decode($4, 'hex'), $5)
+ON CONFLICT (stream, stream_sequence) DO NOTHING)";
+
+constexpr const char* kUpsertWatermark = R"(
+INSERT INTO tapedeck.watermarks (name, lsn) VALUES ($1, $2::pg_lsn)
+ON CONFLICT (name) DO UPDATE
+SET lsn = GREATEST(tapedeck.watermarks.lsn, EXCLUDED.lsn), updated_at = clock_timestamp())";
+
+// Text that PostgreSQL accepts: valid UTF-8 without NUL; anything else shown escaped.
+std::string printable(std::string_view text) {
+  if (simdjson::validate_utf8(text) && text.find('\0') == std::string_view::npos) {
+    return std::string(text);
+  }
+  std::string out;
+  for (const char c : text) {
+    const auto byte = static_cast<unsigned char>(c);
+    if (byte == 0 || byte >= 0x80) {
+      out += fmt::format("\\x{:02x}", byte);
+    } else {
+      out.push_back(c);
+    }
+  }
+  return out;
+}
+
+std::string hex(std::string_view bytes) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(bytes.size() * 2);
+  for (const char c : bytes) {
+    const auto byte = static_cast<unsigned char>(c);
+    out.push_back(kDigits[byte >> 4]);
+    out.push_back(kDigits[byte & 15]);
+  }
+  return out;
+}
+
+}  // namespace
+
+void append_copy_text(std::string& out, std::string_view text) {
+  for (const char c : text) {
+    switch (c) {
+      case '\\':
+        out.append("\\\\");
+        break;
+      case '\t':
+        out.append("\\t");
+        break;
+      case '\n':
+        out.append("\\n");
+        break;
+      case '\r':
+        out.append("\\r");
+        break;
+      case '\0':
+        throw Error(ErrorSource::input, Recovery::invalid,
+                    "a value holds a NUL character, which PostgreSQL text cannot store");
+      default:
+        out.push_back(c);
+    }
+  }
+}
+
+void Batch::add_statement(const StatementRow& row) {
+  row_.clear();
+  append_copy_text(row_, row.event_id);
+  row_.push_back('\t');
+  row_.append(row.commit_lsn.str());
+  row_.push_back('\t');
+  fmt::format_to(std::back_inserter(row_), "{}\t{}\t", row.position, row.xid.value);
+  temporal::append_timestamp(row_, row.commit_time_us, 1'000'000);
+  row_.append("+00\t");
+  append_copy_text(row_, row.schema);
+  row_.push_back('\t');
+  append_copy_text(row_, row.table);
+  row_.push_back('\t');
+  row_.push_back(row.op);
+  row_.push_back('\t');
+  append_copy_text(row_, row.sql);
+  row_.push_back('\n');
+  copy_data_.append(row_);
+  ++statement_count_;
+}
+
+void Batch::clear() {
+  copy_data_.clear();
+  statement_count_ = 0;
+  rtus_calls_.clear();
+  dead_letters_.clear();
+}
+
+StatementStore::StatementStore(const std::string& dsn, std::string stream)
+    : connection_(dsn, "tapedeck-transform"), stream_(std::move(stream)) {
+  schema::migrate_store(connection_);
+  connection_.exec(kCreateStaging);
+}
+
+WriteResult StatementStore::write(const Batch& batch, std::optional<Lsn> watermark) {
+  WriteResult result;
+  pg::Transaction transaction(connection_);
+  if (batch.statements() > 0) {
+    {
+      pg::CopyIn copy(connection_, kCopyStaging);
+      copy.write(batch.copy_data());
+      copy.finish();
+    }
+    result.statements_stored = transaction.exec(kInsertStatements).affected_rows();
+  }
+  for (const auto& call : batch.rtus_calls()) {
+    nlohmann::json headers = nlohmann::json::object();
+    for (const auto& [key, value] : call.headers) headers[key] = value;
+    result.rtus_calls_stored +=
+        transaction
+            .exec_params(kInsertRtusCall,
+                         pg::Params::of(call.id, format_rfc3339_micros(call.time_us), call.method,
+                                        call.path, headers.dump(), call.body))
+            .affected_rows();
+  }
+  for (const auto& letter : batch.dead_letters()) {
+    result.dead_letters_stored +=
+        transaction
+            .exec_params(kInsertDeadLetter,
+                         pg::Params::of(stream_, static_cast<std::int64_t>(letter.stream_sequence),
+                                        printable(letter.subject), hex(letter.raw),
+                                        printable(letter.reason)))
+            .affected_rows();
+  }
+  if (watermark) upsert_watermark(*watermark);
+  transaction.commit();
+  return result;
+}
+
+void StatementStore::write_watermark(Lsn watermark) {
+  pg::Transaction transaction(connection_);
+  upsert_watermark(watermark);
+  transaction.commit();
+}
+
+void StatementStore::upsert_watermark(Lsn watermark) {
+  connection_.exec_params(kUpsertWatermark, pg::Params::of(stream_, watermark.str()));
+}
+
+}  // namespace tapedeck::transform

@@ -1,0 +1,97 @@
+// Writes one batch of transform output (statements, RTUS calls, dead letters, watermark)
+// into the TransformMsg DB in one transaction.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/lsn.hpp"
+#include "core/pg/connection.hpp"
+#include "core/rtus_call.hpp"
+
+namespace tapedeck::transform {
+
+// Appends `text` in COPY text format (backslash, tab, newline, carriage return escaped).
+// Throws Error(input, invalid) for a NUL byte, which PostgreSQL text cannot hold.
+void append_copy_text(std::string& out, std::string_view text);
+
+// One row of tapedeck.statements.
+struct StatementRow {
+  std::string_view event_id;
+  Lsn commit_lsn;
+  std::int64_t position = 0;
+  Xid xid;
+  std::int64_t commit_time_us = 0;
+  std::string_view schema;
+  std::string_view table;
+  char op = 'c';
+  std::string_view sql;
+};
+
+struct DeadLetter {
+  std::uint64_t stream_sequence = 0;
+  std::string subject;
+  std::string raw;
+  std::string reason;
+};
+
+// What one store transaction writes. Statements are kept as COPY text so a batch costs one
+// buffer, not one allocation per value. Reuse one Batch (clear()) across batches.
+class Batch {
+ public:
+  // Throws Error(input, invalid) (and adds nothing) when a value cannot be stored as text.
+  void add_statement(const StatementRow& row);
+  void add_rtus_call(RtusCall call) { rtus_calls_.push_back(std::move(call)); }
+  void add_dead_letter(DeadLetter letter) { dead_letters_.push_back(std::move(letter)); }
+  void clear();
+
+  std::size_t statements() const { return statement_count_; }
+  const std::string& copy_data() const { return copy_data_; }
+  const std::vector<RtusCall>& rtus_calls() const { return rtus_calls_; }
+  const std::vector<DeadLetter>& dead_letters() const { return dead_letters_; }
+  bool empty() const {
+    return statement_count_ == 0 && rtus_calls_.empty() && dead_letters_.empty();
+  }
+
+ private:
+  std::string copy_data_;
+  std::string row_;
+  std::size_t statement_count_ = 0;
+  std::vector<RtusCall> rtus_calls_;
+  std::vector<DeadLetter> dead_letters_;
+};
+
+struct WriteResult {
+  std::int64_t statements_stored = 0;  // new rows; the rest were stored before
+  std::int64_t rtus_calls_stored = 0;
+  std::int64_t dead_letters_stored = 0;
+};
+
+// The TransformMsg DB writer. Owns its connection (opened and the schema migrated in the
+// constructor). One thread. Every failure throws Error(postgres, ...): retry when the
+// server went away (make a new StatementStore), fail otherwise. Storing is idempotent:
+// event ids, call ids and (stream, sequence) of dead letters are unique, so writing a
+// redelivered batch again stores nothing twice.
+class StatementStore {
+ public:
+  // `stream`: the CDC stream name, recorded with dead letters and used as the watermark row.
+  StatementStore(const std::string& dsn, std::string stream);
+
+  // Writes everything in one transaction, with the watermark row moved forward to
+  // `watermark` when given.
+  WriteResult write(const Batch& batch, std::optional<Lsn> watermark);
+  // Moves the watermark row forward (never back) on its own.
+  void write_watermark(Lsn watermark);
+
+ private:
+  void upsert_watermark(Lsn watermark);
+
+  pg::Connection connection_;
+  std::string stream_;
+};
+
+}  // namespace tapedeck::transform

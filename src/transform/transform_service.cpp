@@ -1,0 +1,289 @@
+// The transform service loop: fetch, convert, store in one transaction, acknowledge.
+#include "transform/transform_service.hpp"
+
+#include <fmt/format.h>
+
+#include <optional>
+#include <random>
+
+#include "core/error.hpp"
+#include "core/log.hpp"
+#include "core/nats/connection.hpp"
+#include "core/nats/consumer.hpp"
+#include "core/nats/jetstream.hpp"
+#include "core/stop.hpp"
+#include "transform/catalog.hpp"
+#include "transform/statement_store.hpp"
+#include "transform/watermark.hpp"
+
+namespace tapedeck::transform {
+namespace {
+
+constexpr std::string_view kCommitLsnHeader = "Tapedeck-Commit-Lsn";
+// How long a message of a batch that could not be stored waits before redelivery.
+constexpr std::chrono::milliseconds kNakDelay{2000};
+
+DecimalHandling decimal_handling(const std::string& mode) {
+  if (mode == "string") return DecimalHandling::string;
+  if (mode == "double") return DecimalHandling::double_value;
+  return DecimalHandling::precise;
+}
+
+}  // namespace
+
+TransformSettings TransformSettings::from_config(const config::Config& config) {
+  TransformSettings s;
+  s.nats_url = config.string("nats.url");
+  s.stream = config.string("nats.cdc_stream");
+  s.prefix = config.string("nats.cdc_prefix");
+  s.create_stream = config.boolean("nats.create_streams");
+  s.duplicate_window = config.duration("nats.duplicate_window");
+  s.durable = config.string("transform.durable");
+  s.batch_size = static_cast<int>(config.integer("transform.batch_size"));
+  s.fetch_timeout = config.duration("transform.fetch_timeout");
+  s.ack_wait = config.duration("transform.ack_wait");
+  const auto max_bytes = config.integer("transform.max_message_bytes");
+  s.listen = config.string("transform.listen");
+  s.store_dsn = config.string("store.dsn");
+  s.live_dsn = config.string("live.dsn");
+  s.decode.decimal_handling = decimal_handling(config.string("capture.decimal_handling_mode"));
+  if (s.batch_size < 1 || s.batch_size > 100'000) {
+    throw Error(ErrorSource::config, Recovery::invalid,
+                fmt::format("transform.batch_size must be 1..100000, not {}", s.batch_size));
+  }
+  if (max_bytes < 1024) {
+    throw Error(
+        ErrorSource::config, Recovery::invalid,
+        fmt::format("transform.max_message_bytes must be at least 1024, not {}", max_bytes));
+  }
+  s.max_message_bytes = static_cast<std::size_t>(max_bytes);
+  if (s.durable.empty() || s.durable.find_first_of(". *>") != std::string::npos) {
+    throw Error(ErrorSource::config, Recovery::invalid,
+                fmt::format("transform.durable \"{}\" must be a non-empty name without '.', "
+                            "' ', '*' or '>'",
+                            s.durable));
+  }
+  return s;
+}
+
+TransformMetrics::TransformMetrics(Metrics& registry)
+    : events_in(registry.counter("tapedeck_transform_events_in_total",
+                                 "messages fetched from the CDC stream")),
+      stored(registry.counter("tapedeck_transform_statements_stored_total",
+                              "statements newly stored in the TransformMsg DB")),
+      duplicates(registry.counter("tapedeck_transform_duplicates_total",
+                                  "statements that were stored already (redeliveries)")),
+      dead_letters(registry.counter("tapedeck_transform_dead_letters_total",
+                                    "messages written to tapedeck.dead_letters")),
+      rtus_calls(registry.counter("tapedeck_transform_rtus_calls_stored_total",
+                                  "RTUS calls newly stored")),
+      skipped(registry.counter("tapedeck_transform_skipped_total",
+                               "transaction metadata, logical messages and no-op updates")),
+      batches(registry.counter("tapedeck_transform_batches_total", "committed store transactions")),
+      errors(registry.counter("tapedeck_transform_errors_total",
+                              "failed sessions, each retried with backoff")),
+      count_mismatches(registry.counter(
+          "tapedeck_transform_transaction_count_mismatches_total",
+          "capture transactions whose END event count differed from the events received")),
+      batch_seconds(registry.histogram("tapedeck_transform_batch_seconds",
+                                       "fetch to acknowledgement of one batch")),
+      pending(registry.gauge("tapedeck_transform_consumer_pending",
+                             "messages in the stream not yet delivered to the consumer (lag)")),
+      ack_pending(registry.gauge("tapedeck_transform_consumer_ack_pending",
+                                 "messages delivered and not yet acknowledged")),
+      watermark(registry.gauge("tapedeck_transform_watermark_lsn",
+                               "the last watermark written, as a number")) {}
+
+// One connected run: NATS, the store, the catalog. Ends by returning (stop requested) or by
+// throwing the first error. Members are declared in the order they must be built; they are
+// destroyed in reverse, so the consumer goes before its JetStream context and connection.
+class TransformService::Session {
+ public:
+  Session(const TransformSettings& settings, TransformMetrics& metrics)
+      : settings_(settings),
+        metrics_(metrics),
+        log_(log::get("transform")),
+        nats_(connect_options(settings)),
+        js_(nats_),
+        store_(settings.store_dsn, settings.stream),
+        catalog_(settings.live_dsn),
+        processor_(ProcessorOptions{settings.prefix, settings.max_message_bytes, settings.decode},
+                   catalog_) {
+    ensure_stream();
+    nats::ConsumerConfig consumer;
+    consumer.ack_wait = settings.ack_wait;
+    consumer.max_ack_pending = std::max<std::int64_t>(20'000, settings.batch_size * 8);
+    consumer_.emplace(js_, settings.stream, settings.durable, settings.prefix + ".>", consumer);
+    catalog_.reference_xid();  // the Live DB must answer before anything is consumed
+    log_->info("consuming {} (durable {}) into {}", settings.stream, settings.durable,
+               store_dsn_for_log());
+  }
+
+  void run() {
+    while (!stop::requested()) {
+      auto messages = consumer_->fetch(settings_.batch_size, settings_.fetch_timeout);
+      if (messages.empty()) {
+        if (const auto watermark = advance_watermark()) store_.write_watermark(*watermark);
+        continue;
+      }
+      handle(messages);
+    }
+  }
+
+ private:
+  static nats::ConnectOptions connect_options(const TransformSettings& settings) {
+    nats::ConnectOptions options;
+    options.url = settings.nats_url;
+    options.name = "tapedeck-transform";
+    return options;
+  }
+
+  std::string store_dsn_for_log() const { return config::mask_secrets(settings_.store_dsn); }
+
+  void ensure_stream() {
+    try {
+      js_.stream_info(settings_.stream);
+    } catch (const Error& error) {
+      if (error.recovery() != Recovery::not_found || !settings_.create_stream) throw;
+      nats::StreamConfig stream;
+      stream.name = settings_.stream;
+      stream.subjects = {settings_.prefix + ".>"};
+      stream.storage = nats::StorageType::file;
+      stream.duplicate_window = settings_.duplicate_window;
+      js_.ensure_stream(stream);
+      log_->info("created stream {}", settings_.stream);
+    }
+  }
+
+  // The watermark the ack floor now allows, with the consumer gauges refreshed.
+  std::optional<Lsn> advance_watermark() {
+    const nats::ConsumerState state = consumer_->state();
+    metrics_.pending.set(static_cast<double>(state.num_pending));
+    metrics_.ack_pending.set(static_cast<double>(state.num_ack_pending));
+    const auto watermark = tracker_.advance(state.ack_floor_stream_sequence);
+    if (watermark) metrics_.watermark.set(static_cast<double>(watermark->value));
+    return watermark;
+  }
+
+  void handle(std::vector<nats::Message>& messages) {
+    const auto started = std::chrono::steady_clock::now();
+    batch_.clear();
+    std::uint64_t skipped = 0;
+    try {
+      for (auto& message : messages) {
+        const nats::MessageMetadata metadata = message.metadata();
+        InMessage in{message.subject(),
+                     message.data(),
+                     message.header(std::string(nats::kMsgIdHeader)),
+                     message.header(std::string(kCommitLsnHeader)),
+                     metadata.stream,
+                     metadata.stream_sequence,
+                     metadata.consumer_sequence};
+        metrics_.events_in.inc();
+        const Outcome outcome = processor_.process(in, batch_);
+        if (outcome == Outcome::skipped || outcome == Outcome::transaction_metadata) ++skipped;
+        if (outcome == Outcome::dead_letter) {
+          log_->warn("dead letter: stream sequence {} on {}: {}", metadata.stream_sequence,
+                     message.subject().substr(0, 200), processor_.last_reason());
+        }
+      }
+      const auto watermark = advance_watermark();
+      const WriteResult result = store_.write(batch_, watermark);
+      metrics_.stored.inc(static_cast<std::uint64_t>(result.statements_stored));
+      metrics_.duplicates.inc(batch_.statements() -
+                              static_cast<std::uint64_t>(result.statements_stored));
+      metrics_.rtus_calls.inc(static_cast<std::uint64_t>(result.rtus_calls_stored));
+      metrics_.dead_letters.inc(batch_.dead_letters().size());
+    } catch (...) {
+      // Not stored: ask for redelivery after a pause; the session ends and is retried.
+      processor_.take_ends();
+      for (auto& message : messages) {
+        try {
+          message.nak(kNakDelay);
+        } catch (const Error&) {
+          break;  // the connection is gone: ack_wait redelivers them
+        }
+      }
+      throw;
+    }
+    for (auto& message : messages) message.ack();
+    for (const auto& end : processor_.take_ends()) {
+      tracker_.end_committed(end.stream_sequence, end.commit_lsn);
+    }
+    metrics_.skipped.inc(skipped);
+    metrics_.batches.inc();
+    const auto mismatches = processor_.count_mismatches();
+    if (mismatches > reported_mismatches_) {
+      metrics_.count_mismatches.inc(mismatches - reported_mismatches_);
+      reported_mismatches_ = mismatches;
+    }
+    metrics_.batch_seconds.observe(
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+  }
+
+  const TransformSettings& settings_;
+  TransformMetrics& metrics_;
+  std::shared_ptr<spdlog::logger> log_;
+  nats::Connection nats_;
+  nats::JetStream js_;
+  StatementStore store_;
+  Catalog catalog_;
+  EventProcessor processor_;
+  std::optional<nats::PullConsumer> consumer_;
+  WatermarkTracker tracker_;
+  Batch batch_;
+  std::uint64_t reported_mismatches_ = 0;
+};
+
+TransformService::TransformService(TransformSettings settings)
+    : settings_(std::move(settings)), metrics_(registry_) {}
+
+http::Health TransformService::health() const {
+  std::lock_guard lock(health_mutex_);
+  if (failure_.empty()) return {};
+  return {false, failure_};
+}
+
+void TransformService::set_failure(std::string detail) {
+  std::lock_guard lock(health_mutex_);
+  failure_ = std::move(detail);
+}
+
+int TransformService::run() {
+  auto log = log::get("transform");
+  http::Server server(settings_.listen);
+  http::serve_observability(server, registry_, [this] { return health(); });
+  server.start();
+  log->info("serving /healthz and /metrics on {}:{}", server.host(), server.port());
+
+  std::mt19937_64 random(std::random_device{}());
+  std::uniform_real_distribution<double> unit(0.0, 1.0);
+  int failures = 0;
+  while (!stop::requested()) {
+    try {
+      Session session(settings_, metrics_);
+      if (failures > 0) log->info("recovered after {} failed attempts", failures);
+      failures = 0;
+      set_failure({});
+      session.run();
+    } catch (const Error& error) {
+      // Configuration mistakes do not heal by waiting; everything else is retried: the
+      // store writes are idempotent, so even an in-doubt commit is safe to redo.
+      if (error.source() == ErrorSource::config) throw;
+      metrics_.errors.inc();
+      if (failures == 0) {
+        log->warn("{}; retrying with backoff", error.what());
+      } else {
+        log->debug("still failing: {}", error.what());
+      }
+      set_failure(error.what());
+      ++failures;
+      if (settings_.retry.exhausted(failures)) throw;
+      stop::wait_for(settings_.retry.delay(failures, unit(random)));
+    }
+  }
+  log->info("stopped");
+  return 0;
+}
+
+}  // namespace tapedeck::transform
