@@ -33,6 +33,7 @@ int run(int argc, char** argv) {
   Action action;
   add_config_command(app, context, action);
   add_rtus_recorder_command(app, context, action);
+  add_capture_command(app, context, action);
 
   try {
     app.parse(argc, argv);

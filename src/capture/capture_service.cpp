@@ -1,0 +1,374 @@
+// `tapedeck capture` as a long-running service: Live DB slot -> Debezium events -> JetStream.
+#include "capture/capture_service.hpp"
+
+#include <fmt/format.h>
+
+#include <chrono>
+#include <optional>
+#include <random>
+#include <variant>
+#include <vector>
+
+#include "capture/catalog_resolver.hpp"
+#include "capture/confirm_tracker.hpp"
+#include "capture/debezium_encoder.hpp"
+#include "capture/pgoutput.hpp"
+#include "capture/relation_cache.hpp"
+#include "capture/session_options.hpp"
+#include "core/error.hpp"
+#include "core/log.hpp"
+#include "core/nats/connection.hpp"
+#include "core/nats/jetstream.hpp"
+#include "core/pg/connection.hpp"
+#include "core/pg/params.hpp"
+#include "core/pg/replication.hpp"
+#include "core/pg/replication_admin.hpp"
+#include "core/stop.hpp"
+
+namespace tapedeck::capture {
+
+namespace {
+
+using namespace std::chrono_literals;
+using Steady = std::chrono::steady_clock;
+
+constexpr const char* kApplicationName = "tapedeck-capture";
+constexpr const char* kWatermarkQuery = "SELECT lsn::text FROM tapedeck.watermarks WHERE name = $1";
+constexpr const char* kCurrentWalQuery = "SELECT pg_current_wal_lsn()::text";
+// The longest a read waits when nothing is pending, so the stop flag is seen promptly.
+constexpr auto kIdleRead = 200ms;
+
+std::int64_t unix_micros_now() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+Lsn parse_lsn(std::string_view text, std::string_view what) {
+  const auto lsn = Lsn::parse(text);
+  if (!lsn) {
+    throw Error(ErrorSource::postgres, Recovery::fail,
+                fmt::format("{} is '{}', which is not an LSN", what, text));
+  }
+  return *lsn;
+}
+
+}  // namespace
+
+CaptureMetrics::CaptureMetrics(Metrics& registry)
+    : events(registry.counter("tapedeck_capture_events_published_total",
+                              "change and transaction events acknowledged by JetStream")),
+      bytes(registry.counter("tapedeck_capture_bytes_published_total",
+                             "JSON bytes of the events acknowledged by JetStream")),
+      transactions(registry.counter("tapedeck_capture_transactions_total",
+                                    "transactions streamed from the slot")),
+      errors(registry.counter("tapedeck_capture_errors_total",
+                              "streaming sessions ended by an error")),
+      restarts(registry.counter("tapedeck_capture_restarts_total",
+                                "streaming sessions started again from the slot")),
+      lag_bytes(registry.gauge("tapedeck_capture_lag_bytes",
+                               "WAL bytes between pg_current_wal_lsn() and the confirmed LSN")),
+      lag_seconds(registry.gauge("tapedeck_capture_lag_seconds",
+                                 "seconds between the last transaction's commit and its capture")),
+      events_per_second(registry.gauge("tapedeck_capture_events_per_second",
+                                       "events acknowledged per second, last status interval")),
+      confirmed_lsn(registry.gauge("tapedeck_capture_confirmed_lsn",
+                                   "the LSN confirmed to the replication slot, as a number")),
+      streaming(registry.gauge("tapedeck_capture_streaming", "1 while streaming from the slot")) {}
+
+// One streaming session: connections, slot, stream, and the read-encode-publish-confirm loop.
+// Members are declared so that they are destroyed in the right order: the publisher before
+// the NATS connection, the encoder before the relation cache before the resolver before the
+// catalog connection. Lives on the thread that calls run().
+class CaptureService::Session {
+ public:
+  Session(const CaptureSettings& settings, CaptureMetrics& metrics)
+      : settings_(settings),
+        metrics_(metrics),
+        log_(log::get("capture")),
+        nats_(nats_options(settings)),
+        publisher_(nats_, nats::AsyncPublisherOptions{settings.max_in_flight, 5000ms}),
+        live_(settings.live_dsn, std::string(kApplicationName) + "-catalog"),
+        resolver_(live_),
+        relations_(&resolver_),
+        replication_(with_session_options(settings.live_dsn), kApplicationName) {
+    if (settings_.create_stream) {
+      nats::JetStream js(nats_);
+      nats::StreamConfig stream;
+      stream.name = settings_.stream;
+      stream.subjects = {settings_.encoder.topic_prefix + ".>"};
+      stream.storage = nats::StorageType::file;
+      stream.duplicate_window = settings_.duplicate_window;
+      js.ensure_stream(stream);
+    }
+    reconnects_at_start_ = nats_.reconnect_count();
+    // The publication first: pgoutput reads it through the slot's historic catalog snapshot,
+    // so a publication younger than the slot's start would not be found.
+    if (pg::ensure_publication(live_, settings_.publication,
+                               settings_.tables.publication_tables())) {
+      log_->info("created publication {}", settings_.publication);
+    }
+    const pg::SystemIdentity identity = replication_.identify_system();
+    EncoderSettings encoder_settings = settings_.encoder;
+    encoder_settings.database_name = identity.dbname;
+    encoder_.emplace(encoder_settings, relations_);
+    if (auto created =
+            replication_.create_logical_slot_if_missing(settings_.slot_name, "pgoutput")) {
+      log_->info("created replication slot {} at {}", settings_.slot_name,
+                 created->consistent_point.str());
+    }
+    const auto slot = pg::replication_slot(live_, settings_.slot_name);
+    if (!slot) {
+      throw Error(ErrorSource::postgres, Recovery::retry,
+                  fmt::format("replication slot {} vanished right after it was checked",
+                              settings_.slot_name));
+    }
+    if (slot->plugin != "pgoutput") {
+      throw Error(ErrorSource::postgres, Recovery::fail,
+                  fmt::format("replication slot {} uses plugin {}, capture needs pgoutput; "
+                              "choose another capture.slot_name",
+                              settings_.slot_name, slot->plugin));
+    }
+    confirmed_ = slot->confirmed_flush_lsn;
+    encoder_->set_last_commit_lsn(confirmed_);
+    tracker_.emplace(settings_.confirm_mode, confirmed_);
+    if (settings_.confirm_mode == ConfirmMode::watermark) {
+      store_.emplace(settings_.store_dsn, std::string(kApplicationName) + "-watermark");
+    }
+    replication_.start_logical(settings_.slot_name, Lsn{},
+                               pg::pgoutput_options({settings_.publication}));
+    log_->info("streaming slot {} of {} from {} to stream {} (confirm by {})", settings_.slot_name,
+               replication_.dsn_for_log(), confirmed_.str(), settings_.stream,
+               settings_.confirm_mode == ConfirmMode::puback ? "puback" : "watermark");
+  }
+
+  // Streams until the stop flag is set (then returns after a last confirmation) or an error
+  // (thrown; the caller starts a new session).
+  void stream() {
+    metrics_.streaming.set(1);
+    auto next_status = Steady::now();
+    rate_since_ = Steady::now();
+    rate_events_ = metrics_.events.value();
+    while (!stop::requested()) {
+      check_nats();
+      const auto now = Steady::now();
+      if (now >= next_status) {
+        status_tick();
+        next_status = Steady::now() + settings_.status_interval;
+        continue;
+      }
+      const auto until_status =
+          std::chrono::duration_cast<std::chrono::milliseconds>(next_status - now);
+      const auto timeout = unacked_ > 0 ? 0ms : std::min(until_status, kIdleRead);
+      auto message = replication_.read(timeout);
+      if (!message) {
+        if (unacked_ > 0) checkpoint();
+        continue;
+      }
+      if (auto* data = std::get_if<pg::XLogData>(&*message)) {
+        on_data(*data);
+      } else if (const auto* keepalive = std::get_if<pg::PrimaryKeepalive>(&*message)) {
+        if (!encoder_->in_transaction() && unacked_ == 0) {
+          tracker_->on_keepalive(keepalive->wal_end, true);
+        }
+        if (keepalive->reply_requested) send_status();
+      }
+    }
+    // Stopping: confirm what is acknowledged (and stored) before the connections close.
+    checkpoint();
+    status_tick();
+    metrics_.streaming.set(0);
+  }
+
+  ~Session() { metrics_.streaming.set(0); }
+
+ private:
+  static nats::ConnectOptions nats_options(const CaptureSettings& settings) {
+    nats::ConnectOptions options;
+    options.url = settings.nats_url;
+    options.name = kApplicationName;
+    return options;
+  }
+
+  void check_nats() {
+    if (nats_.disconnected() || nats_.reconnect_count() != reconnects_at_start_) {
+      throw Error(ErrorSource::nats, Recovery::retry,
+                  "the NATS connection was lost; streaming again from the slot so that nothing "
+                  "the server may have lost is skipped");
+    }
+  }
+
+  void on_data(const pg::XLogData& data) {
+    if (data.payload.empty()) return;
+    pgoutput::Message message = pgoutput::decode(data.payload);
+    if (std::holds_alternative<pgoutput::Begin>(message)) tx_events_ = 0;
+    if (!settings_.tables.admit(message, relations_)) return;
+    events_.clear();
+    encoder_->on_message(message, data.wal_start, unix_micros_now(), events_);
+    for (const EncodedEvent& event : events_) publish(event);
+    tx_events_ += events_.size();
+    if (const auto* commit = std::get_if<pgoutput::Commit>(&message)) {
+      tracker_->on_commit(commit->commit_lsn, commit->end_lsn, tx_events_);
+      metrics_.transactions.inc();
+      metrics_.lag_seconds.set(
+          static_cast<double>(unix_micros_now() - commit->commit_time.unix_micros()) / 1e6);
+      last_received_ = std::max(last_received_, commit->end_lsn);
+      tx_events_ = 0;
+    }
+  }
+
+  void publish(const EncodedEvent& event) {
+    headers_.clear();
+    headers_.emplace_back(std::string(kHeaderCommitLsn), event.commit_lsn.str());
+    if (event.key_columns) {
+      if (event.key_columns != cached_key_columns_) {
+        cached_key_columns_ = event.key_columns;
+        cached_key_header_ = key_columns_header(*event.key_columns);
+      }
+      headers_.emplace_back(std::string(kHeaderKeyColumns), cached_key_header_);
+    }
+    publisher_.publish(event.subject, event.value, headers_, event.message_id);
+    ++unacked_;
+    unacked_bytes_ += event.value.size();
+  }
+
+  // Waits for every outstanding ack; any failure ends the session (re-streamed from the slot).
+  void checkpoint() {
+    if (unacked_ == 0) return;
+    const auto failures = publisher_.wait_all(settings_.ack_timeout);
+    if (!failures.empty()) {
+      const auto& first = failures.front();
+      throw Error(ErrorSource::nats, Recovery::retry,
+                  fmt::format("{} of {} publishes were not acknowledged (first: {} on {}: {}); "
+                              "streaming again from the slot",
+                              failures.size(), unacked_, first.msg_id, first.subject, first.reason),
+                  first.code);
+    }
+    metrics_.events.inc(unacked_);
+    metrics_.bytes.inc(unacked_bytes_);
+    unacked_ = 0;
+    unacked_bytes_ = 0;
+    tracker_->on_all_acked();
+  }
+
+  void read_watermark() {
+    if (!store_) return;
+    const pg::Result result =
+        store_->exec_params(kWatermarkQuery, pg::Params::of(settings_.stream));
+    if (result.rows() > 0) {
+      tracker_->on_watermark(parse_lsn(result.text(0, 0), "the transform watermark"));
+    }
+  }
+
+  void send_status() {
+    const Lsn flush = tracker_->flush();
+    if (flush > confirmed_) {
+      confirmed_ = flush;
+      metrics_.confirmed_lsn.set(static_cast<double>(confirmed_.value));
+    }
+    replication_.send_status(std::max(last_received_, confirmed_), confirmed_, confirmed_);
+  }
+
+  void status_tick() {
+    checkpoint();
+    read_watermark();
+    send_status();
+    const pg::Result current = live_.exec(kCurrentWalQuery);
+    const Lsn wal = parse_lsn(current.text(0, 0), "pg_current_wal_lsn()");
+    metrics_.lag_bytes.set(wal > confirmed_ ? static_cast<double>(wal.value - confirmed_.value)
+                                            : 0.0);
+    const auto now = Steady::now();
+    const double seconds = std::chrono::duration<double>(now - rate_since_).count();
+    if (seconds > 0) {
+      const std::uint64_t events = metrics_.events.value();
+      metrics_.events_per_second.set(static_cast<double>(events - rate_events_) / seconds);
+      rate_events_ = events;
+      rate_since_ = now;
+    }
+  }
+
+  const CaptureSettings& settings_;
+  CaptureMetrics& metrics_;
+  std::shared_ptr<spdlog::logger> log_;
+  nats::Connection nats_;
+  nats::AsyncPublisher publisher_;
+  pg::Connection live_;
+  CatalogResolver resolver_;
+  RelationCache relations_;
+  std::optional<DebeziumEncoder> encoder_;
+  pg::ReplicationConnection replication_;
+  std::optional<pg::Connection> store_;
+  std::optional<ConfirmTracker> tracker_;
+
+  std::uint64_t reconnects_at_start_ = 0;
+  Lsn confirmed_;
+  Lsn last_received_;
+  std::vector<EncodedEvent> events_;
+  nats::Headers headers_;
+  std::shared_ptr<const std::vector<std::string>> cached_key_columns_;
+  std::string cached_key_header_;
+  std::uint64_t tx_events_ = 0;
+  std::uint64_t unacked_ = 0;
+  std::uint64_t unacked_bytes_ = 0;
+  Steady::time_point rate_since_;
+  std::uint64_t rate_events_ = 0;
+};
+
+CaptureService::CaptureService(CaptureSettings settings)
+    : settings_(std::move(settings)), metrics_(registry_) {}
+
+CaptureService::~CaptureService() = default;
+
+http::Health CaptureService::health() const {
+  std::lock_guard lock(health_mutex_);
+  if (!failure_.empty()) return {false, failure_};
+  if (metrics_.streaming.value() < 1) return {false, "not streaming yet"};
+  return {true, "streaming"};
+}
+
+void CaptureService::set_failure(std::string detail) {
+  std::lock_guard lock(health_mutex_);
+  failure_ = std::move(detail);
+}
+
+int CaptureService::run() {
+  auto log = log::get("capture");
+  http::Server server(settings_.listen);
+  http::serve_observability(server, registry_, [this] { return health(); });
+  server.start();
+  log->info("serving /healthz and /metrics on {}:{}", server.host(), server.port());
+
+  std::mt19937_64 random(std::random_device{}());
+  std::uniform_real_distribution<double> unit(0.0, 1.0);
+  int failures = 0;
+  bool first_session = true;
+  while (!stop::requested()) {
+    bool streamed = false;
+    try {
+      if (!first_session) metrics_.restarts.inc();
+      first_session = false;
+      Session session(settings_, metrics_);
+      streamed = true;
+      if (failures > 0) log->info("streaming again after {} failed attempts", failures);
+      failures = 0;
+      set_failure({});
+      session.stream();
+    } catch (const Error& error) {
+      metrics_.errors.inc();
+      set_failure(error.what());
+      if (streamed) {
+        log->warn("streaming stopped: {}; starting again from the slot", error.what());
+      } else if (failures == 0) {
+        log->warn("cannot start streaming: {}; retrying with backoff", error.what());
+      } else {
+        log->debug("attempt {} to start streaming failed: {}", failures + 1, error.what());
+      }
+      if (!streamed) ++failures;
+      if (stop::wait_for(settings_.retry.delay(std::max(failures, 1), unit(random)))) break;
+    }
+  }
+  log->info("stopped");
+  return 0;
+}
+
+}  // namespace tapedeck::capture

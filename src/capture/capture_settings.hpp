@@ -1,0 +1,41 @@
+// Everything `tapedeck capture` reads from the configuration, checked once at start-up.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+
+#include "capture/confirm_tracker.hpp"
+#include "capture/encoder_settings.hpp"
+#include "capture/table_filter.hpp"
+#include "core/config.hpp"
+#include "core/retry.hpp"
+
+namespace tapedeck::capture {
+
+// A value object built from the Config (keys in config_keys.cpp, sections live, store, nats,
+// capture). `encoder.database_name` is filled in from the Live DB when streaming starts.
+struct CaptureSettings {
+  std::string live_dsn;
+  std::string store_dsn;  // read for the watermark (confirm_mode = watermark)
+  std::string nats_url;
+  std::string slot_name;
+  std::string publication;
+  std::string stream;  // nats.cdc_stream; also the watermark row's name
+  bool create_stream = true;
+  std::chrono::milliseconds duplicate_window{std::chrono::minutes(2)};
+  ConfirmMode confirm_mode = ConfirmMode::watermark;
+  std::int64_t max_in_flight = 4000;
+  std::chrono::milliseconds status_interval{1000};
+  // How long acknowledgements may take before the publishes count as failed.
+  std::chrono::milliseconds ack_timeout{10'000};
+  std::string listen;
+  TableFilter tables{{}, {}};
+  EncoderSettings encoder;
+  RetryPolicy retry{0, std::chrono::milliseconds(200), std::chrono::milliseconds(10'000), 0.2};
+
+  // Throws Error(config, invalid) naming the key for a value capture cannot use.
+  static CaptureSettings from_config(const config::Config& config);
+};
+
+}  // namespace tapedeck::capture
