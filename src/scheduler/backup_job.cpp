@@ -1,0 +1,138 @@
+// The backup job: export a snapshot, stream pg_dump into the store, then record the row.
+#include "scheduler/backup_job.hpp"
+
+#include <fmt/format.h>
+
+#include "core/error.hpp"
+#include "core/log.hpp"
+#include "core/pg/transaction.hpp"
+#include "core/schema/live_schema.hpp"
+#include "scheduler/pg_dump.hpp"
+
+namespace tapedeck::scheduler {
+
+namespace {
+
+// One statement, so everything it reads comes from the transaction's snapshot (taken at its
+// start) apart from the WAL position, read a moment later: transactions committing in between
+// are not visible in the snapshot and have a commit LSN at or below it, so replay from the
+// snapshot by visibility (DESIGN §3.3) misses none of them.
+constexpr const char* kExportSnapshot = R"(
+SELECT pg_export_snapshot(),
+       pg_current_snapshot()::text,
+       pg_current_wal_lsn()::text,
+       to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'),
+       (SELECT to_char(system_time AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')
+          FROM tapedeck.system_time),
+       current_setting('server_version'),
+       current_setting('server_version_num')::int)";
+
+constexpr const char* kInsertBackup = R"(
+INSERT INTO tapedeck.backups
+  (object_key, storage_url, size_bytes, sha256, created_at, system_time, lsn, txid_snapshot,
+   server_version)
+VALUES ($1, $2, $3, $4, $5::timestamptz, $6::timestamptz, $7::pg_lsn, $8::pg_snapshot, $9)
+RETURNING id)";
+
+void remove_quietly(storage::ObjectStore& store, const storage::ObjectKey& key) {
+  try {
+    store.remove(key);
+  } catch (const Error& error) {
+    log::get("scheduler")
+        ->error("backup: removing {} after a failure failed: {}; remove it by hand",
+                store.url_of(key), error.what());
+  }
+}
+
+}  // namespace
+
+storage::StoreConfig store_config(const config::Config& config) {
+  storage::StoreConfig store;
+  store.url = config.string("storage.url");
+  store.s3.endpoint = config.string("s3.endpoint");
+  store.s3.region = config.string("s3.region");
+  store.s3.access_key = config.string("s3.access_key");
+  store.s3.secret_key = config.string("s3.secret_key");
+  store.s3.path_style = config.boolean("s3.path_style");
+  store.s3.part_size = static_cast<std::uint64_t>(config.integer("s3.part_size"));
+  store.s3.request_timeout = config.duration("s3.timeout");
+  return store;
+}
+
+BackupSettings backup_settings(const config::Config& config) {
+  BackupSettings settings;
+  settings.live_dsn = config.string("live.dsn");
+  settings.store = store_config(config);
+  return settings;
+}
+
+BackupRecord run_backup(const BackupSettings& settings, const BackupHooks& hooks) {
+  auto logger = log::get("scheduler");
+  pg::Connection live(settings.live_dsn, settings.application_name);
+  schema::migrate_live(live);
+  auto store = storage::open_store(settings.store);
+
+  pg::Transaction snapshot(live, pg::Isolation::repeatable_read, pg::Access::read_only);
+  const auto exported = snapshot.exec(kExportSnapshot);
+  ExportedSnapshot info;
+  info.snapshot_id = exported.get<std::string>(0, 0);
+  info.txid_snapshot = exported.get<std::string>(0, 1);
+  info.lsn = Lsn::parse(exported.text(0, 2)).value_or(Lsn{});
+  const auto taken_at = exported.get<std::string>(0, 3);
+  const auto system_time = exported.get<std::optional<std::string>>(0, 4);
+  const auto server_version = exported.get<std::string>(0, 5);
+  const int server_major = exported.get<int>(0, 6) / 10000;
+  info.object_key = backup_object_key(taken_at, info.lsn);
+  const storage::ObjectKey key(info.object_key);
+  logger->info("backup: snapshot {} at {} ({}), dumping to {}", info.txid_snapshot, info.lsn.str(),
+               taken_at, store->url_of(key));
+  if (hooks.snapshot_exported) hooks.snapshot_exported(info);
+
+  const std::string program =
+      settings.pg_dump.empty() ? find_pg_dump(server_major) : settings.pg_dump;
+  auto environment = libpq_environment(settings.live_dsn);
+  environment.push_back("PGAPPNAME=" + settings.application_name);
+  PgDumpProcess dump(program, info.snapshot_id, environment);
+
+  storage::ObjectInfo stored;
+  try {
+    stored = store->put(key, dump.output());
+  } catch (const Error& error) {
+    // A pg_dump failure surfaces in the store as a failed read; report pg_dump's own words.
+    if (auto failure = dump.finish()) {
+      throw Error(ErrorSource::postgres, Recovery::fail,
+                  fmt::format("backup: {}; nothing was stored", *failure));
+    }
+    throw;
+  }
+  if (auto failure = dump.finish()) {
+    remove_quietly(*store, key);
+    throw Error(ErrorSource::postgres, Recovery::fail,
+                fmt::format("backup: {}; the stored object was removed", *failure));
+  }
+  snapshot.commit();  // pg_dump is done with the snapshot
+
+  std::int64_t id = 0;
+  try {
+    const auto inserted = live.exec_params(
+        kInsertBackup,
+        pg::Params::of(info.object_key, store->url_of(key), static_cast<std::int64_t>(stored.size),
+                       stored.sha256, taken_at, system_time, info.lsn.str(), info.txid_snapshot,
+                       server_version));
+    id = inserted.get<std::int64_t>(0, 0);
+  } catch (...) {
+    remove_quietly(*store, key);
+    throw;
+  }
+  for (auto& record : list_backups(live, true)) {
+    if (record.id == id) {
+      logger->info("backup: stored {} ({}, sha256 {}) as backup {}", record.storage_url,
+                   human_size(record.size_bytes), record.sha256, id);
+      return record;
+    }
+  }
+  throw Error(ErrorSource::postgres, Recovery::fail,
+              fmt::format("backup {} vanished right after it was inserted", id));
+}
+
+}  // namespace tapedeck::scheduler

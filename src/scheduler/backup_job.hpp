@@ -1,0 +1,53 @@
+// The backup job: pg_dump on an exported snapshot, streamed to storage, then its metadata row.
+#pragma once
+
+#include <functional>
+#include <string>
+
+#include "core/config.hpp"
+#include "core/lsn.hpp"
+#include "core/storage/object_store.hpp"
+#include "scheduler/backup_record.hpp"
+
+namespace tapedeck::scheduler {
+
+struct BackupSettings {
+  std::string live_dsn;
+  storage::StoreConfig store;
+  // pg_dump to run; empty: find_pg_dump() for the server's major version.
+  std::string pg_dump;
+  // application_name of the job's connection and of pg_dump's.
+  std::string application_name = "tapedeck-backup";
+};
+
+// storage.url, s3.* (a shared reading of the storage keys) and live.dsn.
+storage::StoreConfig store_config(const config::Config& config);
+BackupSettings backup_settings(const config::Config& config);
+
+// What the exporting transaction saw, handed to BackupHooks::snapshot_exported.
+struct ExportedSnapshot {
+  std::string snapshot_id;    // pg_export_snapshot()
+  std::string txid_snapshot;  // pg_current_snapshot()
+  Lsn lsn;
+  std::string object_key;
+};
+
+// Called on the job's thread at fixed points (tests use them to commit a transaction while
+// the dump runs); empty by default.
+struct BackupHooks {
+  std::function<void(const ExportedSnapshot&)> snapshot_exported;
+};
+
+// Runs the backup once (DESIGN §3.3):
+// 1. a REPEATABLE READ, read-only transaction on the Live DB exports its snapshot and reads
+//    pg_current_snapshot(), pg_current_wal_lsn(), tapedeck.system_time, the server version
+//    and the time;
+// 2. pg_dump -Fc --snapshot=<id> streams into the store (bounded memory, SHA-256 on the way)
+//    while the transaction stays open;
+// 3. only when the object is fully stored and pg_dump exited 0, the tapedeck.backups row is
+//    inserted. Any failure leaves no row and no object (the object is removed again when
+//    pg_dump or the insert fails after the upload).
+// Takes no job lock (the caller does). Throws Error; returns the inserted row.
+BackupRecord run_backup(const BackupSettings& settings, const BackupHooks& hooks = {});
+
+}  // namespace tapedeck::scheduler

@@ -1,0 +1,219 @@
+// The cleanup jobs: retention rules for transform data and backups.
+#include "scheduler/cleanup.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+#include "core/error.hpp"
+#include "core/log.hpp"
+#include "core/pg/connection.hpp"
+#include "core/schema/live_schema.hpp"
+#include "core/schema/store_schema.hpp"
+#include "core/stop.hpp"
+#include "scheduler/backup_job.hpp"
+#include "scheduler/backup_record.hpp"
+
+namespace tapedeck::scheduler {
+
+namespace {
+
+constexpr const char* kBackupAges = R"(
+SELECT id, (extract(epoch FROM created_at) * 1000000)::bigint,
+       (extract(epoch FROM clock_timestamp()) * 1000000)::bigint
+  FROM tapedeck.backups WHERE NOT deleting ORDER BY created_at, id)";
+constexpr const char* kMarkDeleting =
+    "UPDATE tapedeck.backups SET deleting = true WHERE id = $1 AND NOT deleting";
+constexpr const char* kDeleteRow = "DELETE FROM tapedeck.backups WHERE id = $1 AND deleting";
+
+constexpr const char* kOldestBackup = R"(
+SELECT txid_snapshot::text, created_at::text
+  FROM tapedeck.backups WHERE NOT deleting ORDER BY created_at, id LIMIT 1)";
+constexpr const char* kCutoff = R"(
+SELECT (clock_timestamp() - $1::bigint * interval '1 millisecond')::text,
+       to_char((clock_timestamp() - $1::bigint * interval '1 millisecond') AT TIME ZONE 'UTC',
+               'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'))";
+
+// $1 cutoff, $2 oldest backup's snapshot (NULL: none), $3 its creation time, $4 batch size.
+constexpr const char* kDeleteStatements = R"(
+WITH doomed AS (
+  SELECT event_id FROM tapedeck.statements
+   WHERE commit_time < $1::timestamptz
+     AND ($2::pg_snapshot IS NULL
+          OR (pg_visible_in_snapshot(xid, $2::pg_snapshot) AND commit_time < $3::timestamptz))
+   ORDER BY commit_time
+   LIMIT $4)
+DELETE FROM tapedeck.statements s USING doomed WHERE s.event_id = doomed.event_id)";
+constexpr const char* kDeleteRtusCalls = R"(
+WITH doomed AS (
+  SELECT call_id FROM tapedeck.rtus_calls
+   WHERE called_at < $1::timestamptz AND ($2::timestamptz IS NULL OR called_at < $2::timestamptz)
+   ORDER BY called_at
+   LIMIT $3)
+DELETE FROM tapedeck.rtus_calls r USING doomed WHERE r.call_id = doomed.call_id)";
+constexpr const char* kDeleteDeadLetters = R"(
+WITH doomed AS (
+  SELECT id FROM tapedeck.dead_letters WHERE received_at < $1::timestamptz
+   ORDER BY received_at LIMIT $2)
+DELETE FROM tapedeck.dead_letters d USING doomed WHERE d.id = doomed.id)";
+
+// Runs `statement` until a batch deletes fewer than `batch` rows (or a stop is requested).
+std::int64_t delete_in_batches(pg::Connection& store, const char* statement,
+                               const pg::Params& params, std::int64_t batch) {
+  std::int64_t total = 0;
+  for (;;) {
+    const auto deleted = store.exec_params(statement, params).affected_rows();
+    total += deleted;
+    if (deleted < batch || stop::requested()) return total;
+  }
+}
+
+}  // namespace
+
+std::vector<std::int64_t> backups_to_delete(std::vector<BackupAge> backups, Instant now,
+                                            std::chrono::milliseconds retention,
+                                            std::int64_t keep_min) {
+  std::sort(backups.begin(), backups.end(), [](const BackupAge& a, const BackupAge& b) {
+    return a.created_at != b.created_at ? a.created_at < b.created_at : a.id < b.id;
+  });
+  const auto total = static_cast<std::int64_t>(backups.size());
+  const std::int64_t deletable =
+      std::max<std::int64_t>(0, total - std::max<std::int64_t>(0, keep_min));
+  const Instant cutoff = now - std::chrono::duration_cast<Micros>(retention);
+  std::vector<std::int64_t> ids;
+  for (const auto& backup : backups) {
+    if (static_cast<std::int64_t>(ids.size()) >= deletable || backup.created_at >= cutoff) break;
+    ids.push_back(backup.id);
+  }
+  return ids;
+}
+
+BackupCleanupSettings backup_cleanup_settings(const config::Config& config) {
+  BackupCleanupSettings settings;
+  settings.live_dsn = config.string("live.dsn");
+  settings.store = store_config(config);
+  settings.retention = config.duration("scheduler.backup_retention");
+  settings.keep_min = config.integer("scheduler.backup_keep_min");
+  return settings;
+}
+
+BackupCleanupResult cleanup_backups(const BackupCleanupSettings& settings) {
+  auto logger = log::get("scheduler");
+  pg::Connection live(settings.live_dsn, "tapedeck-cleanup-backups");
+  schema::migrate_live(live);
+  auto store = storage::open_store(settings.store);
+  BackupCleanupResult result;
+
+  // Marked row -> object removed -> row deleted. Returns false when the row is left alone.
+  const auto finish = [&](const BackupRecord& record) {
+    const storage::ObjectKey key(record.object_key);
+    if (store->url_of(key) != record.storage_url) {
+      logger->warn(
+          "cleanup backups: backup {} is stored at {}, not in the configured store {}; left "
+          "alone (delete it where it lives, then its row)",
+          record.id, record.storage_url, settings.store.url);
+      return false;
+    }
+    store->remove(key);
+    live.exec_params(kDeleteRow, pg::Params::of(record.id));
+    return true;
+  };
+
+  for (const auto& record : list_backups(live, true)) {
+    if (!record.deleting) continue;
+    if (finish(record)) {
+      ++result.resumed;
+      logger->info("cleanup backups: finished deleting backup {} ({}) left by an earlier run",
+                   record.id, record.object_key);
+    } else {
+      ++result.skipped;
+    }
+  }
+
+  const auto ages = live.exec(kBackupAges);
+  std::vector<BackupAge> backups;
+  Instant now{};
+  for (int row = 0; row < ages.rows(); ++row) {
+    backups.push_back(
+        {ages.get<std::int64_t>(row, 0), Instant(Micros(ages.get<std::int64_t>(row, 1)))});
+    now = Instant(Micros(ages.get<std::int64_t>(row, 2)));
+  }
+  const auto doomed = backups_to_delete(backups, now, settings.retention, settings.keep_min);
+  const auto records = list_backups(live, false);
+  for (const auto id : doomed) {
+    if (stop::requested()) break;
+    const auto record = std::find_if(records.begin(), records.end(),
+                                     [id](const BackupRecord& r) { return r.id == id; });
+    if (record == records.end()) continue;  // another run took it meanwhile
+    if (store->url_of(storage::ObjectKey(record->object_key)) != record->storage_url) {
+      finish(*record);  // logs why it is left alone
+      ++result.skipped;
+      continue;
+    }
+    if (live.exec_params(kMarkDeleting, pg::Params::of(id)).affected_rows() != 1) continue;
+    auto marked = *record;
+    marked.deleting = true;
+    finish(marked);
+    ++result.deleted;
+    logger->info("cleanup backups: deleted backup {} ({}, created {})", id, record->object_key,
+                 record->created_at);
+  }
+  result.kept = static_cast<std::int64_t>(list_backups(live, false).size());
+  return result;
+}
+
+TransformCleanupSettings transform_cleanup_settings(const config::Config& config) {
+  TransformCleanupSettings settings;
+  settings.live_dsn = config.string("live.dsn");
+  settings.store_dsn = config.string("store.dsn");
+  settings.retention = config.duration("scheduler.transform_retention");
+  settings.batch = config.integer("scheduler.cleanup_batch");
+  if (settings.batch <= 0) {
+    throw Error(ErrorSource::config, Recovery::invalid,
+                "scheduler.cleanup_batch must be a positive number of rows");
+  }
+  return settings;
+}
+
+TransformCleanupResult cleanup_transform(const TransformCleanupSettings& settings) {
+  auto logger = log::get("scheduler");
+  TransformCleanupResult result;
+  std::optional<std::string> snapshot;
+  std::optional<std::string> backup_time;
+  {
+    pg::Connection live(settings.live_dsn, "tapedeck-cleanup-transform");
+    schema::migrate_live(live);
+    const auto oldest = live.exec(kOldestBackup);
+    if (oldest.rows() == 1) {
+      snapshot = oldest.get<std::string>(0, 0);
+      backup_time = oldest.get<std::string>(0, 1);
+      result.oldest_snapshot = *snapshot;
+    }
+  }
+  pg::Connection store(settings.store_dsn, "tapedeck-cleanup-transform");
+  schema::migrate_store(store);
+  const auto cutoff_row = store.exec_params(
+      kCutoff, pg::Params::of(static_cast<std::int64_t>(settings.retention.count())));
+  const auto cutoff = cutoff_row.get<std::string>(0, 0);
+  result.cutoff = cutoff_row.get<std::string>(0, 1);
+
+  result.statements = delete_in_batches(
+      store, kDeleteStatements, pg::Params::of(cutoff, snapshot, backup_time, settings.batch),
+      settings.batch);
+  if (!stop::requested()) {
+    result.rtus_calls =
+        delete_in_batches(store, kDeleteRtusCalls,
+                          pg::Params::of(cutoff, backup_time, settings.batch), settings.batch);
+  }
+  if (!stop::requested()) {
+    result.dead_letters = delete_in_batches(store, kDeleteDeadLetters,
+                                            pg::Params::of(cutoff, settings.batch), settings.batch);
+  }
+  logger->info(
+      "cleanup transform: deleted {} statements, {} RTUS calls, {} dead letters older than {}{}",
+      result.statements, result.rtus_calls, result.dead_letters, result.cutoff,
+      snapshot ? fmt::format(" (kept what backup snapshot {} needs)", *snapshot) : "");
+  return result;
+}
+
+}  // namespace tapedeck::scheduler
