@@ -1,0 +1,74 @@
+// `tapedeck statements export|stats`: read the recorded statements back.
+#include <cstdio>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "app/cli.hpp"
+#include "core/pg/connection.hpp"
+#include "transform/statements_export.hpp"
+
+namespace tapedeck::app {
+
+void add_statements_command(CLI::App& app, Context& context, Action& action) {
+  struct Options {
+    std::optional<std::string> since;
+    std::optional<std::string> until;
+    std::optional<std::int64_t> after_snapshot;
+  };
+  auto options = std::make_shared<Options>();
+  auto* group = app.add_subcommand("statements", "inspect the recorded statements");
+  group->require_subcommand(1);
+
+  auto* export_command = group->add_subcommand(
+      "export",
+      "write the statements of a window to stdout as a psql script (one BEGIN/COMMIT per "
+      "source transaction, in commit order); run it with psql -v ON_ERROR_STOP=1");
+  export_command->add_option("--since", options->since,
+                             "only transactions committed after this time (timestamptz text)");
+  export_command->add_option("--until", options->until,
+                             "only transactions committed at or before this time");
+  export_command->add_option(
+      "--after-snapshot", options->after_snapshot,
+      "only transactions not visible in this backup's snapshot (tapedeck.backups id)");
+  export_command->callback([&context, &action, options] {
+    action = [&context, options] {
+      const config::Config config = context.load_config();
+      pg::Connection store(config.string("store.dsn"), "tapedeck-statements");
+      std::optional<pg::Connection> live;
+      if (options->after_snapshot) live.emplace(config.string("live.dsn"), "tapedeck-statements");
+      transform::ScriptWriter writer(
+          [](std::string_view text) { std::fwrite(text.data(), 1, text.size(), stdout); });
+      std::string description;
+      if (options->since) description += " since " + *options->since;
+      if (options->until) description += " until " + *options->until;
+      if (options->after_snapshot) {
+        description += " after the snapshot of backup " + std::to_string(*options->after_snapshot);
+      }
+      writer.header(description.empty() ? "everything" : description.substr(1));
+      const auto summary = transform::export_statements(
+          store, live ? &*live : nullptr,
+          transform::ExportOptions{options->since, options->until, options->after_snapshot},
+          writer);
+      std::fflush(stdout);
+      std::fprintf(stderr, "exported %lld statements in %lld transactions\n",
+                   static_cast<long long>(summary.statements),
+                   static_cast<long long>(summary.transactions));
+      return std::ferror(stdout) ? 1 : 0;
+    };
+  });
+
+  auto* stats_command = group->add_subcommand(
+      "stats", "counts by table and op, time range, RTUS calls, dead letters, watermarks");
+  stats_command->callback([&context, &action] {
+    action = [&context] {
+      const config::Config config = context.load_config();
+      pg::Connection store(config.string("store.dsn"), "tapedeck-statements");
+      const std::string text = transform::statements_stats(store);
+      std::fwrite(text.data(), 1, text.size(), stdout);
+      return 0;
+    };
+  });
+}
+
+}  // namespace tapedeck::app

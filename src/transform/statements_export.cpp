@@ -1,0 +1,166 @@
+// Export of stored statements as a psql script; store statistics.
+#include "transform/statements_export.hpp"
+
+#include <fmt/format.h>
+
+#include <charconv>
+
+#include "core/error.hpp"
+#include "core/pg/transaction.hpp"
+
+namespace tapedeck::transform {
+namespace {
+
+constexpr const char* kDeclareCursor = R"(
+DECLARE statements_export NO SCROLL CURSOR FOR
+SELECT commit_lsn::text, xid::text, commit_time::text, sql
+FROM tapedeck.statements
+WHERE ($1::timestamptz IS NULL OR commit_time > $1::timestamptz)
+  AND ($2::timestamptz IS NULL OR commit_time <= $2::timestamptz)
+  AND ($3::xid8 IS NULL OR xid >= $3::xid8)
+ORDER BY commit_lsn, position)";
+
+constexpr int kFetchRows = 2000;
+
+constexpr const char* kBackupSnapshot =
+    "SELECT txid_snapshot::text FROM tapedeck.backups WHERE id = $1";
+
+std::uint64_t to_u64(std::string_view text) {
+  std::uint64_t value = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc() || end != text.data() + text.size()) {
+    throw Error(ErrorSource::postgres, Recovery::fail,
+                fmt::format("expected an unsigned number, got \"{}\"", text));
+  }
+  return value;
+}
+
+}  // namespace
+
+ScriptWriter::ScriptWriter(std::function<void(std::string_view)> sink) : sink_(std::move(sink)) {}
+
+void ScriptWriter::header(std::string_view description) {
+  buffer_.clear();
+  buffer_.append("-- tapedeck statements export");
+  if (!description.empty()) {
+    buffer_.append(": ");
+    // A comment ends at the line's end: keep the description on one line.
+    for (const char c : description) buffer_.push_back(c == '\n' || c == '\r' ? ' ' : c);
+  }
+  buffer_.append("\n-- Run with: psql -v ON_ERROR_STOP=1 -f <this file>\n");
+  buffer_.append("SET standard_conforming_strings = on;\n");
+  sink_(buffer_);
+}
+
+void ScriptWriter::statement(Lsn commit_lsn, Xid xid, std::string_view commit_time,
+                             std::string_view sql) {
+  buffer_.clear();
+  if (!open_ || commit_lsn != commit_lsn_ || xid != xid_) {
+    if (open_) buffer_.append("COMMIT;\n");
+    fmt::format_to(std::back_inserter(buffer_), "-- xid {}, commit LSN {}, committed {}\nBEGIN;\n",
+                   xid.value, commit_lsn.str(), commit_time);
+    open_ = true;
+    commit_lsn_ = commit_lsn;
+    xid_ = xid;
+    ++transactions_;
+  }
+  buffer_.append(sql);
+  buffer_.append(";\n");
+  ++statements_;
+  sink_(buffer_);
+}
+
+void ScriptWriter::finish() {
+  if (!open_) return;
+  open_ = false;
+  sink_("COMMIT;\n");
+}
+
+TxidSnapshot backup_snapshot(pg::Connection& live, std::int64_t backup_id) {
+  const auto result = live.exec_params(kBackupSnapshot, pg::Params::of(backup_id));
+  if (result.rows() == 0) {
+    throw Error(ErrorSource::input, Recovery::not_found,
+                fmt::format("there is no backup {} in tapedeck.backups of the Live DB; "
+                            "`tapedeck snapshots` lists them",
+                            backup_id));
+  }
+  return TxidSnapshot::parse(result.text(0, 0));
+}
+
+ExportSummary export_statements(pg::Connection& store, pg::Connection* live,
+                                const ExportOptions& options, ScriptWriter& writer) {
+  std::optional<TxidSnapshot> snapshot;
+  if (options.after_snapshot) {
+    if (live == nullptr) {
+      throw Error(ErrorSource::internal, Recovery::fail,
+                  "export after a snapshot needs a Live DB connection");
+    }
+    snapshot = backup_snapshot(*live, *options.after_snapshot);
+  }
+  std::optional<std::string> min_xid;
+  if (snapshot) min_xid = std::to_string(snapshot->xmin().value);
+
+  pg::Transaction transaction(store, pg::Isolation::repeatable_read, pg::Access::read_only);
+  transaction.exec_params(kDeclareCursor, pg::Params::of(options.since, options.until, min_xid));
+  const std::string fetch = fmt::format("FETCH {} FROM statements_export", kFetchRows);
+  for (;;) {
+    const auto rows = transaction.exec(fetch);
+    for (int row = 0; row < rows.rows(); ++row) {
+      const auto lsn = Lsn::parse(rows.text(row, 0));
+      const Xid xid{to_u64(rows.text(row, 1))};
+      if (snapshot && !snapshot->after_snapshot(xid)) continue;
+      writer.statement(lsn.value_or(Lsn{}), xid, rows.text(row, 2), rows.text(row, 3));
+    }
+    if (rows.rows() < kFetchRows) break;
+  }
+  writer.finish();
+  transaction.commit();
+  return ExportSummary{writer.statements(), writer.transactions()};
+}
+
+std::string statements_stats(pg::Connection& store) {
+  std::string out;
+  const auto totals = store.exec(
+      "SELECT count(*), count(DISTINCT (commit_lsn, xid)), min(commit_time)::text, "
+      "max(commit_time)::text FROM tapedeck.statements");
+  fmt::format_to(std::back_inserter(out), "statements: {} in {} transactions\n", totals.text(0, 0),
+                 totals.text(0, 1));
+  if (!totals.is_null(0, 2)) {
+    fmt::format_to(std::back_inserter(out), "commit time: {} .. {}\n", totals.text(0, 2),
+                   totals.text(0, 3));
+  }
+  const auto by_table = store.exec(
+      "SELECT schema_name, table_name, op::text, count(*) FROM tapedeck.statements "
+      "GROUP BY 1, 2, 3 ORDER BY 1, 2, 3");
+  if (by_table.rows() > 0) out.append("by table and op:\n");
+  for (int row = 0; row < by_table.rows(); ++row) {
+    fmt::format_to(std::back_inserter(out), "  {}.{} {} {}\n", by_table.text(row, 0),
+                   by_table.text(row, 1), by_table.text(row, 2), by_table.text(row, 3));
+  }
+  const auto rtus = store.exec(
+      "SELECT count(*), min(called_at)::text, max(called_at)::text FROM tapedeck.rtus_calls");
+  fmt::format_to(std::back_inserter(out), "rtus calls: {}", rtus.text(0, 0));
+  if (!rtus.is_null(0, 1)) {
+    fmt::format_to(std::back_inserter(out), " ({} .. {})", rtus.text(0, 1), rtus.text(0, 2));
+  }
+  out.push_back('\n');
+  const auto dead = store.exec("SELECT count(*) FROM tapedeck.dead_letters");
+  fmt::format_to(std::back_inserter(out), "dead letters: {}\n", dead.text(0, 0));
+  const auto latest = store.exec(
+      "SELECT received_at::text, stream, stream_sequence, subject, left(reason, 200) "
+      "FROM tapedeck.dead_letters ORDER BY id DESC LIMIT 5");
+  for (int row = 0; row < latest.rows(); ++row) {
+    fmt::format_to(std::back_inserter(out), "  {} {}#{} {}: {}\n", latest.text(row, 0),
+                   latest.text(row, 1), latest.text(row, 2), latest.text(row, 3),
+                   latest.text(row, 4));
+  }
+  const auto marks =
+      store.exec("SELECT name, lsn::text, updated_at::text FROM tapedeck.watermarks ORDER BY 1");
+  for (int row = 0; row < marks.rows(); ++row) {
+    fmt::format_to(std::back_inserter(out), "watermark {}: {} (updated {})\n", marks.text(row, 0),
+                   marks.text(row, 1), marks.text(row, 2));
+  }
+  return out;
+}
+
+}  // namespace tapedeck::transform
