@@ -33,6 +33,9 @@ int run(int argc, char** argv) {
   Action action;
   add_config_command(app, context, action);
   add_rtus_recorder_command(app, context, action);
+  add_scheduler_command(app, context, action);
+  add_transform_command(app, context, action);
+  add_statements_command(app, context, action);
   add_capture_command(app, context, action);
 
   try {

@@ -27,6 +27,9 @@ int run(int argc, char** argv);
 // One function per command group, each in its own <group>_command.cpp.
 void add_config_command(CLI::App& app, Context& context, Action& action);
 void add_rtus_recorder_command(CLI::App& app, Context& context, Action& action);
+void add_scheduler_command(CLI::App& app, Context& context, Action& action);
+void add_transform_command(CLI::App& app, Context& context, Action& action);
+void add_statements_command(CLI::App& app, Context& context, Action& action);
 void add_capture_command(CLI::App& app, Context& context, Action& action);
 
 }  // namespace tapedeck::app
