@@ -61,6 +61,43 @@ CREATE TABLE tapedeck.watermarks (
   updated_at  timestamptz NOT NULL DEFAULT clock_timestamp()
 );
 )"},
+    {2, "playback sessions", R"(
+-- One row per playback session (DESIGN 3.4), the state every replaymgr, dbop and msgop copy
+-- shares. State changes are conditional UPDATEs (state = ANY(allowed)), so a transition is
+-- applied once or refused, never half-applied.
+CREATE TABLE tapedeck.sessions (
+  id                   text        PRIMARY KEY,
+  name                 text        NOT NULL DEFAULT '',
+  state                text        NOT NULL,
+  start_time           timestamptz NOT NULL,
+  end_time             timestamptz NOT NULL,
+  speed                text        NOT NULL,
+  database_name        text        NOT NULL,
+  error                text        NOT NULL DEFAULT '',
+  created_at           timestamptz NOT NULL DEFAULT clock_timestamp(),
+  updated_at           timestamptz NOT NULL DEFAULT clock_timestamp(),
+  -- the snapshot dbop restored
+  backup_id            bigint,
+  backup_lsn           pg_lsn,
+  backup_txid_snapshot text,
+  -- progress, written by msgop
+  playback_time        timestamptz,
+  statements_applied   bigint      NOT NULL DEFAULT 0,
+  statements_left      bigint      NOT NULL DEFAULT 0,
+  rtus_calls_sent      bigint      NOT NULL DEFAULT 0,
+  rtus_calls_left      bigint      NOT NULL DEFAULT 0,
+  behind_ms            bigint      NOT NULL DEFAULT 0,
+  -- the dbop or msgop process working on the session, and when it last said so
+  worker               text        NOT NULL DEFAULT '',
+  heartbeat_at         timestamptz,
+  CHECK (end_time > start_time)
+);
+CREATE INDEX sessions_by_created ON tapedeck.sessions (created_at, id);
+-- A fixed database name (no <id> in playback.database_template) is held by one live session
+-- at a time.
+CREATE UNIQUE INDEX sessions_database_in_use ON tapedeck.sessions (database_name)
+  WHERE state NOT IN ('ended', 'failed');
+)"},
 };
 
 }  // namespace

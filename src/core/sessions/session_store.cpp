@@ -1,0 +1,271 @@
+// Sessions in the TransformMsg DB: conditional updates, one statement per change.
+#include "core/sessions/session_store.hpp"
+
+#include <fmt/format.h>
+
+#include "core/error.hpp"
+#include "core/pg/result.hpp"
+
+namespace tapedeck::session {
+
+namespace {
+
+// Times travel as microseconds since the epoch: exact both ways (extract() is numeric).
+constexpr std::string_view kColumns = R"(
+  id, name, state,
+  (extract(epoch FROM start_time) * 1000000)::int8 AS start_us,
+  (extract(epoch FROM end_time) * 1000000)::int8 AS end_us,
+  speed, database_name, error,
+  (extract(epoch FROM created_at) * 1000000)::int8 AS created_us,
+  (extract(epoch FROM updated_at) * 1000000)::int8 AS updated_us,
+  backup_id, backup_lsn::text AS backup_lsn, backup_txid_snapshot,
+  (extract(epoch FROM playback_time) * 1000000)::int8 AS playback_us,
+  statements_applied, statements_left, rtus_calls_sent, rtus_calls_left, behind_ms,
+  worker, (extract(epoch FROM heartbeat_at) * 1000000)::int8 AS heartbeat_us)";
+
+// Working states: a worker owns the session and heartbeats.
+constexpr std::string_view kWorkingStates =
+    "'restoring', 'catching_up', 'ready', 'playing', 'paused'";
+
+Time from_micros(std::int64_t micros) {
+  return Time(std::chrono::microseconds(micros));
+}
+
+std::optional<Time> optional_time(const pg::Result& result, int row, std::string_view column) {
+  const auto micros = result.get<std::optional<std::int64_t>>(row, column);
+  if (!micros) return std::nullopt;
+  return from_micros(*micros);
+}
+
+std::string micros_param(Time time) {
+  return std::to_string(time.time_since_epoch().count());
+}
+
+Record read_record(const pg::Result& result, int row) {
+  Record record;
+  record.id = result.get<std::string>(row, "id");
+  record.name = result.get<std::string>(row, "name");
+  const auto state_text = result.get<std::string>(row, "state");
+  const auto state = parse_state(state_text);
+  if (!state) {
+    throw Error(ErrorSource::postgres, Recovery::fail,
+                fmt::format("session {} has unknown state '{}' in tapedeck.sessions; was it "
+                            "written by a newer tapedeck?",
+                            record.id, state_text));
+  }
+  record.state = *state;
+  record.start = from_micros(result.get<std::int64_t>(row, "start_us"));
+  record.end = from_micros(result.get<std::int64_t>(row, "end_us"));
+  record.speed = Speed::parse(result.get<std::string>(row, "speed")).value_or(Speed{});
+  record.database_name = result.get<std::string>(row, "database_name");
+  record.error = result.get<std::string>(row, "error");
+  record.created_at = from_micros(result.get<std::int64_t>(row, "created_us"));
+  record.updated_at = from_micros(result.get<std::int64_t>(row, "updated_us"));
+  if (const auto backup_id = result.get<std::optional<std::int64_t>>(row, "backup_id")) {
+    record.backup = BackupRef{
+        *backup_id, result.get<std::optional<std::string>>(row, "backup_lsn").value_or(""),
+        result.get<std::optional<std::string>>(row, "backup_txid_snapshot").value_or("")};
+  }
+  record.progress.playback_time = optional_time(result, row, "playback_us");
+  record.progress.statements_applied = result.get<std::int64_t>(row, "statements_applied");
+  record.progress.statements_left = result.get<std::int64_t>(row, "statements_left");
+  record.progress.rtus_calls_sent = result.get<std::int64_t>(row, "rtus_calls_sent");
+  record.progress.rtus_calls_left = result.get<std::int64_t>(row, "rtus_calls_left");
+  record.progress.behind_ms = result.get<std::int64_t>(row, "behind_ms");
+  record.worker = result.get<std::string>(row, "worker");
+  record.heartbeat_at = optional_time(result, row, "heartbeat_us");
+  return record;
+}
+
+std::vector<Record> read_records(const pg::Result& result) {
+  std::vector<Record> records;
+  records.reserve(static_cast<std::size_t>(result.rows()));
+  for (int row = 0; row < result.rows(); ++row) records.push_back(read_record(result, row));
+  return records;
+}
+
+std::string state_list(std::span<const State> states) {
+  std::string list = "{";
+  for (const State state : states) {
+    if (list.size() > 1) list += ',';
+    list += to_string(state);
+  }
+  return list + "}";
+}
+
+Error not_found(const std::string& id) {
+  return Error(ErrorSource::input, Recovery::not_found,
+               fmt::format("no session '{}'; `tapedeck session list` shows the sessions", id));
+}
+
+}  // namespace
+
+nlohmann::json Record::to_json() const {
+  const auto optional_text = [](const std::optional<Time>& time) -> nlohmann::json {
+    return time ? nlohmann::json(format_time(*time)) : nlohmann::json(nullptr);
+  };
+  nlohmann::json json = {
+      {"id", id},
+      {"name", name},
+      {"state", to_string(state)},
+      {"start", format_time(start)},
+      {"end", format_time(end)},
+      {"speed", speed.str()},
+      {"database_name", database_name},
+      {"error", error},
+      {"created_at", format_time(created_at)},
+      {"updated_at", format_time(updated_at)},
+      {"playback_time", optional_text(progress.playback_time)},
+      {"statements_applied", progress.statements_applied},
+      {"statements_left", progress.statements_left},
+      {"rtus_calls_sent", progress.rtus_calls_sent},
+      {"rtus_calls_left", progress.rtus_calls_left},
+      {"behind_ms", progress.behind_ms},
+      {"worker", worker},
+      {"heartbeat_at", optional_text(heartbeat_at)},
+      {"backup", nullptr},
+  };
+  if (backup) {
+    json["backup"] = {
+        {"id", backup->id}, {"lsn", backup->lsn}, {"txid_snapshot", backup->txid_snapshot}};
+  }
+  return json;
+}
+
+Record Store::create(const NewSession& session) {
+  if (session.end <= session.start) {
+    throw Error(ErrorSource::input, Recovery::invalid,
+                fmt::format("session end {} is not after its start {}; give an end later than "
+                            "the start",
+                            format_time(session.end), format_time(session.start)));
+  }
+  const auto id = new_session_id();
+  const auto database = database_name(session.database_template, id);
+  try {
+    const auto result = store_.exec_params(
+        fmt::format("INSERT INTO tapedeck.sessions (id, name, state, start_time, end_time, "
+                    "speed, database_name) VALUES ($1, $2, 'initializing', "
+                    "to_timestamp(0) + $3::int8 * interval '1 microsecond', "
+                    "to_timestamp(0) + $4::int8 * interval '1 microsecond', $5, $6) "
+                    "RETURNING {}",
+                    kColumns),
+        pg::Params::of(id, session.name, micros_param(session.start), micros_param(session.end),
+                       session.speed.str(), database));
+    return read_record(result, 0);
+  } catch (const Error& error) {
+    if (error.code() != "23505") throw;  // unique_violation: the fixed database is held
+    throw Error(ErrorSource::input, Recovery::conflict,
+                fmt::format("database '{}' is held by another session that has not ended; end "
+                            "that session first, or use a database_template with <id>",
+                            database));
+  }
+}
+
+std::optional<Record> Store::find(const std::string& id) {
+  const auto result = store_.exec_params(
+      fmt::format("SELECT {} FROM tapedeck.sessions WHERE id = $1", kColumns), pg::Params::of(id));
+  if (result.rows() == 0) return std::nullopt;
+  return read_record(result, 0);
+}
+
+Record Store::get(const std::string& id) {
+  auto record = find(id);
+  if (!record) throw not_found(id);
+  return std::move(*record);
+}
+
+std::vector<Record> Store::list(bool include_terminal) {
+  return read_records(store_.exec(
+      fmt::format("SELECT {} FROM tapedeck.sessions {} ORDER BY created_at, id", kColumns,
+                  include_terminal ? "" : "WHERE state NOT IN ('ended', 'failed')")));
+}
+
+Record Store::transition(const std::string& id, Transition transition,
+                         const TransitionDetails& details) {
+  if (transition == Transition::fail && details.error.empty()) {
+    throw Error(ErrorSource::internal, Recovery::invalid,
+                fmt::format("failing session {} needs a reason", id));
+  }
+  if (transition == Transition::restore_ok && !details.backup) {
+    throw Error(ErrorSource::internal, Recovery::invalid,
+                fmt::format("restore_ok of session {} needs the backup it restored", id));
+  }
+  pg::Params params;
+  params.add(id)
+      .add(to_string(target(transition)))
+      .add(state_list(allowed_from(transition)))
+      .add(details.error.empty() ? std::nullopt : std::optional<std::string>(details.error))
+      .add(details.worker);
+  if (details.backup) {
+    params.add(details.backup->id).add(details.backup->lsn).add(details.backup->txid_snapshot);
+  } else {
+    params.add(std::nullopt).add(std::nullopt).add(std::nullopt);
+  }
+  const auto result = store_.exec_params(
+      fmt::format("UPDATE tapedeck.sessions SET state = $2, updated_at = clock_timestamp(), "
+                  "error = coalesce($4, error), worker = coalesce($5, worker), "
+                  "backup_id = coalesce($6::int8, backup_id), "
+                  "backup_lsn = coalesce($7::pg_lsn, backup_lsn), "
+                  "backup_txid_snapshot = coalesce($8, backup_txid_snapshot), "
+                  "heartbeat_at = CASE WHEN $5 IS NULL THEN heartbeat_at ELSE clock_timestamp() "
+                  "END "
+                  "WHERE id = $1 AND state = ANY($3::text[]) RETURNING {}",
+                  kColumns),
+      params);
+  if (result.rows() == 1) return read_record(result, 0);
+
+  const auto current = find(id);
+  if (!current) throw not_found(id);
+  throw Error(ErrorSource::input, Recovery::conflict,
+              fmt::format("session {} is {}; '{}' is allowed only when it is {}", id,
+                          to_string(current->state), to_string(transition),
+                          state_list(allowed_from(transition))));
+}
+
+bool Store::report_progress(const std::string& id, const Progress& progress,
+                            const std::string& worker) {
+  pg::Params params;
+  params.add(id).add(worker);
+  if (progress.playback_time) {
+    params.add(micros_param(*progress.playback_time));
+  } else {
+    params.add(std::nullopt);
+  }
+  params.add(progress.statements_applied)
+      .add(progress.statements_left)
+      .add(progress.rtus_calls_sent)
+      .add(progress.rtus_calls_left)
+      .add(progress.behind_ms);
+  const auto result = store_.exec_params(
+      "UPDATE tapedeck.sessions SET worker = $2, heartbeat_at = clock_timestamp(), "
+      "playback_time = CASE WHEN $3::int8 IS NULL THEN playback_time "
+      "ELSE to_timestamp(0) + $3::int8 * interval '1 microsecond' END, "
+      "statements_applied = $4, statements_left = $5, rtus_calls_sent = $6, "
+      "rtus_calls_left = $7, behind_ms = $8 "
+      "WHERE id = $1 AND state NOT IN ('ended', 'failed')",
+      params);
+  return result.affected_rows() == 1;
+}
+
+bool Store::heartbeat(const std::string& id, const std::string& worker) {
+  const auto result = store_.exec_params(
+      "UPDATE tapedeck.sessions SET worker = $2, heartbeat_at = clock_timestamp() "
+      "WHERE id = $1 AND state NOT IN ('ended', 'failed')",
+      pg::Params::of(id, worker));
+  return result.affected_rows() == 1;
+}
+
+std::vector<Record> Store::fail_stale(std::chrono::milliseconds timeout) {
+  return read_records(store_.exec_params(
+      fmt::format("UPDATE tapedeck.sessions SET state = 'failed', updated_at = clock_timestamp(), "
+                  "error = format('%s stopped reporting (last heartbeat %s); the session cannot "
+                  "continue, end it and start a new one', "
+                  "CASE worker WHEN '' THEN 'its worker' ELSE worker END, heartbeat_at) "
+                  "WHERE state IN ({}) AND heartbeat_at IS NOT NULL "
+                  "AND heartbeat_at < clock_timestamp() - $1::int8 * interval '1 millisecond' "
+                  "RETURNING {}",
+                  kWorkingStates, kColumns),
+      pg::Params::of(timeout.count())));
+}
+
+}  // namespace tapedeck::session

@@ -1,0 +1,171 @@
+// Session rows on the real TransformMsg DB: transitions applied once or refused.
+#include "core/sessions/session_store.hpp"
+
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+
+#include <thread>
+
+#include "core/error.hpp"
+#include "core/schema/store_schema.hpp"
+#include "support/stack_env.hpp"
+
+namespace tapedeck::session {
+namespace {
+
+using namespace std::chrono_literals;
+
+class SessionStoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    connection_.emplace(testing::stack_env("TAPEDECK_STORE_DSN"), "session-store-test");
+    schema::migrate_store(*connection_);
+    store_.emplace(*connection_);
+  }
+
+  NewSession new_session(std::string database_template = "playback_<id>") {
+    NewSession session;
+    session.name = "test";
+    session.start = *parse_time("2026-11-24T10:00:00.123456Z");
+    session.end = *parse_time("2026-11-24T10:05:00Z");
+    session.speed = *Speed::parse("1.5");
+    session.database_template = std::move(database_template);
+    return session;
+  }
+
+  Recovery recovery_of(const std::function<void()>& action) {
+    try {
+      action();
+    } catch (const Error& error) {
+      last_message_ = error.what();
+      return error.recovery();
+    }
+    ADD_FAILURE() << "expected an Error";
+    return Recovery::fail;
+  }
+
+  std::optional<pg::Connection> connection_;
+  std::optional<Store> store_;
+  std::string last_message_;
+};
+
+TEST_F(SessionStoreTest, CreatesASessionThatReadsBackExactly) {
+  const auto created = store_->create(new_session());
+  EXPECT_TRUE(valid_session_id(created.id));
+  EXPECT_EQ(created.state, State::initializing);
+  EXPECT_EQ(format_time(created.start), "2026-11-24T10:00:00.123456Z");
+  EXPECT_EQ(created.speed.str(), "1.5");
+  EXPECT_EQ(created.database_name, "playback_" + created.id);
+
+  const auto read = store_->get(created.id);
+  EXPECT_EQ(read.start, created.start);
+  EXPECT_EQ(read.end, created.end);
+  EXPECT_EQ(read.to_json()["state"], "initializing");
+}
+
+TEST_F(SessionStoreTest, RefusesAnEndThatIsNotAfterTheStart) {
+  auto session = new_session();
+  session.end = session.start;
+  EXPECT_EQ(recovery_of([&] { store_->create(session); }), Recovery::invalid);
+}
+
+TEST_F(SessionStoreTest, WalksTheWholeLifeOfASession) {
+  const auto id = store_->create(new_session()).id;
+  store_->transition(id, Transition::restore_begin, TransitionDetails::by("dbop-1"));
+  const auto restored =
+      store_->transition(id, Transition::restore_ok,
+                         TransitionDetails::restored(BackupRef{7, "0/16B3748", "100:105:101,103"}));
+  ASSERT_TRUE(restored.backup);
+  EXPECT_EQ(restored.backup->lsn, "0/16B3748");
+  EXPECT_EQ(restored.backup->txid_snapshot, "100:105:101,103");
+  EXPECT_EQ(restored.worker, "dbop-1");
+  for (const auto step : {Transition::catch_up_done, Transition::start, Transition::pause,
+                          Transition::resume, Transition::finish}) {
+    store_->transition(id, step);
+  }
+  EXPECT_EQ(store_->get(id).state, State::ended);
+}
+
+TEST_F(SessionStoreTest, RefusesAnIllegalTransitionAndNamesTheState) {
+  const auto id = store_->create(new_session()).id;
+  EXPECT_EQ(recovery_of([&] { store_->transition(id, Transition::start); }), Recovery::conflict);
+  EXPECT_NE(last_message_.find("is initializing"), std::string::npos) << last_message_;
+  EXPECT_EQ(store_->get(id).state, State::initializing);
+}
+
+TEST_F(SessionStoreTest, UnknownSessionIsNotFound) {
+  EXPECT_EQ(recovery_of([&] { store_->transition("s000000000000", Transition::end); }),
+            Recovery::not_found);
+  EXPECT_FALSE(store_->find("s000000000000"));
+}
+
+TEST_F(SessionStoreTest, OnlyOneOfFourConcurrentWorkersTakesASession) {
+  const auto id = store_->create(new_session()).id;
+  std::atomic<int> taken = 0;
+  std::atomic<int> refused = 0;
+  std::vector<std::thread> workers;
+  for (int i = 0; i < 4; ++i) {
+    workers.emplace_back([&, i] {
+      pg::Connection connection(testing::stack_env("TAPEDECK_STORE_DSN"));
+      Store store(connection);
+      try {
+        store.transition(id, Transition::restore_begin,
+                         TransitionDetails::by(fmt::format("dbop-{}", i)));
+        ++taken;
+      } catch (const Error& error) {
+        if (error.recovery() == Recovery::conflict) ++refused;
+      }
+    });
+  }
+  for (auto& worker : workers) worker.join();
+  EXPECT_EQ(taken, 1);
+  EXPECT_EQ(refused, 3);
+}
+
+TEST_F(SessionStoreTest, AFixedDatabaseIsHeldByOneLiveSessionAtATime) {
+  const auto fixed = fmt::format("playback_fixed_{}", new_session_id());
+  const auto first = store_->create(new_session(fixed));
+  EXPECT_EQ(recovery_of([&] { store_->create(new_session(fixed)); }), Recovery::conflict);
+  EXPECT_NE(last_message_.find(fixed), std::string::npos);
+  store_->transition(first.id, Transition::end);
+  EXPECT_EQ(store_->create(new_session(fixed)).database_name, fixed);
+  for (const auto& session : store_->list(false)) {
+    if (session.database_name == fixed) store_->transition(session.id, Transition::end);
+  }
+}
+
+TEST_F(SessionStoreTest, ProgressAfterTheEndIsIgnored) {
+  const auto id = store_->create(new_session()).id;
+  Progress progress;
+  progress.statements_applied = 5;
+  progress.playback_time = *parse_time("2026-11-24T10:01:00Z");
+  EXPECT_TRUE(store_->report_progress(id, progress, "msgop-1"));
+  EXPECT_EQ(store_->get(id).progress.statements_applied, 5);
+  EXPECT_EQ(store_->get(id).progress.playback_time, progress.playback_time);
+  store_->transition(id, Transition::end);
+  progress.statements_applied = 9;
+  EXPECT_FALSE(store_->report_progress(id, progress, "msgop-1"));
+  EXPECT_EQ(store_->get(id).progress.statements_applied, 5);
+}
+
+TEST_F(SessionStoreTest, FailsOnlySessionsWhoseWorkerStoppedReporting) {
+  const auto stale = store_->create(new_session()).id;
+  const auto fresh = store_->create(new_session()).id;
+  store_->transition(stale, Transition::restore_begin, TransitionDetails::by("dbop-dead"));
+  store_->transition(fresh, Transition::restore_begin, TransitionDetails::by("dbop-alive"));
+  connection_->exec_params(
+      "UPDATE tapedeck.sessions SET heartbeat_at = now() - interval '1 minute' WHERE id = $1",
+      pg::Params::of(stale));
+
+  const auto failed = store_->fail_stale(10s);
+  const auto mine = std::count_if(failed.begin(), failed.end(),
+                                  [&](const Record& record) { return record.id == stale; });
+  EXPECT_EQ(mine, 1);
+  const auto record = store_->get(stale);
+  EXPECT_EQ(record.state, State::failed);
+  EXPECT_NE(record.error.find("dbop-dead stopped reporting"), std::string::npos) << record.error;
+  EXPECT_EQ(store_->get(fresh).state, State::restoring);
+}
+
+}  // namespace
+}  // namespace tapedeck::session
