@@ -1,0 +1,31 @@
+// The EVENTS stream and publishing to it.
+#include "core/sessions/session_events.hpp"
+
+#include "core/session.hpp"
+
+namespace tapedeck::session {
+
+nats::StreamConfig events_stream_config(const config::Config& config) {
+  nats::StreamConfig stream;
+  stream.name = config.string("nats.events_stream");
+  stream.subjects = {stream_subjects()};
+  stream.storage = nats::StorageType::file;
+  return stream;
+}
+
+void ensure_events_stream(nats::JetStream& jetstream, const config::Config& config) {
+  const auto stream = events_stream_config(config);
+  if (config.boolean("nats.create_streams")) {
+    jetstream.ensure_stream(stream);
+  } else {
+    jetstream.stream_info(stream.name);  // throws not_found naming the stream
+  }
+}
+
+nats::PubAck publish_event(nats::JetStream& jetstream, std::string_view id, std::string_view event,
+                           nlohmann::json fields, std::string_view msg_id) {
+  const auto body = event_body(id, event, std::move(fields)).dump();
+  return jetstream.publish(subject(id, event), body, {}, msg_id);
+}
+
+}  // namespace tapedeck::session

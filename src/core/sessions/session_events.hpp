@@ -1,0 +1,26 @@
+// Session events on the EVENTS stream (DESIGN §3.4): tapedeck.session.<id>.<event>.
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <string>
+#include <string_view>
+
+#include "core/config.hpp"
+#include "core/nats/jetstream.hpp"
+
+namespace tapedeck::session {
+
+// The EVENTS stream: nats.events_stream, subjects tapedeck.session.>, file storage.
+nats::StreamConfig events_stream_config(const config::Config& config);
+
+// Creates or updates the EVENTS stream when nats.create_streams is set; otherwise checks that
+// it exists (Error not_found naming the setting otherwise).
+void ensure_events_stream(nats::JetStream& jetstream, const config::Config& config);
+
+// Publishes `event` for session `id` (body: event_body(id, event, fields)) and waits for the
+// stream's ack. `msg_id`, when given, makes a re-publish of the same event a duplicate.
+nats::PubAck publish_event(nats::JetStream& jetstream, std::string_view id, std::string_view event,
+                           nlohmann::json fields = nlohmann::json::object(),
+                           std::string_view msg_id = {});
+
+}  // namespace tapedeck::session
