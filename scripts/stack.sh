@@ -145,7 +145,6 @@ url = "file://$state/snapshots"
 
 [s3]
 endpoint = "http://127.0.0.1:$S3_PORT"
-bucket = "$bucket"
 region = "us-east-1"
 access_key = "S3RVER"
 secret_key = "S3RVER"

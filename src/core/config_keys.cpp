@@ -13,6 +13,8 @@ using enum Kind;
 constexpr KeySpec kKeys[] = {
     {"log.level", string, "info", "trace, debug, info, warn, error, critical or off", false,
      "trace|debug|info|warn|error|critical|off"},
+    {"run.components", string_list, "capture,transform,timekeeper,scheduler,replaymgr,dbop,msgop",
+     "the components `tapedeck run` starts in one process"},
 
     {"live.dsn", string, "host=127.0.0.1 port=5432 dbname=live", "libpq DSN of the Live DB", true},
     {"store.dsn", string, "host=127.0.0.1 port=5432 dbname=tapedeck",
@@ -90,6 +92,8 @@ constexpr KeySpec kKeys[] = {
     {"replaymgr.listen", string, "127.0.0.1:8080", "address of the REST API"},
     {"replaymgr.api_token", string, "", "bearer token the REST API requires (empty: none)", true},
     {"replaymgr.url", string, "http://127.0.0.1:8080", "where `tapedeck session` finds the API"},
+    {"replaymgr.worker_timeout", duration, "10s",
+     "a session whose worker has not reported for this long is failed"},
 
     {"dbop.restore_jobs", integer, "2", "pg_restore parallel jobs"},
     {"dbop.work_dir", string, "/tmp", "where downloaded snapshots are kept while restoring"},

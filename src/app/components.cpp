@@ -1,0 +1,57 @@
+// The component table.
+#include "app/components.hpp"
+
+#include <array>
+
+#include "capture/capture_service.hpp"
+#include "core/clock.hpp"
+#include "scheduler/scheduler_service.hpp"
+#include "transform/transform_service.hpp"
+
+namespace tapedeck::app {
+
+namespace {
+
+int run_capture(const config::Config& config) {
+  capture::CaptureService service(capture::CaptureSettings::from_config(config));
+  return service.run();
+}
+
+int run_transform(const config::Config& config) {
+  transform::TransformService service(transform::TransformSettings::from_config(config));
+  return service.run();
+}
+
+int run_scheduler(const config::Config& config) {
+  SystemClock clock;
+  scheduler::SchedulerService service(scheduler::scheduler_settings(config), clock);
+  service.run();
+  return 0;
+}
+
+// In the order `tapedeck run` lists them.
+const std::array<Component, 3>& components() {
+  static const std::array<Component, 3> table = {{
+      {"capture", run_capture},
+      {"transform", run_transform},
+      {"scheduler", run_scheduler},
+  }};
+  return table;
+}
+
+}  // namespace
+
+std::optional<Component> find_component(std::string_view name) {
+  for (const auto& component : components()) {
+    if (component.name == name) return component;
+  }
+  return std::nullopt;
+}
+
+std::vector<std::string> component_names() {
+  std::vector<std::string> names;
+  for (const auto& component : components()) names.push_back(component.name);
+  return names;
+}
+
+}  // namespace tapedeck::app
