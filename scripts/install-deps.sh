@@ -13,6 +13,7 @@ packages=(
   libcpp-httplib-dev libtomlplusplus-dev libcurl4-openssl-dev libssl-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   libhowardhinnant-date-dev tzdata
+  clang libclang-rt-14-dev jq
   s3cmd nodejs
 )
 

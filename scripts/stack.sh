@@ -38,11 +38,17 @@ ensure_run_user() {
 
 load_ports() { [[ -f "$ports_file" ]] && source "$ports_file"; }
 
+# Servers, then one /healthz+/metrics (or API) port per component for `tapedeck run`.
+port_names=(PG_PORT NATS_PORT NATS_MONITOR_PORT S3_PORT RTUS_PORT CAPTURE_PORT TRANSFORM_PORT
+  TIMEKEEPER_PORT SCHEDULER_PORT REPLAYMGR_PORT DBOP_PORT MSGOP_PORT)
+
+# Keeps the ports a previous `up` chose (a restarted stack keeps its addresses) and picks the
+# missing ones.
 choose_ports() {
-  [[ -f "$ports_file" ]] && return
-  : >"$ports_file.tmp"
-  for name in PG_PORT NATS_PORT NATS_MONITOR_PORT S3_PORT RTUS_PORT; do
-    echo "$name=$(pick_port)" >>"$ports_file.tmp"
+  touch "$ports_file"
+  cp "$ports_file" "$ports_file.tmp"
+  for name in "${port_names[@]}"; do
+    grep -q "^$name=" "$ports_file.tmp" || echo "$name=$(pick_port)" >>"$ports_file.tmp"
   done
   mv "$ports_file.tmp" "$ports_file"
 }
@@ -120,7 +126,7 @@ start_rtus_recorder() {
 }
 
 write_config() {
-  mkdir -p "$state/snapshots"
+  mkdir -p "$state/snapshots" "$state/dbop"
   cat >"$state/tapedeck.toml" <<CONF
 # Written by scripts/stack.sh for the local stack; every key can be overridden by the
 # environment (TAPEDECK_<SECTION>_<KEY>).
@@ -152,6 +158,29 @@ path_style = true
 
 [rtus]
 url = "http://127.0.0.1:$RTUS_PORT"
+
+[capture]
+listen = "127.0.0.1:$CAPTURE_PORT"
+
+[transform]
+listen = "127.0.0.1:$TRANSFORM_PORT"
+
+[timekeeper]
+listen = "127.0.0.1:$TIMEKEEPER_PORT"
+
+[scheduler]
+listen = "127.0.0.1:$SCHEDULER_PORT"
+
+[replaymgr]
+listen = "127.0.0.1:$REPLAYMGR_PORT"
+url = "http://127.0.0.1:$REPLAYMGR_PORT"
+
+[dbop]
+listen = "127.0.0.1:$DBOP_PORT"
+work_dir = "$state/dbop"
+
+[msgop]
+listen = "127.0.0.1:$MSGOP_PORT"
 CONF
 }
 
