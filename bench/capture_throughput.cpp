@@ -1,0 +1,413 @@
+// Benchmark: `tapedeck capture` end to end on the local stack: events/s from WAL to JetStream
+// ack, commit-to-arrival latency at a paced 1,000 tx/s, and peak RSS for a 1M-row transaction.
+//
+// Needs the stack env (eval "$(./run stack env)") and the tapedeck binary built beside the
+// bench folder (or TAPEDECK_BINARY). Runs capture as a child process against a scratch
+// database on the stack's server, with its own slot, publication, stream and prefix, and drops
+// them at the end. Prints figures; asserts nothing.
+//
+//   bench_capture_throughput [--single N] [--batches N] [--latency-seconds S] [--large-rows N]
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <random>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "core/error.hpp"
+#include "core/nats/connection.hpp"
+#include "core/nats/jetstream.hpp"
+#include "core/nats/library.hpp"
+#include "core/pg/connection.hpp"
+#include "core/pg/params.hpp"
+
+extern char** environ;
+
+namespace {
+
+using namespace std::chrono_literals;
+using namespace tapedeck;
+using Steady = std::chrono::steady_clock;
+
+std::string env_or(const char* name, const std::string& fallback = {}) {
+  const char* value = std::getenv(name);
+  return value != nullptr && *value != '\0' ? std::string(value) : fallback;
+}
+
+std::string suffix() {
+  std::mt19937_64 generator(std::random_device{}());
+  static constexpr char kDigits[] = "abcdefghijklmnopqrstuvwxyz0123456789";
+  std::string out;
+  for (int i = 0; i < 8; ++i) out.push_back(kDigits[generator() % 36]);
+  return out;
+}
+
+std::string with_dbname(const std::string& dsn, const std::string& database) {
+  std::istringstream in(dsn);
+  std::string word;
+  std::string out;
+  while (in >> word) {
+    if (word.rfind("dbname=", 0) != 0) out += word + " ";
+  }
+  return out + "dbname=" + database;
+}
+
+long peak_rss_kib(pid_t pid) {
+  std::ifstream status("/proc/" + std::to_string(pid) + "/status");
+  std::string line;
+  while (std::getline(status, line)) {
+    if (line.rfind("VmHWM:", 0) == 0) return std::stol(line.substr(6));
+  }
+  return 0;
+}
+
+// The capture binary as a child process; SIGTERM and wait in stop(), SIGKILL if it lingers.
+class Capture {
+ public:
+  Capture(const std::string& binary, const std::map<std::string, std::string>& extra,
+          const std::string& log_file) {
+    std::vector<std::string> env_text;
+    std::map<std::string, std::string> env;
+    for (char** entry = environ; *entry != nullptr; ++entry) {
+      std::string text(*entry);
+      const auto equals = text.find('=');
+      if (equals != std::string::npos) env[text.substr(0, equals)] = text.substr(equals + 1);
+    }
+    for (const auto& [name, value] : extra) env[name] = value;
+    for (const auto& [name, value] : env) env_text.push_back(name + "=" + value);
+    std::vector<char*> env_ptrs;
+    for (auto& text : env_text) env_ptrs.push_back(text.data());
+    env_ptrs.push_back(nullptr);
+    std::vector<std::string> argv = {binary, "capture"};
+    std::vector<char*> arg_ptrs;
+    for (auto& arg : argv) arg_ptrs.push_back(arg.data());
+    arg_ptrs.push_back(nullptr);
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_addopen(&actions, 1, log_file.c_str(), O_WRONLY | O_CREAT | O_APPEND,
+                                     0644);
+    posix_spawn_file_actions_adddup2(&actions, 1, 2);
+    const int rc =
+        posix_spawn(&pid_, binary.c_str(), &actions, nullptr, arg_ptrs.data(), env_ptrs.data());
+    posix_spawn_file_actions_destroy(&actions);
+    if (rc != 0) throw std::runtime_error("cannot start " + binary);
+  }
+  ~Capture() { stop(); }
+  Capture(const Capture&) = delete;
+  Capture& operator=(const Capture&) = delete;
+
+  pid_t pid() const { return pid_; }
+  void stop() {
+    if (pid_ <= 0) return;
+    ::kill(pid_, SIGTERM);
+    for (int i = 0; i < 400; ++i) {
+      if (waitpid(pid_, nullptr, WNOHANG) == pid_) {
+        pid_ = -1;
+        return;
+      }
+      std::this_thread::sleep_for(50ms);
+    }
+    ::kill(pid_, SIGKILL);
+    waitpid(pid_, nullptr, 0);
+    pid_ = -1;
+  }
+
+ private:
+  pid_t pid_ = -1;
+};
+
+struct Options {
+  int single = 30'000;       // single-row transactions
+  int batches = 100;         // 1000-row transactions
+  int latency_seconds = 10;  // at 1,000 tx/s
+  long large_rows = 1'000'000;
+};
+
+Options parse_options(int argc, char** argv) {
+  Options options;
+  for (int i = 1; i + 1 < argc; i += 2) {
+    const std::string flag = argv[i];
+    const long value = std::stol(argv[i + 1]);
+    if (flag == "--single") options.single = static_cast<int>(value);
+    if (flag == "--batches") options.batches = static_cast<int>(value);
+    if (flag == "--latency-seconds") options.latency_seconds = static_cast<int>(value);
+    if (flag == "--large-rows") options.large_rows = value;
+  }
+  return options;
+}
+
+class Bench {
+ public:
+  explicit Bench(Options options)
+      : options_(options),
+        name_("capbench_" + suffix()),
+        server_dsn_(env_or("TAPEDECK_LIVE_DSN")),
+        nats_url_(env_or("TAPEDECK_NATS_URL")),
+        binary_(env_or(
+            "TAPEDECK_BINARY",
+            (std::filesystem::canonical("/proc/self/exe").parent_path().parent_path() / "tapedeck")
+                .string())),
+        log_file_((std::filesystem::temp_directory_path() / (name_ + ".log")).string()) {
+    if (server_dsn_.empty() || nats_url_.empty()) {
+      throw std::runtime_error(
+          "TAPEDECK_LIVE_DSN and TAPEDECK_NATS_URL are not set: eval \"$(./run stack env)\"");
+    }
+    pg::Connection server(server_dsn_);
+    server.exec("CREATE DATABASE " + name_);
+    dsn_ = with_dbname(server_dsn_, name_);
+    db_ = std::make_unique<pg::Connection>(dsn_);
+    db_->exec(
+        "CREATE TABLE orders (id bigint PRIMARY KEY, customer varchar(64) NOT NULL, "
+        "status text, amount numeric(12,2), created_at timestamptz, paid boolean, "
+        "attributes jsonb)");
+    nats::ConnectOptions connect;
+    connect.url = nats_url_;
+    nats_ = std::make_unique<nats::Connection>(connect);
+    js_ = std::make_unique<nats::JetStream>(*nats_);
+  }
+
+  ~Bench() {
+    capture_.reset();
+    db_.reset();
+    try {
+      js_->delete_stream(stream());
+      pg::Connection server(server_dsn_);
+      for (int i = 0; i < 100; ++i) {
+        try {
+          server.exec_params(
+              "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots "
+              "WHERE slot_name = $1",
+              pg::Params::of(name_));
+          break;
+        } catch (const Error&) {
+          std::this_thread::sleep_for(100ms);
+        }
+      }
+      server.exec("DROP DATABASE IF EXISTS " + name_ + " WITH (FORCE)");
+    } catch (const std::exception& error) {
+      std::cerr << "cleanup of " << name_ << ": " << error.what() << "\n";
+    }
+    js_.reset();
+    nats_.reset();
+  }
+
+  void run() {
+    std::cout << "capture benchmark: scratch database " << name_ << ", capture log " << log_file_
+              << "\n";
+    start_capture();  // creates publication, slot and stream
+    stop_capture();
+
+    // Throughput: the WAL is written first while capture is stopped, then capture drains it.
+    db_->exec(fmt_insert_loop(options_.single, 1));
+    throughput("single-row transactions", static_cast<std::uint64_t>(options_.single) * 3,
+               options_.single);
+    db_->exec(fmt_insert_loop(options_.batches, 1000));
+    throughput("1000-row transactions", static_cast<std::uint64_t>(options_.batches) * 1002,
+               static_cast<std::uint64_t>(options_.batches) * 1000);
+
+    latency();
+    large_transaction();
+    stop_capture();
+  }
+
+ private:
+  std::string stream() const { return "CAPBENCH_" + name_.substr(9); }
+  std::string prefix() const { return name_; }
+
+  void start_capture() {
+    capture_ = std::make_unique<Capture>(binary_,
+                                         std::map<std::string, std::string>{
+                                             {"TAPEDECK_LIVE_DSN", dsn_},
+                                             {"TAPEDECK_CAPTURE_SLOT_NAME", name_},
+                                             {"TAPEDECK_CAPTURE_PUBLICATION", name_},
+                                             {"TAPEDECK_NATS_CDC_STREAM", stream()},
+                                             {"TAPEDECK_NATS_CDC_PREFIX", prefix()},
+                                             {"TAPEDECK_CAPTURE_CONFIRM_MODE", "puback"},
+                                             {"TAPEDECK_CAPTURE_LISTEN", "127.0.0.1:0"},
+                                         },
+                                         log_file_);
+    for (int i = 0; i < 600; ++i) {
+      const auto result = db_->exec_params(
+          "SELECT count(*) FROM pg_replication_slots WHERE slot_name = $1 AND active",
+          pg::Params::of(name_));
+      if (result.text(0, 0) == "1") return;
+      std::this_thread::sleep_for(50ms);
+    }
+    throw std::runtime_error("capture did not start streaming; see " + log_file_);
+  }
+  void stop_capture() { capture_.reset(); }
+
+  std::uint64_t stored() { return js_->stream_info(stream()).messages; }
+
+  // A DO block that commits `transactions` transactions of `rows` rows each.
+  std::string fmt_insert_loop(int transactions, int rows) {
+    const long first = next_id_;
+    next_id_ += static_cast<long>(transactions) * rows;
+    std::ostringstream sql;
+    sql << "DO $$ BEGIN FOR t IN 0.." << transactions - 1 << " LOOP "
+        << "INSERT INTO orders SELECT g, 'customer ' || g, 'new', g % 100000 / 100.0, "
+           "now(), g % 2 = 0, jsonb_build_object('n', g, 'tag', 'x') FROM generate_series("
+        << first << " + t * " << rows << ", " << first << " + t * " << rows << " + " << rows - 1
+        << ") g; COMMIT; END LOOP; END $$";
+    return sql.str();
+  }
+
+  // Starts capture on a WAL backlog and times how fast the stream fills: from the first
+  // stored event to the last, polled every 10 ms.
+  void throughput(const std::string& label, std::uint64_t events, std::uint64_t rows) {
+    const std::uint64_t before = stored();
+    const std::uint64_t target = before + events;
+    start_capture();
+    Steady::time_point first_seen;
+    std::uint64_t at_first = 0;
+    const auto deadline = Steady::now() + 600s;
+    while (Steady::now() < deadline) {
+      const std::uint64_t now_stored = stored();
+      if (at_first == 0 && now_stored > before) {
+        first_seen = Steady::now();
+        at_first = now_stored;
+      }
+      if (now_stored >= target) break;
+      std::this_thread::sleep_for(10ms);
+    }
+    const double seconds = std::chrono::duration<double>(Steady::now() - first_seen).count();
+    const std::uint64_t counted = stored() - at_first;
+    std::printf("%-26s %8llu events (%llu rows): %9.0f events/s, %9.0f rows/s (%.2f s)\n",
+                label.c_str(), static_cast<unsigned long long>(events),
+                static_cast<unsigned long long>(rows), counted / seconds,
+                static_cast<double>(rows) * counted / events / seconds, seconds);
+    stop_capture();
+  }
+
+  // Commits single-row transactions at 1,000 tx/s for a while; a subscriber on the table's
+  // subject notes when each event arrives. Latency = arrival - the client's commit return.
+  void latency() {
+    start_capture();
+    const int total = options_.latency_seconds * 1000;
+    const long first_id = next_id_;
+    next_id_ += total;
+    std::vector<std::int64_t> committed(static_cast<std::size_t>(total), 0);
+    std::vector<std::int64_t> arrived(static_cast<std::size_t>(total), 0);
+    std::atomic<bool> done{false};
+    auto since = [](Steady::time_point origin) {
+      return std::chrono::duration_cast<std::chrono::microseconds>(Steady::now() - origin).count();
+    };
+    const auto origin = Steady::now();
+    nats::Subscription subscription = nats_->subscribe(prefix() + ".public.orders");
+    nats_->flush(5s);
+    std::thread reader([&] {
+      static constexpr std::string_view kAfterId = "\"after\":{\"id\":";
+      int received = 0;
+      while (received < total && !done.load()) {
+        auto message = subscription.next(200ms);
+        if (!message) continue;
+        const std::int64_t at = since(origin);
+        const std::string_view data = message->data();
+        const auto pos = data.find(kAfterId);
+        if (pos == std::string_view::npos) continue;
+        const long id = std::strtol(data.data() + pos + kAfterId.size(), nullptr, 10);
+        const long index = id - first_id;
+        if (index < 0 || index >= total) continue;
+        if (arrived[static_cast<std::size_t>(index)] == 0) ++received;
+        arrived[static_cast<std::size_t>(index)] = at;
+      }
+    });
+    db_->prepare("lat",
+                 "INSERT INTO orders VALUES ($1, 'customer', 'new', 12.34, now(), true, "
+                 "'{\"n\": 1}')");
+    const auto start = Steady::now();
+    for (int i = 0; i < total; ++i) {
+      std::this_thread::sleep_until(start + std::chrono::microseconds(1000L * i));
+      db_->exec_prepared("lat", pg::Params::of(first_id + i));
+      committed[static_cast<std::size_t>(i)] = since(origin);
+    }
+    const double write_seconds = std::chrono::duration<double>(Steady::now() - start).count();
+    const auto wait_until = Steady::now() + 60s;
+    while (Steady::now() < wait_until && std::count(arrived.begin(), arrived.end(), 0) > 0) {
+      std::this_thread::sleep_for(50ms);
+    }
+    done = true;
+    reader.join();
+    std::vector<double> latencies;
+    for (int i = 0; i < total; ++i) {
+      if (arrived[i] > 0) latencies.push_back((arrived[i] - committed[i]) / 1000.0);
+    }
+    std::sort(latencies.begin(), latencies.end());
+    auto pct = [&](double p) {
+      return latencies.empty()
+                 ? 0.0
+                 : latencies[std::min(latencies.size() - 1,
+                                      static_cast<std::size_t>(p * latencies.size()))];
+    };
+    std::printf(
+        "latency at %.0f tx/s (%d tx, %zu arrived): p50 %.2f ms, p99 %.2f ms, max %.2f ms "
+        "(commit returned -> event at a subscriber of the stream's subject)\n",
+        total / write_seconds, total, latencies.size(), pct(0.50), pct(0.99),
+        latencies.empty() ? 0.0 : latencies.back());
+  }
+
+  // One transaction of large_rows rows through a running capture; its peak RSS before/after.
+  void large_transaction() {
+    const long rss_before = peak_rss_kib(capture_->pid());
+    const std::uint64_t before = stored();
+    const std::uint64_t target = before + static_cast<std::uint64_t>(options_.large_rows) + 2;
+    const long first = next_id_;
+    next_id_ += options_.large_rows;
+    const auto start = Steady::now();
+    db_->exec_params(
+        "INSERT INTO orders SELECT g, 'customer ' || g, 'new', g % 100000 / 100.0, now(), "
+        "g % 2 = 0, jsonb_build_object('n', g) FROM generate_series($1::bigint, $2::bigint) g",
+        pg::Params::of(first, first + options_.large_rows - 1));
+    const double commit_seconds = std::chrono::duration<double>(Steady::now() - start).count();
+    const auto deadline = Steady::now() + 900s;
+    while (Steady::now() < deadline && stored() < target) std::this_thread::sleep_for(50ms);
+    const double seconds = std::chrono::duration<double>(Steady::now() - start).count();
+    const long rss_after = peak_rss_kib(capture_->pid());
+    std::printf(
+        "%ld-row transaction: committed in %.1f s, all %llu events stored %.1f s after the "
+        "INSERT began; capture peak RSS %ld KiB before, %ld KiB after\n",
+        options_.large_rows, commit_seconds, static_cast<unsigned long long>(target - before),
+        seconds, rss_before, rss_after);
+  }
+
+  Options options_;
+  nats::LibraryGuard library_;
+  std::string name_;
+  std::string server_dsn_;
+  std::string nats_url_;
+  std::string binary_;
+  std::string log_file_;
+  std::string dsn_;
+  long next_id_ = 1;
+  std::unique_ptr<pg::Connection> db_;
+  std::unique_ptr<nats::Connection> nats_;
+  std::unique_ptr<nats::JetStream> js_;
+  std::unique_ptr<Capture> capture_;
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    Bench bench(parse_options(argc, argv));
+    bench.run();
+    return 0;
+  } catch (const std::exception& error) {
+    std::cerr << "bench_capture_throughput: " << error.what() << "\n";
+    return 1;
+  }
+}
