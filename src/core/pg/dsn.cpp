@@ -1,9 +1,12 @@
-// Connection string masking through libpq's own parser, so both syntaxes are understood.
+// Connection string masking and re-targeting through libpq's own parser, so both syntaxes
+// are understood.
 #include "core/pg/dsn.hpp"
 
 #include <libpq-fe.h>
 
 #include <memory>
+
+#include "core/error.hpp"
 
 namespace tapedeck::pg {
 
@@ -28,13 +31,22 @@ void append_value(std::string& out, std::string_view value) {
   out.push_back('\'');
 }
 
+using ConninfoPtr = std::unique_ptr<PQconninfoOption, ConninfoFree>;
+
+// Parses `dsn` with libpq; null when it cannot be parsed. libpq's error text is dropped on
+// purpose: it may quote the connection string.
+ConninfoPtr parse(std::string_view dsn) {
+  char* error = nullptr;
+  const std::string text(dsn);
+  ConninfoPtr options(PQconninfoParse(text.c_str(), &error));
+  if (error != nullptr) PQfreemem(error);
+  return options;
+}
+
 }  // namespace
 
 std::string mask_dsn(std::string_view dsn) {
-  char* error = nullptr;
-  const std::string text(dsn);
-  std::unique_ptr<PQconninfoOption, ConninfoFree> options(PQconninfoParse(text.c_str(), &error));
-  if (error != nullptr) PQfreemem(error);
+  const ConninfoPtr options = parse(dsn);
   if (!options) return "<unparseable connection string>";
   std::string out;
   for (const PQconninfoOption* option = options.get(); option->keyword != nullptr; ++option) {
@@ -49,6 +61,30 @@ std::string mask_dsn(std::string_view dsn) {
       append_value(out, option->val);
     }
   }
+  return out;
+}
+
+std::string with_dbname(std::string_view dsn, std::string_view dbname) {
+  if (dbname.empty()) {
+    throw Error(ErrorSource::config, Recovery::invalid,
+                "cannot point a connection string at an empty database name");
+  }
+  const ConninfoPtr options = parse(dsn);
+  if (!options) {
+    throw Error(ErrorSource::config, Recovery::invalid,
+                "cannot parse the connection string; check its key=value or postgresql:// syntax");
+  }
+  std::string out;
+  for (const PQconninfoOption* option = options.get(); option->keyword != nullptr; ++option) {
+    if (option->val == nullptr || std::string_view(option->keyword) == "dbname") continue;
+    if (!out.empty()) out.push_back(' ');
+    out += option->keyword;
+    out.push_back('=');
+    append_value(out, option->val);
+  }
+  if (!out.empty()) out.push_back(' ');
+  out += "dbname=";
+  append_value(out, dbname);
   return out;
 }
 

@@ -1,4 +1,4 @@
-// Connection strings as they may appear in logs: every secret masked.
+// Connection strings: masked for logs, and re-targeted at another database.
 #pragma once
 
 #include <string>
@@ -11,5 +11,13 @@ namespace tapedeck::pg {
 // "********". A string libpq cannot parse gives "<unparseable connection string>" so that
 // nothing of it, and so no password, is ever printed.
 std::string mask_dsn(std::string_view dsn);
+
+// `dsn` (key=value or postgresql:// URI form) rewritten as key=value pairs with its dbname
+// replaced by `dbname` (added when absent); every other option, secrets included, is kept
+// as is, so the result connects to the same server as `dsn`. Used to reach a session
+// database on the playback server named by playback.dsn. Throws Error(config, invalid)
+// when libpq cannot parse `dsn` (the message never repeats the DSN, it may hold a password)
+// or when `dbname` is empty.
+std::string with_dbname(std::string_view dsn, std::string_view dbname);
 
 }  // namespace tapedeck::pg

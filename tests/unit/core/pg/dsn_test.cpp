@@ -1,7 +1,9 @@
-// Connection string masking.
+// Connection string masking and re-targeting.
 #include "core/pg/dsn.hpp"
 
 #include <gtest/gtest.h>
+
+#include "core/error.hpp"
 
 namespace tapedeck::pg {
 namespace {
@@ -45,6 +47,50 @@ TEST(MaskDsn, QuotesValuesWithSpaces) {
 TEST(MaskDsn, PrintsNothingOfAnUnparseableDsn) {
   const std::string masked = mask_dsn("host=db password=s3cret bogus");
   EXPECT_EQ(masked, "<unparseable connection string>");
+}
+
+TEST(WithDbname, ReplacesTheDatabaseOfAKeyValueDsn) {
+  EXPECT_EQ(with_dbname("host=127.0.0.1 port=5432 user=tapedeck dbname=playback", "playback_ab12"),
+            "user=tapedeck host=127.0.0.1 port=5432 dbname=playback_ab12");
+}
+
+TEST(WithDbname, AddsADatabaseToADsnWithoutOne) {
+  EXPECT_EQ(with_dbname("host=db user=app", "s1"), "user=app host=db dbname=s1");
+}
+
+TEST(WithDbname, ReplacesTheDatabaseOfAUriAndKeepsItsOptions) {
+  const std::string dsn =
+      with_dbname("postgresql://app:s3cret@db:5433/live?sslmode=disable", "playback_x");
+  EXPECT_NE(dsn.find("user=app"), std::string::npos);
+  EXPECT_NE(dsn.find("password=s3cret"), std::string::npos);
+  EXPECT_NE(dsn.find("host=db"), std::string::npos);
+  EXPECT_NE(dsn.find("port=5433"), std::string::npos);
+  EXPECT_NE(dsn.find("sslmode=disable"), std::string::npos);
+  EXPECT_NE(dsn.find("dbname=playback_x"), std::string::npos);
+  EXPECT_EQ(dsn.find("live"), std::string::npos);
+}
+
+TEST(WithDbname, QuotesANameThatNeedsQuoting) {
+  EXPECT_EQ(with_dbname("host=db", "it's mine"), "host=db dbname='it\\'s mine'");
+}
+
+TEST(WithDbname, KeepsAQuotedPasswordIntact) {
+  EXPECT_EQ(with_dbname("user=app password='a b\\'c' dbname=x", "y"),
+            "user=app password='a b\\'c' dbname=y");
+}
+
+TEST(WithDbname, RefusesAnUnparseableDsnWithoutRepeatingIt) {
+  try {
+    with_dbname("host=db password=s3cret bogus", "y");
+    FAIL() << "expected an error";
+  } catch (const Error& error) {
+    EXPECT_EQ(error.recovery(), Recovery::invalid);
+    EXPECT_EQ(std::string(error.what()).find("s3cret"), std::string::npos);
+  }
+}
+
+TEST(WithDbname, RefusesAnEmptyDatabaseName) {
+  EXPECT_THROW(with_dbname("host=db", ""), Error);
 }
 
 }  // namespace
