@@ -205,8 +205,8 @@ void capture(od::value& value, JsonValue& out, std::string_view where) {
       od::object object;
       check(value.get_object().get(object), where);
       for_each_field(object, where, [&](std::string_view key, od::value& member) {
-        auto& slot = out.members.emplace_back(std::string(key), JsonValue{});
-        capture(member, slot.second, where);
+        auto& slot = out.members.emplace_back(JsonMember{std::string(key), JsonValue{}});
+        capture(member, slot.value, where);
       });
       return;
     }

@@ -9,6 +9,8 @@
 
 namespace tapedeck::transform {
 
+struct JsonMember;
+
 // A column value before decoding. Numbers are kept as their JSON text so that int64,
 // huge integers and exact decimals survive; decoding parses them for the column's type.
 // Plain value type: copyable, movable, no sharing.
@@ -19,17 +21,26 @@ struct JsonValue {
   bool boolean = false;
   std::string text;  // number: its JSON text; string: the unescaped string
   std::vector<JsonValue> items;
-  std::vector<std::pair<std::string, JsonValue>> members;  // object, in wire order
+  std::vector<JsonMember> members;  // object, in wire order
 
   bool is_null() const { return kind == Kind::null; }
   // The member named `name`, or nullptr.
-  const JsonValue* member(std::string_view name) const {
-    for (const auto& [key, value] : members) {
-      if (key == name) return &value;
-    }
-    return nullptr;
-  }
+  const JsonValue* member(std::string_view name) const;
 };
+
+// One member of an object. A struct of its own rather than std::pair, which may not be
+// instantiated while JsonValue is incomplete (clang with libstdc++ refuses it).
+struct JsonMember {
+  std::string key;
+  JsonValue value;
+};
+
+inline const JsonValue* JsonValue::member(std::string_view name) const {
+  for (const auto& member : members) {
+    if (member.key == name) return &member.value;
+  }
+  return nullptr;
+}
 
 std::string_view to_string(JsonValue::Kind kind);
 

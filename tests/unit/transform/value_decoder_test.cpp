@@ -38,7 +38,7 @@ JsonValue array(std::vector<JsonValue> items) {
 JsonValue object(std::vector<std::pair<std::string, JsonValue>> members) {
   JsonValue v;
   v.kind = JsonValue::Kind::object;
-  v.members = std::move(members);
+  for (auto& [key, value] : members) v.members.push_back(JsonMember{key, std::move(value)});
   return v;
 }
 FieldSchema schema(std::string type, std::string name = {},
