@@ -38,6 +38,7 @@ int run(int argc, char** argv) {
   add_statements_command(app, context, action);
   add_capture_command(app, context, action);
   add_run_command(app, context, action);
+  add_msgop_command(app, context, action);
 
   try {
     app.parse(argc, argv);

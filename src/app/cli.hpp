@@ -32,5 +32,6 @@ void add_transform_command(CLI::App& app, Context& context, Action& action);
 void add_statements_command(CLI::App& app, Context& context, Action& action);
 void add_capture_command(CLI::App& app, Context& context, Action& action);
 void add_run_command(CLI::App& app, Context& context, Action& action);
+void add_msgop_command(CLI::App& app, Context& context, Action& action);
 
 }  // namespace tapedeck::app

@@ -102,6 +102,9 @@ constexpr KeySpec kKeys[] = {
     {"msgop.batch_statements", integer, "5000", "statements per catch-up round trip"},
     {"msgop.progress_interval", duration, "1s", "how often progress is published"},
     {"msgop.listen", string, "127.0.0.1:9107", "address of /healthz and /metrics"},
+    {"msgop.rtus_timeout", duration, "2s", "timeout of one replayed call to playback.rtus_url"},
+    {"msgop.durable", string, "tapedeck-msgop",
+     "durable consumer of restore.ok events, shared by every msgop copy"},
 };
 
 }  // namespace

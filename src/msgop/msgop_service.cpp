@@ -1,0 +1,182 @@
+// The msgop service loop: restore.ok events -> claimed sessions -> one runner thread each.
+#include "msgop/msgop_service.hpp"
+
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <list>
+#include <random>
+#include <thread>
+
+#include "core/error.hpp"
+#include "core/log.hpp"
+#include "core/nats/consumer.hpp"
+#include "core/nats/jetstream.hpp"
+#include "core/schema/store_schema.hpp"
+#include "core/session.hpp"
+#include "core/sessions/session_events.hpp"
+#include "core/stop.hpp"
+
+namespace tapedeck::msgop {
+
+namespace {
+
+using namespace std::chrono_literals;
+
+std::string worker_name() {
+  char host[256] = {};
+  if (gethostname(host, sizeof host - 1) != 0) host[0] = '\0';
+  std::mt19937_64 random(std::random_device{}());
+  return fmt::format("msgop@{}:{}:{:06x}", host, getpid(), random() & 0xffffff);
+}
+
+// One session thread and whether it has returned.
+struct Running {
+  std::string id;
+  std::shared_ptr<std::atomic<bool>> done = std::make_shared<std::atomic<bool>>(false);
+  std::thread thread;
+};
+
+}  // namespace
+
+MsgopSettings MsgopSettings::from_config(const config::Config& config) {
+  MsgopSettings settings;
+  settings.runner.store_dsn = config.string("store.dsn");
+  settings.runner.playback_dsn = config.string("playback.dsn");
+  settings.runner.rtus_url = config.string("playback.rtus_url");
+  settings.runner.drop_on_end = config.boolean("playback.drop_on_end");
+  settings.runner.batch_statements = static_cast<int>(config.integer("msgop.batch_statements"));
+  settings.runner.progress_interval = config.duration("msgop.progress_interval");
+  settings.runner.rtus_timeout = config.duration("msgop.rtus_timeout");
+  settings.runner.worker = worker_name();
+  settings.nats_url = config.string("nats.url");
+  settings.listen = config.string("msgop.listen");
+  settings.durable = config.string("msgop.durable");
+  if (settings.runner.batch_statements < 1) {
+    throw Error(ErrorSource::config, Recovery::invalid,
+                "msgop.batch_statements must be at least 1");
+  }
+  if (settings.runner.progress_interval <= 0ms) {
+    throw Error(ErrorSource::config, Recovery::invalid, "msgop.progress_interval must be positive");
+  }
+  return settings;
+}
+
+MsgopService::MsgopService(MsgopSettings settings, config::Config config, const Clock& clock)
+    : settings_(std::move(settings)),
+      config_(std::move(config)),
+      clock_(clock),
+      metrics_(registry_) {}
+
+MsgopService::~MsgopService() = default;
+
+http::Health MsgopService::health() const {
+  std::lock_guard lock(health_mutex_);
+  if (failure_.empty()) return {};
+  return {false, failure_};
+}
+
+void MsgopService::set_failure(std::string detail) {
+  std::lock_guard lock(health_mutex_);
+  failure_ = std::move(detail);
+}
+
+int MsgopService::run() {
+  auto log = log::get("msgop");
+  http::Server server(settings_.listen);
+  http::serve_observability(server, registry_, [this] { return health(); });
+  server.start();
+  log->info("{} serving /healthz and /metrics on {}:{}", settings_.runner.worker, server.host(),
+            server.port());
+
+  nats::ConnectOptions options;
+  options.url = settings_.nats_url;
+  options.name = settings_.runner.worker;
+  options.retry_on_failed_connect = true;
+  // Outlives every session thread: they borrow it for their subscriptions and events.
+  nats::Connection nats(options);
+
+  std::list<Running> running;
+  auto reap = [&](bool all) {
+    for (auto it = running.begin(); it != running.end();) {
+      if (all || it->done->load()) {
+        it->thread.join();
+        it = running.erase(it);
+      } else {
+        ++it;
+      }
+    }
+  };
+
+  std::mt19937_64 random(std::random_device{}());
+  std::uniform_real_distribution<double> unit(0.0, 1.0);
+  int failures = 0;
+  bool migrated = false;
+  while (!stop::requested()) {
+    try {
+      if (!migrated) {
+        pg::Connection store(settings_.runner.store_dsn, "tapedeck-msgop");
+        schema::migrate_store(store);
+        migrated = true;
+      }
+      nats::JetStream jetstream(nats);
+      session::ensure_events_stream(jetstream, config_);
+      nats::ConsumerConfig consumer_config;
+      consumer_config.ack_wait = settings_.ack_wait;
+      nats::PullConsumer consumer(jetstream, config_.string("nats.events_stream"),
+                                  settings_.durable, session::subject("*", "restore.ok"),
+                                  consumer_config);
+      if (failures > 0) log->info("recovered after {} failed attempts", failures);
+      failures = 0;
+      set_failure({});
+      while (!stop::requested()) {
+        reap(false);
+        for (auto& message : consumer.fetch(1, 1s)) {
+          const auto parsed = session::parse_subject(message.subject());
+          if (!parsed) {
+            message.term();
+            continue;
+          }
+          const std::string& id = parsed->first;
+          auto claim = claim_session(settings_.runner, id);
+          if (!claim) {
+            log->info(
+                "session {}: restore.ok taken elsewhere or no longer catching up; "
+                "skipped",
+                id);
+            message.ack();
+            continue;
+          }
+          message.ack();
+          metrics_.sessions_taken.inc();
+          Running entry;
+          entry.id = id;
+          auto runner = std::make_shared<SessionRunner>(settings_.runner, id, std::move(*claim),
+                                                        nats, clock_, metrics_);
+          entry.thread = std::thread([runner, done = entry.done] {
+            runner->run();
+            done->store(true);
+          });
+          running.push_back(std::move(entry));
+        }
+      }
+    } catch (const Error& error) {
+      // Everything is retried, configuration mistakes included (a stream or server that is
+      // not there yet): /healthz reports the reason meanwhile, and running sessions go on.
+      if (failures == 0) {
+        log->warn("{}; retrying with backoff", error.what());
+      } else {
+        log->debug("still failing: {}", error.what());
+      }
+      set_failure(error.what());
+      ++failures;
+      stop::wait_for(settings_.retry.delay(failures, unit(random)));
+    }
+  }
+  reap(true);
+  log->info("stopped");
+  return 0;
+}
+
+}  // namespace tapedeck::msgop

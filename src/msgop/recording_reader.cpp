@@ -1,0 +1,186 @@
+// Keyset-paginated readers of recorded statements and RTUS calls.
+#include "msgop/recording_reader.hpp"
+
+#include <fmt/format.h>
+
+#include <charconv>
+#include <nlohmann/json.hpp>
+
+#include "core/error.hpp"
+#include "core/pg/params.hpp"
+#include "core/session.hpp"
+
+namespace tapedeck::msgop {
+
+namespace {
+
+// $1 snapshot, $2 until, $3/$4 the last (commit_lsn, position) returned, $5 page size.
+constexpr const char* kCatchUpPage = R"(
+SELECT commit_lsn::text, position, xid::text,
+       (extract(epoch FROM commit_time) * 1000000)::int8, sql
+  FROM tapedeck.statements
+ WHERE NOT pg_visible_in_snapshot(xid, $1::pg_snapshot)
+   AND commit_time <= $2::timestamptz
+   AND (commit_lsn, position) > ($3::pg_lsn, $4::int8)
+ ORDER BY commit_lsn, position
+ LIMIT $5)";
+
+// $1 after, $2 until, $3/$4 the last (commit_lsn, position) returned, $5 page size.
+constexpr const char* kWindowPage = R"(
+SELECT commit_lsn::text, position, xid::text,
+       (extract(epoch FROM commit_time) * 1000000)::int8, sql
+  FROM tapedeck.statements
+ WHERE commit_time > $1::timestamptz
+   AND commit_time <= $2::timestamptz
+   AND (commit_lsn, position) > ($3::pg_lsn, $4::int8)
+ ORDER BY commit_lsn, position
+ LIMIT $5)";
+
+// $1 last called_at, $2 last call_id, $3 until, $4 page size, $5 after.
+constexpr const char* kRtusPage = R"(
+SELECT call_id, (extract(epoch FROM called_at) * 1000000)::int8, method, path, headers::text, body
+  FROM tapedeck.rtus_calls
+ WHERE (called_at, call_id) > ($1::timestamptz, $2::text)
+   AND called_at > $5::timestamptz
+   AND called_at <= $3::timestamptz
+ ORDER BY called_at, call_id
+ LIMIT $4)";
+
+constexpr const char* kCountStatements = R"(
+SELECT count(*) FROM tapedeck.statements
+ WHERE commit_time > $1::timestamptz AND commit_time <= $2::timestamptz)";
+constexpr const char* kCountRtusCalls = R"(
+SELECT count(*) FROM tapedeck.rtus_calls
+ WHERE called_at > $1::timestamptz AND called_at <= $2::timestamptz)";
+
+std::string time_param(Instant time) {
+  return session::format_time(time);
+}
+
+std::uint64_t parse_u64(std::string_view text, std::string_view what) {
+  std::uint64_t value = 0;
+  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (error != std::errc{} || end != text.data() + text.size()) {
+    throw Error(ErrorSource::postgres, Recovery::fail,
+                fmt::format("msgop: unreadable {} '{}' in tapedeck.statements", what, text));
+  }
+  return value;
+}
+
+Lsn parse_lsn(std::string_view text) {
+  const auto lsn = Lsn::parse(text);
+  if (!lsn) {
+    throw Error(ErrorSource::postgres, Recovery::fail,
+                fmt::format("msgop: unreadable commit_lsn '{}' in tapedeck.statements", text));
+  }
+  return *lsn;
+}
+
+}  // namespace
+
+TransactionFilter TransactionFilter::catch_up(const TxidSnapshot& snapshot, Instant until) {
+  TransactionFilter filter;
+  filter.snapshot = snapshot.str();
+  filter.until = until;
+  return filter;
+}
+
+TransactionFilter TransactionFilter::window(Instant after, Instant until) {
+  TransactionFilter filter;
+  filter.after = after;
+  filter.until = until;
+  return filter;
+}
+
+TransactionReader::TransactionReader(pg::Connection& store, TransactionFilter filter, int page_rows)
+    : store_(store), filter_(std::move(filter)), page_rows_(page_rows) {
+  if (page_rows_ < 1) {
+    throw Error(ErrorSource::config, Recovery::invalid,
+                "msgop: the page size must be at least 1 statement (msgop.batch_statements)");
+  }
+}
+
+bool TransactionReader::fill() {
+  if (page_ && row_ < page_.rows()) return true;
+  if (exhausted_) return false;
+  pg::Params params;
+  if (filter_.snapshot) {
+    params.add(*filter_.snapshot);
+  } else {
+    params.add(time_param(filter_.after.value_or(Instant{})));
+  }
+  params.add(time_param(filter_.until)).add(last_lsn_.str()).add(last_position_).add(page_rows_);
+  page_ = store_.exec_params(filter_.snapshot ? kCatchUpPage : kWindowPage, params);
+  row_ = 0;
+  if (page_.rows() < page_rows_) exhausted_ = true;
+  return page_.rows() > 0;
+}
+
+std::optional<RecordedTransaction> TransactionReader::next() {
+  if (!fill()) return std::nullopt;
+  RecordedTransaction transaction;
+  transaction.commit_lsn = parse_lsn(page_.text(row_, 0));
+  transaction.xid = Xid{parse_u64(page_.text(row_, 2), "xid")};
+  transaction.commit_time = Instant{Micros{page_.get<std::int64_t>(row_, 3)}};
+  // A transaction may continue on the next page: keep reading while the key is the same.
+  while (fill()) {
+    const std::string_view lsn_text = page_.text(row_, 0);
+    const Lsn lsn = lsn_text == last_lsn_text_ ? last_lsn_ : parse_lsn(lsn_text);
+    const Xid xid = Xid{parse_u64(page_.text(row_, 2), "xid")};
+    if (lsn != transaction.commit_lsn || xid != transaction.xid) break;
+    transaction.statements.emplace_back(page_.text(row_, 4));
+    last_lsn_ = lsn;
+    last_lsn_text_.assign(lsn_text);
+    last_position_ = page_.get<std::int64_t>(row_, 1);
+    ++row_;
+    ++statements_read_;
+  }
+  return transaction;
+}
+
+RtusCallReader::RtusCallReader(pg::Connection& store, Instant after, Instant until, int page_rows)
+    : store_(store), after_(after), until_(until), page_rows_(page_rows), last_time_(after) {}
+
+std::optional<RtusCall> RtusCallReader::next() {
+  if (index_ >= page_.size()) {
+    if (exhausted_) return std::nullopt;
+    const auto result = store_.exec_params(
+        kRtusPage, pg::Params::of(time_param(last_time_), last_id_, time_param(until_), page_rows_,
+                                  time_param(after_)));
+    page_.clear();
+    index_ = 0;
+    for (int row = 0; row < result.rows(); ++row) {
+      RtusCall call;
+      call.id = result.get<std::string>(row, 0);
+      call.time_us = result.get<std::int64_t>(row, 1);
+      call.method = result.get<std::string>(row, 2);
+      call.path = result.get<std::string>(row, 3);
+      const auto headers = nlohmann::json::parse(result.text(row, 4), nullptr, false);
+      if (headers.is_object()) {
+        for (const auto& [name, value] : headers.items()) {
+          call.headers.emplace_back(name,
+                                    value.is_string() ? value.get<std::string>() : value.dump());
+        }
+      }
+      call.body = result.get<std::string>(row, 5);
+      page_.push_back(std::move(call));
+    }
+    if (result.rows() < page_rows_) exhausted_ = true;
+    if (page_.empty()) return std::nullopt;
+    last_time_ = Instant{Micros{page_.back().time_us}};
+    last_id_ = page_.back().id;
+  }
+  return std::move(page_[index_++]);
+}
+
+std::int64_t count_statements(pg::Connection& store, Instant after, Instant until) {
+  return store.exec_params(kCountStatements, pg::Params::of(time_param(after), time_param(until)))
+      .get<std::int64_t>(0, 0);
+}
+
+std::int64_t count_rtus_calls(pg::Connection& store, Instant after, Instant until) {
+  return store.exec_params(kCountRtusCalls, pg::Params::of(time_param(after), time_param(until)))
+      .get<std::int64_t>(0, 0);
+}
+
+}  // namespace tapedeck::msgop

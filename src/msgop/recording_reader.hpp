@@ -1,0 +1,90 @@
+// Reading the recording back: transactions and RTUS calls from the TransformMsg DB, in order, a
+// page at a time.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/lsn.hpp"
+#include "core/pg/connection.hpp"
+#include "core/rtus_call.hpp"
+#include "core/txid_snapshot.hpp"
+#include "msgop/schedule.hpp"
+
+namespace tapedeck::msgop {
+
+// One recorded source transaction: its statements in position order.
+struct RecordedTransaction {
+  Lsn commit_lsn;
+  Xid xid;
+  Instant commit_time;
+  std::vector<std::string> statements;
+};
+
+// Which statements a TransactionReader returns.
+struct TransactionFilter {
+  // Catch-up (DESIGN §3.3): transactions not visible in `snapshot` committed at or before
+  // `until`. Paced replay: transactions committed in (after, until].
+  static TransactionFilter catch_up(const TxidSnapshot& snapshot, Instant until);
+  static TransactionFilter window(Instant after, Instant until);
+
+  std::optional<std::string> snapshot;  // set for catch-up
+  std::optional<Instant> after;         // set for a window
+  Instant until;
+};
+
+// Streams whole transactions in (commit_lsn, position) order with keyset pagination (pages of
+// `page_rows` statements, each one short query: no long-lived transaction or cursor on the
+// store, bounded memory however long the recording). Borrows `store`, which must outlive it;
+// one thread.
+class TransactionReader {
+ public:
+  TransactionReader(pg::Connection& store, TransactionFilter filter, int page_rows = 5000);
+
+  // The next transaction, or nullopt when there is no more.
+  std::optional<RecordedTransaction> next();
+  // Statements returned so far.
+  std::int64_t statements_read() const { return statements_read_; }
+
+ private:
+  bool fill();  // fetches the next page when the current one is used up; false at the end
+
+  pg::Connection& store_;
+  TransactionFilter filter_;
+  int page_rows_;
+  pg::Result page_;
+  int row_ = 0;
+  bool exhausted_ = false;
+  Lsn last_lsn_{};
+  std::string last_lsn_text_;  // last_lsn_ as the server printed it, to skip re-parsing
+  std::int64_t last_position_ = -1;
+  std::int64_t statements_read_ = 0;
+};
+
+// Streams the RTUS calls recorded in (after, until], by (called_at, call_id), a page at a
+// time. Borrows `store`; one thread.
+class RtusCallReader {
+ public:
+  RtusCallReader(pg::Connection& store, Instant after, Instant until, int page_rows = 1000);
+
+  std::optional<RtusCall> next();
+
+ private:
+  pg::Connection& store_;
+  Instant after_;
+  Instant until_;
+  int page_rows_;
+  std::vector<RtusCall> page_;
+  std::size_t index_ = 0;
+  bool exhausted_ = false;
+  Instant last_time_;
+  std::string last_id_;
+};
+
+// How many statements and RTUS calls fall in (after, until]: the totals progress counts down.
+std::int64_t count_statements(pg::Connection& store, Instant after, Instant until);
+std::int64_t count_rtus_calls(pg::Connection& store, Instant after, Instant until);
+
+}  // namespace tapedeck::msgop

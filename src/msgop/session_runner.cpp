@@ -1,0 +1,473 @@
+// The per-session replay loop: catch-up, then the paced merge of transactions and RTUS calls.
+#include "msgop/session_runner.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <thread>
+
+#include "core/error.hpp"
+#include "core/http/client.hpp"
+#include "core/log.hpp"
+#include "core/nats/jetstream.hpp"
+#include "core/pg/dsn.hpp"
+#include "core/session.hpp"
+#include "core/sessions/session_events.hpp"
+#include "core/sessions/session_store.hpp"
+#include "core/sql_quote.hpp"
+#include "core/stop.hpp"
+#include "msgop/catch_up.hpp"
+#include "msgop/recording_reader.hpp"
+#include "msgop/schedule.hpp"
+
+namespace tapedeck::msgop {
+
+namespace {
+
+using namespace std::chrono_literals;
+using session::State;
+
+constexpr const char* kTryLock =
+    "SELECT pg_try_advisory_lock(hashtextextended('tapedeck.msgop.' || $1, 0))";
+
+// Below this a wait sleeps instead of waiting on the subscription (whose timeout has
+// millisecond resolution), so due times are met to well under a millisecond.
+constexpr auto kFineWait = 3ms;
+
+std::string trim_slash(std::string url) {
+  while (!url.empty() && url.back() == '/') url.pop_back();
+  return url;
+}
+
+// Thrown inside the runner when the session left the runner's hands (ended, failed, stop).
+struct Stopped {};
+
+}  // namespace
+
+MsgopMetrics::MsgopMetrics(Metrics& registry)
+    : sessions_active(registry.gauge("tapedeck_msgop_sessions_active",
+                                     "sessions this msgop is catching up or replaying")),
+      sessions_taken(
+          registry.counter("tapedeck_msgop_sessions_taken_total", "sessions taken on restore.ok")),
+      sessions_finished(registry.counter("tapedeck_msgop_sessions_finished_total",
+                                         "sessions replayed to their end time")),
+      sessions_ended(registry.counter("tapedeck_msgop_sessions_ended_total",
+                                      "sessions stopped by an end command")),
+      sessions_failed(registry.counter("tapedeck_msgop_sessions_failed_total",
+                                       "sessions failed by this msgop")),
+      catch_up_statements(registry.counter("tapedeck_msgop_catch_up_statements_total",
+                                           "statements applied by catch-up")),
+      statements_applied(registry.counter("tapedeck_msgop_statements_applied_total",
+                                          "statements applied by paced replay")),
+      transactions_applied(registry.counter("tapedeck_msgop_transactions_applied_total",
+                                            "transactions applied by paced replay")),
+      rtus_calls_sent(registry.counter("tapedeck_msgop_rtus_calls_sent_total",
+                                       "recorded RTUS calls sent to the playback RTUS")),
+      rtus_call_errors(registry.counter("tapedeck_msgop_rtus_call_errors_total",
+                                        "RTUS calls that failed or got a non-2xx answer")),
+      behind_seconds(registry.histogram("tapedeck_msgop_behind_seconds",
+                                        "how late each replayed item was against its due time")) {}
+
+std::optional<pg::Connection> claim_session(const RunnerSettings& settings, const std::string& id) {
+  pg::Connection store(settings.store_dsn, "tapedeck-msgop");
+  if (!store.exec_params(kTryLock, pg::Params::of(id)).get<bool>(0, 0)) return std::nullopt;
+  session::Store sessions(store);
+  const auto record = sessions.find(id);
+  if (!record || record->state != State::catching_up) return std::nullopt;
+  if (!sessions.heartbeat(id, settings.worker)) return std::nullopt;
+  return store;
+}
+
+class SessionRunner::Impl {
+ public:
+  Impl(RunnerSettings settings, std::string id, pg::Connection claim, nats::Connection& nats,
+       const Clock& clock, MsgopMetrics& metrics)
+      : settings_(std::move(settings)),
+        id_(std::move(id)),
+        control_(std::move(claim)),
+        sessions_(control_),
+        nats_(nats),
+        jetstream_(nats),
+        clock_(clock),
+        metrics_(metrics),
+        log_(log::get("msgop")) {}
+
+  void run() noexcept {
+    metrics_.sessions_active.add(1);
+    try {
+      run_session();
+    } catch (const Stopped&) {
+      // The session left our hands; what to do about it was done where it was noticed.
+    } catch (const std::exception& error) {
+      fail(error.what());
+    }
+    metrics_.sessions_active.add(-1);
+  }
+
+ private:
+  Instant now() const { return std::chrono::time_point_cast<Micros>(clock_.now()); }
+
+  void run_session() {
+    subscription_.emplace(nats_.subscribe(session::subject(id_, ">")));
+    record_ = sessions_.get(id_);
+    state_ = record_.state;
+    if (!record_.backup) {
+      throw Error(ErrorSource::internal, Recovery::fail,
+                  "the session has no restored backup (restore_ok without backup details)");
+    }
+    const auto snapshot = TxidSnapshot::parse(record_.backup->txid_snapshot);
+    const auto backup_lsn = Lsn::parse(record_.backup->lsn);
+    if (!backup_lsn) {
+      throw Error(ErrorSource::internal, Recovery::fail,
+                  fmt::format("unreadable backup LSN '{}'", record_.backup->lsn));
+    }
+    data_.emplace(settings_.store_dsn, "tapedeck-msgop");
+    target_.emplace(pg::with_dbname(settings_.playback_dsn, record_.database_name),
+                    "tapedeck-msgop");
+
+    if (auto gap = recording_gap(recording_start(*data_), *backup_lsn)) {
+      throw Error(ErrorSource::input, Recovery::fail, *gap);
+    }
+
+    const Instant start = record_.start;
+    const Instant end = record_.end;
+    log_->info("session {}: catching up {} from backup {} (snapshot {}, LSN {}) to {}", id_,
+               record_.database_name, record_.backup->id, snapshot.str(), backup_lsn->str(),
+               session::format_time(start));
+    const auto began = clock_.steady_now();
+    CatchUpOptions options;
+    options.batch_statements = settings_.batch_statements;
+    const auto caught = catch_up(*data_, *target_, TransactionFilter::catch_up(snapshot, start),
+                                 options, [&](const CatchUpResult& so_far) {
+                                   metrics_.catch_up_statements.inc(
+                                       static_cast<std::uint64_t>(so_far.statements - counted_));
+                                   counted_ = so_far.statements;
+                                   housekeeping(now());
+                                   return state_ == State::catching_up && !stop::requested();
+                                 });
+    if (caught.stopped) handle_departure();
+    const double seconds = std::chrono::duration<double>(clock_.steady_now() - began).count();
+    log_->info("session {}: caught up {} statements in {} transactions in {:.3f} s", id_,
+               caught.statements, caught.transactions, seconds);
+    advance(session::Transition::catch_up_done);
+    state_ = State::ready;
+    session::publish_event(jetstream_, id_, "ready",
+                           {{"statements", caught.statements},
+                            {"transactions", caught.transactions},
+                            {"catch_up_seconds", seconds}});
+
+    replay(start, end);
+  }
+
+  // --- state ---------------------------------------------------------------------------------
+
+  // Reads the row and moves the playback clock along with it.
+  void poll(Instant at) {
+    record_ = sessions_.get(id_);
+    last_poll_ = clock_.steady_now();
+    observe(record_.state, at);
+  }
+
+  void observe(State state, Instant at) {
+    state_ = state;
+    if (!clock_state_) return;  // still catching up
+    auto& clock = *clock_state_;
+    if (state == State::playing || state == State::paused) {
+      if (clock.state() == PlaybackClock::State::ready) {
+        clock.start(at);
+        log_->info("session {}: playing at speed {}", id_, clock.speed().str());
+      }
+      if (state == State::paused && clock.state() == PlaybackClock::State::playing) {
+        clock.pause(at);
+        log_->info("session {}: paused", id_);
+      } else if (state == State::playing && clock.state() == PlaybackClock::State::paused) {
+        clock.resume(at);
+        log_->info("session {}: resumed", id_);
+      }
+    }
+  }
+
+  // Takes in whatever arrived on the subscription, re-reads the row when a message came or
+  // poll_interval passed, and reports progress when it is due.
+  void housekeeping(Instant at) {
+    bool poke = false;
+    while (auto message = subscription_->next(0ms)) poke = poke || is_command(*message);
+    const auto steady = clock_.steady_now();
+    if (poke || steady - last_poll_ >= settings_.poll_interval) poll(at);
+    if (steady - last_progress_ >= settings_.progress_interval) report(at);
+  }
+
+  static bool is_command(const nats::Message& message) {
+    const auto parsed = session::parse_subject(message.subject());
+    if (!parsed) return false;
+    const auto& event = parsed->second;
+    return event != "progress" && event != "ready";  // our own events need no re-read
+  }
+
+  // Waits until `deadline` (wall time), a state change, or a stop; returns true when the
+  // deadline was reached with the state unchanged.
+  bool wait_until(Instant deadline) {
+    const State before = state_;
+    while (true) {
+      if (stop::requested()) return false;
+      Instant at = now();
+      housekeeping(at);
+      if (state_ != before) return false;
+      at = now();
+      if (at >= deadline) return true;
+      const auto steady = clock_.steady_now();
+      auto slice = std::chrono::duration_cast<Micros>(deadline - at);
+      slice = std::min(slice, std::chrono::duration_cast<Micros>(settings_.poll_interval -
+                                                                 (steady - last_poll_)));
+      slice = std::min(slice, std::chrono::duration_cast<Micros>(settings_.progress_interval -
+                                                                 (steady - last_progress_)));
+      slice = std::max(slice, Micros{0});
+      if (slice > kFineWait) {
+        const auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(slice - 1ms);
+        if (auto message = subscription_->next(wait)) {
+          if (is_command(*message)) poll(now());
+        }
+      } else {
+        std::this_thread::sleep_for(slice);
+      }
+    }
+  }
+
+  // The session is no longer ours to play: ended (drop its database), failed or stopping.
+  [[noreturn]] void handle_departure() {
+    if (stop::requested() && !session::is_terminal(state_)) {
+      fail(fmt::format("msgop {} was stopped while the session was {}", settings_.worker,
+                       session::to_string(state_)));
+      throw Stopped{};
+    }
+    if (state_ == State::ended) {
+      log_->info("session {}: ended", id_);
+      metrics_.sessions_ended.inc();
+      if (settings_.drop_on_end) drop_database();
+    } else {
+      log_->warn("session {}: now {} ({}); stopping", id_, session::to_string(state_),
+                 record_.error);
+    }
+    throw Stopped{};
+  }
+
+  // --- paced replay --------------------------------------------------------------------------
+
+  void replay(Instant start, Instant end) {
+    const auto speed = Speed::parse(record_.speed.str());
+    clock_state_.emplace(start, speed);
+    statements_total_ = count_statements(*data_, start, end);
+    rtus_total_ = settings_.rtus_url.empty() ? 0 : count_rtus_calls(*data_, start, end);
+    last_applied_time_ = start;
+    poll(now());
+
+    TransactionReader transactions(*data_, TransactionFilter::window(start, end),
+                                   settings_.batch_statements);
+    std::optional<RtusCallReader> calls;
+    if (!settings_.rtus_url.empty()) calls.emplace(*data_, start, end);
+    std::optional<RecordedTransaction> transaction = transactions.next();
+    std::optional<RtusCall> call = calls ? calls->next() : std::nullopt;
+
+    while (true) {
+      if (stop::requested() || session::is_terminal(state_)) handle_departure();
+      if (state_ != State::playing) {
+        wait_until(Instant::max());
+        continue;
+      }
+      const bool take_call =
+          call && (!transaction || Instant{Micros{call->time_us}} < transaction->commit_time);
+      if (!transaction && !call) break;
+      const Instant at = take_call ? Instant{Micros{call->time_us}} : transaction->commit_time;
+      if (!wait_until(clock_state_->due(at))) continue;  // state changed: decide again
+      const Instant applied = now();
+      if (take_call) {
+        send(*call);
+        call = calls->next();
+      } else {
+        apply(*transaction);
+        transaction = transactions.next();
+      }
+      const Micros behind = clock_state_->behind(applied, at);
+      behind_ms_ = std::chrono::duration_cast<std::chrono::milliseconds>(behind).count();
+      metrics_.behind_seconds.observe(std::chrono::duration<double>(behind).count());
+      last_applied_time_ = at;
+    }
+
+    // Everything is applied; the session finishes when its clock reaches the end time.
+    while (true) {
+      if (stop::requested() || session::is_terminal(state_)) handle_departure();
+      if (state_ != State::playing) {
+        wait_until(Instant::max());
+        continue;
+      }
+      if (wait_until(clock_state_->due(end))) break;
+    }
+    last_applied_time_ = end;
+    report(now());
+    advance(session::Transition::finish);
+    session::publish_event(jetstream_, id_, "finished",
+                           {{"statements_applied", statements_done_},
+                            {"rtus_calls_sent", rtus_done_},
+                            {"playback_time", session::format_time(end)}});
+    metrics_.sessions_finished.inc();
+    log_->info("session {}: finished: {} statements, {} RTUS calls replayed", id_, statements_done_,
+               rtus_done_);
+  }
+
+  void apply(const RecordedTransaction& transaction) {
+    BatchBuilder batch(1);
+    batch.add(transaction);
+    target_->exec(batch.take());
+    statements_done_ += static_cast<std::int64_t>(transaction.statements.size());
+    metrics_.statements_applied.inc(transaction.statements.size());
+    metrics_.transactions_applied.inc();
+  }
+
+  void send(const RtusCall& call) {
+    http::Request request;
+    request.method = call.method;
+    request.url = trim_slash(settings_.rtus_url) + call.path;
+    for (const auto& [name, value] : call.headers) request.headers.add(name, value);
+    request.body = call.body;
+    request.connect_timeout = settings_.rtus_timeout;
+    request.total_timeout = settings_.rtus_timeout;
+    ++rtus_done_;
+    try {
+      const auto response = http_.send(request);
+      if (!response.ok()) {
+        metrics_.rtus_call_errors.inc();
+        log_->warn("session {}: RTUS call {} {} {} answered {}", id_, call.id, call.method,
+                   call.path, response.status);
+        return;
+      }
+      metrics_.rtus_calls_sent.inc();
+    } catch (const Error& error) {
+      // The playback RTUS being down must not stop the database replay; it is counted.
+      metrics_.rtus_call_errors.inc();
+      log_->warn("session {}: RTUS call {} {} {} failed: {}", id_, call.id, call.method, call.path,
+                 error.what());
+    }
+  }
+
+  // Progress: the row (which is also the heartbeat) and the `progress` event.
+  void report(Instant at) {
+    last_progress_ = clock_.steady_now();
+    session::Progress progress;
+    std::optional<Instant> playback;
+    if (clock_state_) {
+      playback = clock_state_->playback_time(at);
+      if (!playback) playback = last_applied_time_;  // speed max
+      playback = std::min(*playback, record_.end);
+    }
+    progress.playback_time = playback;
+    progress.statements_applied = statements_done_;
+    progress.statements_left = std::max<std::int64_t>(statements_total_ - statements_done_, 0);
+    progress.rtus_calls_sent = rtus_done_;
+    progress.rtus_calls_left = std::max<std::int64_t>(rtus_total_ - rtus_done_, 0);
+    progress.behind_ms = behind_ms_;
+    if (!sessions_.report_progress(id_, progress, settings_.worker)) {
+      poll(at);  // ended or failed meanwhile
+      return;
+    }
+    if (!clock_state_) return;  // catching up: the row is enough
+    nlohmann::json fields = {{"state", session::to_string(state_)},
+                             {"statements_applied", progress.statements_applied},
+                             {"statements_left", progress.statements_left},
+                             {"rtus_calls_sent", progress.rtus_calls_sent},
+                             {"rtus_calls_left", progress.rtus_calls_left},
+                             {"behind_ms", progress.behind_ms}};
+    if (playback) {
+      fields["playback_time"] = session::format_time(*playback);
+      const auto speed = clock_state_->speed();
+      if (!speed.is_max()) {
+        const double left = std::chrono::duration<double>(record_.end - *playback).count();
+        fields["eta_seconds"] =
+            left * static_cast<double>(Speed::one) / static_cast<double>(speed.millionths());
+      }
+    }
+    session::publish_event(jetstream_, id_, "progress", std::move(fields));
+  }
+
+  // Applies our own transition; when the row moved on meanwhile (ended, failed), handles that.
+  void advance(session::Transition transition) {
+    try {
+      sessions_.transition(id_, transition, session::TransitionDetails::by(settings_.worker));
+    } catch (const Error& error) {
+      if (error.recovery() != Recovery::conflict) throw;
+      poll(now());
+      handle_departure();
+    }
+  }
+
+  // --- endings -------------------------------------------------------------------------------
+
+  void drop_database() {
+    target_.reset();
+    try {
+      pg::Connection admin(settings_.playback_dsn, "tapedeck-msgop");
+      admin.exec(fmt::format("DROP DATABASE IF EXISTS {} WITH (FORCE)",
+                             sql::quote_identifier(record_.database_name)));
+      log_->info("session {}: dropped database {}", id_, record_.database_name);
+    } catch (const Error& error) {
+      log_->warn("session {}: could not drop database {}: {}", id_, record_.database_name,
+                 error.what());
+    }
+  }
+
+  void fail(const std::string& reason) noexcept {
+    log_->error("session {}: failed: {}", id_, reason);
+    metrics_.sessions_failed.inc();
+    try {
+      sessions_.transition(id_, session::Transition::fail,
+                           session::TransitionDetails::failure(reason));
+    } catch (const std::exception& error) {
+      log_->warn("session {}: could not mark it failed: {}", id_, error.what());
+      return;
+    }
+    try {
+      session::publish_event(jetstream_, id_, "failed", {{"reason", reason}});
+    } catch (const std::exception& error) {
+      log_->warn("session {}: could not publish `failed`: {}", id_, error.what());
+    }
+  }
+
+  RunnerSettings settings_;
+  std::string id_;
+  pg::Connection control_;  // holds the session's advisory lock; row reads and updates
+  session::Store sessions_;
+  nats::Connection& nats_;
+  nats::JetStream jetstream_;
+  const Clock& clock_;
+  MsgopMetrics& metrics_;
+  std::shared_ptr<spdlog::logger> log_;
+  std::optional<nats::Subscription> subscription_;
+  std::optional<pg::Connection> data_;    // reads the recording
+  std::optional<pg::Connection> target_;  // the session database
+  http::Client http_;
+
+  session::Record record_;
+  State state_ = State::catching_up;
+  std::optional<PlaybackClock> clock_state_;
+  std::chrono::steady_clock::time_point last_poll_{};
+  std::chrono::steady_clock::time_point last_progress_{};
+  std::int64_t counted_ = 0;
+  std::int64_t statements_total_ = 0;
+  std::int64_t rtus_total_ = 0;
+  std::int64_t statements_done_ = 0;
+  std::int64_t rtus_done_ = 0;
+  std::int64_t behind_ms_ = 0;
+  Instant last_applied_time_{};
+};
+
+SessionRunner::SessionRunner(RunnerSettings settings, std::string id, pg::Connection claim,
+                             nats::Connection& nats, const Clock& clock, MsgopMetrics& metrics)
+    : impl_(std::make_unique<Impl>(std::move(settings), std::move(id), std::move(claim), nats,
+                                   clock, metrics)) {}
+
+SessionRunner::~SessionRunner() = default;
+
+void SessionRunner::run() noexcept {
+  impl_->run();
+}
+
+}  // namespace tapedeck::msgop
