@@ -1,0 +1,137 @@
+// The REST client of replaymgr and how the CLI shows sessions.
+#include "replaymgr/api_client.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <optional>
+
+#include "core/error.hpp"
+#include "core/session.hpp"
+#include "replaymgr/request.hpp"
+
+namespace tapedeck::replaymgr {
+
+namespace {
+
+std::string text_of(const nlohmann::json& session, const char* field) {
+  const auto found = session.find(field);
+  if (found == session.end() || found->is_null()) return "-";
+  if (found->is_string()) return found->get<std::string>();
+  return found->dump();
+}
+
+std::int64_t number_of(const nlohmann::json& session, const char* field) {
+  const auto found = session.find(field);
+  return found != session.end() && found->is_number_integer() ? found->get<std::int64_t>() : 0;
+}
+
+// How far playback_time is between start and end, in percent; nullopt when unknown.
+std::optional<double> percent_done(const nlohmann::json& session) {
+  const auto start = session::parse_time(text_of(session, "start"));
+  const auto end = session::parse_time(text_of(session, "end"));
+  const auto at = session::parse_time(text_of(session, "playback_time"));
+  if (!start || !end || !at || *end <= *start) return std::nullopt;
+  const double done = static_cast<double>((*at - *start).count());
+  const double total = static_cast<double>((*end - *start).count());
+  return std::clamp(100.0 * done / total, 0.0, 100.0);
+}
+
+}  // namespace
+
+ApiClient::ApiClient(std::string base_url, std::string token)
+    : base_url_(std::move(base_url)), token_(std::move(token)) {
+  while (!base_url_.empty() && base_url_.back() == '/') base_url_.pop_back();
+}
+
+nlohmann::json ApiClient::get(std::string_view path) {
+  return send("GET", path, {});
+}
+
+nlohmann::json ApiClient::post(std::string_view path, const nlohmann::json& body) {
+  return send("POST", path, body.dump());
+}
+
+nlohmann::json ApiClient::send(std::string_view method, std::string_view path,
+                               const std::string& body) {
+  http::Request request;
+  request.method = std::string(method);
+  request.url = base_url_ + std::string(path);
+  request.body = body;
+  request.total_timeout = std::chrono::seconds(60);
+  request.headers.set("Accept", "application/json");
+  if (method == "POST") request.headers.set("Content-Type", "application/json");
+  if (!token_.empty()) request.headers.set("Authorization", "Bearer " + token_);
+  const auto response = client_.send(request);
+  auto json = nlohmann::json::parse(response.body, nullptr, /*allow_exceptions=*/false);
+  if (!response.ok()) {
+    std::string reason = response.body.empty() ? "no reason given" : response.body;
+    if (!json.is_discarded() && json.is_object() && json.contains("error") &&
+        json["error"].is_string()) {
+      reason = json["error"].get<std::string>();
+    }
+    throw Error(ErrorSource::http, recovery_for_status(response.status),
+                fmt::format("replaymgr refused {} {}: {}", method, path, reason),
+                std::to_string(response.status));
+  }
+  if (json.is_discarded()) {
+    throw Error(ErrorSource::http, Recovery::fail,
+                fmt::format("replaymgr answered {} {} with a body that is not JSON; is "
+                            "replaymgr.url ({}) the replaymgr API?",
+                            method, path, base_url_),
+                std::to_string(response.status));
+  }
+  return json;
+}
+
+std::string progress_line(const nlohmann::json& session) {
+  std::string line = fmt::format("{} {:<12} {}", text_of(session, "id"), text_of(session, "state"),
+                                 text_of(session, "playback_time"));
+  if (const auto percent = percent_done(session)) line += fmt::format(" ({:.0f}%)", *percent);
+  line += fmt::format(
+      " statements {}/{} rtus {}/{} behind {} ms", number_of(session, "statements_applied"),
+      number_of(session, "statements_applied") + number_of(session, "statements_left"),
+      number_of(session, "rtus_calls_sent"),
+      number_of(session, "rtus_calls_sent") + number_of(session, "rtus_calls_left"),
+      number_of(session, "behind_ms"));
+  const auto error = text_of(session, "error");
+  if (!error.empty() && error != "-") line += " error: " + error;
+  return line;
+}
+
+std::string describe_session(const nlohmann::json& session) {
+  std::string text;
+  const auto row = [&](const char* label, const std::string& value) {
+    text += fmt::format("{:<20} {}\n", label, value);
+  };
+  row("id", text_of(session, "id"));
+  row("name", text_of(session, "name"));
+  row("state", text_of(session, "state"));
+  row("start", text_of(session, "start"));
+  row("end", text_of(session, "end"));
+  row("speed", text_of(session, "speed"));
+  row("playback time", text_of(session, "playback_time"));
+  row("statements applied", std::to_string(number_of(session, "statements_applied")));
+  row("statements left", std::to_string(number_of(session, "statements_left")));
+  row("rtus calls sent", std::to_string(number_of(session, "rtus_calls_sent")));
+  row("rtus calls left", std::to_string(number_of(session, "rtus_calls_left")));
+  row("behind (ms)", std::to_string(number_of(session, "behind_ms")));
+  row("database", text_of(session, "database_name"));
+  row("worker", text_of(session, "worker"));
+  row("error", text_of(session, "error"));
+  return text;
+}
+
+std::string sessions_table(const nlohmann::json& sessions) {
+  std::string text = fmt::format("{:<14} {:<12} {:<27} {:<27} {:<6} {}\n", "ID", "STATE", "START",
+                                 "END", "SPEED", "NAME");
+  for (const auto& session : sessions) {
+    text +=
+        fmt::format("{:<14} {:<12} {:<27} {:<27} {:<6} {}\n", text_of(session, "id"),
+                    text_of(session, "state"), text_of(session, "start"), text_of(session, "end"),
+                    text_of(session, "speed"), text_of(session, "name"));
+  }
+  return text;
+}
+
+}  // namespace tapedeck::replaymgr

@@ -1,0 +1,39 @@
+// The client side of the replaymgr REST API, used by `tapedeck session` and `tapedeck snapshots`.
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <string>
+#include <string_view>
+
+#include "core/http/client.hpp"
+
+namespace tapedeck::replaymgr {
+
+// Talks to replaymgr at `base_url` (replaymgr.url) with the bearer `token` (none when empty).
+// A refused request throws Error(http, recovery_for_status(status), <the server's reason>,
+// <status>); a server that cannot be reached throws the http::Client's retry Error. Owns one
+// http::Client; one thread at a time.
+class ApiClient {
+ public:
+  ApiClient(std::string base_url, std::string token);
+
+  nlohmann::json get(std::string_view path);
+  nlohmann::json post(std::string_view path, const nlohmann::json& body = nlohmann::json::object());
+
+ private:
+  nlohmann::json send(std::string_view method, std::string_view path, const std::string& body);
+
+  std::string base_url_;
+  std::string token_;
+  http::Client client_;
+};
+
+// One line for a person: "s0123456789ab playing 2026-01-01T10:00:05Z (12% of 10:00:00Z ..
+// 10:01:00Z) 120 statements, 3 RTUS calls, 0 ms behind".
+std::string progress_line(const nlohmann::json& session);
+// A multi-line description of a session for `tapedeck session show`.
+std::string describe_session(const nlohmann::json& session);
+// One row per session for `tapedeck session list`, with a header line.
+std::string sessions_table(const nlohmann::json& sessions);
+
+}  // namespace tapedeck::replaymgr

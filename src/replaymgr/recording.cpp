@@ -1,0 +1,70 @@
+// Reads the recording's extent and the snapshot for a session start.
+#include "replaymgr/recording.hpp"
+
+#include <optional>
+
+#include "core/pg/params.hpp"
+#include "core/pg/result.hpp"
+
+namespace tapedeck::replaymgr {
+
+namespace {
+
+// Times travel as microseconds since the epoch (extract() is exact numeric).
+constexpr std::string_view kStoreLatest = R"(
+SELECT (extract(epoch FROM (SELECT max(commit_time) FROM tapedeck.statements)) * 1000000)::int8
+         AS statements,
+       (extract(epoch FROM (SELECT max(called_at) FROM tapedeck.rtus_calls)) * 1000000)::int8
+         AS rtus_calls)";
+
+constexpr std::string_view kLiveSystemTime = R"(
+SELECT (extract(epoch FROM max(system_time)) * 1000000)::int8 AS system_time
+FROM tapedeck.system_time)";
+
+constexpr std::string_view kSnapshotAtOrBefore = R"(
+SELECT (extract(epoch FROM max(coalesce(system_time, created_at))) * 1000000)::int8 AS taken
+FROM tapedeck.backups
+WHERE NOT deleting
+  AND coalesce(system_time, created_at)
+      <= to_timestamp(0) + $1::int8 * interval '1 microsecond')";
+
+constexpr std::string_view kSessionsByState =
+    "SELECT state, count(*)::int8 AS sessions FROM tapedeck.sessions GROUP BY state";
+
+std::optional<session::Time> time_at(const pg::Result& result, std::string_view column) {
+  const auto micros = result.get<std::optional<std::int64_t>>(0, column);
+  if (!micros) return std::nullopt;
+  return session::Time(std::chrono::microseconds(*micros));
+}
+
+}  // namespace
+
+RecordingBounds recording_bounds(pg::Connection& store, pg::Connection& live, session::Time start) {
+  RecordingBounds bounds;
+  const auto consider = [&bounds](std::optional<session::Time> time, const char* source) {
+    if (time && (!bounds.latest || *time > *bounds.latest)) {
+      bounds.latest = time;
+      bounds.latest_source = source;
+    }
+  };
+  const auto store_result = store.exec(kStoreLatest);
+  consider(time_at(store_result, "statements"), "statement commit");
+  consider(time_at(store_result, "rtus_calls"), "RTUS call");
+  consider(time_at(live.exec(kLiveSystemTime), "system_time"), "Live DB system time");
+
+  pg::Params params;
+  params.add(static_cast<std::int64_t>(start.time_since_epoch().count()));
+  bounds.snapshot_at = time_at(live.exec_params(kSnapshotAtOrBefore, params), "taken");
+  return bounds;
+}
+
+std::map<std::string, std::int64_t> sessions_by_state(pg::Connection& store) {
+  const auto result = store.exec(kSessionsByState);
+  std::map<std::string, std::int64_t> counts;
+  for (int row = 0; row < result.rows(); ++row) {
+    counts[result.get<std::string>(row, "state")] = result.get<std::int64_t>(row, "sessions");
+  }
+  return counts;
+}
+
+}  // namespace tapedeck::replaymgr

@@ -1,0 +1,306 @@
+// The replaymgr service: REST routes, session commands as events, the stale-worker reaper.
+#include "replaymgr/replaymgr_service.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+#include "core/error.hpp"
+#include "core/log.hpp"
+#include "core/pg/dsn.hpp"
+#include "core/schema/live_schema.hpp"
+#include "core/schema/store_schema.hpp"
+#include "core/sessions/session_events.hpp"
+#include "core/sessions/session_store.hpp"
+#include "core/stop.hpp"
+#include "replaymgr/recording.hpp"
+#include "replaymgr/request.hpp"
+#include "scheduler/backup_record.hpp"
+
+namespace tapedeck::replaymgr {
+
+namespace {
+
+constexpr std::string_view kLogger = "replaymgr";
+
+nats::ConnectOptions connect_options(const ReplaymgrSettings& settings) {
+  nats::ConnectOptions options;
+  options.url = settings.nats_url;
+  options.name = "tapedeck-replaymgr";
+  // An API without NATS still answers and changes rows (msgop polls them); keep connecting.
+  options.retry_on_failed_connect = true;
+  return options;
+}
+
+http::ServerResponse json_response(int status, const nlohmann::json& body) {
+  return http::ServerResponse::json(status, body.dump());
+}
+
+struct Command {
+  std::string_view name;
+  session::Transition transition;
+};
+constexpr Command kCommands[] = {
+    {"start", session::Transition::start},
+    {"pause", session::Transition::pause},
+    {"resume", session::Transition::resume},
+    {"end", session::Transition::end},
+};
+
+}  // namespace
+
+ReplaymgrSettings ReplaymgrSettings::from_config(const config::Config& config) {
+  ReplaymgrSettings settings;
+  settings.listen = config.string("replaymgr.listen");
+  settings.api_token = config.string("replaymgr.api_token");
+  settings.store_dsn = config.string("store.dsn");
+  settings.live_dsn = config.string("live.dsn");
+  settings.playback_dsn = config.string("playback.dsn");
+  settings.database_template = config.string("playback.database_template");
+  settings.nats_url = config.string("nats.url");
+  settings.worker_timeout = config.duration("replaymgr.worker_timeout");
+  if (settings.worker_timeout <= std::chrono::milliseconds::zero()) {
+    throw Error(ErrorSource::config, Recovery::invalid,
+                "replaymgr.worker_timeout must be positive, e.g. 10s");
+  }
+  settings.config = std::make_shared<const config::Config>(config);
+  return settings;
+}
+
+ReplaymgrService::ReplaymgrService(ReplaymgrSettings settings)
+    : settings_(std::move(settings)),
+      store_(settings_.store_dsn, "tapedeck-replaymgr",
+             [](pg::Connection& store) { schema::migrate_store(store); }),
+      live_(settings_.live_dsn, "tapedeck-replaymgr",
+            [](pg::Connection& live) { schema::migrate_live(live); }),
+      nats_(connect_options(settings_)),
+      jetstream_(nats_) {}
+
+ReplaymgrService::~ReplaymgrService() = default;
+
+int ReplaymgrService::run() {
+  auto logger = log::get(std::string(kLogger));
+  http::Server server(settings_.listen);
+  serve_observability(server, metrics_, [this] {
+    std::lock_guard lock(health_mutex_);
+    return http::Health{health_failure_.empty(), health_failure_};
+  });
+  const auto route =
+      [&](const char* method, const char* pattern,
+          http::ServerResponse (ReplaymgrService::*handler)(const http::ServerRequest&)) {
+        server.route(method, pattern, [this, handler](const http::ServerRequest& request) {
+          return handle(request, handler);
+        });
+      };
+  route("POST", R"(/api/sessions)", &ReplaymgrService::create_session);
+  route("GET", R"(/api/sessions)", &ReplaymgrService::list_sessions);
+  route("POST", R"(/api/sessions/([^/]+)/(start|pause|resume|end))",
+        &ReplaymgrService::command_session);
+  route("GET", R"(/api/sessions/([^/]+))", &ReplaymgrService::get_session);
+  route("GET", R"(/api/snapshots)", &ReplaymgrService::list_snapshots);
+  route("*", R"(/api(/.*)?)", &ReplaymgrService::unknown_route);
+  server.start();
+  logger->info("replaymgr: REST API, /healthz and /metrics on {}:{}{}; worker timeout {} ms",
+               server.host(), server.port(),
+               settings_.api_token.empty() ? " (no API token: every client is trusted)" : "",
+               settings_.worker_timeout.count());
+
+  do {
+    tick();
+  } while (!stop::wait_for(std::chrono::seconds(1)));
+  server.stop();
+  logger->info("replaymgr: stopped");
+  return 0;
+}
+
+void ReplaymgrService::tick() {
+  auto logger = log::get(std::string(kLogger));
+  if (!events_stream_ready_.load()) {
+    try {
+      session::ensure_events_stream(jetstream_, *settings_.config);
+      events_stream_ready_ = true;
+    } catch (const Error& error) {
+      // Not fatal: commands still change the rows; their events carry a warning meanwhile.
+      logger->debug("EVENTS stream not ready yet: {}", error.what());
+    }
+  }
+  try {
+    const auto stale = store_.with([&](pg::Connection& store) {
+      return session::Store(store).fail_stale(settings_.worker_timeout);
+    });
+    for (const auto& record : stale) {
+      metrics_
+          .counter("tapedeck_replaymgr_stale_sessions_failed_total",
+                   "sessions failed because their worker stopped reporting")
+          .inc();
+      logger->warn("session {} failed: {}", record.id, record.error);
+      publish(record, "failed", {{"reason", record.error}});
+    }
+    const auto counts = store_.with([](pg::Connection& store) { return sessions_by_state(store); });
+    for (int state = 0; state <= static_cast<int>(session::State::failed); ++state) {
+      const auto name = std::string(session::to_string(static_cast<session::State>(state)));
+      const auto found = counts.find(name);
+      metrics_
+          .gauge("tapedeck_replaymgr_sessions", "sessions in tapedeck.sessions by state",
+                 {{"state", name}})
+          .set(found == counts.end() ? 0.0 : static_cast<double>(found->second));
+    }
+    std::lock_guard lock(health_mutex_);
+    if (!health_failure_.empty()) logger->info("session store reachable again");
+    health_failure_.clear();
+  } catch (const std::exception& error) {
+    std::lock_guard lock(health_mutex_);
+    if (health_failure_.empty()) {
+      logger->error("reaper: cannot check sessions (retrying every second): {}", error.what());
+    }
+    health_failure_ = fmt::format("session store: {}", error.what());
+  }
+}
+
+http::ServerResponse ReplaymgrService::handle(
+    const http::ServerRequest& request,
+    http::ServerResponse (ReplaymgrService::*handler)(const http::ServerRequest&)) {
+  http::ServerResponse response;
+  if (!authorized(request.header("Authorization"), settings_.api_token)) {
+    response = json_response(401, {{"error",
+                                    "missing or wrong bearer token: send "
+                                    "'Authorization: Bearer <replaymgr.api_token>'"}});
+    response.headers.emplace_back("WWW-Authenticate", "Bearer");
+  } else {
+    try {
+      response = (this->*handler)(request);
+    } catch (const Error& error) {
+      const int status = status_for(error.recovery());
+      if (status >= 500) {
+        log::get(std::string(kLogger))
+            ->error("{} {} failed: {}", request.method, request.path, error.what());
+      }
+      response = json_response(status, {{"error", error.what()}});
+    } catch (const std::exception& error) {
+      log::get(std::string(kLogger))
+          ->error("{} {} failed: {}", request.method, request.path, error.what());
+      response = json_response(500, {{"error", fmt::format("internal error: {}", error.what())}});
+    }
+  }
+  metrics_
+      .counter("tapedeck_replaymgr_api_requests_total", "REST API requests by response status",
+               {{"status", std::to_string(response.status)}})
+      .inc();
+  return response;
+}
+
+nlohmann::json ReplaymgrService::session_json(const session::Record& record) const {
+  auto json = record.to_json();
+  json["database_dsn"] = pg::with_dbname(settings_.playback_dsn, record.database_name);
+  return json;
+}
+
+std::string ReplaymgrService::publish(const session::Record& record, std::string_view event,
+                                      nlohmann::json fields) {
+  // One message id per state change: a retried publish of the same change is a duplicate,
+  // a later pause of the same session is not.
+  const auto msg_id =
+      fmt::format("{}.{}.{}", record.id, event, record.updated_at.time_since_epoch().count());
+  try {
+    session::publish_event(jetstream_, record.id, event, std::move(fields), msg_id);
+    return {};
+  } catch (const Error& error) {
+    metrics_
+        .counter("tapedeck_replaymgr_event_publish_failures_total",
+                 "session events that could not be published (the row was changed)")
+        .inc();
+    const auto warning = fmt::format(
+        "the session row is {} but its '{}' event could not be published ({}); the workers "
+        "still see the change when they next read the row",
+        session::to_string(record.state), event, error.what());
+    log::get(std::string(kLogger))->warn("session {}: {}", record.id, warning);
+    return warning;
+  }
+}
+
+http::ServerResponse ReplaymgrService::create_session(const http::ServerRequest& request) {
+  const auto parsed = parse_create_request(request.body);
+  const auto bounds = store_.with([&](pg::Connection& store) {
+    return live_.with(
+        [&](pg::Connection& live) { return recording_bounds(store, live, parsed.start); });
+  });
+  if (const auto refusal = check_against_recording(parsed, bounds)) {
+    return json_response(refusal->status, {{"error", refusal->reason}});
+  }
+  session::NewSession new_session;
+  new_session.name = parsed.name;
+  new_session.start = parsed.start;
+  new_session.end = parsed.end;
+  new_session.speed = parsed.speed;
+  new_session.database_template = settings_.database_template;
+  const auto record =
+      store_.with([&](pg::Connection& store) { return session::Store(store).create(new_session); });
+  log::get(std::string(kLogger))
+      ->info("session {} created: {} .. {} at speed {}, database {}", record.id,
+             session::format_time(record.start), session::format_time(record.end),
+             record.speed.str(), record.database_name);
+  auto json = session_json(record);
+  const auto warning = publish(record, "init",
+                               {{"name", record.name},
+                                {"start", session::format_time(record.start)},
+                                {"end", session::format_time(record.end)},
+                                {"speed", record.speed.str()},
+                                {"database_name", record.database_name}});
+  if (!warning.empty()) json["warning"] = warning;
+  return json_response(201, json);
+}
+
+http::ServerResponse ReplaymgrService::command_session(const http::ServerRequest& request) {
+  const auto& id = request.matches.at(1);
+  const auto& name = request.matches.at(2);
+  if (!session::valid_session_id(id)) {
+    throw Error(ErrorSource::input, Recovery::not_found,
+                fmt::format("no session '{}'; `tapedeck session list` shows the sessions", id));
+  }
+  const auto* command = std::find_if(std::begin(kCommands), std::end(kCommands),
+                                     [&](const Command& each) { return each.name == name; });
+  const auto record = store_.with([&](pg::Connection& store) {
+    return session::Store(store).transition(id, command->transition);
+  });
+  log::get(std::string(kLogger))
+      ->info("session {}: {} -> {}", id, name, session::to_string(record.state));
+  auto json = session_json(record);
+  const auto warning =
+      publish(record, command->name, {{"state", session::to_string(record.state)}});
+  if (!warning.empty()) json["warning"] = warning;
+  return json_response(200, json);
+}
+
+http::ServerResponse ReplaymgrService::get_session(const http::ServerRequest& request) {
+  const auto& id = request.matches.at(1);
+  if (!session::valid_session_id(id)) {
+    throw Error(ErrorSource::input, Recovery::not_found,
+                fmt::format("no session '{}'; `tapedeck session list` shows the sessions", id));
+  }
+  const auto record =
+      store_.with([&](pg::Connection& store) { return session::Store(store).get(id); });
+  return json_response(200, session_json(record));
+}
+
+http::ServerResponse ReplaymgrService::list_sessions(const http::ServerRequest& request) {
+  const bool include_terminal = request.query_value("active") != "true";
+  const auto records = store_.with(
+      [&](pg::Connection& store) { return session::Store(store).list(include_terminal); });
+  auto json = nlohmann::json::array();
+  for (const auto& record : records) json.push_back(session_json(record));
+  return json_response(200, json);
+}
+
+http::ServerResponse ReplaymgrService::list_snapshots(const http::ServerRequest&) {
+  const auto backups =
+      live_.with([](pg::Connection& live) { return scheduler::list_backups(live); });
+  return http::ServerResponse::json(200, scheduler::backups_to_json(backups));
+}
+
+http::ServerResponse ReplaymgrService::unknown_route(const http::ServerRequest& request) {
+  return json_response(
+      404,
+      {{"error", fmt::format("no route {} {}; see docs/api.md", request.method, request.path)}});
+}
+
+}  // namespace tapedeck::replaymgr

@@ -1,0 +1,82 @@
+// `tapedeck replaymgr`: the playback session manager. REST API over the sessions rows, session
+// commands published as events, and the reaper that fails sessions whose worker died.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "core/config.hpp"
+#include "core/http/server.hpp"
+#include "core/metrics.hpp"
+#include "core/nats/connection.hpp"
+#include "core/nats/jetstream.hpp"
+#include "core/sessions/session_store.hpp"
+#include "replaymgr/connection_slot.hpp"
+
+namespace tapedeck::replaymgr {
+
+// Everything replaymgr reads from the configuration.
+struct ReplaymgrSettings {
+  std::string listen;
+  std::string api_token;  // empty: no token required
+  std::string store_dsn;
+  std::string live_dsn;
+  std::string playback_dsn;
+  std::string database_template;
+  std::string nats_url;
+  std::chrono::milliseconds worker_timeout{10'000};
+  // The whole configuration, for the EVENTS stream (session::ensure_events_stream).
+  std::shared_ptr<const config::Config> config;
+
+  static ReplaymgrSettings from_config(const config::Config& config);
+};
+
+// The service. run() binds the API on settings.listen (throws Error(http) when it cannot),
+// then loops until the stop flag: every second it fails stale sessions (publishing `failed`),
+// refreshes the sessions-by-state gauges and (re)creates the EVENTS stream until that
+// succeeds. A database or NATS outage never ends run(): requests meanwhile get 503, the
+// reaper logs once per failure streak and /healthz reports it. Request handlers run on the
+// HTTP server's threads and share one store and one Live DB connection (ConnectionSlot).
+// Owns its connections and server; several services may run as threads of one process.
+class ReplaymgrService {
+ public:
+  explicit ReplaymgrService(ReplaymgrSettings settings);
+  ~ReplaymgrService();
+  ReplaymgrService(const ReplaymgrService&) = delete;
+  ReplaymgrService& operator=(const ReplaymgrService&) = delete;
+
+  int run();
+  Metrics& metrics() { return metrics_; }
+
+ private:
+  http::ServerResponse handle(
+      const http::ServerRequest& request,
+      http::ServerResponse (ReplaymgrService::*handler)(const http::ServerRequest&));
+  http::ServerResponse create_session(const http::ServerRequest& request);
+  http::ServerResponse command_session(const http::ServerRequest& request);
+  http::ServerResponse get_session(const http::ServerRequest& request);
+  http::ServerResponse list_sessions(const http::ServerRequest& request);
+  http::ServerResponse list_snapshots(const http::ServerRequest& request);
+  http::ServerResponse unknown_route(const http::ServerRequest& request);
+
+  // The session's API representation: Record::to_json() plus database_dsn.
+  nlohmann::json session_json(const session::Record& record) const;
+  // Publishes `event` for the session; the failure text when it could not (logged), else "".
+  std::string publish(const session::Record& record, std::string_view event, nlohmann::json fields);
+  void tick();
+
+  ReplaymgrSettings settings_;
+  Metrics metrics_;
+  ConnectionSlot store_;
+  ConnectionSlot live_;
+  nats::Connection nats_;
+  nats::JetStream jetstream_;
+  std::atomic<bool> events_stream_ready_{false};
+  mutable std::mutex health_mutex_;
+  std::string health_failure_;  // why the last tick failed; empty when it succeeded
+};
+
+}  // namespace tapedeck::replaymgr
