@@ -94,8 +94,6 @@ constexpr KeySpec kKeys[] = {
     {"replaymgr.url", string, "http://127.0.0.1:8080", "where `tapedeck session` finds the API"},
     {"replaymgr.worker_timeout", duration, "10s",
      "a session whose worker has not reported for this long is failed"},
-    {"replaymgr.worker_timeout", duration, "10s",
-     "a session whose worker has not reported for this long is failed"},
 
     {"dbop.restore_jobs", integer, "2", "pg_restore parallel jobs"},
     {"dbop.work_dir", string, "/tmp", "where downloaded snapshots are kept while restoring"},
