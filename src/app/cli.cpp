@@ -37,6 +37,7 @@ int run(int argc, char** argv) {
   add_transform_command(app, context, action);
   add_statements_command(app, context, action);
   add_capture_command(app, context, action);
+  add_dbop_command(app, context, action);
   add_replaymgr_command(app, context, action);
   add_session_command(app, context, action);
   add_run_command(app, context, action);

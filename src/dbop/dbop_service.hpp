@@ -1,0 +1,74 @@
+// `tapedeck dbop` as a long-running service: restores the snapshot of each new playback session.
+#pragma once
+
+#include <chrono>
+#include <mutex>
+#include <string>
+
+#include "core/config.hpp"
+#include "core/http/server.hpp"
+#include "core/metrics.hpp"
+#include "core/retry.hpp"
+#include "dbop/restore.hpp"
+
+namespace tapedeck::dbop {
+
+struct DbopSettings {
+  RestoreSettings restore;
+  std::string store_dsn;
+  std::string nats_url;
+  std::string listen;
+  std::string durable = "tapedeck-dbop";
+  bool drop_on_end = true;
+  // "dbop@<host>:<pid>:<random>", unique per service instance (several may share a process).
+  std::string worker;
+  // Unacknowledged init events are redelivered after this; a restore keeps its event alive
+  // with in-progress acks every heartbeat.
+  std::chrono::milliseconds ack_wait{std::chrono::seconds(30)};
+  std::chrono::milliseconds heartbeat_interval{std::chrono::seconds(1)};
+  // Attempts of a restore that fails transiently (lost connection, storage busy) before the
+  // session is failed.
+  int restore_attempts = 3;
+  // The consumer loop's reconnects (0: until stopped).
+  RetryPolicy retry{0, std::chrono::milliseconds(200), std::chrono::seconds(10), 0.2};
+
+  // Reads live.dsn, store.dsn, playback.*, nats.url, storage.url, s3.*, dbop.*.
+  static DbopSettings from_config(const config::Config& config);
+};
+
+// Owns the observability server. run() binds the durable pull consumer "tapedeck-dbop" on
+// tapedeck.session.*.init of the EVENTS stream (shared by every dbop copy) and handles one event
+// at a time on the calling thread: takes the session with the conditional restore_begin (a
+// conflict means another dbop has it or it was ended: the event is acked and skipped), restores
+// its snapshot (restore_snapshot) while heartbeating the row and keeping the event in progress
+// every heartbeat_interval, then records restore_ok and publishes `restore.ok`, or fails the
+// session and publishes `restore.ko` {reason}. The event is acked only once its effect is in the
+// row. A session ended (or failed by replaymgr) while restoring is abandoned and its database
+// dropped when drop_on_end. Transient NATS or database failures of the loop are retried with
+// the policy. On a stop request a restore under way is abandoned (the session fails with a
+// reason saying so) and run() returns 0. run() is called once from one thread; metrics() and
+// health() from any thread. No process-global state: several instances may run in a process.
+class DbopService {
+ public:
+  DbopService(DbopSettings settings, config::Config config);
+  DbopService(const DbopService&) = delete;
+  DbopService& operator=(const DbopService&) = delete;
+
+  int run();
+
+  const Metrics& metrics() const { return registry_; }
+  http::Health health() const;
+  const DbopSettings& settings() const { return settings_; }
+
+ private:
+  class Loop;
+  void set_failure(std::string detail);
+
+  DbopSettings settings_;
+  config::Config config_;
+  Metrics registry_;
+  mutable std::mutex health_mutex_;
+  std::string failure_;
+};
+
+}  // namespace tapedeck::dbop

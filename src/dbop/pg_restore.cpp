@@ -1,0 +1,190 @@
+// pg_restore as a child process: posix_spawn into its own process group, stderr kept.
+#include "dbop/pg_restore.hpp"
+
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+
+#include "core/error.hpp"
+
+extern char** environ;
+
+namespace tapedeck::dbop {
+
+namespace {
+
+constexpr std::size_t kStderrKept = 64 * 1024;
+constexpr std::size_t kReasonTail = 4 * 1024;
+
+[[noreturn]] void fail_errno(int error, const std::string& what) {
+  throw Error(ErrorSource::internal, Recovery::fail,
+              fmt::format("{}: {}", what, std::strerror(error)), std::to_string(error));
+}
+
+std::string describe_status(int status) {
+  if (WIFEXITED(status)) return fmt::format("exited with status {}", WEXITSTATUS(status));
+  if (WIFSIGNALED(status)) return fmt::format("was killed by signal {}", WTERMSIG(status));
+  return fmt::format("ended with wait status {}", status);
+}
+
+// Owns the running child and the read end of its stderr pipe: the destructor kills the
+// child's process group and reaps it unless it was reaped already.
+class Child {
+ public:
+  Child() = default;
+  Child(const Child&) = delete;
+  Child& operator=(const Child&) = delete;
+  ~Child() {
+    if (pid > 0) {
+      ::kill(-pid, SIGKILL);
+      reap();
+    }
+    if (err_fd >= 0) ::close(err_fd);
+  }
+  int reap() {
+    int status = 0;
+    while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    pid = -1;
+    return status;
+  }
+
+  pid_t pid = -1;
+  int err_fd = -1;
+};
+
+}  // namespace
+
+std::string find_pg_restore(int server_major) {
+  const std::filesystem::path versioned =
+      fmt::format("/usr/lib/postgresql/{}/bin/pg_restore", server_major);
+  if (::access(versioned.c_str(), X_OK) == 0) return versioned.string();
+  if (const char* path = std::getenv("PATH"); path != nullptr) {
+    std::string_view rest(path);
+    while (!rest.empty()) {
+      const auto colon = rest.find(':');
+      const std::string folder(rest.substr(0, colon));
+      rest = colon == std::string_view::npos ? std::string_view{} : rest.substr(colon + 1);
+      if (folder.empty()) continue;
+      const auto candidate = std::filesystem::path(folder) / "pg_restore";
+      if (::access(candidate.c_str(), X_OK) == 0) return candidate.string();
+    }
+  }
+  throw Error(ErrorSource::config, Recovery::not_found,
+              fmt::format("pg_restore not found in {} nor in PATH; install postgresql-client-{}",
+                          versioned.parent_path().string(), server_major));
+}
+
+std::vector<std::string> restore_arguments(const RestoreCommand& command) {
+  return {command.program,
+          "--no-owner",
+          "--no-acl",
+          "--no-publications",
+          "--no-subscriptions",
+          "--exit-on-error",
+          "--no-password",
+          "--jobs=" + std::to_string(std::max(1, command.jobs)),
+          "--dbname=" + command.dbname,
+          command.file};
+}
+
+std::string tail_of(const std::string& text, std::size_t limit) {
+  std::string tail = text;
+  if (tail.size() > limit) {
+    tail = tail.substr(tail.size() - limit);
+    const auto newline = tail.find('\n');
+    if (newline != std::string::npos && newline + 1 < tail.size() && newline < limit / 2) {
+      tail = tail.substr(newline + 1);
+    }
+  }
+  while (!tail.empty() && (tail.back() == '\n' || tail.back() == '\r')) tail.pop_back();
+  return tail;
+}
+
+std::optional<std::string> run_pg_restore(const RestoreCommand& command,
+                                          const std::function<void()>& tick,
+                                          std::chrono::milliseconds tick_interval) {
+  int err[2] = {-1, -1};
+  if (::pipe2(err, O_CLOEXEC) != 0) fail_errno(errno, "creating the pg_restore error pipe");
+
+  std::vector<std::string> args = restore_arguments(command);
+  std::vector<char*> argv;
+  for (auto& arg : args) argv.push_back(arg.data());
+  argv.push_back(nullptr);
+
+  // The DSN's settings first, then the inherited environment; the first of a name wins.
+  std::vector<std::string> env_text = command.environment;
+  env_text.emplace_back("PGAPPNAME=tapedeck-dbop");
+  for (char** entry = environ; *entry != nullptr; ++entry) env_text.emplace_back(*entry);
+  std::vector<char*> envp;
+  std::vector<std::string> seen;
+  for (auto& entry : env_text) {
+    std::string name = entry.substr(0, entry.find('='));
+    if (std::find(seen.begin(), seen.end(), name) != seen.end()) continue;
+    seen.push_back(std::move(name));
+    envp.push_back(entry.data());
+  }
+  envp.push_back(nullptr);
+
+  Child child;
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
+  posix_spawn_file_actions_adddup2(&actions, err[1], 2);
+  posix_spawnattr_t attributes;
+  posix_spawnattr_init(&attributes);
+  // Its own process group, so a kill reaches the parallel restore workers too.
+  posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETPGROUP);
+  posix_spawnattr_setpgroup(&attributes, 0);
+  const int rc = posix_spawn(&child.pid, command.program.c_str(), &actions, &attributes,
+                             argv.data(), envp.data());
+  posix_spawn_file_actions_destroy(&actions);
+  posix_spawnattr_destroy(&attributes);
+  ::close(err[1]);
+  child.err_fd = err[0];
+  if (rc != 0) {
+    child.pid = -1;
+    fail_errno(rc, "starting " + command.program);
+  }
+
+  std::string errors;
+  auto last_tick = std::chrono::steady_clock::now();
+  char buffer[4096];
+  while (true) {
+    pollfd fd{child.err_fd, POLLIN, 0};
+    const int timeout = static_cast<int>(std::max<std::int64_t>(1, tick_interval.count()));
+    const int ready = ::poll(&fd, 1, timeout);
+    if (ready < 0 && errno != EINTR) fail_errno(errno, "waiting for pg_restore");
+    if (ready > 0) {
+      const ssize_t got = ::read(child.err_fd, buffer, sizeof buffer);
+      if (got == 0) break;  // every writer (pg_restore and its workers) closed stderr
+      if (got < 0 && errno != EINTR && errno != EAGAIN) fail_errno(errno, "reading pg_restore");
+      if (got > 0) {
+        errors.append(buffer, static_cast<std::size_t>(got));
+        if (errors.size() > kStderrKept) errors.erase(0, errors.size() - kStderrKept);
+      }
+    }
+    const auto now = std::chrono::steady_clock::now();
+    if (now - last_tick >= tick_interval) {
+      last_tick = now;
+      tick();
+    }
+  }
+  const int status = child.reap();
+  if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return std::nullopt;
+  const std::string tail = tail_of(errors, kReasonTail);
+  return fmt::format("pg_restore {}{}{}", describe_status(status), tail.empty() ? "" : ": ", tail);
+}
+
+}  // namespace tapedeck::dbop

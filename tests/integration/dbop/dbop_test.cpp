@@ -1,0 +1,380 @@
+// `tapedeck dbop` against the real stack: a real backup of a scratch Live DB is restored into
+// a session database by the real binary, and every KO case fails the session with its reason.
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <optional>
+#include <random>
+#include <sstream>
+
+#include "core/error.hpp"
+#include "core/nats/connection.hpp"
+#include "core/nats/jetstream.hpp"
+#include "core/pg/connection.hpp"
+#include "core/pg/dsn.hpp"
+#include "core/schema/live_schema.hpp"
+#include "core/schema/store_schema.hpp"
+#include "core/session.hpp"
+#include "core/sessions/session_events.hpp"
+#include "core/sessions/session_store.hpp"
+#include "core/sql_quote.hpp"
+#include "core/storage/object_store.hpp"
+#include "core/storage/sha256.hpp"
+#include "scheduler/backup_job.hpp"
+#include "support/process.hpp"
+#include "support/stack_env.hpp"
+
+namespace tapedeck::dbop {
+namespace {
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+using testing::ChildProcess;
+using testing::eventually;
+using testing::stack_env;
+
+std::string random_suffix() {
+  std::mt19937_64 random(std::random_device{}());
+  return fmt::format("{:010x}", random() & 0xffffffffffULL);
+}
+
+// Every table of a database (but the backups' own metadata) as "schema.table" -> row count
+// and a digest of its rows in a fixed order.
+std::map<std::string, std::string> table_digests(pg::Connection& db) {
+  std::map<std::string, std::string> digests;
+  const auto tables = db.exec(
+      "SELECT schemaname, tablename FROM pg_tables WHERE schemaname NOT IN "
+      "('pg_catalog', 'information_schema') ORDER BY 1, 2");
+  for (int row = 0; row < tables.rows(); ++row) {
+    const std::string schema(tables.text(row, 0));
+    const std::string table(tables.text(row, 1));
+    const auto digest = db.exec(
+        fmt::format("SELECT count(*)::text || ':' || coalesce(md5(string_agg(t::text, '|' ORDER BY "
+                    "t::text)), '') FROM {} t",
+                    sql::qualified_name(schema, table)));
+    digests[schema + "." + table] = std::string(digest.text(0, 0));
+  }
+  return digests;
+}
+
+class DbopTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    suffix_ = random_suffix();
+    live_admin_dsn_ = stack_env("TAPEDECK_LIVE_DSN");
+    playback_dsn_ = stack_env("TAPEDECK_PLAYBACK_DSN");
+    live_name_ = "tdk_dbop_live_" + suffix_;
+    {
+      pg::Connection admin(live_admin_dsn_, "dbop-test");
+      admin.exec("CREATE DATABASE " + live_name_);
+    }
+    live_dsn_ = pg::with_dbname(live_admin_dsn_, live_name_);
+    live_.emplace(live_dsn_, "dbop-test");
+    schema::migrate_live(*live_);
+    live_->exec(R"(
+      CREATE SCHEMA shop;
+      CREATE TABLE shop.customers (id bigserial PRIMARY KEY, name text NOT NULL,
+        tags text[], profile jsonb, balance numeric(12,2), photo bytea,
+        joined timestamptz DEFAULT now());
+      CREATE TABLE public.events (id int PRIMARY KEY, happened date, payload json);
+      CREATE TABLE public.keyless (a int, b text);
+      INSERT INTO shop.customers (name, tags, profile, balance, photo)
+        SELECT 'customer ' || g, ARRAY['t' || g, 'x'], jsonb_build_object('n', g),
+               g * 1.25, decode(md5(g::text), 'hex')
+        FROM generate_series(1, 200) g;
+      INSERT INTO public.events SELECT g, date '2026-01-01' + g, json_build_object('g', g)
+        FROM generate_series(1, 50) g;
+      INSERT INTO public.keyless VALUES (1, 'one'), (1, 'one'), (NULL, NULL);
+    )");
+
+    dir_ = fs::temp_directory_path() / ("tapedeck-dbop-it-" + suffix_);
+    fs::create_directories(dir_ / "store");
+    store_url_ = "file://" + (dir_ / "store").string();
+    stream_ = "TDK_DBOP_EVENTS_" + suffix_;
+
+    store_db_.emplace(stack_env("TAPEDECK_STORE_DSN"), "dbop-test");
+    schema::migrate_store(*store_db_);
+    sessions_.emplace(*store_db_);
+
+    nats::ConnectOptions options;
+    options.url = stack_env("TAPEDECK_NATS_URL");
+    nats_.emplace(options);
+    jetstream_.emplace(*nats_);
+    config::Environment environment = config::process_environment();
+    environment["TAPEDECK_NATS_EVENTS_STREAM"] = stream_;
+    session::ensure_events_stream(*jetstream_,
+                                  config::Config::load(stack_env("TAPEDECK_CONFIG"), environment));
+    events_.emplace(nats_->subscribe("tapedeck.session.*.>"));
+  }
+
+  void TearDown() override {
+    dbops_.clear();
+    events_.reset();
+    for (const auto& id : session_ids_) {
+      if (const auto record = sessions_->find(id)) {
+        try {
+          pg::Connection admin(playback_dsn_, "dbop-test");
+          admin.exec("DROP DATABASE IF EXISTS " + sql::quote_identifier(record->database_name) +
+                     " WITH (FORCE)");
+        } catch (const Error& error) {
+          ADD_FAILURE() << error.what();
+        }
+      }
+      store_db_->exec_params("DELETE FROM tapedeck.sessions WHERE id = $1", pg::Params::of(id));
+    }
+    if (jetstream_) jetstream_->delete_stream(stream_);
+    jetstream_.reset();
+    nats_.reset();
+    live_.reset();
+    if (!live_name_.empty()) {
+      pg::Connection admin(live_admin_dsn_, "dbop-test");
+      admin.exec("DROP DATABASE IF EXISTS " + live_name_ + " WITH (FORCE)");
+    }
+    std::error_code ignored;
+    fs::remove_all(dir_, ignored);
+  }
+
+  void start_dbop() {
+    const std::string log = (dir_ / fmt::format("dbop-{}.log", dbops_.size())).string();
+    dbops_.push_back(std::make_unique<ChildProcess>(
+        std::vector<std::string>{testing::tapedeck_binary(), "dbop"},
+        std::map<std::string, std::string>{{"TAPEDECK_LIVE_DSN", live_dsn_},
+                                           {"TAPEDECK_STORAGE_URL", store_url_},
+                                           {"TAPEDECK_NATS_EVENTS_STREAM", stream_},
+                                           {"TAPEDECK_DBOP_LISTEN", "127.0.0.1:0"},
+                                           {"TAPEDECK_DBOP_WORK_DIR", (dir_ / "work").string()}},
+        log));
+  }
+
+  scheduler::BackupRecord take_backup(const scheduler::BackupHooks& hooks = {}) {
+    scheduler::BackupSettings settings;
+    settings.live_dsn = live_dsn_;
+    settings.store.url = store_url_;
+    return scheduler::run_backup(settings, hooks);
+  }
+
+  fs::path object_file(const scheduler::BackupRecord& backup) const {
+    return dir_ / "store" / backup.object_key;
+  }
+
+  // Creates a session starting at `start` and publishes its init event.
+  std::string start_session(session::Time start) {
+    session::NewSession fresh;
+    fresh.name = "dbop test " + suffix_;
+    fresh.start = start;
+    fresh.end = start + 1h;
+    fresh.speed = *session::Speed::parse("1");
+    fresh.database_template = "tdk_dbop_<id>";
+    const auto record = sessions_->create(fresh);
+    session_ids_.push_back(record.id);
+    session::publish_event(*jetstream_, record.id, "init", {}, record.id + ".init");
+    return record.id;
+  }
+
+  session::Record wait_until_settled(const std::string& id) {
+    session::Record record;
+    const bool settled = eventually(
+        [&] {
+          record = sessions_->get(id);
+          return record.state != session::State::initializing &&
+                 record.state != session::State::restoring;
+        },
+        90s);
+    EXPECT_TRUE(settled) << "session " << id << " still " << session::to_string(record.state)
+                         << "; dbop log in " << dir_;
+    return record;
+  }
+
+  // The events seen so far for `id`, by event name; waits until `event` is among them.
+  std::vector<nlohmann::json> wait_for_event(const std::string& id, const std::string& event) {
+    const auto deadline = std::chrono::steady_clock::now() + 30s;
+    while (std::chrono::steady_clock::now() < deadline) {
+      if (auto message = events_->next(200ms)) {
+        const auto parsed = session::parse_subject(message->subject());
+        if (parsed) seen_[parsed->first].push_back(nlohmann::json::parse(message->data()));
+        if (parsed) seen_names_[parsed->first].push_back(parsed->second);
+      }
+      for (std::size_t i = 0; i < seen_names_[id].size(); ++i) {
+        if (seen_names_[id][i] == event) return {seen_[id][i]};
+      }
+    }
+    ADD_FAILURE() << "no " << event << " event for session " << id;
+    return {};
+  }
+
+  void drain_events(std::chrono::milliseconds quiet) {
+    while (auto message = events_->next(quiet)) {
+      const auto parsed = session::parse_subject(message->subject());
+      if (!parsed) continue;
+      seen_[parsed->first].push_back(nlohmann::json::parse(message->data()));
+      seen_names_[parsed->first].push_back(parsed->second);
+    }
+  }
+
+  bool database_exists(const std::string& name) {
+    pg::Connection admin(playback_dsn_, "dbop-test");
+    return admin.exec_params("SELECT 1 FROM pg_database WHERE datname = $1", pg::Params::of(name))
+               .rows() == 1;
+  }
+
+  std::string failure_reason_for(session::Time start) {
+    start_dbop();
+    const std::string id = start_session(start);
+    const auto record = wait_until_settled(id);
+    EXPECT_EQ(record.state, session::State::failed);
+    EXPECT_FALSE(record.backup);
+    const auto ko = wait_for_event(id, "restore.ko");
+    if (!ko.empty()) {
+      EXPECT_EQ(ko[0]["reason"], record.error);
+    }
+    EXPECT_FALSE(database_exists(record.database_name));
+    return record.error;
+  }
+
+  std::string suffix_;
+  std::string live_admin_dsn_;
+  std::string playback_dsn_;
+  std::string live_name_;
+  std::string live_dsn_;
+  fs::path dir_;
+  std::string store_url_;
+  std::string stream_;
+  std::optional<pg::Connection> live_;
+  std::optional<pg::Connection> store_db_;
+  std::optional<session::Store> sessions_;
+  std::optional<nats::Connection> nats_;
+  std::optional<nats::JetStream> jetstream_;
+  std::optional<nats::Subscription> events_;
+  std::vector<std::unique_ptr<ChildProcess>> dbops_;
+  std::vector<std::string> session_ids_;
+  std::map<std::string, std::vector<nlohmann::json>> seen_;
+  std::map<std::string, std::vector<std::string>> seen_names_;
+};
+
+TEST_F(DbopTest, RestoresTheNewestSnapshotAtOrBeforeTheStartIntoTheSessionDatabase) {
+  const auto expected = table_digests(*live_);
+  ASSERT_EQ(expected.at("shop.customers").rfind("200:", 0), 0u);
+  ASSERT_EQ(expected.count("tapedeck.backups"), 1u);
+  // A transaction committed while the dump runs is not in the snapshot.
+  scheduler::BackupHooks hooks;
+  hooks.snapshot_exported = [&](const scheduler::ExportedSnapshot&) {
+    pg::Connection writer(live_dsn_, "dbop-test-writer");
+    writer.exec("INSERT INTO public.events VALUES (1000, '2030-01-01', '{}')");
+  };
+  const auto chosen = take_backup(hooks);
+  live_->exec("UPDATE shop.customers SET name = 'changed' WHERE id <= 10");
+  const auto later = take_backup();
+  ASSERT_NE(later.id, chosen.id);
+
+  start_dbop();
+  // Exactly at the chosen backup's creation time: it qualifies, the later one does not.
+  const std::string id = start_session(*session::parse_time(chosen.created_at));
+  const auto record = wait_until_settled(id);
+  ASSERT_EQ(record.state, session::State::catching_up) << record.error;
+  ASSERT_TRUE(record.backup);
+  EXPECT_EQ(record.backup->id, chosen.id);
+  EXPECT_EQ(record.backup->lsn, chosen.lsn.str());
+  EXPECT_EQ(record.backup->txid_snapshot, chosen.txid_snapshot);
+  EXPECT_EQ(record.worker.rfind("dbop@", 0), 0u) << record.worker;
+
+  const auto ok = wait_for_event(id, "restore.ok");
+  ASSERT_EQ(ok.size(), 1u);
+  EXPECT_EQ(ok[0]["backup_id"], chosen.id);
+  EXPECT_EQ(ok[0]["lsn"], chosen.lsn.str());
+  EXPECT_EQ(ok[0]["txid_snapshot"], chosen.txid_snapshot);
+  EXPECT_EQ(ok[0]["database_name"], record.database_name);
+  EXPECT_TRUE(ok[0].contains("backup_system_time"));
+
+  pg::Connection restored(pg::with_dbname(playback_dsn_, record.database_name), "dbop-test");
+  EXPECT_EQ(table_digests(restored), expected);
+  EXPECT_EQ(
+      restored.exec("SELECT count(*) FROM public.events WHERE id = 1000").get<std::int64_t>(0, 0),
+      0);
+  // The downloaded file is gone.
+  EXPECT_TRUE(!fs::exists(dir_ / "work") || fs::is_empty(dir_ / "work"));
+}
+
+TEST_F(DbopTest, FailsTheSessionWhenNoSnapshotIsAtOrBeforeTheStart) {
+  take_backup();
+  const auto start = *session::parse_time("2001-02-03T04:05:06Z");
+  EXPECT_EQ(failure_reason_for(start),
+            "no snapshot at or before 2001-02-03T04:05:06.000000Z; take one with `tapedeck "
+            "backup run`");
+}
+
+TEST_F(DbopTest, FailsTheSessionWhenTheSnapshotIsCorrupted) {
+  const auto backup = take_backup();
+  {
+    std::fstream file(object_file(backup), std::ios::in | std::ios::out | std::ios::binary);
+    file.seekg(backup.size_bytes / 2);
+    char byte = 0;
+    file.read(&byte, 1);
+    byte = static_cast<char>(byte ^ 0x01);
+    file.seekp(backup.size_bytes / 2);
+    file.write(&byte, 1);
+  }
+  const std::string reason = failure_reason_for(*session::parse_time(backup.created_at));
+  EXPECT_EQ(reason.rfind("checksum mismatch: expected " + backup.sha256 + " got ", 0), 0u)
+      << reason;
+}
+
+TEST_F(DbopTest, FailsTheSessionWhenTheSnapshotObjectIsMissing) {
+  const auto backup = take_backup();
+  fs::remove(object_file(backup));
+  const std::string reason = failure_reason_for(*session::parse_time(backup.created_at));
+  EXPECT_NE(reason.find(fmt::format("backup {} cannot be downloaded", backup.id)),
+            std::string::npos)
+      << reason;
+}
+
+TEST_F(DbopTest, FailsTheSessionWithPgRestoresErrorWhenTheRestoreFails) {
+  // A stored object with the right size and checksum that is no dump at all.
+  const std::string garbage = "this is not a pg_dump archive\n";
+  const auto store = storage::open_store({store_url_, {}});
+  std::istringstream in(garbage);
+  const storage::ObjectKey key("snapshots/garbage-" + suffix_ + ".dump");
+  store->put(key, in);
+  const auto row = live_->exec_params(
+      R"(INSERT INTO tapedeck.backups (object_key, storage_url, size_bytes, sha256, created_at,
+           lsn, txid_snapshot, server_version)
+         VALUES ($1, $2, $3, $4, clock_timestamp(), pg_current_wal_lsn(), pg_current_snapshot(),
+                 current_setting('server_version'))
+         RETURNING to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'))",
+      pg::Params::of(key.str(), store->url_of(key), static_cast<std::int64_t>(garbage.size()),
+                     storage::sha256_hex(garbage)));
+  const std::string reason = failure_reason_for(*session::parse_time(std::string(row.text(0, 0))));
+  EXPECT_EQ(reason.rfind("pg_restore exited with status 1: ", 0), 0u) << reason;
+  EXPECT_NE(reason.find("pg_restore: error:"), std::string::npos) << reason;
+}
+
+TEST_F(DbopTest, TwoDbopCopiesRestoreEachSessionExactlyOnce) {
+  const auto backup = take_backup();
+  start_dbop();
+  start_dbop();
+  const auto start = *session::parse_time(backup.created_at) + 1s;
+  std::vector<std::string> ids;
+  for (int i = 0; i < 4; ++i) ids.push_back(start_session(start));
+  for (const auto& id : ids) {
+    const auto record = wait_until_settled(id);
+    EXPECT_EQ(record.state, session::State::catching_up) << record.error;
+    EXPECT_TRUE(database_exists(record.database_name));
+  }
+  // Redelivery or a second taker would show as a second restore.ok (or a restore.ko).
+  drain_events(2s);
+  for (const auto& id : ids) {
+    int ok = 0;
+    for (const auto& name : seen_names_[id]) {
+      EXPECT_NE(name, "restore.ko") << id;
+      if (name == "restore.ok") ++ok;
+    }
+    EXPECT_EQ(ok, 1) << id;
+  }
+  for (auto& dbop : dbops_) EXPECT_EQ(dbop->stop(), 0);
+}
+
+}  // namespace
+}  // namespace tapedeck::dbop
