@@ -34,14 +34,15 @@ int run(int argc, char** argv) {
   add_config_command(app, context, action);
   add_rtus_recorder_command(app, context, action);
   add_scheduler_command(app, context, action);
+  add_timekeeper_command(app, context, action);
   add_transform_command(app, context, action);
   add_statements_command(app, context, action);
   add_capture_command(app, context, action);
   add_dbop_command(app, context, action);
   add_replaymgr_command(app, context, action);
   add_session_command(app, context, action);
-  add_run_command(app, context, action);
   add_msgop_command(app, context, action);
+  add_run_command(app, context, action);
 
   try {
     app.parse(argc, argv);

@@ -28,13 +28,14 @@ int run(int argc, char** argv);
 void add_config_command(CLI::App& app, Context& context, Action& action);
 void add_rtus_recorder_command(CLI::App& app, Context& context, Action& action);
 void add_scheduler_command(CLI::App& app, Context& context, Action& action);
+void add_timekeeper_command(CLI::App& app, Context& context, Action& action);
 void add_transform_command(CLI::App& app, Context& context, Action& action);
 void add_statements_command(CLI::App& app, Context& context, Action& action);
 void add_capture_command(CLI::App& app, Context& context, Action& action);
 void add_dbop_command(CLI::App& app, Context& context, Action& action);
 void add_replaymgr_command(CLI::App& app, Context& context, Action& action);
 void add_session_command(CLI::App& app, Context& context, Action& action);
-void add_run_command(CLI::App& app, Context& context, Action& action);
 void add_msgop_command(CLI::App& app, Context& context, Action& action);
+void add_run_command(CLI::App& app, Context& context, Action& action);
 
 }  // namespace tapedeck::app

@@ -277,3 +277,34 @@ TEST(TimeZone, MapsLocalTimesToTheirFirstInstant) {
 
 }  // namespace
 }  // namespace tapedeck::scheduler
+
+namespace tapedeck::scheduler {
+namespace {
+
+TEST(CronSchedule, AppliesStepsToNamedDayRanges) {
+  // 2024-05-06 is a Monday: Monday, Wednesday, Friday, then Monday again.
+  EXPECT_EQ(runs("0 9 * * MON-FRI/2", utc(2024, 5, 5, 12, 0), 4),
+            (std::vector{utc(2024, 5, 6, 9, 0), utc(2024, 5, 8, 9, 0), utc(2024, 5, 10, 9, 0),
+                         utc(2024, 5, 13, 9, 0)}));
+}
+
+TEST(CronSchedule, AppliesStepsToTheSecondsField) {
+  EXPECT_EQ(runs("*/20 * * * * *", utc(2024, 5, 1, 10, 0, 45), 3),
+            (std::vector{utc(2024, 5, 1, 10, 1, 0), utc(2024, 5, 1, 10, 1, 20),
+                         utc(2024, 5, 1, 10, 1, 40)}));
+}
+
+TEST(CronSchedule, RunsOnFebruary29thOrOnTheRestrictedWeekday) {
+  // Either day counts: Feb 29 2024 (a Thursday) and every Sunday of February.
+  EXPECT_EQ(runs("0 0 29 2 SUN", utc(2024, 2, 20, 0, 0), 3),
+            (std::vector{utc(2024, 2, 25, 0, 0), utc(2024, 2, 29, 0, 0), utc(2025, 2, 2, 0, 0)}));
+}
+
+TEST(CronSchedule, RunsOnFebruary29thInALocalZone) {
+  const auto zone = TimeZone::locate("America/New_York");
+  // Midnight in New York on Feb 29 2024 is 05:00 UTC.
+  EXPECT_EQ(runs("0 0 29 2 *", utc(2024, 1, 1, 0, 0), 1, zone)[0], utc(2024, 2, 29, 5, 0));
+}
+
+}  // namespace
+}  // namespace tapedeck::scheduler
