@@ -1,0 +1,341 @@
+// msgop on the real stack: exact catch-up, paced replay, pause/resume/end, RTUS calls, gaps,
+// and a killed msgop. Recordings are inserted straight into a scratch TransformMsg DB.
+#include "msgop/session_runner.hpp"
+
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <algorithm>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "core/clock.hpp"
+#include "core/config.hpp"
+#include "core/nats/consumer.hpp"
+#include "core/nats/jetstream.hpp"
+#include "core/sessions/session_events.hpp"
+#include "fixture.hpp"
+#include "msgop/catch_up.hpp"
+#include "support/process.hpp"
+
+namespace tapedeck::msgop::testing {
+namespace {
+
+using tapedeck::testing::eventually;
+
+Time at(const char* text) {
+  return *session::parse_time(text);
+}
+
+class SessionRunnerTest : public MsgopTest {
+ protected:
+  void SetUp() override {
+    MsgopTest::SetUp();
+    if (HasFatalFailure()) return;
+    nats::JetStream jetstream(*nats_);
+    session::ensure_events_stream(jetstream, config::Config::load(std::nullopt, {}));
+    rtus_url_ = tapedeck::testing::stack_env("TAPEDECK_RTUS_URL");
+  }
+
+  void TearDown() override {
+    // A test that stopped early leaves its session running: end it so its thread returns.
+    for (const auto& id : running_) {
+      try {
+        if (!session::is_terminal(state_of(id))) {
+          sessions_->transition(id, session::Transition::end);
+        }
+      } catch (const std::exception&) {
+      }
+    }
+    for (auto& thread : threads_) {
+      if (thread.joinable()) thread.join();
+    }
+    MsgopTest::TearDown();
+  }
+
+  RunnerSettings settings() {
+    RunnerSettings settings;
+    settings.store_dsn = store_dsn_;
+    settings.playback_dsn = playback_dsn_;
+    settings.rtus_url = rtus_url_ + "/playback";
+    settings.batch_statements = 1000;
+    settings.progress_interval = 200ms;
+    settings.worker = unique_name("msgop-test");
+    return settings;
+  }
+
+  // Claims the session like the service does and runs it on a thread.
+  void run(const std::string& id) {
+    const auto runner_settings = settings();
+    auto claim = claim_session(runner_settings, id);
+    ASSERT_TRUE(claim.has_value());
+    // A second claim while the first holds the lock is refused.
+    EXPECT_FALSE(claim_session(runner_settings, id).has_value());
+    auto runner = std::make_shared<SessionRunner>(runner_settings, id, std::move(*claim), *nats_,
+                                                  clock_, *metrics_);
+    threads_.emplace_back([runner] { runner->run(); });
+    running_.push_back(id);
+  }
+
+  bool reaches(const std::string& id, session::State state,
+               std::chrono::milliseconds timeout = 60s) {
+    return eventually([&] { return state_of(id) == state; }, timeout);
+  }
+
+  // (id, applied_at in microseconds since the epoch), by applied_at.
+  std::vector<std::pair<int, std::int64_t>> applied(const std::string& dsn) {
+    pg::Connection db(dsn);
+    const auto result = db.exec(
+        "SELECT id, (extract(epoch FROM applied_at) * 1000000)::int8 FROM t "
+        "WHERE v <> 'backup' ORDER BY applied_at, id");
+    std::vector<std::pair<int, std::int64_t>> rows;
+    for (int row = 0; row < result.rows(); ++row) {
+      rows.emplace_back(result.get<int>(row, 0), result.get<std::int64_t>(row, 1));
+    }
+    return rows;
+  }
+
+  std::vector<int> ids(const std::string& dsn) {
+    pg::Connection db(dsn);
+    const auto result = db.exec("SELECT id FROM t ORDER BY id");
+    std::vector<int> ids;
+    for (int row = 0; row < result.rows(); ++row) ids.push_back(result.get<int>(row, 0));
+    return ids;
+  }
+
+  nlohmann::json rtus_calls(const std::string& prefix) {
+    http::Client client;
+    http::Request request;
+    request.url = rtus_url_ + "/calls?path_prefix=" + prefix;
+    const auto response = client.send(request);
+    EXPECT_TRUE(response.ok()) << response.status;
+    return nlohmann::json::parse(response.body);
+  }
+
+  SystemClock clock_;
+  Metrics registry_;
+  std::unique_ptr<MsgopMetrics> metrics_ = std::make_unique<MsgopMetrics>(registry_);
+  std::vector<std::thread> threads_;
+  std::vector<std::string> running_;
+  std::string rtus_url_;
+};
+
+TEST_F(SessionRunnerTest, CatchUpAppliesExactlyTheTransactionsNotVisibleInTheSnapshotUpToTheStart) {
+  const Time start = at("2026-01-01T10:00:00Z");
+  // Snapshot 100:105:101,103 taken at LSN 0/150. Visible: 99 (< xmin), 100, 102, 104.
+  // Not visible: 101 and 103 (in progress), 105 and later (>= xmax).
+  record("0/100", 0, 99, start - 20s, "INSERT INTO t (id, v) VALUES (1, 'replayed')");
+  record("0/140", 0, 100, start - 19s, "INSERT INTO t (id, v) VALUES (2, 'replayed')");
+  record("0/160", 0, 104, start - 18s, "INSERT INTO t (id, v) VALUES (5, 'replayed')");
+  record("0/170", 0, 103, start - 17s, "INSERT INTO t (id, v) VALUES (4, 'caught')");
+  record("0/180", 0, 101, start - 16s, "INSERT INTO t (id, v) VALUES (3, 'first')");
+  record("0/180", 1, 101, start - 16s, "UPDATE t SET v = 'caught' WHERE id = 3");
+  record("0/190", 0, 102, start - 15s, "INSERT INTO t (id, v) VALUES (9, 'visible, skipped')");
+  record("0/200", 0, 105, start - 1s, "INSERT INTO t (id, v) VALUES (6, 'caught')");
+  record("0/210", 0, 106, start, "INSERT INTO t (id, v) VALUES (7, 'caught')");
+  record("0/220", 0, 107, start + 1us, "INSERT INTO t (id, v) VALUES (8, 'after the start')");
+
+  const auto session = restored_session(start, start + 10s, "1", "0/150", "100:105:101,103");
+  const std::string dsn = create_session_database(session.database_name, {1, 2, 5, 9});
+  run(session.id);
+
+  ASSERT_TRUE(reaches(session.id, session::State::ready)) << sessions_->get(session.id).error;
+  EXPECT_EQ(ids(dsn), (std::vector<int>{1, 2, 3, 4, 5, 6, 7, 9}));
+  pg::Connection db(dsn);
+  EXPECT_EQ(db.exec("SELECT count(*) FROM t WHERE v = 'caught'").get<std::int64_t>(0, 0), 4);
+  EXPECT_EQ(metrics_->catch_up_statements.value(), 5u);
+
+  // `end` stops the session and drops its database (playback.drop_on_end).
+  sessions_->transition(session.id, session::Transition::end);
+  EXPECT_TRUE(eventually([&] { return !database_exists(session.database_name); }, 60s));
+}
+
+TEST_F(SessionRunnerTest, CatchUpKeepsEverySourceTransactionWholeAcrossPagesAndFailures) {
+  const Time start = at("2026-01-01T10:00:00Z");
+  // 40 transactions of 1..7 statements, read in pages of 4 and batched by 4.
+  int id = 0;
+  for (int tx = 0; tx < 40; ++tx) {
+    const std::string lsn = fmt::format("0/{:X}", 0x1000 + tx * 16);
+    for (int position = 0; position <= tx % 7; ++position) {
+      record(lsn, position, 1000 + static_cast<std::uint64_t>(tx), start - 30s + tx * 100ms,
+             fmt::format("INSERT INTO t (id, v) VALUES ({}, 'tx{}')", ++id, tx));
+    }
+  }
+  const std::string name = unique_name("msgop_test_db");
+  const std::string dsn = create_session_database(name, {});
+  pg::Connection target(dsn);
+  CatchUpOptions options;
+  options.batch_statements = 4;
+  const auto snapshot = TxidSnapshot::parse("1000:1000:");
+  const auto result =
+      catch_up(*store_, target, TransactionFilter::catch_up(snapshot, start), options);
+  EXPECT_EQ(result.statements, id);
+  EXPECT_EQ(result.transactions, 40);
+  EXPECT_EQ(ids(dsn).size(), static_cast<std::size_t>(id));
+
+  // A transaction whose second statement fails leaves nothing of itself behind.
+  pg::Connection clean(dsn);
+  clean.exec("TRUNCATE t");
+  record("0/F000", 0, 5000, start - 1s, "INSERT INTO t (id, v) VALUES (900, 'half')");
+  record("0/F000", 1, 5000, start - 1s, "INSERT INTO t (id, v) VALUES (900, 'duplicate key')");
+  EXPECT_THROW(catch_up(*store_, target, TransactionFilter::catch_up(snapshot, start), options),
+               Error);
+  pg::Connection check(dsn);
+  EXPECT_EQ(check.exec("SELECT count(*) FROM t WHERE id = 900").get<std::int64_t>(0, 0), 0);
+}
+
+TEST_F(SessionRunnerTest, PacedReplayAtSpeedTenFollowsTheScheduleAndSendsRtusCallsInOrder) {
+  const Time start = at("2026-01-02T10:00:00Z");
+  const Time end = start + 8s;
+  record("0/100", 0, 50, start - 1h, "INSERT INTO t (id, v) VALUES (100, 'old')");
+  const std::string prefix = "/msgop-" + unique_name("rt");
+  for (int i = 1; i <= 12; ++i) {
+    record(fmt::format("0/{:X}", 0x200 + i * 16), 0, 200 + static_cast<std::uint64_t>(i),
+           start + i * 500ms, fmt::format("INSERT INTO t (id, v) VALUES ({}, 'paced')", i));
+  }
+  for (int i = 1; i <= 3; ++i) {
+    record_rtus(start + i * 2s - 250ms, fmt::format("{}/{}", prefix, i), fmt::format("call {}", i));
+  }
+  record_rtus(end + 1s, prefix + "/after-the-end", "never sent");
+  const auto session = restored_session(start, end, "10", "0/100", "150:150:");
+  const std::string dsn = create_session_database(session.database_name, {100});
+  run(session.id);
+  ASSERT_TRUE(reaches(session.id, session::State::ready)) << sessions_->get(session.id).error;
+
+  const auto started = std::chrono::system_clock::now();
+  sessions_->transition(session.id, session::Transition::start);
+  ASSERT_TRUE(reaches(session.id, session::State::ended)) << sessions_->get(session.id).error;
+  const auto took = std::chrono::system_clock::now() - started;
+  // 8 s of recording at speed 10: 0.8 s of playing (loose bound: the test machine is loaded).
+  EXPECT_GE(took, 750ms);
+
+  const auto rows = applied(dsn);
+  ASSERT_EQ(rows.size(), 12u);
+  double worst_ms = 0;
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    EXPECT_EQ(rows[i].first, static_cast<int>(i + 1)) << "applied out of order";
+    // Relative to the first: recorded 500 ms apart, at speed 10 applied 50 ms apart.
+    const double expected_ms = static_cast<double>(i) * 50.0;
+    const double actual_ms = static_cast<double>(rows[i].second - rows[0].second) / 1000.0;
+    worst_ms = std::max(worst_ms, std::abs(actual_ms - expected_ms));
+  }
+  std::cout << "speed 10: worst timing error relative to the first transaction " << worst_ms
+            << " ms\n";
+  EXPECT_LT(worst_ms, 500.0);
+
+  const auto calls = rtus_calls("/playback" + prefix);
+  ASSERT_EQ(calls.size(), 3u);
+  for (std::size_t i = 0; i < calls.size(); ++i) {
+    EXPECT_EQ(calls[i]["path"], fmt::format("/playback{}/{}", prefix, i + 1));
+    EXPECT_EQ(calls[i]["body"], fmt::format("call {}", i + 1));
+    EXPECT_EQ(calls[i]["method"], "POST");
+  }
+  // Call i was recorded at 2i - 0.25 s: at speed 10 it is due 0.2i - 0.025 s after playing
+  // began, i.e. between transaction 4i-1 (at 0.2i - 0.05 s) and 4i (at 0.2i s).
+  for (std::size_t i = 0; i < calls.size(); ++i) {
+    const std::int64_t received = calls[i]["received_at_us"].get<std::int64_t>();
+    const auto before = rows[4 * (i + 1) - 2].second;  // transaction 4i-1
+    EXPECT_GE(received, before) << "RTUS call " << i + 1 << " came before its transaction";
+  }
+  const auto record = sessions_->get(session.id);
+  EXPECT_EQ(record.progress.statements_applied, 12);
+  EXPECT_EQ(record.progress.rtus_calls_sent, 3);
+  EXPECT_EQ(session::format_time(*record.progress.playback_time), session::format_time(end));
+}
+
+TEST_F(SessionRunnerTest, PauseStopsAtATransactionBoundaryAndResumeShiftsTheClock) {
+  const Time start = at("2026-01-03T10:00:00Z");
+  const Time end = start + 4s;
+  record("0/100", 0, 50, start - 1h, "INSERT INTO t (id, v) VALUES (100, 'old')");
+  for (int i = 1; i <= 8; ++i) {
+    record(fmt::format("0/{:X}", 0x200 + i * 16), 0, 200 + static_cast<std::uint64_t>(i),
+           start + i * 500ms - 250ms, fmt::format("INSERT INTO t (id, v) VALUES ({}, 'paced')", i));
+  }
+  const auto session = restored_session(start, end, "1", "0/100", "150:150:");
+  const std::string dsn = create_session_database(session.database_name, {100});
+  run(session.id);
+  ASSERT_TRUE(reaches(session.id, session::State::ready)) << sessions_->get(session.id).error;
+
+  sessions_->transition(session.id, session::Transition::start);
+  ASSERT_TRUE(eventually([&] { return applied(dsn).size() >= 2; }, 30s));
+  sessions_->transition(session.id, session::Transition::pause);
+  std::this_thread::sleep_for(700ms);  // the pause reaches msgop (event or 500 ms re-read)
+  const auto during = applied(dsn).size();
+  std::this_thread::sleep_for(1500ms);
+  EXPECT_EQ(applied(dsn).size(), during) << "transactions were applied while paused";
+  EXPECT_LT(during, 8u);
+  EXPECT_EQ(state_of(session.id), session::State::paused);
+
+  sessions_->transition(session.id, session::Transition::resume);
+  ASSERT_TRUE(reaches(session.id, session::State::ended)) << sessions_->get(session.id).error;
+  const auto rows = applied(dsn);
+  ASSERT_EQ(rows.size(), 8u);
+  for (std::size_t i = 0; i < rows.size(); ++i) EXPECT_EQ(rows[i].first, static_cast<int>(i + 1));
+  // The pause lies between two transactions: the gap there is at least the pause.
+  std::int64_t widest_gap = 0;
+  for (std::size_t i = 1; i < rows.size(); ++i) {
+    widest_gap = std::max(widest_gap, rows[i].second - rows[i - 1].second);
+  }
+  EXPECT_GE(widest_gap, 1'500'000);
+  // Finishing left the database in place; only `end` drops it.
+  EXPECT_TRUE(database_exists(session.database_name));
+}
+
+TEST_F(SessionRunnerTest, ARecordingThatStartsAfterTheSnapshotFailsTheSessionNamingTheGap) {
+  const Time start = at("2026-01-04T10:00:00Z");
+  record("0/500", 0, 300, start - 5s, "INSERT INTO t (id, v) VALUES (1, 'x')");
+  const auto session = restored_session(start, start + 10s, "1", "0/400", "290:290:");
+  const std::string dsn = create_session_database(session.database_name, {});
+  run(session.id);
+  ASSERT_TRUE(reaches(session.id, session::State::failed));
+  const auto error = sessions_->get(session.id).error;
+  EXPECT_NE(error.find("recording gap"), std::string::npos) << error;
+  EXPECT_NE(error.find("0/400"), std::string::npos) << error;
+  EXPECT_TRUE(ids(dsn).empty()) << "nothing may be applied when the recording has a gap";
+}
+
+TEST_F(SessionRunnerTest, AKilledMsgopIsReportedAsFailedByTheReaper) {
+  const Time start = at("2026-01-05T10:00:00Z");
+  record("0/100", 0, 50, start - 1h, "INSERT INTO t (id, v) VALUES (100, 'old')");
+  for (int i = 1; i <= 20; ++i) {
+    record(fmt::format("0/{:X}", 0x200 + i * 16), 0, 200 + static_cast<std::uint64_t>(i),
+           start + i * 10s, fmt::format("INSERT INTO t (id, v) VALUES ({}, 'paced')", i));
+  }
+  const auto session = restored_session(start, start + 300s, "1", "0/100", "150:150:");
+  create_session_database(session.database_name, {100});
+
+  const std::string durable = unique_name("msgop-test");
+  struct RemoveDurable {
+    nats::Connection& nats;
+    std::string durable;
+    ~RemoveDurable() {
+      nats::JetStream jetstream(nats);
+      nats::PullConsumer::remove(jetstream, "TAPEDECK_EVENTS", durable);
+    }
+  } remove_durable{*nats_, durable};
+  tapedeck::testing::ChildProcess msgop({tapedeck::testing::tapedeck_binary(), "msgop"},
+                                        {{"TAPEDECK_STORE_DSN", store_dsn_},
+                                         {"TAPEDECK_MSGOP_LISTEN", "127.0.0.1:0"},
+                                         {"TAPEDECK_MSGOP_DURABLE", durable},
+                                         {"TAPEDECK_MSGOP_PROGRESS_INTERVAL", "200ms"}});
+  nats::JetStream jetstream(*nats_);
+  session::publish_event(jetstream, session.id, "restore.ok",
+                         {{"backup_id", 1},
+                          {"lsn", "0/100"},
+                          {"txid_snapshot", "150:150:"},
+                          {"database_name", session.database_name}});
+  ASSERT_TRUE(reaches(session.id, session::State::ready)) << sessions_->get(session.id).error;
+  EXPECT_NE(sessions_->get(session.id).worker.find("msgop@"), std::string::npos);
+  sessions_->transition(session.id, session::Transition::start);
+  ASSERT_TRUE(eventually([&] { return sessions_->get(session.id).heartbeat_at.has_value(); }, 30s));
+
+  msgop.kill_now();
+  // replaymgr's reaper: a session whose worker stopped reporting for 2 s is failed.
+  ASSERT_TRUE(eventually([&] { return !sessions_->fail_stale(2s).empty(); }, 30s));
+  const auto record = sessions_->get(session.id);
+  EXPECT_EQ(record.state, session::State::failed);
+  EXPECT_NE(record.error.find("stopped reporting"), std::string::npos) << record.error;
+}
+
+}  // namespace
+}  // namespace tapedeck::msgop::testing
