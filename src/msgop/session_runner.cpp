@@ -108,6 +108,10 @@ class SessionRunner::Impl {
   Instant now() const { return std::chrono::time_point_cast<Micros>(clock_.now()); }
 
   void run_session() {
+    // Heartbeats and progress need no WAL flush each (a lost one is only a late heartbeat), and
+    // the flush would stall the paced replay on this thread; transitions are made durable
+    // (durable_transition).
+    control_.exec("SET synchronous_commit = off");
     subscription_.emplace(nats_.subscribe(session::subject(id_, ">")));
     record_ = sessions_.get(id_);
     state_ = record_.state;
@@ -124,6 +128,11 @@ class SessionRunner::Impl {
     data_.emplace(settings_.store_dsn, "tapedeck-msgop");
     target_.emplace(pg::with_dbname(settings_.playback_dsn, record_.database_name),
                     "tapedeck-msgop");
+    // Each replayed transaction commits without waiting for its WAL flush (a flush per
+    // transaction would cap paced replay near the disk's fsync rate). Nothing is lost that
+    // matters: a server crash breaks this connection and so fails the session, and
+    // make_durable() flushes everything before the session is reported ready or finished.
+    target_->exec("SET synchronous_commit = off");
 
     if (auto gap = recording_gap(recording_start(*data_), *backup_lsn)) {
       throw Error(ErrorSource::input, Recovery::fail, *gap);
@@ -149,6 +158,7 @@ class SessionRunner::Impl {
     const double seconds = std::chrono::duration<double>(clock_.steady_now() - began).count();
     log_->info("session {}: caught up {} statements in {} transactions in {:.3f} s", id_,
                caught.statements, caught.transactions, seconds);
+    make_durable();
     advance(session::Transition::catch_up_done);
     state_ = State::ready;
     session::publish_event(jetstream_, id_, "ready",
@@ -303,6 +313,7 @@ class SessionRunner::Impl {
       if (wait_until(clock_state_->due(end))) break;
     }
     last_applied_time_ = end;
+    make_durable();
     report(now());
     advance(session::Transition::finish);
     session::publish_event(jetstream_, id_, "finished",
@@ -321,6 +332,14 @@ class SessionRunner::Impl {
     statements_done_ += static_cast<std::int64_t>(transaction.statements.size());
     metrics_.statements_applied.inc(transaction.statements.size());
     metrics_.transactions_applied.inc();
+  }
+
+  // One synchronous commit flushes the WAL up to it, so every asynchronous commit before it is
+  // on disk too.
+  void make_durable() {
+    target_->exec(
+        "SET synchronous_commit = on; BEGIN; SELECT pg_current_xact_id(); COMMIT; "
+        "SET synchronous_commit = off");
   }
 
   void send(const RtusCall& call) {
@@ -388,10 +407,18 @@ class SessionRunner::Impl {
     session::publish_event(jetstream_, id_, "progress", std::move(fields));
   }
 
+  // A transition committed with a WAL flush, as every state change must survive a crash.
+  void durable_transition(session::Transition transition,
+                          const session::TransitionDetails& details) {
+    control_.exec("SET synchronous_commit = on");
+    sessions_.transition(id_, transition, details);
+    control_.exec("SET synchronous_commit = off");
+  }
+
   // Applies our own transition; when the row moved on meanwhile (ended, failed), handles that.
   void advance(session::Transition transition) {
     try {
-      sessions_.transition(id_, transition, session::TransitionDetails::by(settings_.worker));
+      durable_transition(transition, session::TransitionDetails::by(settings_.worker));
     } catch (const Error& error) {
       if (error.recovery() != Recovery::conflict) throw;
       poll(now());
@@ -418,8 +445,7 @@ class SessionRunner::Impl {
     log_->error("session {}: failed: {}", id_, reason);
     metrics_.sessions_failed.inc();
     try {
-      sessions_.transition(id_, session::Transition::fail,
-                           session::TransitionDetails::failure(reason));
+      durable_transition(session::Transition::fail, session::TransitionDetails::failure(reason));
     } catch (const std::exception& error) {
       log_->warn("session {}: could not mark it failed: {}", id_, error.what());
       return;
