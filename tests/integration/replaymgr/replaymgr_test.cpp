@@ -1,0 +1,591 @@
+// The real `tapedeck replaymgr` binary against the stack's databases: REST API, events, reaper,
+// restart, and the `tapedeck session` / `tapedeck snapshots` CLI.
+#include <arpa/inet.h>
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <random>
+#include <sstream>
+
+#include "core/error.hpp"
+#include "core/http/client.hpp"
+#include "core/nats/connection.hpp"
+#include "core/nats/consumer.hpp"
+#include "core/nats/jetstream.hpp"
+#include "core/pg/connection.hpp"
+#include "core/pg/dsn.hpp"
+#include "core/schema/live_schema.hpp"
+#include "core/schema/store_schema.hpp"
+#include "core/sessions/session_store.hpp"
+#include "core/sql_quote.hpp"
+#include "support/process.hpp"
+#include "support/stack_env.hpp"
+
+namespace tapedeck::replaymgr {
+namespace {
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+using testing::ChildProcess;
+using testing::eventually;
+using testing::stack_env;
+
+int free_port() {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address));
+  socklen_t length = sizeof(address);
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length);
+  ::close(fd);
+  return ntohs(address.sin_port);
+}
+
+std::string random_suffix() {
+  std::mt19937_64 random(std::random_device{}());
+  return fmt::format("{:08x}", random() & 0xffffffffU);
+}
+
+std::string shell_quote(const std::string& text) {
+  std::string quoted = "'";
+  for (const char c : text) quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return quoted + "'";
+}
+
+// `program` found on PATH (posix_spawn does not search it).
+std::string on_path(const std::string& program) {
+  const char* path = std::getenv("PATH");
+  std::stringstream folders(path == nullptr ? "/usr/bin:/usr/sbin" : path);
+  std::string folder;
+  while (std::getline(folders, folder, ':')) {
+    const auto candidate = fs::path(folder) / program;
+    if (::access(candidate.c_str(), X_OK) == 0) return candidate.string();
+  }
+  ADD_FAILURE() << program << " is not on PATH";
+  return program;
+}
+
+// The session events stream must be the only one capturing tapedeck.session.> on its server
+// (JetStream refuses overlapping subjects), so these tests run their own nats-server instead
+// of creating a second events stream on the shared one.
+class PrivateNats {
+ public:
+  PrivateNats()
+      : port_(free_port()),
+        dir_(fs::temp_directory_path() / ("tapedeck-rm-nats-" + random_suffix())) {
+    fs::create_directories(dir_);
+    process_.emplace(std::vector<std::string>{on_path("nats-server"), "-js", "-a", "127.0.0.1",
+                                              "-p", std::to_string(port_), "-sd", dir_.string()},
+                     std::map<std::string, std::string>{}, (dir_ / "nats.log").string());
+  }
+  ~PrivateNats() {
+    process_.reset();
+    std::error_code ignored;
+    fs::remove_all(dir_, ignored);
+  }
+  std::string url() const { return fmt::format("nats://127.0.0.1:{}", port_); }
+
+ private:
+  int port_;
+  fs::path dir_;
+  std::optional<ChildProcess> process_;
+};
+
+struct HttpResult {
+  long status = 0;
+  nlohmann::json body;
+};
+
+struct CliResult {
+  int exit_code = -1;
+  std::string out;
+  std::string err;
+};
+
+class ReplaymgrTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    curl_ = new http::CurlGlobal();
+    nats_server_ = new PrivateNats();
+  }
+  static void TearDownTestSuite() {
+    delete nats_server_;
+    delete curl_;
+  }
+
+  void SetUp() override {
+    suffix_ = random_suffix();
+    token_ = "token-" + suffix_;
+    stream_ = "RM_EVENTS_" + suffix_;
+    live_name_ = "rm_live_" + suffix_;
+    admin_.emplace(stack_env("TAPEDECK_LIVE_DSN"), "replaymgr-test");
+    admin_->exec("CREATE DATABASE " + sql::quote_identifier(live_name_));
+    live_dsn_ = pg::with_dbname(stack_env("TAPEDECK_LIVE_DSN"), live_name_);
+    live_.emplace(live_dsn_, "replaymgr-test");
+    schema::migrate_live(*live_);
+    // The recording reaches 12:00 (the Live DB's system time); one snapshot at 10:00.
+    live_->exec(
+        "INSERT INTO tapedeck.system_time (system_time, tick) VALUES "
+        "('2026-02-01T12:00:00Z', 1)");
+    insert_backup("2026-02-01T10:00:00Z");
+    store_.emplace(stack_env("TAPEDECK_STORE_DSN"), "replaymgr-test");
+    schema::migrate_store(*store_);
+
+    nats::ConnectOptions options;
+    options.url = nats_server_->url();
+    ASSERT_TRUE(eventually(
+        [&] {
+          try {
+            nats_.emplace(options);
+            return true;
+          } catch (const Error&) {
+            return false;
+          }
+        },
+        20s));
+    jetstream_.emplace(*nats_);
+    port_ = free_port();
+  }
+
+  void TearDown() override {
+    replaymgr_.reset();
+    if (store_) {
+      for (const auto& id : session_ids_) {
+        store_->exec_params("DELETE FROM tapedeck.sessions WHERE id = $1", pg::Params::of(id));
+      }
+    }
+    if (jetstream_) jetstream_->delete_stream(stream_);
+    jetstream_.reset();
+    nats_.reset();
+    live_.reset();
+    if (admin_) {
+      admin_->exec("DROP DATABASE IF EXISTS " + sql::quote_identifier(live_name_) +
+                   " WITH (FORCE)");
+    }
+  }
+
+  void insert_backup(const std::string& created_at) {
+    live_->exec_params(
+        "INSERT INTO tapedeck.backups (object_key, storage_url, size_bytes, sha256, "
+        "created_at, system_time, lsn, txid_snapshot, server_version) VALUES ($1, $2, 10, "
+        "repeat('a', 64), $3::timestamptz, $3::timestamptz, '0/16B3748', '100:105:101', "
+        "'15.0')",
+        pg::Params::of("snapshots/" + created_at + "-" + suffix_ + ".dump",
+                       "file:///nowhere/" + created_at, created_at));
+  }
+
+  std::map<std::string, std::string> environment(
+      const std::map<std::string, std::string>& extra = {}) const {
+    std::map<std::string, std::string> env = {
+        {"TAPEDECK_LIVE_DSN", live_dsn_},
+        {"TAPEDECK_NATS_URL", nats_server_->url()},
+        {"TAPEDECK_NATS_EVENTS_STREAM", stream_},
+        {"TAPEDECK_REPLAYMGR_LISTEN", fmt::format("127.0.0.1:{}", port_)},
+        {"TAPEDECK_REPLAYMGR_URL", base_url()},
+        {"TAPEDECK_REPLAYMGR_API_TOKEN", token_},
+        {"TAPEDECK_LOG_LEVEL", "info"},
+    };
+    for (const auto& [name, value] : extra) env[name] = value;
+    return env;
+  }
+
+  std::string base_url() const { return fmt::format("http://127.0.0.1:{}", port_); }
+
+  // Starts replaymgr and waits until /healthz answers 200 (its store check passed).
+  void start_replaymgr(const std::map<std::string, std::string>& extra = {}) {
+    replaymgr_.emplace(std::vector<std::string>{testing::tapedeck_binary(), "replaymgr"},
+                       environment(extra));
+    ASSERT_TRUE(eventually(
+        [&] {
+          try {
+            return request("GET", "/healthz", "", false).status == 200;
+          } catch (const Error&) {
+            return false;
+          }
+        },
+        60s))
+        << "replaymgr did not become healthy";
+  }
+
+  HttpResult request(const std::string& method, const std::string& path,
+                     const std::string& body = "", bool with_token = true,
+                     const std::string& token = {}) {
+    http::Request request;
+    request.method = method;
+    request.url = base_url() + path;
+    request.body = body;
+    request.connect_timeout = 2s;
+    request.total_timeout = 30s;
+    if (with_token)
+      request.headers.set("Authorization", "Bearer " + (token.empty() ? token_ : token));
+    const auto response = client_.send(request);
+    HttpResult result;
+    result.status = response.status;
+    result.body = nlohmann::json::parse(response.body, nullptr, false);
+    return result;
+  }
+
+  // POST /api/sessions; remembers the id for clean-up.
+  HttpResult create(const std::string& start = "2026-02-01T10:30:00Z",
+                    const std::string& end = "2026-02-01T11:00:00Z",
+                    const std::string& name = "replaymgr-test") {
+    auto result = request(
+        "POST", "/api/sessions",
+        nlohmann::json{{"start", start}, {"end", end}, {"speed", 2}, {"name", name}}.dump());
+    if (result.status == 201) session_ids_.push_back(result.body["id"].get<std::string>());
+    return result;
+  }
+
+  session::Record row(const std::string& id) { return session::Store(*store_).get(id); }
+
+  std::int64_t rows_named(const std::string& name) {
+    return store_
+        ->exec_params("SELECT count(*) FROM tapedeck.sessions WHERE name = $1",
+                      pg::Params::of(name))
+        .get<std::int64_t>(0, 0);
+  }
+
+  // Runs `tapedeck <args>` with the test's environment; stdout and stderr apart.
+  CliResult cli(const std::string& args) {
+    const auto err_file = fs::temp_directory_path() / ("tapedeck-rm-cli-" + suffix_ + ".err");
+    std::string command = "env";
+    for (const auto& [name, value] : environment()) {
+      command += " " + shell_quote(name + "=" + value);
+    }
+    command += " " + shell_quote(testing::tapedeck_binary()) + " " + args + " 2>" +
+               shell_quote(err_file.string());
+    CliResult result;
+    FILE* pipe = ::popen(command.c_str(), "r");
+    if (pipe == nullptr) {
+      ADD_FAILURE() << "cannot run " << command;
+      return result;
+    }
+    char buffer[4096];
+    std::size_t read = 0;
+    while ((read = std::fread(buffer, 1, sizeof(buffer), pipe)) > 0)
+      result.out.append(buffer, read);
+    const int status = ::pclose(pipe);
+    result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    std::ifstream err(err_file);
+    std::stringstream text;
+    text << err.rdbuf();
+    result.err = text.str();
+    fs::remove(err_file);
+    return result;
+  }
+
+  // Every event on the test's stream for session `id`, as "<event>" names in stream order.
+  std::vector<std::string> events_of(const std::string& id,
+                                     std::vector<nlohmann::json>* bodies = nullptr) {
+    const auto durable = "rm-test-" + random_suffix();
+    std::vector<std::string> names;
+    {
+      nats::PullConsumer consumer(*jetstream_, stream_, durable, session::subject(id, ">"));
+      for (;;) {
+        auto messages = consumer.fetch(100, 500ms);
+        if (messages.empty()) break;
+        for (auto& message : messages) {
+          const auto parsed = session::parse_subject(message.subject());
+          if (parsed) names.push_back(parsed->second);
+          if (bodies != nullptr) bodies->push_back(nlohmann::json::parse(message.data()));
+          message.ack();
+        }
+      }
+    }
+    nats::PullConsumer::remove(*jetstream_, stream_, durable);
+    return names;
+  }
+
+  static http::CurlGlobal* curl_;
+  static PrivateNats* nats_server_;
+
+  std::string suffix_;
+  std::string token_;
+  std::string stream_;
+  std::string live_name_;
+  std::string live_dsn_;
+  int port_ = 0;
+  std::optional<pg::Connection> admin_;
+  std::optional<pg::Connection> live_;
+  std::optional<pg::Connection> store_;
+  std::optional<nats::Connection> nats_;
+  std::optional<nats::JetStream> jetstream_;
+  std::optional<ChildProcess> replaymgr_;
+  http::Client client_;
+  std::vector<std::string> session_ids_;
+};
+
+http::CurlGlobal* ReplaymgrTest::curl_ = nullptr;
+PrivateNats* ReplaymgrTest::nats_server_ = nullptr;
+
+TEST_F(ReplaymgrTest, RequiresTheBearerTokenOnTheApiButNotOnHealthOrMetrics) {
+  start_replaymgr();
+  EXPECT_EQ(request("GET", "/api/sessions", "", false).status, 401);
+  EXPECT_EQ(request("GET", "/api/sessions", "", true, "wrong-" + token_).status, 401);
+  const auto refused = request("POST", "/api/sessions", "{}", false);
+  EXPECT_EQ(refused.status, 401);
+  EXPECT_TRUE(refused.body.contains("error"));
+  EXPECT_EQ(request("GET", "/api/sessions").status, 200);
+  EXPECT_EQ(request("GET", "/healthz", "", false).status, 200);
+  http::Request metrics;
+  metrics.url = base_url() + "/metrics";
+  const auto scraped = client_.send(metrics);
+  EXPECT_EQ(scraped.status, 200);
+  EXPECT_NE(scraped.body.find("tapedeck_replaymgr_api_requests_total{status=\"401\"} 3"),
+            std::string::npos)
+      << scraped.body;
+}
+
+TEST_F(ReplaymgrTest, CreatesShowsAndListsASession) {
+  start_replaymgr();
+  const auto created = create("2026-02-01T11:30:00+01:00", "2026-02-01T11:00:00Z");
+  ASSERT_EQ(created.status, 201) << created.body.dump();
+  const auto id = created.body["id"].get<std::string>();
+  EXPECT_TRUE(session::valid_session_id(id));
+  EXPECT_EQ(created.body["state"], "initializing");
+  EXPECT_EQ(created.body["start"], "2026-02-01T10:30:00.000000Z");
+  EXPECT_EQ(created.body["speed"], "2");
+  EXPECT_EQ(created.body["database_dsn"],
+            pg::with_dbname(stack_env("TAPEDECK_PLAYBACK_DSN"), "playback_" + id));
+  EXPECT_FALSE(created.body.contains("warning")) << created.body.dump();
+  EXPECT_EQ(row(id).state, session::State::initializing);
+
+  const auto shown = request("GET", "/api/sessions/" + id);
+  EXPECT_EQ(shown.status, 200);
+  EXPECT_EQ(shown.body["id"], id);
+  EXPECT_EQ(shown.body["end"], "2026-02-01T11:00:00.000000Z");
+
+  const auto listed = request("GET", "/api/sessions");
+  ASSERT_EQ(listed.status, 200);
+  ASSERT_TRUE(listed.body.is_array());
+  EXPECT_TRUE(std::any_of(listed.body.begin(), listed.body.end(),
+                          [&](const nlohmann::json& each) { return each["id"] == id; }));
+
+  EXPECT_EQ(request("GET", "/api/sessions/s000000000000").status, 404);
+  EXPECT_EQ(request("GET", "/api/sessions/not-an-id").status, 404);
+  EXPECT_EQ(request("POST", "/api/sessions/s000000000000/start").status, 404);
+  EXPECT_EQ(request("GET", "/api/nothing-here").status, 404);
+}
+
+TEST_F(ReplaymgrTest, RefusesIllegalTransitionsWith409AndLeavesTheRowUnchanged) {
+  start_replaymgr();
+  const auto created = create();
+  ASSERT_EQ(created.status, 201);
+  const auto id = created.body["id"].get<std::string>();
+  const auto before = row(id);
+  for (const char* command : {"start", "pause", "resume"}) {
+    const auto refused = request("POST", fmt::format("/api/sessions/{}/{}", id, command));
+    EXPECT_EQ(refused.status, 409) << command;
+    EXPECT_NE(refused.body["error"].get<std::string>().find("is initializing"), std::string::npos)
+        << refused.body.dump();
+  }
+  const auto after = row(id);
+  EXPECT_EQ(after.state, session::State::initializing);
+  EXPECT_EQ(after.updated_at, before.updated_at);
+
+  EXPECT_EQ(request("POST", fmt::format("/api/sessions/{}/end", id)).status, 200);
+  EXPECT_EQ(row(id).state, session::State::ended);
+  EXPECT_EQ(request("POST", fmt::format("/api/sessions/{}/end", id)).status, 409);
+  EXPECT_EQ(request("POST", fmt::format("/api/sessions/{}/resume", id)).status, 409);
+  EXPECT_EQ(row(id).state, session::State::ended);
+}
+
+TEST_F(ReplaymgrTest, RefusesMalformedRequestsWith400AndWritesNothing) {
+  start_replaymgr();
+  const auto name = "malformed-" + suffix_;
+  for (const std::string& body :
+       {std::string("{\"start\": "), std::string("[]"),
+        nlohmann::json{{"start", "2026-02-01T10:30:00Z"}, {"name", name}}.dump(),
+        nlohmann::json{{"start", "noon"}, {"end", "2026-02-01T11:00:00Z"}, {"name", name}}.dump(),
+        nlohmann::json{{"start", "2026-02-01T10:30:00Z"},
+                       {"end", "2026-02-01T11:00:00Z"},
+                       {"speed", 0},
+                       {"name", name}}
+            .dump(),
+        nlohmann::json{
+            {"start", "2026-02-01T10:30:00Z"}, {"end", "2026-02-01T10:30:00Z"}, {"name", name}}
+            .dump()}) {
+    const auto refused = request("POST", "/api/sessions", body);
+    EXPECT_EQ(refused.status, 400) << body;
+    EXPECT_TRUE(refused.body.is_object() && refused.body["error"].is_string()) << body;
+  }
+  EXPECT_EQ(rows_named(name), 0);
+}
+
+TEST_F(ReplaymgrTest, RefusesAStartWithNoSnapshotBeforeItWith422) {
+  start_replaymgr();
+  const auto name = "early-" + suffix_;
+  const auto refused = create("2026-02-01T09:59:59Z", "2026-02-01T11:00:00Z", name);
+  EXPECT_EQ(refused.status, 422);
+  EXPECT_NE(refused.body["error"].get<std::string>().find("no snapshot at or before"),
+            std::string::npos)
+      << refused.body.dump();
+  EXPECT_EQ(rows_named(name), 0);
+  // A snapshot exactly at the start is enough.
+  EXPECT_EQ(create("2026-02-01T10:00:00Z", "2026-02-01T11:00:00Z").status, 201);
+}
+
+TEST_F(ReplaymgrTest, RefusesARangeBeyondTheRecordingWith422) {
+  start_replaymgr();
+  const auto name = "late-" + suffix_;
+  const auto refused = create("2026-02-01T10:30:00Z", "2999-01-01T00:00:00Z", name);
+  EXPECT_EQ(refused.status, 422);
+  EXPECT_NE(refused.body["error"].get<std::string>().find("beyond what was recorded"),
+            std::string::npos)
+      << refused.body.dump();
+  EXPECT_EQ(rows_named(name), 0);
+}
+
+TEST_F(ReplaymgrTest, RefusesASecondSessionOnAFixedDatabaseWith409) {
+  start_replaymgr({{"TAPEDECK_PLAYBACK_DATABASE_TEMPLATE", "rm_fixed_" + suffix_}});
+  const auto first = create();
+  ASSERT_EQ(first.status, 201) << first.body.dump();
+  EXPECT_EQ(first.body["database_name"], "rm_fixed_" + suffix_);
+  const auto second = create();
+  EXPECT_EQ(second.status, 409) << second.body.dump();
+  EXPECT_EQ(
+      request("POST", fmt::format("/api/sessions/{}/end", first.body["id"].get<std::string>()))
+          .status,
+      200);
+  EXPECT_EQ(create().status, 201);
+}
+
+TEST_F(ReplaymgrTest, LosesNothingWhenRestarted) {
+  start_replaymgr();
+  const auto created = create();
+  ASSERT_EQ(created.status, 201);
+  const auto id = created.body["id"].get<std::string>();
+  replaymgr_->kill_now();
+  start_replaymgr();
+  const auto shown = request("GET", "/api/sessions/" + id);
+  ASSERT_EQ(shown.status, 200);
+  EXPECT_EQ(shown.body["state"], "initializing");
+  EXPECT_EQ(shown.body["start"], created.body["start"]);
+  EXPECT_EQ(shown.body["created_at"], created.body["created_at"]);
+  EXPECT_EQ(request("POST", "/api/sessions/" + id + "/end").status, 200);
+}
+
+TEST_F(ReplaymgrTest, PublishesEachCommandAsAnEventAfterTheRowChanged) {
+  start_replaymgr();
+  const auto created = create();
+  ASSERT_EQ(created.status, 201);
+  const auto id = created.body["id"].get<std::string>();
+  // What dbop and msgop would do, straight on the row.
+  session::Store sessions(*store_);
+  sessions.transition(id, session::Transition::restore_begin,
+                      session::TransitionDetails::by("rm-test"));
+  sessions.transition(id, session::Transition::restore_ok,
+                      session::TransitionDetails::restored({1, "0/16B3748", "100:105:101"}));
+  sessions.transition(id, session::Transition::catch_up_done);
+  for (const char* command : {"start", "pause", "resume", "end"}) {
+    const auto done = request("POST", fmt::format("/api/sessions/{}/{}", id, command));
+    EXPECT_EQ(done.status, 200) << command << ": " << done.body.dump();
+    EXPECT_FALSE(done.body.contains("warning")) << done.body.dump();
+  }
+  EXPECT_EQ(row(id).state, session::State::ended);
+  std::vector<nlohmann::json> bodies;
+  const auto names = events_of(id, &bodies);
+  EXPECT_EQ(names, (std::vector<std::string>{"init", "start", "pause", "resume", "end"}));
+  ASSERT_FALSE(bodies.empty());
+  EXPECT_EQ(bodies.front().dump().find(id) != std::string::npos, true) << bodies.front().dump();
+  EXPECT_NE(bodies.front().dump().find("playback_" + id), std::string::npos)
+      << bodies.front().dump();
+}
+
+TEST_F(ReplaymgrTest, FailsASessionWhoseWorkerStoppedReporting) {
+  start_replaymgr();
+  const auto created = create();
+  ASSERT_EQ(created.status, 201);
+  const auto id = created.body["id"].get<std::string>();
+  session::Store(*store_).transition(id, session::Transition::restore_begin,
+                                     session::TransitionDetails::by("rm-test-dead-worker"));
+  // The worker's last heartbeat an hour ago: it died (replaymgr.worker_timeout is 10 s).
+  store_->exec_params(
+      "UPDATE tapedeck.sessions SET heartbeat_at = now() - interval '1 hour' WHERE id = $1",
+      pg::Params::of(id));
+  ASSERT_TRUE(eventually([&] { return row(id).state == session::State::failed; }, 60s));
+  EXPECT_NE(row(id).error.find("rm-test-dead-worker stopped reporting"), std::string::npos)
+      << row(id).error;
+  std::vector<nlohmann::json> bodies;
+  ASSERT_TRUE(eventually(
+      [&] {
+        bodies.clear();
+        const auto names = events_of(id, &bodies);
+        return !names.empty() && names.back() == "failed";
+      },
+      30s));
+  EXPECT_NE(bodies.back().dump().find("stopped reporting"), std::string::npos)
+      << bodies.back().dump();
+  EXPECT_EQ(request("GET", "/api/sessions/" + id).body["state"], "failed");
+}
+
+TEST_F(ReplaymgrTest, ListsTheSnapshotsOldestFirst) {
+  insert_backup("2026-02-01T08:00:00Z");
+  start_replaymgr();
+  const auto snapshots = request("GET", "/api/snapshots");
+  ASSERT_EQ(snapshots.status, 200);
+  ASSERT_EQ(snapshots.body.size(), 2U) << snapshots.body.dump();
+  EXPECT_LT(snapshots.body[0]["created_at"].get<std::string>(),
+            snapshots.body[1]["created_at"].get<std::string>());
+  EXPECT_EQ(snapshots.body[0]["lsn"], "0/16B3748");
+}
+
+TEST_F(ReplaymgrTest, SessionCliPrintsJsonAndExitsWith1WhenRefused) {
+  start_replaymgr();
+  const auto init =
+      cli("session init --start 2026-02-01T10:30:00Z --end 2026-02-01T10:45:00Z "
+          "--speed 0.25 --name cli-test --json");
+  ASSERT_EQ(init.exit_code, 0) << init.out << init.err;
+  const auto created = nlohmann::json::parse(init.out, nullptr, false);
+  ASSERT_TRUE(created.is_object()) << init.out;
+  const auto id = created["id"].get<std::string>();
+  session_ids_.push_back(id);
+  for (const char* field : {"id", "state", "start", "end", "speed", "playback_time",
+                            "statements_applied", "rtus_calls_sent", "error", "database_dsn"}) {
+    EXPECT_TRUE(created.contains(field)) << field;
+  }
+  EXPECT_EQ(created["speed"], "0.25");
+  EXPECT_EQ(created["state"], "initializing");
+
+  const auto show = cli("session show " + id + " --json");
+  ASSERT_EQ(show.exit_code, 0) << show.err;
+  EXPECT_EQ(nlohmann::json::parse(show.out)["id"], id);
+
+  const auto human = cli("session show " + id);
+  EXPECT_EQ(human.exit_code, 0);
+  EXPECT_NE(human.out.find("initializing"), std::string::npos) << human.out;
+
+  const auto refused = cli("session pause " + id);
+  EXPECT_EQ(refused.exit_code, 1);
+  EXPECT_NE(refused.err.find("is initializing"), std::string::npos) << refused.err;
+
+  const auto bad = cli("session init --start 2026-02-01T10:30:00Z --end 2026-02-01T10:00:00Z");
+  EXPECT_EQ(bad.exit_code, 1);
+  EXPECT_NE(bad.err.find("is not after start"), std::string::npos) << bad.err;
+
+  const auto list = cli("session list --json");
+  ASSERT_EQ(list.exit_code, 0) << list.err;
+  const auto sessions = nlohmann::json::parse(list.out);
+  EXPECT_TRUE(std::any_of(sessions.begin(), sessions.end(),
+                          [&](const nlohmann::json& each) { return each["id"] == id; }));
+
+  const auto snapshots = cli("snapshots --json");
+  ASSERT_EQ(snapshots.exit_code, 0) << snapshots.err;
+  EXPECT_EQ(nlohmann::json::parse(snapshots.out).size(), 1U) << snapshots.out;
+
+  EXPECT_EQ(cli("session end " + id).exit_code, 0);
+  const auto watch = cli("session watch " + id);
+  EXPECT_EQ(watch.exit_code, 0) << watch.err;
+  EXPECT_NE(watch.out.find("session " + id + " ended"), std::string::npos) << watch.out;
+}
+
+}  // namespace
+}  // namespace tapedeck::replaymgr
