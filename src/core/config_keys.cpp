@@ -98,6 +98,8 @@ constexpr KeySpec kKeys[] = {
     {"dbop.restore_jobs", integer, "2", "pg_restore parallel jobs"},
     {"dbop.work_dir", string, "/tmp", "where downloaded snapshots are kept while restoring"},
     {"dbop.listen", string, "127.0.0.1:9106", "address of /healthz and /metrics"},
+    {"dbop.pg_restore", string, "",
+     "pg_restore program (empty: the one of the playback server's major version)"},
 
     {"msgop.batch_statements", integer, "5000", "statements per catch-up round trip"},
     {"msgop.progress_interval", duration, "1s", "how often progress is published"},

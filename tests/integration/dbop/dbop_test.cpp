@@ -1,7 +1,11 @@
 // `tapedeck dbop` against the real stack: a real backup of a scratch Live DB is restored into
 // a session database by the real binary, and every KO case fails the session with its reason.
+#include <arpa/inet.h>
 #include <fmt/format.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
@@ -36,6 +40,31 @@ using namespace std::chrono_literals;
 using testing::ChildProcess;
 using testing::eventually;
 using testing::stack_env;
+
+// A TCP port free at the moment of asking (the kernel's pick for port 0).
+int free_port() {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  address.sin_port = 0;
+  socklen_t length = sizeof address;
+  int port = 0;
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0 &&
+      ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) == 0) {
+    port = ntohs(address.sin_port);
+  }
+  ::close(fd);
+  return port;
+}
+
+std::string nats_server_program() {
+  for (const char* path : {"/usr/sbin/nats-server", "/usr/bin/nats-server"}) {
+    if (::access(path, X_OK) == 0) return path;
+  }
+  ADD_FAILURE() << "nats-server is not installed (Debian package nats-server)";
+  return "nats-server";
+}
 
 std::string random_suffix() {
   std::mt19937_64 random(std::random_device{}());
@@ -100,12 +129,32 @@ class DbopTest : public ::testing::Test {
     schema::migrate_store(*store_db_);
     sessions_.emplace(*store_db_);
 
+    // A private JetStream server: the EVENTS stream's subjects (tapedeck.session.>) are fixed,
+    // so a second events stream on the shared server is refused as overlapping whenever
+    // another suite's stream exists, and this test's dbop must see only this test's sessions.
+    const int port = free_port();
+    ASSERT_GT(port, 0);
+    nats_url_ = fmt::format("nats://127.0.0.1:{}", port);
+    nats_server_ = std::make_unique<ChildProcess>(
+        std::vector<std::string>{nats_server_program(), "-js", "-sd", (dir_ / "nats").string(),
+                                 "-a", "127.0.0.1", "-p", std::to_string(port)},
+        std::map<std::string, std::string>{}, (dir_ / "nats.log").string());
     nats::ConnectOptions options;
-    options.url = stack_env("TAPEDECK_NATS_URL");
-    nats_.emplace(options);
+    options.url = nats_url_;
+    ASSERT_TRUE(eventually(
+        [&] {
+          try {
+            nats_.emplace(options);
+            return true;
+          } catch (const Error&) {
+            return false;
+          }
+        },
+        30s));
     jetstream_.emplace(*nats_);
     config::Environment environment = config::process_environment();
     environment["TAPEDECK_NATS_EVENTS_STREAM"] = stream_;
+    environment["TAPEDECK_NATS_URL"] = nats_url_;
     session::ensure_events_stream(*jetstream_,
                                   config::Config::load(stack_env("TAPEDECK_CONFIG"), environment));
     events_.emplace(nats_->subscribe("tapedeck.session.*.>"));
@@ -129,6 +178,7 @@ class DbopTest : public ::testing::Test {
     if (jetstream_) jetstream_->delete_stream(stream_);
     jetstream_.reset();
     nats_.reset();
+    nats_server_.reset();
     live_.reset();
     if (!live_name_.empty()) {
       pg::Connection admin(live_admin_dsn_, "dbop-test");
@@ -138,16 +188,17 @@ class DbopTest : public ::testing::Test {
     fs::remove_all(dir_, ignored);
   }
 
-  void start_dbop() {
+  void start_dbop(const std::map<std::string, std::string>& more_env = {}) {
     const std::string log = (dir_ / fmt::format("dbop-{}.log", dbops_.size())).string();
-    dbops_.push_back(std::make_unique<ChildProcess>(
-        std::vector<std::string>{testing::tapedeck_binary(), "dbop"},
-        std::map<std::string, std::string>{{"TAPEDECK_LIVE_DSN", live_dsn_},
+    std::map<std::string, std::string> env{{"TAPEDECK_LIVE_DSN", live_dsn_},
                                            {"TAPEDECK_STORAGE_URL", store_url_},
                                            {"TAPEDECK_NATS_EVENTS_STREAM", stream_},
+                                           {"TAPEDECK_NATS_URL", nats_url_},
                                            {"TAPEDECK_DBOP_LISTEN", "127.0.0.1:0"},
-                                           {"TAPEDECK_DBOP_WORK_DIR", (dir_ / "work").string()}},
-        log));
+                                           {"TAPEDECK_DBOP_WORK_DIR", (dir_ / "work").string()}};
+    env.insert(more_env.begin(), more_env.end());
+    dbops_.push_back(std::make_unique<ChildProcess>(
+        std::vector<std::string>{testing::tapedeck_binary(), "dbop"}, env, log));
   }
 
   scheduler::BackupRecord take_backup(const scheduler::BackupHooks& hooks = {}) {
@@ -243,6 +294,8 @@ class DbopTest : public ::testing::Test {
   fs::path dir_;
   std::string store_url_;
   std::string stream_;
+  std::string nats_url_;
+  std::unique_ptr<ChildProcess> nats_server_;
   std::optional<pg::Connection> live_;
   std::optional<pg::Connection> store_db_;
   std::optional<session::Store> sessions_;
@@ -349,6 +402,31 @@ TEST_F(DbopTest, FailsTheSessionWithPgRestoresErrorWhenTheRestoreFails) {
   const std::string reason = failure_reason_for(*session::parse_time(std::string(row.text(0, 0))));
   EXPECT_EQ(reason.rfind("pg_restore exited with status 1: ", 0), 0u) << reason;
   EXPECT_NE(reason.find("pg_restore: error:"), std::string::npos) << reason;
+}
+
+TEST_F(DbopTest, DropsTheDatabaseWhenTheSessionEndsWhileRestoring) {
+  const auto backup = take_backup();
+  // A pg_restore that says it started and then hangs: the session is ended meanwhile.
+  const auto started = dir_ / "restore-started";
+  const auto script = dir_ / "hanging_pg_restore";
+  std::ofstream(script) << "#!/bin/sh\ntouch " << started.string() << "\nsleep 300\n";
+  fs::permissions(script, fs::perms::owner_all);
+  start_dbop({{"TAPEDECK_DBOP_PG_RESTORE", script.string()}});
+  const std::string id = start_session(*session::parse_time(backup.created_at));
+  ASSERT_TRUE(eventually([&] { return fs::exists(started); }, 90s));
+  const auto restoring = sessions_->get(id);
+  EXPECT_EQ(restoring.state, session::State::restoring);
+  EXPECT_TRUE(database_exists(restoring.database_name));
+
+  sessions_->transition(id, session::Transition::end);
+  EXPECT_TRUE(eventually([&] { return !database_exists(restoring.database_name); }, 60s));
+  drain_events(2s);
+  for (const auto& name : seen_names_[id]) {
+    EXPECT_NE(name, "restore.ok");
+    EXPECT_NE(name, "restore.ko");
+  }
+  EXPECT_EQ(sessions_->get(id).state, session::State::ended);
+  EXPECT_EQ(dbops_.back()->stop(), 0);
 }
 
 TEST_F(DbopTest, TwoDbopCopiesRestoreEachSessionExactlyOnce) {
