@@ -173,7 +173,7 @@ Restored restore_snapshot(const RestoreSettings& settings, const std::string& da
   }
   if (!chosen) throw Error(ErrorSource::input, Recovery::not_found, no_backup_reason(start));
   const scheduler::BackupRecord& backup = *chosen;
-  logger->info("dbop: restoring backup {} ({}, created {}, lsn {}) into {}", backup.id,
+  logger->info("restoring backup {} ({}, created {}, lsn {}) into {}", backup.id,
                backup.storage_url, backup.created_at, backup.lsn.str(), database_name);
   tick();
 
