@@ -5,7 +5,11 @@
 
 #include "capture/capture_service.hpp"
 #include "core/clock.hpp"
+#include "dbop/dbop_service.hpp"
+#include "msgop/msgop_service.hpp"
+#include "replaymgr/replaymgr_service.hpp"
 #include "scheduler/scheduler_service.hpp"
+#include "timekeeper/timekeeper_service.hpp"
 #include "transform/transform_service.hpp"
 
 namespace tapedeck::app {
@@ -29,12 +33,37 @@ int run_scheduler(const config::Config& config) {
   return 0;
 }
 
+int run_timekeeper(const config::Config& config) {
+  timekeeper::TimekeeperService service(timekeeper::TimekeeperSettings::from_config(config));
+  return service.run();
+}
+
+int run_replaymgr(const config::Config& config) {
+  replaymgr::ReplaymgrService service(replaymgr::ReplaymgrSettings::from_config(config));
+  return service.run();
+}
+
+int run_dbop(const config::Config& config) {
+  dbop::DbopService service(dbop::DbopSettings::from_config(config), config);
+  return service.run();
+}
+
+int run_msgop(const config::Config& config) {
+  SystemClock clock;
+  msgop::MsgopService service(msgop::MsgopSettings::from_config(config), config, clock);
+  return service.run();
+}
+
 // In the order `tapedeck run` lists them.
-const std::array<Component, 3>& components() {
-  static const std::array<Component, 3> table = {{
+const std::array<Component, 7>& components() {
+  static const std::array<Component, 7> table = {{
       {"capture", run_capture},
       {"transform", run_transform},
+      {"timekeeper", run_timekeeper},
       {"scheduler", run_scheduler},
+      {"replaymgr", run_replaymgr},
+      {"dbop", run_dbop},
+      {"msgop", run_msgop},
   }};
   return table;
 }
