@@ -1,0 +1,116 @@
+// The binary: `tapedeck backup run`, `tapedeck backup list --json`, `tapedeck scheduler` on a
+// seconds cron, against a scratch Live DB and folder.
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "core/txid_snapshot.hpp"
+#include "fixture.hpp"
+#include "support/process.hpp"
+
+namespace tapedeck::scheduler {
+namespace {
+
+using namespace testing;
+using namespace std::chrono_literals;
+using tapedeck::testing::ChildProcess;
+using tapedeck::testing::eventually;
+using tapedeck::testing::tapedeck_binary;
+
+class CommandsTest : public ::testing::Test {
+ protected:
+  CommandsTest() : live_db_("sched_live") {
+    env_ = {{"TAPEDECK_LIVE_DSN", live_db_.dsn()},
+            {"TAPEDECK_STORAGE_URL", folder_.url()},
+            {"TAPEDECK_SCHEDULER_LISTEN", "127.0.0.1:0"}};
+  }
+
+  // Runs `tapedeck --log-level off <args>`; its exit code and its output.
+  std::pair<int, std::string> run(std::vector<std::string> args) {
+    const std::string out = folder_.path().string() + "/../out-" + random_suffix() + ".txt";
+    args.insert(args.begin(), {tapedeck_binary(), "--log-level", "off"});
+    ChildProcess child(args, env_, out);
+    const int code = child.wait(120s);
+    std::ifstream in(out);
+    std::stringstream text;
+    text << in.rdbuf();
+    std::remove(out.c_str());
+    return {code, text.str()};
+  }
+
+  ScratchDatabase live_db_;
+  ScratchFolder folder_;
+  std::map<std::string, std::string> env_;
+};
+
+TEST_F(CommandsTest, BackupListPrintsTheBackupsOldestFirstAsJson) {
+  auto live = live_db_.connect();
+  live.exec("CREATE TABLE t (id int); INSERT INTO t VALUES (1)");
+  ASSERT_EQ(run({"backup", "run"}).first, 0);
+  // The time the timekeeper would have written, recorded with the next backup.
+  live.exec("INSERT INTO tapedeck.system_time VALUES (true, '2026-03-04 05:06:07+00', 1772600767)");
+  ASSERT_EQ(run({"backup", "run"}).first, 0);
+
+  const auto [code, output] = run({"backup", "list", "--json"});
+  ASSERT_EQ(code, 0) << output;
+  const auto backups = nlohmann::json::parse(output);
+  ASSERT_EQ(backups.size(), 2u) << output;
+  for (const auto& backup : backups) {
+    for (const char* field : {"id", "object_key", "storage_url", "size_bytes", "sha256",
+                              "created_at", "system_time", "lsn", "txid_snapshot"}) {
+      EXPECT_TRUE(backup.contains(field)) << field;
+    }
+    const std::string key = backup.at("object_key");
+    EXPECT_EQ(backup.at("storage_url"), folder_.url() + "/" + key);
+    EXPECT_TRUE(std::filesystem::exists(folder_.path() / key));
+    EXPECT_EQ(backup.at("size_bytes").get<std::int64_t>(),
+              static_cast<std::int64_t>(std::filesystem::file_size(folder_.path() / key)));
+    EXPECT_EQ(backup.at("sha256").get<std::string>().size(), 64u);
+    EXPECT_NO_THROW(TxidSnapshot::parse(backup.at("txid_snapshot").get<std::string>()));
+  }
+  EXPECT_LT(backups[0].at("id").get<std::int64_t>(), backups[1].at("id").get<std::int64_t>());
+  EXPECT_LE(backups[0].at("created_at").get<std::string>(),
+            backups[1].at("created_at").get<std::string>());
+  EXPECT_TRUE(backups[0].at("system_time").is_null());
+  EXPECT_EQ(backups[1].at("system_time"), "2026-03-04T05:06:07.000000Z");
+
+  const auto [table_code, table] = run({"backup", "list"});
+  EXPECT_EQ(table_code, 0);
+  EXPECT_NE(table.find(backups[1].at("object_key").get<std::string>()), std::string::npos) << table;
+}
+
+TEST_F(CommandsTest, SchedulerRunsTheBackupJobOnItsCronUntilStopped) {
+  env_["TAPEDECK_SCHEDULER_BACKUP_CRON"] = "*/2 * * * * *";
+  env_["TAPEDECK_SCHEDULER_CLEANUP_TRANSFORM_CRON"] = "0 0 1 1 *";
+  env_["TAPEDECK_SCHEDULER_CLEANUP_BACKUP_CRON"] = "0 0 1 1 *";
+  const std::string log = folder_.path().string() + "/../scheduler-" + random_suffix() + ".log";
+  ChildProcess scheduler({tapedeck_binary(), "scheduler"}, env_, log);
+  auto live = live_db_.connect();
+  const auto backups = [&] {
+    try {
+      return std::stoi(std::string(live.exec("SELECT count(*) FROM tapedeck.backups").text(0, 0)));
+    } catch (const std::exception&) {
+      return 0;  // the table appears with the first run
+    }
+  };
+  EXPECT_TRUE(eventually([&] { return backups() >= 2; }, 60s));
+  EXPECT_EQ(scheduler.stop(), 0);
+  std::remove(log.c_str());
+}
+
+TEST_F(CommandsTest, CleanupBackupsKeepsTheConfiguredMinimum) {
+  for (int i = 0; i < 3; ++i) ASSERT_EQ(run({"backup", "run"}).first, 0);
+  env_["TAPEDECK_SCHEDULER_BACKUP_RETENTION"] = "1ms";
+  env_["TAPEDECK_SCHEDULER_BACKUP_KEEP_MIN"] = "1";
+  const auto [code, output] = run({"cleanup", "backups"});
+  EXPECT_EQ(code, 0) << output;
+  auto live = live_db_.connect();
+  EXPECT_EQ(live.exec("SELECT count(*) FROM tapedeck.backups").text(0, 0), "1");
+  EXPECT_EQ(folder_.files().size(), 1u);
+}
+
+}  // namespace
+}  // namespace tapedeck::scheduler
