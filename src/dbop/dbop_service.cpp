@@ -38,6 +38,12 @@ struct Abandoned {
   enum class Why { session_gone, stopping } why;
 };
 
+// Thrown out of a restore by the heartbeat when the store DB or NATS went away: not a reason to
+// fail the session (the loop reconnects; the unacked event comes back and the restore is redone).
+struct Interrupted {
+  Error error;
+};
+
 struct DbopMetrics {
   explicit DbopMetrics(Metrics& registry)
       : events(registry.counter("tapedeck_dbop_events_total", "init events received")),
@@ -127,10 +133,18 @@ class DbopService::Loop {
       if (error.recovery() != Recovery::conflict && error.recovery() != Recovery::not_found) {
         throw;
       }
-      log_->info("session {}: init skipped ({})", id, error.message());
-      metrics_.skipped.inc();
-      message.ack_sync();
-      return;
+      // This service took the session before a transient failure cut the restore short (the
+      // event was not acked, so it came back): the restore is ours to do again.
+      const auto current = store_.find(id);
+      const bool ours = current && current->state == session::State::restoring &&
+                        current->worker == settings_.worker;
+      if (!ours) {
+        log_->info("session {}: init skipped ({})", id, error.message());
+        metrics_.skipped.inc();
+        message.ack_sync();
+        return;
+      }
+      log_->info("session {}: restoring again after an interrupted attempt", id);
     }
     metrics_.taken.inc();
     metrics_.restoring.add(1);
@@ -159,8 +173,14 @@ class DbopService::Loop {
       const auto now = std::chrono::steady_clock::now();
       if (now - last_beat < settings_.heartbeat_interval / 2) return;
       last_beat = now;
-      if (!store_.heartbeat(id, settings_.worker)) throw Abandoned{Abandoned::Why::session_gone};
-      message.in_progress();
+      bool alive = false;
+      try {
+        alive = store_.heartbeat(id, settings_.worker);
+        message.in_progress();
+      } catch (const Error& error) {
+        throw Interrupted{error};
+      }
+      if (!alive) throw Abandoned{Abandoned::Why::session_gone};
     };
 
     std::optional<std::string> reason;
@@ -184,6 +204,10 @@ class DbopService::Loop {
         message.ack_sync();
         return;
       }
+    } catch (const Interrupted& interrupted) {
+      log_->warn("session {}: restore interrupted ({}); it is redone when the event comes back", id,
+                 interrupted.error.what());
+      throw interrupted.error;
     } catch (const Error& error) {
       reason = error.message();
     } catch (const std::exception& error) {
@@ -350,7 +374,8 @@ int DbopService::run() {
   while (!stop::requested()) {
     try {
       nats::Connection nats(options);
-      pg::Connection store(settings_.store_dsn, "tapedeck-dbop");
+      // Named after the worker, so pg_stat_activity tells the copies apart.
+      pg::Connection store(settings_.store_dsn, settings_.worker);
       if (!migrated) {
         schema::migrate_store(store);
         migrated = true;

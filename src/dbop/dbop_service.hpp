@@ -42,12 +42,14 @@ struct DbopSettings {
 // conflict means another dbop has it or it was ended: the event is acked and skipped), restores
 // its snapshot (restore_snapshot) while heartbeating the row and keeping the event in progress
 // every heartbeat_interval, then records restore_ok and publishes `restore.ok`, or fails the
-// session and publishes `restore.ko` {reason}. The event is acked only once its effect is in the
-// row. A session ended (or failed by replaymgr) while restoring is abandoned and its database
-// dropped when drop_on_end. Transient NATS or database failures of the loop are retried with
-// the policy. On a stop request a restore under way is abandoned (the session fails with a
-// reason saying so) and run() returns 0. run() is called once from one thread; metrics() and
-// health() from any thread. No process-global state: several instances may run in a process.
+// session and publishes `restore.ko` {reason}. A redelivered event of a session this instance
+// still holds in `restoring` (a transient failure broke off the restore) restores it again. The
+// event is acked only once its effect is in the row. A session ended (or failed by replaymgr) while
+// restoring is abandoned and its database dropped when drop_on_end. Transient NATS or database
+// failures of the loop are retried with the policy. On a stop request a restore under way is
+// abandoned (the session fails with a reason saying so) and run() returns 0. run() is called once
+// from one thread; metrics() and health() from any thread. No process-global state: several
+// instances may run in a process.
 class DbopService {
  public:
   DbopService(DbopSettings settings, config::Config config);

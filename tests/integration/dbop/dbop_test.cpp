@@ -28,6 +28,7 @@
 #include "core/sql_quote.hpp"
 #include "core/storage/object_store.hpp"
 #include "core/storage/sha256.hpp"
+#include "dbop/pg_restore.hpp"
 #include "scheduler/backup_job.hpp"
 #include "support/process.hpp"
 #include "support/stack_env.hpp"
@@ -427,6 +428,42 @@ TEST_F(DbopTest, DropsTheDatabaseWhenTheSessionEndsWhileRestoring) {
   }
   EXPECT_EQ(sessions_->get(id).state, session::State::ended);
   EXPECT_EQ(dbops_.back()->stop(), 0);
+}
+
+TEST_F(DbopTest, RestoresAgainWhenItsStoreConnectionIsLostDuringARestore) {
+  const auto expected = table_digests(*live_);
+  const auto backup = take_backup();
+  int major = 0;
+  {
+    pg::Connection admin(playback_dsn_, "dbop-test");
+    major = admin.server_version() / 10000;
+  }
+  // The first pg_restore hangs; once `second` exists the real one runs.
+  const auto started = dir_ / "restore-started";
+  const auto second = dir_ / "second";
+  const auto script = dir_ / "flaky_pg_restore";
+  std::ofstream(script) << "#!/bin/sh\nif [ -e " << second.string() << " ]; then exec "
+                        << find_pg_restore(major) << " \"$@\"; fi\ntouch " << started.string()
+                        << "\nsleep 300\n";
+  fs::permissions(script, fs::perms::owner_all);
+  start_dbop({{"TAPEDECK_DBOP_PG_RESTORE", script.string()}});
+  const std::string id = start_session(*session::parse_time(backup.created_at));
+  ASSERT_TRUE(eventually([&] { return fs::exists(started); }, 90s));
+  std::ofstream(second) << "go\n";
+  const std::string worker = sessions_->get(id).worker;
+  ASSERT_FALSE(worker.empty());
+  const auto killed = store_db_->exec_params(
+      "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1",
+      pg::Params::of(worker.substr(0, 63)));
+  ASSERT_GE(killed.rows(), 1);
+
+  // The unacked init comes back after ack_wait (30 s) and the same dbop restores again.
+  const auto record = wait_until_settled(id);
+  ASSERT_EQ(record.state, session::State::catching_up) << record.error;
+  EXPECT_EQ(record.worker, worker);
+  EXPECT_EQ(wait_for_event(id, "restore.ok").size(), 1u);
+  pg::Connection restored(pg::with_dbname(playback_dsn_, record.database_name), "dbop-test");
+  EXPECT_EQ(table_digests(restored), expected);
 }
 
 TEST_F(DbopTest, TwoDbopCopiesRestoreEachSessionExactlyOnce) {
