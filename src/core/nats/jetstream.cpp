@@ -209,9 +209,12 @@ AsyncPublisher::~AsyncPublisher() {
   jsPubOptions wait;
   jsPubOptions_Init(&wait);
   wait.MaxWait = 1000;
-  (void)js_PublishAsyncComplete(js_.get(), &wait);
+  // Only ask for the pending list when something is pending: cnats 3.4.1 creates the table
+  // it reads lazily on the first asynchronous publish and dereferences it unchecked, so the
+  // call crashes for a publisher that never published (a session that failed early).
+  const natsStatus completed = js_PublishAsyncComplete(js_.get(), &wait);
   natsMsgList pending{};
-  if (js_PublishAsyncGetPendingList(&pending, js_.get()) == NATS_OK) {
+  if (completed != NATS_OK && js_PublishAsyncGetPendingList(&pending, js_.get()) == NATS_OK) {
     log::get("nats")->warn("dropping {} asynchronous publishes not acknowledged by the server",
                            pending.Count);
     natsMsgList_Destroy(&pending);

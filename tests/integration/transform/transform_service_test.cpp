@@ -1,0 +1,398 @@
+// The `tapedeck transform` binary against the real stack, fed messages published straight to
+// its stream: dead letters, crash recovery, the watermark, RTUS calls and `statements`.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "core/nats/jetstream.hpp"
+#include "core/pg/params.hpp"
+#include "core/rtus_call.hpp"
+#include "core/schema/live_schema.hpp"
+#include "private_postgres.hpp"
+#include "transform_fixture.hpp"
+
+namespace tapedeck::transform::testing {
+namespace {
+
+using namespace std::chrono_literals;
+
+constexpr const char* kItems =
+    "CREATE TABLE items (id bigint PRIMARY KEY, v text, price numeric(10,2), amount numeric)";
+
+std::size_t occurrences(const std::string& text, const std::string& what) {
+  std::size_t count = 0;
+  for (auto at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++count;
+  return count;
+}
+
+class TransformServiceTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    live_.emplace("tdtr_live");
+    store_.emplace("tdtr_store");
+    pg::Connection live(live_->dsn());
+    live.exec(kItems);
+    stream_.create_stream();
+    env_ = stream_.env(live_->dsn(), store_->dsn());
+    log_ = temp_file("tdtr_transform") + ".log";
+  }
+
+  void TearDown() override {
+    if (!HasFailure()) {
+      std::filesystem::remove(log_);
+    } else {
+      std::printf("transform log: %s\n", log_.c_str());
+    }
+  }
+
+  std::unique_ptr<ChildProcess> start_transform() {
+    return std::make_unique<ChildProcess>(std::vector<std::string>{tapedeck_binary(), "transform"},
+                                          env_, log_);
+  }
+
+  void publish(const CaptureEvent& event) {
+    nats::Headers headers = event.headers;
+    stream_.js().publish(event.subject, event.data, headers, event.msg_id);
+  }
+  void publish_raw(const std::string& subject, const std::string& data) {
+    stream_.js().publish(subject, data);
+  }
+  void publish_end(Lsn commit_lsn, std::uint32_t xid, int events, int position) {
+    const std::string data = fmt::format(
+        R"({{"status":"END","id":"{}:{}","ts_ms":1700000000000,"event_count":{},)"
+        R"("data_collections":[{{"data_collection":"public.items","event_count":{}}}]}})",
+        xid, commit_lsn.value, events, events);
+    stream_.js().publish(stream_.prefix() + ".transaction", data,
+                         {{"Tapedeck-Commit-Lsn", commit_lsn.str()}},
+                         fmt::format("{}:{}", commit_lsn.str(), position));
+  }
+  void publish_begin(Lsn commit_lsn, std::uint32_t xid) {
+    const std::string data =
+        fmt::format(R"({{"status":"BEGIN","id":"{}:{}","ts_ms":1700000000000,"event_count":null,)"
+                    R"("data_collections":null}})",
+                    xid, commit_lsn.value);
+    stream_.js().publish(stream_.prefix() + ".transaction", data,
+                         {{"Tapedeck-Commit-Lsn", commit_lsn.str()}},
+                         fmt::format("{}:0", commit_lsn.str()));
+  }
+
+  std::int64_t store_count(const std::string& sql) {
+    try {
+      pg::Connection store(store_->dsn());
+      return query_int(store, sql);
+    } catch (const std::exception&) {
+      return -1;  // not migrated yet
+    }
+  }
+
+  std::string statements(const std::string& arguments, int* status = nullptr) {
+    std::string output;
+    const int rc = run_shell(env_prefix(env_) + shell_quote(tapedeck_binary()) + " statements " +
+                                 arguments + " 2>/dev/null",
+                             &output);
+    if (status) *status = rc;
+    return output;
+  }
+
+  std::string subject() const { return stream_.prefix() + ".public.items"; }
+
+  std::optional<ScratchDatabase> live_;
+  std::optional<ScratchDatabase> store_;
+  StreamFixture stream_;
+  std::map<std::string, std::string> env_;
+  std::string log_;
+};
+
+TEST_F(TransformServiceTest, MalformedMessagesAreDeadLetteredWithReasonsAndTheStreamContinues) {
+  env_["TAPEDECK_TRANSFORM_MAX_MESSAGE_BYTES"] = "2048";
+  publish(capture_insert(stream_.prefix(), "public", "items", Lsn{0x1000100}, 1, 700, 1, "before"));
+  const std::string source =
+      R"("source":{"version":"2.5.0.Final","connector":"postgresql","name":"x","ts_ms":1700000000000,)"
+      R"("snapshot":"false","db":"live","schema":"public","table":"items","txId":701,"lsn":5000})";
+  struct Bad {
+    std::string data;
+    std::string reason_contains;
+  };
+  const std::vector<Bad> bad = {
+      {R"({"before":null,"after":{"id":1,"v":"trunc)", "malformed JSON"},  // truncated
+      {R"({"before":null,"after":{"id":"abc","v":"x"},)" + source + R"(,"op":"c","ts_ms":1})",
+       "column \"id\""},  // wrong type for a bigint
+      {R"({"before":null,"after":{"id":2,"v":"x"},)" + source + R"(,"op":"x","ts_ms":1})",
+       "unknown op"},
+      {R"({"before":null,"after":{"id":3,"v":"x"},"op":"c","ts_ms":1})", "source is missing"},
+      {R"({"before":null,"after":{"id":4,"v":")" + std::string(4000, 'h') + R"("},)" + source +
+           R"(,"op":"c","ts_ms":1})",
+       "max_message_bytes"},
+      {R"({"before":null,"after":{"id":5,"v":"x","amount":"AeI="},)" + source +
+           R"(,"op":"c","ts_ms":1})",
+       "decimal.handling.mode"},  // precise decimal, no schema, no declared scale
+  };
+  for (const auto& message : bad) publish_raw(subject(), message.data);
+  publish(capture_insert(stream_.prefix(), "public", "items", Lsn{0x1000200}, 1, 702, 6, "after"));
+
+  auto transform = start_transform();
+  ASSERT_TRUE(eventually(
+      [&] { return store_count("SELECT count(*) FROM tapedeck.statements") == 2; }, 60s));
+  ASSERT_TRUE(eventually(
+      [&] { return store_count("SELECT count(*) FROM tapedeck.dead_letters") == 6; }, 30s));
+  pg::Connection store(store_->dsn());
+  const auto rows = store.exec(
+      "SELECT stream, subject, reason, length(raw) FROM tapedeck.dead_letters ORDER BY "
+      "stream_sequence");
+  ASSERT_EQ(rows.rows(), 6);
+  for (int row = 0; row < rows.rows(); ++row) {
+    const std::string reason(rows.text(row, 2));
+    std::printf("dead letter %d: %s\n", row, reason.c_str());
+    EXPECT_EQ(rows.text(row, 0), stream_.stream());
+    EXPECT_EQ(rows.text(row, 1), subject());
+    EXPECT_EQ(std::stoul(std::string(rows.text(row, 3))),
+              bad[static_cast<std::size_t>(row)].data.size())
+        << "the raw message is kept whole";
+    EXPECT_GE(reason.size(), 10u);
+    EXPECT_NE(reason.find(bad[static_cast<std::size_t>(row)].reason_contains), std::string::npos)
+        << "reason of dead letter " << row << ": " << reason;
+  }
+  EXPECT_EQ(
+      query_text(store,
+                 "SELECT string_agg(sql, ' | ' ORDER BY commit_lsn) FROM tapedeck.statements"),
+      "INSERT INTO \"public\".\"items\" (\"id\", \"v\") VALUES (1, 'before') | "
+      "INSERT INTO \"public\".\"items\" (\"id\", \"v\") VALUES (6, 'after')");
+  EXPECT_TRUE(transform->running()) << "bad input never stops the service";
+  EXPECT_EQ(transform->stop(), 0);
+
+  int status = -1;
+  const std::string stats = statements("stats", &status);
+  EXPECT_EQ(status, 0);
+  EXPECT_NE(stats.find("statements: 2 in 2 transactions"), std::string::npos) << stats;
+  EXPECT_NE(stats.find("dead letters: 6"), std::string::npos) << stats;
+  EXPECT_NE(stats.find("public.items c 2"), std::string::npos) << stats;
+}
+
+TEST_F(TransformServiceTest, KilledMidStreamAndRestartedItStoresEveryEventExactlyOnce) {
+  constexpr int kTransactions = 5000;
+  constexpr int kPerTransaction = 10;
+  constexpr int kEvents = kTransactions * kPerTransaction;
+  {
+    nats::AsyncPublisher publisher(stream_.js().connection());
+    std::int64_t id = 0;
+    for (int tx = 0; tx < kTransactions; ++tx) {
+      const Lsn commit{0x2000000ull + static_cast<std::uint64_t>(tx) * 0x1000};
+      const auto xid = static_cast<std::uint32_t>(1000 + tx);
+      for (int position = 1; position <= kPerTransaction; ++position) {
+        const auto event =
+            capture_insert(stream_.prefix(), "public", "items", commit, position, xid, ++id, "row");
+        publisher.publish(event.subject, event.data, event.headers, event.msg_id);
+      }
+    }
+    ASSERT_TRUE(publisher.wait_all(120s).empty());
+  }
+
+  auto transform = start_transform();
+  ASSERT_TRUE(eventually(
+      [&] { return store_count("SELECT count(*) FROM tapedeck.statements") >= kEvents / 10; },
+      90s));
+  transform->kill_now();
+  const auto stored_at_kill = store_count("SELECT count(*) FROM tapedeck.statements");
+  std::printf("killed with %lld of %d events stored\n", static_cast<long long>(stored_at_kill),
+              kEvents);
+  EXPECT_LT(stored_at_kill, kEvents) << "the kill should land mid-stream";
+
+  transform = start_transform();
+  ASSERT_TRUE(eventually(
+      [&] { return store_count("SELECT count(*) FROM tapedeck.statements") == kEvents; }, 150s))
+      << "stored " << store_count("SELECT count(*) FROM tapedeck.statements");
+  EXPECT_EQ(transform->stop(), 0);
+
+  pg::Connection store(store_->dsn());
+  // Each event is there once: every (commit LSN, position) of the input, nothing else.
+  EXPECT_EQ(
+      query_int(store, "SELECT count(DISTINCT (commit_lsn, position)) FROM tapedeck.statements"),
+      kEvents);
+  EXPECT_EQ(query_int(store, "SELECT count(DISTINCT sql) FROM tapedeck.statements"), kEvents);
+  EXPECT_EQ(
+      query_int(store,
+                "SELECT count(*) FROM tapedeck.statements WHERE position NOT BETWEEN 1 AND 10"),
+      0);
+  EXPECT_EQ(query_int(store, "SELECT count(*) FROM tapedeck.dead_letters"), 0);
+}
+
+TEST_F(TransformServiceTest, WatermarkFollowsTheLastCommittedEndOfACaptureTransaction) {
+  auto transform = start_transform();
+  const Lsn first{0x3000000};
+  const Lsn second{0x3001000};
+  publish_begin(first, 900);
+  publish(capture_insert(stream_.prefix(), "public", "items", first, 1, 900, 1, "a"));
+  publish(capture_insert(stream_.prefix(), "public", "items", first, 2, 900, 2, "b"));
+  publish_end(first, 900, 2, 3);
+  ASSERT_TRUE(eventually(
+      [&] {
+        return store_count(fmt::format(
+                   "SELECT count(*) FROM tapedeck.watermarks WHERE name = '{}' AND lsn = '{}'",
+                   stream_.stream(), first.str())) == 1;
+      },
+      60s));
+  // A transaction without its END yet does not move the watermark.
+  publish_begin(second, 901);
+  publish(capture_insert(stream_.prefix(), "public", "items", second, 1, 901, 3, "c"));
+  ASSERT_TRUE(eventually(
+      [&] { return store_count("SELECT count(*) FROM tapedeck.statements") == 3; }, 60s));
+  std::this_thread::sleep_for(1s);
+  EXPECT_EQ(store_count(fmt::format("SELECT count(*) FROM tapedeck.watermarks WHERE name = '{}' "
+                                    "AND lsn = '{}'",
+                                    stream_.stream(), first.str())),
+            1);
+  publish_end(second, 901, 1, 2);
+  EXPECT_TRUE(eventually(
+      [&] {
+        return store_count(fmt::format(
+                   "SELECT count(*) FROM tapedeck.watermarks WHERE name = '{}' AND lsn = '{}'",
+                   stream_.stream(), second.str())) == 1;
+      },
+      60s));
+  EXPECT_EQ(transform->stop(), 0);
+}
+
+TEST_F(TransformServiceTest, RtusCallsAreStoredOnceBesideTheStatements) {
+  RtusCall call;
+  call.id = "tk-" + stream_.suffix();
+  call.time_us = 1'700'000'000'123'456;
+  call.method = "POST";
+  call.path = "/time?x=1";
+  call.headers = {{"Content-Type", "application/json"}};
+  call.body = R"({"now":"it's"})";
+  stream_.js().publish(stream_.prefix() + ".rtus", to_json(call), {}, call.id);
+  // A re-publish outside the duplicate window (no msg id) is still stored once.
+  stream_.js().publish(stream_.prefix() + ".rtus", to_json(call));
+  publish_raw(stream_.prefix() + ".rtus", R"({"method":"BREW","path":"/pot"})");
+  auto transform = start_transform();
+  ASSERT_TRUE(eventually(
+      [&] { return store_count("SELECT count(*) FROM tapedeck.dead_letters") == 1; }, 60s));
+  pg::Connection store(store_->dsn());
+  EXPECT_EQ(query_int(store, "SELECT count(*) FROM tapedeck.rtus_calls"), 1);
+  EXPECT_EQ(
+      query_text(store,
+                 "SELECT method || ' ' || path || ' ' || headers::text || ' ' || body || ' ' "
+                 "|| (called_at AT TIME ZONE 'UTC')::text FROM tapedeck.rtus_calls"),
+      R"(POST /time?x=1 {"Content-Type": "application/json"} {"now":"it's"} 2023-11-14 22:13:20.123456)");
+  EXPECT_EQ(transform->stop(), 0);
+}
+
+// Three capture transactions at known commit times and xids; the export windows pick them.
+TEST_F(TransformServiceTest, StatementsExportSelectsTheWindowAndRunsInPsql) {
+  const std::int64_t base_us = 1'700'000'000'000'000;  // 2023-11-14 22:13:20 UTC
+  // xids around the Live DB's current one, so they widen to this cluster's epoch.
+  pg::Connection live(live_->dsn());
+  const auto now_xid =
+      static_cast<std::uint32_t>(query_int(live, "SELECT pg_current_xact_id()::text::bigint") + 10);
+  for (int tx = 0; tx < 3; ++tx) {
+    const Lsn commit{0x4000000ull + static_cast<std::uint64_t>(tx) * 0x100};
+    for (int position = 1; position <= 2; ++position) {
+      publish(capture_insert(stream_.prefix(), "public", "items", commit, position,
+                             now_xid + static_cast<std::uint32_t>(tx), tx * 10 + position,
+                             fmt::format("tx{}", tx), base_us + tx * 60'000'000));
+    }
+  }
+  auto transform = start_transform();
+  ASSERT_TRUE(eventually(
+      [&] { return store_count("SELECT count(*) FROM tapedeck.statements") == 6; }, 60s));
+  EXPECT_EQ(transform->stop(), 0);
+
+  int status = -1;
+  const std::string all = statements("export", &status);
+  ASSERT_EQ(status, 0);
+  EXPECT_EQ(std::count(all.begin(), all.end(), '\n'), 3 + 3 * 5) << all;
+  EXPECT_EQ(occurrences(all, "BEGIN;\n"), 3);
+  EXPECT_EQ(occurrences(all, "COMMIT;\n"), 3);
+  EXPECT_NE(all.find("SET standard_conforming_strings = on;"), std::string::npos);
+  EXPECT_LT(all.find("'tx0'"), all.find("'tx1'"));
+  EXPECT_LT(all.find("'tx1'"), all.find("'tx2'"));
+
+  // (since, until]: the middle transaction only.
+  const std::string middle =
+      statements("export --since '2023-11-14 22:13:20+00' --until '2023-11-14 22:14:20+00'");
+  EXPECT_EQ(middle.find("'tx0'"), std::string::npos) << middle;
+  EXPECT_NE(middle.find("VALUES (11, 'tx1')"), std::string::npos) << middle;
+  EXPECT_NE(middle.find("VALUES (12, 'tx1')"), std::string::npos) << middle;
+  EXPECT_EQ(middle.find("'tx2'"), std::string::npos) << middle;
+  EXPECT_EQ(occurrences(middle, "BEGIN;\n"), 1) << middle;
+
+  // After a snapshot in which the first transaction is visible and the third in progress.
+  schema::migrate_live(live);
+  // tx0 committed before it, tx1 in progress, tx2 not started: tx1 and tx2 come after.
+  const std::string snapshot = fmt::format("{}:{}:{}", now_xid + 1, now_xid + 2, now_xid + 1);
+  const auto backup = query_int(
+      live,
+      fmt::format("INSERT INTO tapedeck.backups (object_key, storage_url, size_bytes, sha256, "
+                  "created_at, lsn, txid_snapshot, server_version) VALUES ('k-{}', 'file:///x', "
+                  "1, repeat('a', 64), now(), '0/1', '{}', '15') RETURNING id",
+                  stream_.suffix(), snapshot));
+  const std::string after = statements(fmt::format("export --after-snapshot {}", backup), &status);
+  EXPECT_EQ(status, 0);
+  EXPECT_EQ(after.find("'tx0'"), std::string::npos) << after;
+  EXPECT_NE(after.find("'tx1'"), std::string::npos) << after;
+  EXPECT_NE(after.find("'tx2'"), std::string::npos) << after;
+  statements(fmt::format("export --after-snapshot {}", backup + 1000), &status);
+  EXPECT_NE(status, 0) << "an unknown backup id is an error";
+
+  // The whole script runs in psql against the Live DB's table.
+  const std::string script = temp_file("tdtr_export") + ".sql";
+  {
+    std::ofstream out(script);
+    out << all;
+  }
+  std::string psql_output;
+  EXPECT_EQ(run_shell(fmt::format("psql -X -q -v ON_ERROR_STOP=1 -d {} -f {} 2>&1",
+                                  shell_quote(live_->dsn()), shell_quote(script)),
+                      &psql_output),
+            0)
+      << psql_output;
+  EXPECT_EQ(query_int(live, "SELECT count(*) FROM items"), 6);
+  std::filesystem::remove(script);
+}
+
+// The TransformMsg DB goes away mid-stream (a private cluster, stopped and started again):
+// the batch in flight is nak'ed, the service reconnects with backoff, nothing is lost.
+TEST_F(TransformServiceTest, AStoreOutageMidStreamLosesNothing) {
+  PrivatePostgres store;
+  store.start();
+  env_["TAPEDECK_STORE_DSN"] = store.dsn();
+  constexpr int kEvents = 20'000;
+  {
+    nats::AsyncPublisher publisher(stream_.js().connection());
+    for (int i = 0; i < kEvents; ++i) {
+      const Lsn commit{0x5000000ull + static_cast<std::uint64_t>(i / 4) * 0x100};
+      const auto event = capture_insert(stream_.prefix(), "public", "items", commit, i % 4 + 1,
+                                        static_cast<std::uint32_t>(2000 + i / 4), i, "row");
+      publisher.publish(event.subject, event.data, event.headers, event.msg_id);
+    }
+    ASSERT_TRUE(publisher.wait_all(120s).empty());
+  }
+  const auto count = [&] {
+    try {
+      pg::Connection connection(store.dsn());
+      return query_int(connection, "SELECT count(*) FROM tapedeck.statements");
+    } catch (const std::exception&) {
+      return std::int64_t{-1};
+    }
+  };
+  auto transform = start_transform();
+  ASSERT_TRUE(eventually([&] { return count() >= 2000; }, 90s));
+  store.stop();
+  std::this_thread::sleep_for(3s);
+  EXPECT_TRUE(transform->running()) << "an outage is waited out, not fatal";
+  store.start();
+  ASSERT_TRUE(eventually([&] { return count() == kEvents; }, 150s))
+      << "stored " << count() << "; server log " << store.log_path();
+  pg::Connection connection(store.dsn());
+  EXPECT_EQ(query_int(connection,
+                      "SELECT count(DISTINCT (commit_lsn, position)) FROM tapedeck.statements"),
+            kEvents);
+  EXPECT_EQ(transform->stop(), 0);
+  EXPECT_NE(read_file(log_).find("retrying with backoff"), std::string::npos)
+      << "the outage was noticed and retried";
+}
+
+}  // namespace
+}  // namespace tapedeck::transform::testing
