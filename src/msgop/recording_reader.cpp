@@ -9,21 +9,21 @@
 #include "core/error.hpp"
 #include "core/pg/params.hpp"
 #include "core/session.hpp"
+#include "core/sql_quote.hpp"
 
 namespace tapedeck::msgop {
 
 namespace {
 
-// $1 snapshot, $2 until, $3/$4 the last (commit_lsn, position) returned, $5 page size.
-constexpr const char* kCatchUpPage = R"(
+// {0} snapshot, {1} until, as quoted literals (DECLARE takes no parameters).
+constexpr const char* kCatchUpCursor = R"(
+DECLARE msgop_catch_up NO SCROLL CURSOR FOR
 SELECT commit_lsn::text, position, xid::text,
        (extract(epoch FROM commit_time) * 1000000)::int8, sql
   FROM tapedeck.statements
- WHERE NOT pg_visible_in_snapshot(xid, $1::pg_snapshot)
-   AND commit_time <= $2::timestamptz
-   AND (commit_lsn, position) > ($3::pg_lsn, $4::int8)
- ORDER BY commit_lsn, position
- LIMIT $5)";
+ WHERE NOT pg_visible_in_snapshot(xid, {0}::pg_snapshot)
+   AND commit_time <= {1}::timestamptz
+ ORDER BY commit_lsn, position)";
 
 // $1 after, $2 until, $3/$4 the last (commit_lsn, position) returned, $5 page size.
 constexpr const char* kWindowPage = R"(
@@ -100,19 +100,40 @@ TransactionReader::TransactionReader(pg::Connection& store, TransactionFilter fi
   }
 }
 
+TransactionReader::~TransactionReader() {
+  if (!cursor_open_) return;
+  try {
+    store_.exec("ROLLBACK");
+  } catch (const std::exception&) {
+    // The connection is gone; so is its transaction.
+  }
+}
+
 bool TransactionReader::fill() {
   if (page_ && row_ < page_.rows()) return true;
   if (exhausted_) return false;
-  pg::Params params;
   if (filter_.snapshot) {
-    params.add(*filter_.snapshot);
+    if (!cursor_open_) {
+      store_.exec("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
+      cursor_open_ = true;
+      store_.exec(fmt::format(kCatchUpCursor, sql::quote_literal(*filter_.snapshot),
+                              sql::quote_literal(time_param(filter_.until))));
+    }
+    page_ = store_.exec(fmt::format("FETCH FORWARD {} FROM msgop_catch_up", page_rows_));
   } else {
-    params.add(time_param(filter_.after.value_or(Instant{})));
+    page_ = store_.exec_params(
+        kWindowPage,
+        pg::Params::of(time_param(filter_.after.value_or(Instant{})), time_param(filter_.until),
+                       last_lsn_.str(), last_position_, page_rows_));
   }
-  params.add(time_param(filter_.until)).add(last_lsn_.str()).add(last_position_).add(page_rows_);
-  page_ = store_.exec_params(filter_.snapshot ? kCatchUpPage : kWindowPage, params);
   row_ = 0;
-  if (page_.rows() < page_rows_) exhausted_ = true;
+  if (page_.rows() < page_rows_) {
+    exhausted_ = true;
+    if (cursor_open_) {
+      store_.exec("COMMIT");
+      cursor_open_ = false;
+    }
+  }
   return page_.rows() > 0;
 }
 

@@ -35,13 +35,19 @@ struct TransactionFilter {
   Instant until;
 };
 
-// Streams whole transactions in (commit_lsn, position) order with keyset pagination (pages of
-// `page_rows` statements, each one short query: no long-lived transaction or cursor on the
-// store, bounded memory however long the recording). Borrows `store`, which must outlive it;
-// one thread.
+// Streams whole transactions in (commit_lsn, position) order, `page_rows` statements at a
+// time, so memory stays bounded however long the recording. Catch-up reads through one
+// server-side cursor in a read-only repeatable-read transaction (one ordered scan, however
+// many pages; held only while catching up). A replay window uses keyset pagination instead:
+// each page one short query, so a session playing for hours holds no transaction open on the
+// store. Borrows `store`, which must outlive it and do nothing else meanwhile; one thread.
+// The destructor closes an unfinished cursor (rolls its transaction back); it never throws.
 class TransactionReader {
  public:
   TransactionReader(pg::Connection& store, TransactionFilter filter, int page_rows = 5000);
+  ~TransactionReader();
+  TransactionReader(const TransactionReader&) = delete;
+  TransactionReader& operator=(const TransactionReader&) = delete;
 
   // The next transaction, or nullopt when there is no more.
   std::optional<RecordedTransaction> next();
@@ -57,6 +63,7 @@ class TransactionReader {
   pg::Result page_;
   int row_ = 0;
   bool exhausted_ = false;
+  bool cursor_open_ = false;
   Lsn last_lsn_{};
   std::string last_lsn_text_;  // last_lsn_ as the server printed it, to skip re-parsing
   std::int64_t last_position_ = -1;
