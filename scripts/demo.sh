@@ -24,7 +24,7 @@ export TAPEDECK_STORAGE_URL="file://$work/snapshots"
 # NATS names of their own per run, so nothing of an earlier run is replayed into this one.
 export TAPEDECK_NATS_CDC_STREAM="DEMO_CDC_$run_id"
 export TAPEDECK_NATS_CDC_PREFIX="demo$run_id"
-export TAPEDECK_NATS_EVENTS_STREAM="DEMO_EVENTS_$run_id"
+
 export TAPEDECK_NATS_KV_BUCKET="demo_$run_id"
 export TAPEDECK_CAPTURE_SLOT_NAME="demo_$run_id"
 export TAPEDECK_CAPTURE_PUBLICATION="demo"

@@ -48,6 +48,12 @@ CaptureSettings CaptureSettings::from_config(const config::Config& config) {
       encoder.topic_prefix.find_first_of(" *>") != std::string::npos) {
     throw invalid("nats.cdc_prefix", "must be a non-empty subject prefix without spaces, * or >");
   }
+  // The CDC stream takes <prefix>.>; JetStream refuses two streams with overlapping subjects.
+  if (encoder.topic_prefix == "tapedeck" || encoder.topic_prefix.starts_with("tapedeck.session")) {
+    throw invalid("nats.cdc_prefix",
+                  "must not be 'tapedeck' or under 'tapedeck.session': the session EVENTS "
+                  "stream owns tapedeck.session.>; use e.g. 'cdc'");
+  }
   encoder.schemas_enable = config.boolean("capture.schemas_enable");
   const std::string& decimal = config.string("capture.decimal_handling_mode");
   encoder.decimal_handling_mode = decimal == "string"   ? DecimalHandlingMode::string

@@ -30,7 +30,9 @@ constexpr KeySpec kKeys[] = {
 
     {"nats.url", string, "nats://127.0.0.1:4222", "NATS server URL(s), comma-separated", true},
     {"nats.cdc_stream", string, "TAPEDECK_CDC", "JetStream stream of change events"},
-    {"nats.cdc_prefix", string, "tapedeck", "subject prefix (Debezium topic.prefix)"},
+    {"nats.cdc_prefix", string, "cdc",
+     "subject prefix (Debezium topic.prefix); not 'tapedeck', whose session events are on "
+     "tapedeck.session.>"},
     {"nats.events_stream", string, "TAPEDECK_EVENTS", "JetStream stream of session events"},
     {"nats.create_streams", boolean, "true", "create the streams when they are missing"},
     {"nats.duplicate_window", duration, "2m", "JetStream duplicate window of the CDC stream"},

@@ -19,6 +19,7 @@
 #include "core/pg/connection.hpp"
 #include "core/pg/result.hpp"
 #include "core/session.hpp"
+#include "integration/core/nats/private_server.hpp"
 #include "support/process.hpp"
 #include "support/stack_env.hpp"
 
@@ -157,6 +158,9 @@ class PlaybackFidelityTest : public ::testing::Test {
     admin().exec(fmt::format("CREATE DATABASE {}", store_db_));
     folder_ = std::filesystem::temp_directory_path() / ("tapedeck-e2e-" + suffix_);
     std::filesystem::create_directories(folder_);
+    // A NATS of its own: the EVENTS subjects are fixed (tapedeck.session.>), so a stream of
+    // this test on the shared server would overlap other suites' streams.
+    nats_.start();
     const auto port = free_port();
     api_url_ = fmt::format("http://127.0.0.1:{}", port);
     const std::map<std::string, std::string> settings = {
@@ -164,6 +168,7 @@ class PlaybackFidelityTest : public ::testing::Test {
         {"TAPEDECK_STORE_DSN", fmt::format("{} dbname={}", server_, store_db_)},
         {"TAPEDECK_PLAYBACK_DATABASE_TEMPLATE", "e2e_<id>"},
         {"TAPEDECK_STORAGE_URL", "file://" + (folder_ / "snapshots").string()},
+        {"TAPEDECK_NATS_URL", nats_.url()},
         {"TAPEDECK_NATS_CDC_STREAM", "E2E_CDC_" + suffix_},
         {"TAPEDECK_NATS_CDC_PREFIX", "e2e" + suffix_},
         {"TAPEDECK_NATS_EVENTS_STREAM", "E2E_EVENTS_" + suffix_},
@@ -257,6 +262,7 @@ class PlaybackFidelityTest : public ::testing::Test {
   std::string suffix_, server_, live_db_, store_db_, api_url_;
   std::filesystem::path folder_;
   std::optional<pg::Connection> admin_, live_;
+  nats::testing::PrivateNatsServer nats_;
   std::optional<ChildProcess> run_;
 };
 
