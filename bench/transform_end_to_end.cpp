@@ -114,12 +114,10 @@ std::string row(std::mt19937& random, std::int64_t id) {
   return fmt::format(
       R"({{"id":{},"customer":"customer {}","quantity":{},"price":"{}","status":"{}",)"
       R"("created":"2024-05-{:02}T10:{:02}:{:02}.{:06}Z","updated":{},"paid":{},)"
-      R"("note":"deliver to the back door, ring twice; it's fragile ({})"
-}
-})",
+      R"x("note":"deliver to the back door, ring twice; it's fragile ({})"}})x",
       id, any(random) % 5000, any(random) % 50, base64_price(any(random)),
-      any(random) % 2 ? "shipped" : "new", 1 + any(random) % 28, any(random) % 60,
-      any(random) % 60, any(random), 1'715'000'000'000'000LL + any(random), any(random) % 2 ? "true" : "false",
+      any(random) % 2 ? "shipped" : "new", 1 + any(random) % 28, any(random) % 60, any(random) % 60,
+      any(random), 1'715'000'000'000'000LL + any(random), any(random) % 2 ? "true" : "false",
       any(random));
 }
 
