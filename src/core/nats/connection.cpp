@@ -30,6 +30,11 @@ void on_reconnected(natsConnection*, void* closure) {
   events->reconnects.fetch_add(1);
 }
 
+// The first connect of a connection that started without a server (retry_on_failed_connect).
+void on_connected(natsConnection*, void* closure) {
+  static_cast<detail::ConnectionEvents*>(closure)->disconnected.store(false);
+}
+
 void on_closed(natsConnection*, void* closure) {
   auto* events = static_cast<detail::ConnectionEvents*>(closure);
   events->closed.store(true);
@@ -85,14 +90,18 @@ Connection::Connection(const ConnectOptions& options)
   check(natsOptions_SetClosedCB(raw, on_closed, events_.get()), what);
   check(natsOptions_SetErrorHandler(raw, on_async_error, events_.get()), what);
   if (options.retry_on_failed_connect) {
-    // A null connected callback: the connection object is returned at once (status
-    // NATS_NOT_YET_CONNECTED) and keeps trying in the background.
-    check(natsOptions_SetRetryOnFailedConnect(raw, true, nullptr, nullptr), what);
+    // A connected callback is what makes the connect asynchronous: the connection object is
+    // returned at once (status NATS_NOT_YET_CONNECTED) and keeps trying in the background.
+    // With a null callback cnats blocks until it connects (forever, with MaxReconnect -1).
+    check(natsOptions_SetRetryOnFailedConnect(raw, true, on_connected, events_.get()), what);
   }
 
   natsConnection* nc = nullptr;
   natsStatus status = natsConnection_Connect(&nc, raw);
-  if (status == NATS_NOT_YET_CONNECTED && options.retry_on_failed_connect) status = NATS_OK;
+  if (status == NATS_NOT_YET_CONNECTED && options.retry_on_failed_connect) {
+    events_->disconnected.store(true);  // until on_connected
+    status = NATS_OK;
+  }
   if (status != NATS_OK) {
     natsConnection_Destroy(nc);
     Error cause = make_error(status, "connecting to NATS at " + options.url);

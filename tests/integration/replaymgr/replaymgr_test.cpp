@@ -500,6 +500,18 @@ TEST_F(ReplaymgrTest, PublishesEachCommandAsAnEventAfterTheRowChanged) {
       << bodies.front().dump();
 }
 
+TEST_F(ReplaymgrTest, KeepsTheRowAndWarnsWhenTheEventCannotBePublished) {
+  // No NATS server listens here: the row is the truth, the response says the event is missing.
+  start_replaymgr({{"TAPEDECK_NATS_URL", fmt::format("nats://127.0.0.1:{}", free_port())}});
+  const auto created = create();
+  ASSERT_EQ(created.status, 201) << created.body.dump();
+  ASSERT_TRUE(created.body.contains("warning")) << created.body.dump();
+  EXPECT_NE(created.body["warning"].get<std::string>().find("'init' event could not be published"),
+            std::string::npos)
+      << created.body.dump();
+  EXPECT_EQ(row(created.body["id"].get<std::string>()).state, session::State::initializing);
+}
+
 TEST_F(ReplaymgrTest, FailsASessionWhoseWorkerStoppedReporting) {
   start_replaymgr();
   const auto created = create();
