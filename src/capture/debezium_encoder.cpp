@@ -87,7 +87,21 @@ std::string message_id(Lsn commit_lsn, std::uint64_t position) {
 
 std::string table_subject(std::string_view prefix, std::string_view schema,
                           std::string_view table) {
-  return fmt::format("{}.{}.{}", prefix, schema, table);
+  // As Debezium sanitizes topic names: every character outside [A-Za-z0-9._-] becomes '_'.
+  // A space, '*' or '>' would otherwise make the NATS server refuse the publish and drop the
+  // connection (processHeaderPub parse error). Transform reads schema and table from source.
+  std::string subject = fmt::format("{}.", prefix);
+  const auto append = [&subject](std::string_view name) {
+    for (const char c : name) {
+      const bool safe = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                        (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-';
+      subject.push_back(safe ? c : '_');
+    }
+  };
+  append(schema);
+  subject.push_back('.');
+  append(table);
+  return subject;
 }
 
 std::string transaction_subject(std::string_view prefix) {
