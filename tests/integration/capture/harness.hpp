@@ -85,6 +85,13 @@ struct StreamEvent {
   }
 };
 
+// The subjects of `events` in order, for failure messages.
+inline std::string subjects(const std::vector<StreamEvent>& events) {
+  std::string out;
+  for (const auto& event : events) out += " " + event.subject + "(" + event.msg_id + ")";
+  return out;
+}
+
 // Distinct Nats-Msg-Id values among `events`.
 inline std::size_t distinct_ids(const std::vector<StreamEvent>& events) {
   std::set<std::string> ids;
@@ -122,21 +129,28 @@ class CaptureHarness {
     db_.reset();
     try {
       pg::Connection server(server_dsn_);
-      // The walsender of a stopped capture may take a moment to go away.
-      eventually(
+      // A walsender may outlive its killed client for a moment (or, still creating the slot,
+      // until the transactions it waits for end): terminate it, then drop the slot, then
+      // the database (which PostgreSQL refuses while a slot lives in it).
+      const bool dropped = eventually(
           [&] {
             try {
+              server.exec_params(
+                  "SELECT pg_terminate_backend(active_pid) FROM pg_replication_slots "
+                  "WHERE slot_name = $1 AND active_pid IS NOT NULL",
+                  pg::Params::of(slot_));
               server.exec_params(
                   "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots "
                   "WHERE slot_name = $1",
                   pg::Params::of(slot_));
+              server.exec("DROP DATABASE IF EXISTS " + database_ + " WITH (FORCE)");
               return true;
             } catch (const Error&) {
               return false;
             }
           },
-          30s);
-      server.exec("DROP DATABASE IF EXISTS " + database_ + " WITH (FORCE)");
+          60s);
+      if (!dropped) server.exec("DROP DATABASE IF EXISTS " + database_ + " WITH (FORCE)");
     } catch (const std::exception& error) {
       ADD_FAILURE() << "cleaning up " << database_ << ": " << error.what();
     }
@@ -183,20 +197,23 @@ class CaptureHarness {
     return env;
   }
 
-  // Starts `tapedeck capture` and waits until its slot is streaming.
+  // Starts `tapedeck capture` and waits until it streams. A new logical slot is consistent
+  // only once every transaction running on the server at its creation has ended (other
+  // tests' included), and changes before that point are not decoded, so this waits for
+  // capture's own "streaming slot" line, not merely for an active slot.
   ChildProcess& start_capture(const std::map<std::string, std::string>& extra = {}) {
+    const std::size_t log_start = log_text().size();
     capture_ = std::make_unique<ChildProcess>(
         std::vector<std::string>{tapedeck::testing::tapedeck_binary(), "capture"},
         capture_env(extra), log_file_);
-    const bool active = eventually(
+    const bool streaming = eventually(
         [&] {
-          const auto result = db_->exec_params(
-              "SELECT count(*) FROM pg_replication_slots WHERE slot_name = $1 AND active",
-              pg::Params::of(slot_));
-          return result.text(0, 0) == "1";
+          const std::string text = log_text();
+          return text.size() > log_start &&
+                 text.find("streaming slot " + slot_, log_start) != std::string::npos;
         },
-        60s);
-    EXPECT_TRUE(active) << "capture did not start streaming; log:\n" << log_tail();
+        180s);
+    EXPECT_TRUE(streaming) << "capture did not start streaming; log:\n" << log_tail();
     return *capture_;
   }
   ChildProcess* capture() { return capture_.get(); }
@@ -214,12 +231,16 @@ class CaptureHarness {
                                                       : std::string(result.text(0, 0));
   }
 
-  // The last ~4 KB of capture's log, for failure messages.
-  std::string log_tail() const {
+  // Capture's whole log so far.
+  std::string log_text() const {
     std::ifstream in(log_file_);
     std::stringstream text;
     text << in.rdbuf();
-    const std::string all = text.str();
+    return text.str();
+  }
+  // The last ~4 KB of capture's log, for failure messages.
+  std::string log_tail() const {
+    const std::string all = log_text();
     return all.size() > 4096 ? all.substr(all.size() - 4096) : all;
   }
 
@@ -277,13 +298,18 @@ class CaptureHarness {
   std::vector<StreamEvent> read_distinct(std::size_t distinct,
                                          std::chrono::milliseconds timeout = 120s) {
     std::vector<StreamEvent> events;
-    eventually(
+    const bool complete = eventually(
         [&] {
           if (stream_messages() < distinct) return false;
           events = read_all();
           return distinct_ids(events) >= distinct;
         },
         timeout);
+    if (!complete) {
+      events = read_all();
+      ADD_FAILURE() << "the stream holds " << distinct_ids(events) << " distinct events, not "
+                    << distinct << "; subjects:" << subjects(events);
+    }
     return events;
   }
 

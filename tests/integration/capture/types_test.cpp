@@ -18,6 +18,15 @@ json fixture(const std::string& name) {
   return json::parse(text.str());
 }
 
+// Parsers read these by name (FORMAT.md); the key sets must match, the order may differ
+// between Debezium versions and the hand-written documentation examples.
+std::vector<std::string> sorted_keys(const json& object) {
+  std::vector<std::string> out;
+  for (const auto& item : object.items()) out.push_back(item.key());
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
 std::vector<std::string> keys(const json& object) {
   std::vector<std::string> out;
   for (const auto& item : object.items()) out.push_back(item.key());
@@ -111,9 +120,10 @@ TEST(CaptureTypes, EveryTypeArrivesEncodedAsDebeziumEncodesIt) {
   h.start_capture();
   h.exec(kInsertTypes);
 
-  // BEGIN, 3 inserts, END; BEGIN, update, END; BEGIN, delete, END.
-  const auto events = h.read_distinct(11, 60s);
-  ASSERT_EQ(distinct_ids(events), 11u) << h.log_tail();
+  // BEGIN, 3 inserts, END; then UPDATE and DELETE, sent in one query string, are one
+  // implicit transaction: BEGIN, update, delete, END.
+  const auto events = h.read_distinct(9, 60s);
+  ASSERT_EQ(distinct_ids(events), 9u) << h.log_tail();
   const auto rows = h.table_events(events, "public.all_types");
   ASSERT_EQ(rows.size(), 5u);
 
@@ -189,7 +199,7 @@ TEST(CaptureTypes, EventsHaveTheStructureAndSchemaLayoutOfRealDebeziumEvents) {
   h.exec(kCreateTypes);
   h.start_capture();
   h.exec(kInsertTypes);
-  const auto events = h.read_distinct(11, 60s);
+  const auto events = h.read_distinct(9, 60s);
   const auto rows = h.table_events(events, "public.all_types");
   ASSERT_EQ(rows.size(), 5u) << h.log_tail();
 
@@ -267,14 +277,14 @@ TEST(CaptureTypes, TransactionMetadataFramesEachTransactionWithEventCounts) {
 
   ASSERT_EQ(events.front().subject, tx_subject);
   const json begin = events.front().payload();
-  EXPECT_EQ(keys(begin), keys(fixture("pg_doc_tx_begin.json")));
+  EXPECT_EQ(sorted_keys(begin), sorted_keys(fixture("pg_doc_tx_begin.json")));
   EXPECT_EQ(begin["status"], "BEGIN");
   EXPECT_TRUE(begin["event_count"].is_null());
   EXPECT_TRUE(begin["data_collections"].is_null());
 
   ASSERT_EQ(events.back().subject, tx_subject);
   const json end = events.back().payload();
-  EXPECT_EQ(keys(end), keys(fixture("pg_doc_tx_end.json")));
+  EXPECT_EQ(sorted_keys(end), sorted_keys(fixture("pg_doc_tx_end.json")));
   EXPECT_EQ(end["status"], "END");
   EXPECT_EQ(end["event_count"], 5);
   EXPECT_EQ(end["data_collections"],
