@@ -11,9 +11,7 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <cstdlib>
 #include <cstring>
-#include <filesystem>
 
 #include "core/error.hpp"
 
@@ -64,26 +62,6 @@ class Child {
 };
 
 }  // namespace
-
-std::string find_pg_restore(int server_major) {
-  const std::filesystem::path versioned =
-      fmt::format("/usr/lib/postgresql/{}/bin/pg_restore", server_major);
-  if (::access(versioned.c_str(), X_OK) == 0) return versioned.string();
-  if (const char* path = std::getenv("PATH"); path != nullptr) {
-    std::string_view rest(path);
-    while (!rest.empty()) {
-      const auto colon = rest.find(':');
-      const std::string folder(rest.substr(0, colon));
-      rest = colon == std::string_view::npos ? std::string_view{} : rest.substr(colon + 1);
-      if (folder.empty()) continue;
-      const auto candidate = std::filesystem::path(folder) / "pg_restore";
-      if (::access(candidate.c_str(), X_OK) == 0) return candidate.string();
-    }
-  }
-  throw Error(ErrorSource::config, Recovery::not_found,
-              fmt::format("pg_restore not found in {} nor in PATH; install postgresql-client-{}",
-                          versioned.parent_path().string(), server_major));
-}
 
 std::vector<std::string> restore_arguments(const RestoreCommand& command) {
   return {command.program,

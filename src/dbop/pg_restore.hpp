@@ -9,17 +9,12 @@
 
 namespace tapedeck::dbop {
 
-// The pg_restore to use for a server of major version `server_major`: the one in
-// /usr/lib/postgresql/<major>/bin when present, else "pg_restore" from PATH. Throws
-// Error(config, not_found) when there is none.
-std::string find_pg_restore(int server_major);
-
 struct RestoreCommand {
-  std::string program;  // find_pg_restore()
+  std::string program;  // pg::find_client_program("pg_restore", ...)
   std::string file;     // the custom-format dump
   std::string dbname;   // the database to restore into (must exist)
   int jobs = 1;         // -j
-  // libpq variables (scheduler::libpq_environment) naming the server and credentials, so no
+  // libpq variables (pg::libpq_environment) naming the server and credentials, so no
   // password appears on the command line; they take precedence over the inherited environment.
   std::vector<std::string> environment;
 };

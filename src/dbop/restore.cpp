@@ -12,6 +12,7 @@
 
 #include "core/error.hpp"
 #include "core/log.hpp"
+#include "core/pg/client_programs.hpp"
 #include "core/pg/connection.hpp"
 #include "core/pg/dsn.hpp"
 #include "core/sql_quote.hpp"
@@ -211,13 +212,14 @@ Restored restore_snapshot(const RestoreSettings& settings, const std::string& da
   tick();
 
   RestoreCommand command;
-  command.program =
-      settings.pg_restore.empty() ? find_pg_restore(server_major) : settings.pg_restore;
+  command.program = settings.pg_restore.empty()
+                        ? pg::find_client_program("pg_restore", server_major)
+                        : settings.pg_restore;
   command.file = file.string();
   command.dbname = database_name;
   command.jobs = settings.restore_jobs;
   command.environment =
-      scheduler::libpq_environment(pg::with_dbname(settings.playback_dsn, database_name));
+      pg::libpq_environment(pg::with_dbname(settings.playback_dsn, database_name), "playback.dsn");
   if (auto failure = run_pg_restore(command, tick, settings.tick_interval)) {
     throw Error(ErrorSource::postgres, Recovery::fail, *failure);
   }

@@ -22,7 +22,8 @@ struct RestoreSettings {
   // Credentials (s3.*) for the backups' stores; `url` is used only for a row whose
   // storage_url does not end with its object key.
   storage::StoreConfig store;
-  std::string pg_restore;  // empty: find_pg_restore() for the playback server's version
+  std::string pg_restore;  // empty: pg::find_client_program("pg_restore", ...) for the playback
+                           // server's version
   // How often `tick` is called at least while downloading and restoring.
   std::chrono::milliseconds tick_interval{1000};
 };

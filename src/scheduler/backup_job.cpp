@@ -5,6 +5,7 @@
 
 #include "core/error.hpp"
 #include "core/log.hpp"
+#include "core/pg/client_programs.hpp"
 #include "core/pg/transaction.hpp"
 #include "core/schema/live_schema.hpp"
 #include "scheduler/pg_dump.hpp"
@@ -88,9 +89,10 @@ BackupRecord run_backup(const BackupSettings& settings, const BackupHooks& hooks
                taken_at, store->url_of(key));
   if (hooks.snapshot_exported) hooks.snapshot_exported(info);
 
-  const std::string program =
-      settings.pg_dump.empty() ? find_pg_dump(server_major) : settings.pg_dump;
-  auto environment = libpq_environment(settings.live_dsn);
+  const std::string program = settings.pg_dump.empty()
+                                  ? pg::find_client_program("pg_dump", server_major)
+                                  : settings.pg_dump;
+  auto environment = pg::libpq_environment(settings.live_dsn, "live.dsn");
   environment.push_back("PGAPPNAME=" + settings.application_name);
   PgDumpProcess dump(program, info.snapshot_id, environment);
 

@@ -14,7 +14,7 @@ namespace tapedeck::scheduler {
 struct BackupSettings {
   std::string live_dsn;
   storage::StoreConfig store;
-  // pg_dump to run; empty: find_pg_dump() for the server's major version.
+  // pg_dump to run; empty: pg::find_client_program("pg_dump", ...) for the server's major version.
   std::string pg_dump;
   // application_name of the job's connection and of pg_dump's.
   std::string application_name = "tapedeck-backup";

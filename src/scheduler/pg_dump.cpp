@@ -3,7 +3,6 @@
 
 #include <fcntl.h>
 #include <fmt/format.h>
-#include <libpq-fe.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
@@ -12,7 +11,6 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
-#include <filesystem>
 
 #include "core/error.hpp"
 
@@ -23,10 +21,6 @@ namespace tapedeck::scheduler {
 namespace {
 
 constexpr std::size_t kStderrTail = 8 * 1024;
-
-struct ConninfoFree {
-  void operator()(PQconninfoOption* options) const { PQconninfoFree(options); }
-};
 
 [[noreturn]] void fail_errno(int error, const std::string& what) {
   throw Error(ErrorSource::internal, Recovery::fail,
@@ -45,45 +39,6 @@ std::string describe_status(int status) {
 }
 
 }  // namespace
-
-std::vector<std::string> libpq_environment(const std::string& dsn) {
-  char* error = nullptr;
-  std::unique_ptr<PQconninfoOption, ConninfoFree> options(PQconninfoParse(dsn.c_str(), &error));
-  if (!options) {
-    std::string reason = error != nullptr ? error : "out of memory";
-    PQfreemem(error);
-    while (!reason.empty() && reason.back() == '\n') reason.pop_back();
-    throw Error(ErrorSource::config, Recovery::invalid,
-                fmt::format("the Live DB connection string cannot be parsed ({}); fix live.dsn",
-                            reason.find('=') == std::string::npos ? reason : "syntax error"));
-  }
-  std::vector<std::string> environment;
-  for (const PQconninfoOption* option = options.get(); option->keyword != nullptr; ++option) {
-    if (option->val == nullptr || option->envvar == nullptr) continue;
-    environment.push_back(fmt::format("{}={}", option->envvar, option->val));
-  }
-  return environment;
-}
-
-std::string find_pg_dump(int server_major) {
-  const std::filesystem::path versioned =
-      fmt::format("/usr/lib/postgresql/{}/bin/pg_dump", server_major);
-  if (::access(versioned.c_str(), X_OK) == 0) return versioned.string();
-  if (const char* path = std::getenv("PATH"); path != nullptr) {
-    std::string_view rest(path);
-    while (!rest.empty()) {
-      const auto colon = rest.find(':');
-      const std::string folder(rest.substr(0, colon));
-      rest = colon == std::string_view::npos ? std::string_view{} : rest.substr(colon + 1);
-      if (folder.empty()) continue;
-      const auto candidate = std::filesystem::path(folder) / "pg_dump";
-      if (::access(candidate.c_str(), X_OK) == 0) return candidate.string();
-    }
-  }
-  throw Error(ErrorSource::config, Recovery::not_found,
-              fmt::format("pg_dump not found in {} nor in PATH; install postgresql-client-{}",
-                          versioned.parent_path().string(), server_major));
-}
 
 PgDumpProcess::PgDumpProcess(const std::string& program, const std::string& snapshot_id,
                              const std::vector<std::string>& environment)

@@ -14,17 +14,6 @@
 
 namespace tapedeck::scheduler {
 
-// libpq environment variables (PGHOST=..., PGPASSWORD=...) for every option `dsn` sets, so a
-// client program connects where the DSN says without the password on its command line (where
-// `ps` would show it). Options libpq has no variable for are left out. Throws Error(config,
-// invalid) when libpq cannot parse the DSN (without repeating it: it may hold a password).
-std::vector<std::string> libpq_environment(const std::string& dsn);
-
-// The pg_dump to use for a server of major version `server_major`: the one in
-// /usr/lib/postgresql/<major>/bin when present (pg_dump must not be older than the server),
-// else "pg_dump" from PATH. Throws Error(config, not_found) when there is none.
-std::string find_pg_dump(int server_major);
-
 // One pg_dump process: `pg_dump -Fc --snapshot=<id> --no-password` against the database the
 // libpq environment names; its stdout is output(), its stderr is kept (last 8 KiB) for the
 // error message. Owns the child, its pipes and the thread draining stderr; the destructor

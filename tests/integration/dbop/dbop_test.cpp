@@ -18,6 +18,7 @@
 #include "core/error.hpp"
 #include "core/nats/connection.hpp"
 #include "core/nats/jetstream.hpp"
+#include "core/pg/client_programs.hpp"
 #include "core/pg/connection.hpp"
 #include "core/pg/dsn.hpp"
 #include "core/schema/live_schema.hpp"
@@ -443,8 +444,8 @@ TEST_F(DbopTest, RestoresAgainWhenItsStoreConnectionIsLostDuringARestore) {
   const auto second = dir_ / "second";
   const auto script = dir_ / "flaky_pg_restore";
   std::ofstream(script) << "#!/bin/sh\nif [ -e " << second.string() << " ]; then exec "
-                        << find_pg_restore(major) << " \"$@\"; fi\ntouch " << started.string()
-                        << "\nsleep 300\n";
+                        << pg::find_client_program("pg_restore", major) << " \"$@\"; fi\ntouch "
+                        << started.string() << "\nsleep 300\n";
   fs::permissions(script, fs::perms::owner_all);
   start_dbop({{"TAPEDECK_DBOP_PG_RESTORE", script.string()}});
   const std::string id = start_session(*session::parse_time(backup.created_at));
