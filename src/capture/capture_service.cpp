@@ -5,7 +5,6 @@
 
 #include <chrono>
 #include <optional>
-#include <random>
 #include <variant>
 #include <vector>
 
@@ -338,9 +337,7 @@ int CaptureService::run() {
   server.start();
   log->info("serving /healthz and /metrics on {}:{}", server.host(), server.port());
 
-  std::mt19937_64 random(std::random_device{}());
-  std::uniform_real_distribution<double> unit(0.0, 1.0);
-  int failures = 0;
+  Backoff backoff(settings_.retry);
   bool first_session = true;
   while (!stop::requested()) {
     bool streamed = false;
@@ -349,8 +346,9 @@ int CaptureService::run() {
       first_session = false;
       Session session(settings_, metrics_);
       streamed = true;
-      if (failures > 0) log->info("streaming again after {} failed attempts", failures);
-      failures = 0;
+      if (const int failed = backoff.succeeded()) {
+        log->info("streaming again after {} failed attempts", failed);
+      }
       set_failure({});
       session.stream();
     } catch (const Error& error) {
@@ -358,13 +356,12 @@ int CaptureService::run() {
       set_failure(error.what());
       if (streamed) {
         log->warn("streaming stopped: {}; starting again from the slot", error.what());
-      } else if (failures == 0) {
+      } else if (backoff.failed()) {
         log->warn("cannot start streaming: {}; retrying with backoff", error.what());
       } else {
-        log->debug("attempt {} to start streaming failed: {}", failures + 1, error.what());
+        log->debug("attempt {} to start streaming failed: {}", backoff.failures(), error.what());
       }
-      if (!streamed) ++failures;
-      if (stop::wait_for(settings_.retry.delay(std::max(failures, 1), unit(random)))) break;
+      if (backoff.wait()) break;
     }
   }
   log->info("stopped");

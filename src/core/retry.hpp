@@ -3,6 +3,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <random>
 
 namespace tapedeck {
 
@@ -17,6 +18,33 @@ struct RetryPolicy {
   bool exhausted(int attempts_made) const {
     return max_attempts > 0 && attempts_made >= max_attempts;
   }
+};
+
+// The failure streak of a long-running loop that retries: how many attempts in a row failed,
+// and the jittered wait before the next one. Owned by the one thread that runs the loop.
+class Backoff {
+ public:
+  explicit Backoff(RetryPolicy policy);
+
+  // Records a failed attempt; true when it starts a streak (the failure worth a warning).
+  bool failed() { return ++failures_ == 1; }
+  // Ends the streak; returns how many attempts it had failed (0: there was none).
+  int succeeded() {
+    const int ended = failures_;
+    failures_ = 0;
+    return ended;
+  }
+  int failures() const { return failures_; }
+  bool exhausted() const { return policy_.exhausted(failures_); }
+  // Sleeps the policy's delay for the current streak (at least that of a first retry);
+  // returns early, true, when a stop is requested.
+  bool wait();
+
+ private:
+  RetryPolicy policy_;
+  int failures_ = 0;
+  std::mt19937_64 random_;
+  std::uniform_real_distribution<double> unit_{0.0, 1.0};
 };
 
 }  // namespace tapedeck

@@ -2,7 +2,6 @@
 #include "dbop/dbop_service.hpp"
 
 #include <fmt/format.h>
-#include <unistd.h>
 
 #include <optional>
 #include <random>
@@ -25,13 +24,6 @@ namespace tapedeck::dbop {
 using namespace std::chrono_literals;
 
 namespace {
-
-std::string worker_name() {
-  char host[256] = {};
-  if (gethostname(host, sizeof host - 1) != 0) host[0] = '\0';
-  std::mt19937_64 random(std::random_device{}());
-  return fmt::format("dbop@{}:{}:{:06x}", host, getpid(), random() & 0xffffff);
-}
 
 // Thrown out of a restore by the heartbeat when the session is no longer ours to restore.
 struct Abandoned {
@@ -91,7 +83,7 @@ DbopSettings DbopSettings::from_config(const config::Config& config) {
   settings.nats_url = config.string("nats.url");
   settings.listen = config.string("dbop.listen");
   settings.drop_on_end = config.boolean("playback.drop_on_end");
-  settings.worker = worker_name();
+  settings.worker = session::worker_name("dbop");
   if (settings.restore.restore_jobs < 1) {
     throw Error(ErrorSource::config, Recovery::invalid, "dbop.restore_jobs must be at least 1");
   }
@@ -367,9 +359,7 @@ int DbopService::run() {
   options.name = settings_.worker;
   options.retry_on_failed_connect = true;
 
-  std::mt19937_64 random(std::random_device{}());
-  std::uniform_real_distribution<double> unit(0.0, 1.0);
-  int failures = 0;
+  Backoff backoff(settings_.retry);
   bool migrated = false;
   while (!stop::requested()) {
     try {
@@ -387,8 +377,9 @@ int DbopService::run() {
       nats::PullConsumer consumer(jetstream, config_.string("nats.events_stream"),
                                   settings_.durable, session::subject("*", "init"),
                                   consumer_config);
-      if (failures > 0) log->info("recovered after {} failed attempts", failures);
-      failures = 0;
+      if (const int failed = backoff.succeeded()) {
+        log->info("recovered after {} failed attempts", failed);
+      }
       set_failure({});
       Loop loop(settings_, jetstream, store, metrics);
       while (!stop::requested()) {
@@ -399,14 +390,13 @@ int DbopService::run() {
       // there yet): /healthz reports the reason meanwhile. An event whose effect was not
       // recorded is redelivered after ack_wait.
       metrics.errors.inc();
-      if (failures == 0) {
+      if (backoff.failed()) {
         log->warn("{}; retrying with backoff", error.what());
       } else {
         log->debug("still failing: {}", error.what());
       }
       set_failure(error.what());
-      ++failures;
-      stop::wait_for(settings_.retry.delay(failures, unit(random)));
+      backoff.wait();
     }
   }
   server.stop();

@@ -2,11 +2,9 @@
 #include "msgop/msgop_service.hpp"
 
 #include <fmt/format.h>
-#include <unistd.h>
 
 #include <atomic>
 #include <list>
-#include <random>
 #include <thread>
 
 #include "core/error.hpp"
@@ -16,6 +14,7 @@
 #include "core/schema/store_schema.hpp"
 #include "core/session.hpp"
 #include "core/sessions/session_events.hpp"
+#include "core/sessions/session_store.hpp"
 #include "core/stop.hpp"
 
 namespace tapedeck::msgop {
@@ -23,13 +22,6 @@ namespace tapedeck::msgop {
 namespace {
 
 using namespace std::chrono_literals;
-
-std::string worker_name() {
-  char host[256] = {};
-  if (gethostname(host, sizeof host - 1) != 0) host[0] = '\0';
-  std::mt19937_64 random(std::random_device{}());
-  return fmt::format("msgop@{}:{}:{:06x}", host, getpid(), random() & 0xffffff);
-}
 
 // One session thread and whether it has returned.
 struct Running {
@@ -49,7 +41,7 @@ MsgopSettings MsgopSettings::from_config(const config::Config& config) {
   settings.runner.batch_statements = static_cast<int>(config.integer("msgop.batch_statements"));
   settings.runner.progress_interval = config.duration("msgop.progress_interval");
   settings.runner.rtus_timeout = config.duration("msgop.rtus_timeout");
-  settings.runner.worker = worker_name();
+  settings.runner.worker = session::worker_name("msgop");
   settings.nats_url = config.string("nats.url");
   settings.listen = config.string("msgop.listen");
   settings.durable = config.string("msgop.durable");
@@ -109,9 +101,7 @@ int MsgopService::run() {
     }
   };
 
-  std::mt19937_64 random(std::random_device{}());
-  std::uniform_real_distribution<double> unit(0.0, 1.0);
-  int failures = 0;
+  Backoff backoff(settings_.retry);
   bool migrated = false;
   while (!stop::requested()) {
     try {
@@ -127,8 +117,9 @@ int MsgopService::run() {
       nats::PullConsumer consumer(jetstream, config_.string("nats.events_stream"),
                                   settings_.durable, session::subject("*", "restore.ok"),
                                   consumer_config);
-      if (failures > 0) log->info("recovered after {} failed attempts", failures);
-      failures = 0;
+      if (const int failed = backoff.succeeded()) {
+        log->info("recovered after {} failed attempts", failed);
+      }
       set_failure({});
       while (!stop::requested()) {
         reap(false);
@@ -164,14 +155,13 @@ int MsgopService::run() {
     } catch (const Error& error) {
       // Everything is retried, configuration mistakes included (a stream or server that is
       // not there yet): /healthz reports the reason meanwhile, and running sessions go on.
-      if (failures == 0) {
+      if (backoff.failed()) {
         log->warn("{}; retrying with backoff", error.what());
       } else {
         log->debug("still failing: {}", error.what());
       }
       set_failure(error.what());
-      ++failures;
-      stop::wait_for(settings_.retry.delay(failures, unit(random)));
+      backoff.wait();
     }
   }
   reap(true);

@@ -4,7 +4,6 @@
 #include <fmt/format.h>
 
 #include <optional>
-#include <random>
 
 #include "core/error.hpp"
 #include "core/log.hpp"
@@ -256,14 +255,13 @@ int TransformService::run() {
   server.start();
   log->info("serving /healthz and /metrics on {}:{}", server.host(), server.port());
 
-  std::mt19937_64 random(std::random_device{}());
-  std::uniform_real_distribution<double> unit(0.0, 1.0);
-  int failures = 0;
+  Backoff backoff(settings_.retry);
   while (!stop::requested()) {
     try {
       Session session(settings_, metrics_);
-      if (failures > 0) log->info("recovered after {} failed attempts", failures);
-      failures = 0;
+      if (const int failed = backoff.succeeded()) {
+        log->info("recovered after {} failed attempts", failed);
+      }
       set_failure({});
       session.run();
     } catch (const Error& error) {
@@ -271,15 +269,14 @@ int TransformService::run() {
       // store writes are idempotent, so even an in-doubt commit is safe to redo.
       if (error.source() == ErrorSource::config) throw;
       metrics_.errors.inc();
-      if (failures == 0) {
+      if (backoff.failed()) {
         log->warn("{}; retrying with backoff", error.what());
       } else {
         log->debug("still failing: {}", error.what());
       }
       set_failure(error.what());
-      ++failures;
-      if (settings_.retry.exhausted(failures)) throw;
-      stop::wait_for(settings_.retry.delay(failures, unit(random)));
+      if (backoff.exhausted()) throw;
+      backoff.wait();
     }
   }
   log->info("stopped");

@@ -2,6 +2,9 @@
 #include "core/sessions/session_store.hpp"
 
 #include <fmt/format.h>
+#include <unistd.h>
+
+#include <random>
 
 #include "core/error.hpp"
 #include "core/pg/result.hpp"
@@ -99,6 +102,13 @@ Error not_found(const std::string& id) {
 }
 
 }  // namespace
+
+std::string worker_name(std::string_view component) {
+  char host[256] = {};
+  if (gethostname(host, sizeof host - 1) != 0) host[0] = '\0';
+  std::mt19937_64 random(std::random_device{}());
+  return fmt::format("{}@{}:{}:{:06x}", component, host, getpid(), random() & 0xffffff);
+}
 
 nlohmann::json Record::to_json() const {
   const auto optional_text = [](const std::optional<Time>& time) -> nlohmann::json {

@@ -83,6 +83,10 @@ struct TransitionDetails {
   }
 };
 
+// A name for one worker instance, "<component>@<host>:<pid>:<random>": unique even when
+// several share a process, and telling the copies apart in logs and pg_stat_activity.
+std::string worker_name(std::string_view component);
+
 // Borrows a connection to the TransformMsg DB (migrated to store version >= 2); one thread.
 // Errors: Error(Recovery::not_found) for an unknown id, Error(Recovery::conflict) for an
 // illegal transition (the message names the current state and what is allowed) or a fixed

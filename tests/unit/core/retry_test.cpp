@@ -27,3 +27,30 @@ TEST(RetryPolicy, IsExhaustedOnlyWithALimit) {
 }
 
 }  // namespace tapedeck
+
+namespace tapedeck {
+namespace {
+
+TEST(Backoff, WarnsOnceAStreakAndCountsItsFailures) {
+  Backoff backoff(RetryPolicy{3, std::chrono::milliseconds(1), std::chrono::milliseconds(1), 0});
+  EXPECT_EQ(backoff.succeeded(), 0);
+  EXPECT_TRUE(backoff.failed());
+  EXPECT_FALSE(backoff.failed());
+  EXPECT_FALSE(backoff.exhausted());
+  EXPECT_FALSE(backoff.failed());
+  EXPECT_TRUE(backoff.exhausted());
+  EXPECT_EQ(backoff.failures(), 3);
+  EXPECT_EQ(backoff.succeeded(), 3);
+  EXPECT_EQ(backoff.failures(), 0);
+  EXPECT_TRUE(backoff.failed());
+}
+
+TEST(Backoff, WaitsThePolicysDelayUnlessStopped) {
+  Backoff backoff(RetryPolicy{0, std::chrono::milliseconds(20), std::chrono::milliseconds(20), 0});
+  const auto began = std::chrono::steady_clock::now();
+  EXPECT_FALSE(backoff.wait());  // no streak yet: the delay of a first retry
+  EXPECT_GE(std::chrono::steady_clock::now() - began, std::chrono::milliseconds(20));
+}
+
+}  // namespace
+}  // namespace tapedeck

@@ -49,6 +49,12 @@ class SessionStoreTest : public ::testing::Test {
   std::string last_message_;
 };
 
+TEST(WorkerName, NamesTheComponentAndDiffersPerInstance) {
+  const auto first = worker_name("dbop");
+  EXPECT_TRUE(first.starts_with("dbop@")) << first;
+  EXPECT_NE(first, worker_name("dbop"));
+}
+
 TEST_F(SessionStoreTest, CreatesASessionThatReadsBackExactly) {
   const auto created = store_->create(new_session());
   EXPECT_TRUE(valid_session_id(created.id));
