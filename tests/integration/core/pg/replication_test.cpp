@@ -42,7 +42,7 @@ struct Cleanup {
     }
     try {
       drop_publication(admin, publication);
-      admin.exec("DROP TABLE IF EXISTS " + table);
+      admin.exec("DROP TABLE IF EXISTS public." + table);
     } catch (const Error& error) {
       ADD_FAILURE() << "cleanup: " << error.what();
     }
@@ -51,8 +51,10 @@ struct Cleanup {
 
 class ReplicationTest : public ::testing::Test {
  protected:
+  // Tables named with their schema: search_path starts with "$user", and the stack's user
+  // tapedeck has a schema of that name once the Live DB is migrated.
   void SetUp() override {
-    admin_.exec("CREATE TABLE " + cleanup_.table + " (id int PRIMARY KEY, note text)");
+    admin_.exec("CREATE TABLE public." + cleanup_.table + " (id int PRIMARY KEY, note text)");
   }
 
   Connection admin_{live_dsn()};
@@ -83,7 +85,8 @@ TEST_F(ReplicationTest, StreamsPgoutputMessagesForAnInsertAndConfirmsAnLsn) {
 
   replication.start_logical(slot, Lsn{}, pgoutput_options({publication}));
   ASSERT_TRUE(replication.streaming());
-  admin_.exec_params("INSERT INTO " + cleanup_.table + " VALUES ($1, $2)", Params::of(1, "hello"));
+  admin_.exec_params("INSERT INTO public." + cleanup_.table + " VALUES ($1, $2)",
+                     Params::of(1, "hello"));
 
   // The first byte of each payload of our transaction: Begin, Relation, Insert, Commit.
   std::string kinds;

@@ -33,12 +33,12 @@ class ScratchDatabase : public ::testing::Test {
 
 TEST_F(ScratchDatabase, CreatesTheStoreTablesAndRecordsTheVersion) {
   pg::Connection store(dsn_);
-  EXPECT_EQ(migrate_store(store), 1);
+  EXPECT_EQ(migrate_store(store), 2);
   const auto tables = store.exec(
       "SELECT string_agg(table_name, ',' ORDER BY table_name) FROM information_schema.tables "
       "WHERE table_schema = 'tapedeck'");
   EXPECT_EQ(tables.get<std::string>(0, 0),
-            "dead_letters,rtus_calls,schema_migrations,statements,watermarks");
+            "dead_letters,rtus_calls,schema_migrations,sessions,statements,watermarks");
 }
 
 TEST_F(ScratchDatabase, RunsEachMigrationOnceHoweverOftenItIsCalled) {
