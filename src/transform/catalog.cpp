@@ -8,7 +8,8 @@
 namespace tapedeck::transform {
 namespace {
 
-// Columns in attnum order: name, type, base type of a domain (or of an array of a domain).
+// Columns in attnum order: name, type, base type of a domain (or of an array of a domain),
+// the table's replica identity and oid, whether the column is an identity GENERATED ALWAYS.
 constexpr const char* kColumnsSql = R"(
 SELECT a.attname,
        format_type(a.atttypid, a.atttypmod),
@@ -16,7 +17,8 @@ SELECT a.attname,
             WHEN e.typtype = 'd' THEN format_type(e.typbasetype, e.typtypmod) || '[]'
        END,
        c.relreplident,
-       c.oid
+       c.oid,
+       a.attidentity = 'a'
 FROM pg_catalog.pg_class c
 JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
 JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
@@ -87,6 +89,7 @@ std::shared_ptr<const TableInfo> Catalog::load(const std::string& schema,
   for (int row = 0; row < columns.rows(); ++row) {
     infos.emplace_back(std::string(columns.text(row, 0)), std::string(columns.text(row, 1)),
                        std::string(columns.text(row, 2)));
+    infos.back().identity_always = columns.get<bool>(row, 5);
   }
   const std::string identity(columns.text(0, 3));
   const std::string oid(columns.text(0, 4));

@@ -68,11 +68,13 @@ class Builder {
       sql_.append(" DEFAULT VALUES");
     } else {
       sql_.append(" (");
+      bool overrides_identity = false;
       for (std::size_t i = 0; i < after.size(); ++i) {
         if (i != 0) sql_.append(", ");
         sql::append_identifier(sql_, after[i].name);
+        overrides_identity |= is_identity_always(after[i].name);
       }
-      sql_.append(") VALUES (");
+      sql_.append(overrides_identity ? ") OVERRIDING SYSTEM VALUE VALUES (" : ") VALUES (");
       for (std::size_t i = 0; i < after.size(); ++i) {
         if (i != 0) sql_.append(", ");
         const auto result = value(after, after[i]);
@@ -96,6 +98,7 @@ class Builder {
     sql_.append(" SET ");
     bool any = false;
     for (const auto& field : after) {
+      if (is_identity_always(field.name)) continue;
       const std::size_t mark = sql_.size();
       if (any) sql_.append(", ");
       sql::append_identifier(sql_, field.name);
@@ -125,6 +128,11 @@ class Builder {
   }
 
  private:
+  bool is_identity_always(const std::string& name) const {
+    const ColumnInfo* info = column(name);
+    return info != nullptr && info->identity_always;
+  }
+
   // One "column = value" / "column IS NULL" condition.
   void condition(const Row& row, const RowField& field) {
     const FieldSchema* field_schema = schema(row, field.name);

@@ -66,6 +66,9 @@ struct ColumnInfo {
   std::string type;
   std::string base_type;
   PgType pg;  // of base_type when set, else of type
+  // GENERATED ALWAYS AS IDENTITY: an INSERT must say OVERRIDING SYSTEM VALUE to write the
+  // recorded value, and an UPDATE cannot set it (so it never changed on the Live DB either).
+  bool identity_always = false;
 };
 
 // A table as the Live DB catalog describes it. Built by the caller (the catalog cache),

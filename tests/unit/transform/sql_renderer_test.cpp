@@ -29,6 +29,24 @@ Error refusal(const std::string& json, const TableInfo* table) {
   return Error(ErrorSource::internal, Recovery::fail, "");
 }
 
+TableInfo table_with_identity_always() {
+  std::vector<ColumnInfo> columns = {{"id", "bigint"}, {"note", "text"}};
+  columns[0].identity_always = true;
+  return TableInfo("s", "t", std::move(columns), {"id"}, false);
+}
+
+TEST(SqlRenderer, InsertsTheRecordedValueOfAnIdentityGeneratedAlways) {
+  const auto table = table_with_identity_always();
+  EXPECT_EQ(render(event("c", "null", R"({"id":5,"note":"x"})"), &table),
+            "INSERT INTO \"s\".\"t\" (\"id\", \"note\") OVERRIDING SYSTEM VALUE VALUES (5, 'x')");
+}
+
+TEST(SqlRenderer, NeverSetsAnIdentityGeneratedAlways) {
+  const auto table = table_with_identity_always();
+  EXPECT_EQ(render(event("u", "null", R"({"id":5,"note":"y"})"), &table),
+            "UPDATE \"s\".\"t\" SET \"note\" = 'y' WHERE \"id\" = 5");
+}
+
 TEST(SqlRenderer, UsesIsNullForANullKeyValue) {
   const TableInfo table("s", "t", {{"a", "integer"}, {"b", "text"}}, {"a", "b"}, false);
   EXPECT_EQ(render(event("d", R"({"a":1,"b":null})", "null"), &table),
