@@ -32,6 +32,7 @@
 #include "dbop/pg_restore.hpp"
 #include "scheduler/backup_job.hpp"
 #include "support/process.hpp"
+#include "support/scratch.hpp"
 #include "support/stack_env.hpp"
 
 namespace tapedeck::dbop {
@@ -127,7 +128,10 @@ class DbopTest : public ::testing::Test {
     store_url_ = "file://" + (dir_ / "store").string();
     stream_ = "TDK_DBOP_EVENTS_" + suffix_;
 
-    store_db_.emplace(stack_env("TAPEDECK_STORE_DSN"), "dbop-test");
+    // A store of its own: a sessions reaper in a parallel test would fail this test's
+    // sessions while their dbop is cut off from the store on purpose.
+    store_database_.emplace("tdk_dbop_store");
+    store_db_.emplace(store_database_->dsn(), "dbop-test");
     schema::migrate_store(*store_db_);
     sessions_.emplace(*store_db_);
 
@@ -193,6 +197,7 @@ class DbopTest : public ::testing::Test {
   void start_dbop(const std::map<std::string, std::string>& more_env = {}) {
     const std::string log = (dir_ / fmt::format("dbop-{}.log", dbops_.size())).string();
     std::map<std::string, std::string> env{{"TAPEDECK_LIVE_DSN", live_dsn_},
+                                           {"TAPEDECK_STORE_DSN", store_database_->dsn()},
                                            {"TAPEDECK_STORAGE_URL", store_url_},
                                            {"TAPEDECK_NATS_EVENTS_STREAM", stream_},
                                            {"TAPEDECK_NATS_URL", nats_url_},
@@ -299,6 +304,7 @@ class DbopTest : public ::testing::Test {
   std::string nats_url_;
   std::unique_ptr<ChildProcess> nats_server_;
   std::optional<pg::Connection> live_;
+  std::optional<tapedeck::testing::ScratchDatabase> store_database_;
   std::optional<pg::Connection> store_db_;
   std::optional<session::Store> sessions_;
   std::optional<nats::Connection> nats_;

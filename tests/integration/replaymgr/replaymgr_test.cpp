@@ -26,6 +26,7 @@
 #include "core/sessions/session_store.hpp"
 #include "core/sql_quote.hpp"
 #include "support/process.hpp"
+#include "support/scratch.hpp"
 #include "support/stack_env.hpp"
 
 namespace tapedeck::replaymgr {
@@ -136,7 +137,9 @@ class ReplaymgrTest : public ::testing::Test {
         "INSERT INTO tapedeck.system_time (system_time, tick) VALUES "
         "('2026-02-01T12:00:00Z', 1)");
     insert_backup("2026-02-01T10:00:00Z");
-    store_.emplace(stack_env("TAPEDECK_STORE_DSN"), "replaymgr-test");
+    // A store of its own: replaymgr's reaper fails every stale session it sees.
+    store_database_.emplace("rm_store");
+    store_.emplace(store_database_->dsn(), "replaymgr-test");
     schema::migrate_store(*store_);
 
     nats::ConnectOptions options;
@@ -186,6 +189,7 @@ class ReplaymgrTest : public ::testing::Test {
       const std::map<std::string, std::string>& extra = {}) const {
     std::map<std::string, std::string> env = {
         {"TAPEDECK_LIVE_DSN", live_dsn_},
+        {"TAPEDECK_STORE_DSN", store_database_->dsn()},
         {"TAPEDECK_NATS_URL", nats_server_->url()},
         {"TAPEDECK_NATS_EVENTS_STREAM", stream_},
         {"TAPEDECK_REPLAYMGR_LISTEN", fmt::format("127.0.0.1:{}", port_)},
@@ -315,6 +319,7 @@ class ReplaymgrTest : public ::testing::Test {
   int port_ = 0;
   std::optional<pg::Connection> admin_;
   std::optional<pg::Connection> live_;
+  std::optional<tapedeck::testing::ScratchDatabase> store_database_;
   std::optional<pg::Connection> store_;
   std::optional<nats::Connection> nats_;
   std::optional<nats::JetStream> jetstream_;

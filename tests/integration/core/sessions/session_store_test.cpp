@@ -8,7 +8,7 @@
 
 #include "core/error.hpp"
 #include "core/schema/store_schema.hpp"
-#include "support/stack_env.hpp"
+#include "support/scratch.hpp"
 
 namespace tapedeck::session {
 namespace {
@@ -18,7 +18,8 @@ using namespace std::chrono_literals;
 class SessionStoreTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    connection_.emplace(testing::stack_env("TAPEDECK_STORE_DSN"), "session-store-test");
+    // A store of its own: fail_stale below would fail other tests' sessions in a shared one.
+    connection_.emplace(store_db_.dsn(), "session-store-test");
     schema::migrate_store(*connection_);
     store_.emplace(*connection_);
   }
@@ -44,6 +45,7 @@ class SessionStoreTest : public ::testing::Test {
     return Recovery::fail;
   }
 
+  testing::ScratchDatabase store_db_{"session_store"};
   std::optional<pg::Connection> connection_;
   std::optional<Store> store_;
   std::string last_message_;
@@ -112,7 +114,7 @@ TEST_F(SessionStoreTest, OnlyOneOfFourConcurrentWorkersTakesASession) {
   std::vector<std::thread> workers;
   for (int i = 0; i < 4; ++i) {
     workers.emplace_back([&, i] {
-      pg::Connection connection(testing::stack_env("TAPEDECK_STORE_DSN"));
+      pg::Connection connection(store_db_.dsn());
       Store store(connection);
       try {
         store.transition(id, Transition::restore_begin,
