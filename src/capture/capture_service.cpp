@@ -14,6 +14,7 @@
 #include "capture/pgoutput.hpp"
 #include "capture/relation_cache.hpp"
 #include "capture/session_options.hpp"
+#include "core/cdc_headers.hpp"
 #include "core/error.hpp"
 #include "core/log.hpp"
 #include "core/nats/connection.hpp"
@@ -218,13 +219,16 @@ class CaptureService::Session {
 
   void publish(const EncodedEvent& event) {
     headers_.clear();
-    headers_.emplace_back(std::string(kHeaderCommitLsn), event.commit_lsn.str());
+    headers_.emplace_back(std::string(cdc::kCommitLsnHeader), event.commit_lsn.str());
     if (event.key_columns) {
       if (event.key_columns != cached_key_columns_) {
         cached_key_columns_ = event.key_columns;
         cached_key_header_ = key_columns_header(*event.key_columns);
       }
-      headers_.emplace_back(std::string(kHeaderKeyColumns), cached_key_header_);
+      headers_.emplace_back(std::string(cdc::kKeyColumnsHeader), cached_key_header_);
+    }
+    if (!event.key_change_header.empty()) {
+      headers_.emplace_back(std::string(event.key_change_header), event.key_change);
     }
     publisher_.publish(event.subject, event.value, headers_, event.message_id);
     ++unacked_;

@@ -133,9 +133,10 @@ struct DebeziumEncoder::Prepared {
   std::vector<std::size_t> keys;
   std::shared_ptr<const std::vector<std::string>> key_names;
   std::string subject;
-  std::string data_collection;  // "schema.table" for transaction metadata
-  std::string schema_prefix;    // {"schema":<envelope>,"payload":   (schemas.enable only)
-  std::string schema_table;     // ,"schema":"s","table":"t"
+  std::string data_collection;    // "schema.table" for transaction metadata
+  std::string schema_prefix;      // {"schema":<envelope>,"payload":   (schemas.enable only)
+  std::string key_schema_prefix;  // {"schema":<key struct>,"payload":  (schemas.enable only)
+  std::string schema_table;       // ,"schema":"s","table":"t"
 };
 
 DebeziumEncoder::DebeziumEncoder(EncoderSettings settings, RelationCache& relations)
@@ -197,6 +198,18 @@ const DebeziumEncoder::Prepared& DebeziumEncoder::prepared(std::uint32_t relatio
       first = false;
       write_schema(w, p->codecs[i], !rel.columns[i].not_null, rel.columns[i].name);
     }
+    fmt::memory_buffer key_schema;
+    JsonWriter k(key_schema);
+    k.raw("{\"schema\":{\"type\":\"struct\",\"fields\":[");
+    for (std::size_t n = 0; n < p->keys.size(); ++n) {
+      if (n != 0) k.raw(',');
+      const std::size_t i = p->keys[n];
+      write_schema(k, p->codecs[i], false, rel.columns[i].name);
+    }
+    k.raw("],\"optional\":false,\"name\":");
+    k.string(base + ".Key");
+    k.raw("},\"payload\":");
+    p->key_schema_prefix = fmt::to_string(key_schema);
     const std::string value_name = escaped(base + ".Value");
     fmt::memory_buffer schema;
     JsonWriter s(schema);
@@ -294,7 +307,11 @@ void DebeziumEncoder::on_update(const pgoutput::Update& update, Lsn lsn, std::in
     }
     if (key_changed) {
       emit_row(rel, 'd', old, nullptr, nullptr, lsn, now, out);
+      out.back().key_change_header = cdc::kNewKeyHeader;
+      out.back().key_change = key_json(rel, update.new_tuple, old);
       emit_row(rel, 'c', nullptr, &update.new_tuple, old, lsn, now, out);
+      out.back().key_change_header = cdc::kOldKeyHeader;
+      out.back().key_change = key_json(rel, *old, nullptr);
       return;
     }
   }
@@ -442,8 +459,43 @@ void DebeziumEncoder::emit_row(const Prepared& rel, char op, const pgoutput::Tup
   w.raw('}');
   if (!rel.schema_prefix.empty()) w.raw('}');
 
-  out.push_back(EncodedEvent{rel.subject, message_id(tx_.commit_lsn, position), fmt::to_string(buf),
-                             tx_.commit_lsn, lsn, rel.key_names});
+  out.push_back(EncodedEvent{rel.subject,
+                             message_id(tx_.commit_lsn, position),
+                             fmt::to_string(buf),
+                             tx_.commit_lsn,
+                             lsn,
+                             rel.key_names,
+                             {},
+                             {}});
+}
+
+std::string DebeziumEncoder::key_json(const Prepared& rel, const pgoutput::Tuple& tuple,
+                                      const pgoutput::Tuple* old_for_toast) const {
+  fmt::memory_buffer buf;
+  JsonWriter w(buf);
+  w.raw(rel.key_schema_prefix);
+  w.raw('{');
+  for (std::size_t n = 0; n < rel.keys.size(); ++n) {
+    const std::size_t i = rel.keys[n];
+    if (n != 0) w.raw(',');
+    w.raw(rel.field_keys[i]);
+    const pgoutput::TupleValue* value = i < tuple.size() ? &tuple[i] : nullptr;
+    if (value != nullptr && value->kind == pgoutput::ValueKind::unchanged_toast &&
+        old_for_toast != nullptr && i < old_for_toast->size()) {
+      value = &(*old_for_toast)[i];
+    }
+    if (value == nullptr || value->kind != pgoutput::ValueKind::text) {
+      // A key value never arrives NULL or TOASTed with its old row at hand; say so plainly.
+      throw Error(ErrorSource::input, Recovery::invalid,
+                  fmt::format("key column {} of {} has no value in a key change; restart "
+                              "streaming from the slot",
+                              i, rel.data_collection));
+    }
+    write_value(w, rel.codecs[i], value->data, settings_);
+  }
+  w.raw('}');
+  if (!rel.key_schema_prefix.empty()) w.raw('}');
+  return fmt::to_string(buf);
 }
 
 void DebeziumEncoder::emit_truncate(const Prepared& rel, Lsn lsn, std::int64_t now,
@@ -467,8 +519,14 @@ void DebeziumEncoder::emit_truncate(const Prepared& rel, Lsn lsn, std::int64_t n
   write_ts(w, now);
   w.raw('}');
   if (!rel.schema_prefix.empty()) w.raw('}');
-  out.push_back(EncodedEvent{rel.subject, message_id(tx_.commit_lsn, position), fmt::to_string(buf),
-                             tx_.commit_lsn, lsn, nullptr});
+  out.push_back(EncodedEvent{rel.subject,
+                             message_id(tx_.commit_lsn, position),
+                             fmt::to_string(buf),
+                             tx_.commit_lsn,
+                             lsn,
+                             nullptr,
+                             {},
+                             {}});
 }
 
 void DebeziumEncoder::emit_message(const pgoutput::LogicalMessage& message, Lsn lsn,
@@ -492,8 +550,14 @@ void DebeziumEncoder::emit_message(const pgoutput::LogicalMessage& message, Lsn 
   w.base64(message.content);
   w.raw("}}");
   if (!message_schema_prefix_.empty()) w.raw('}');
-  out.push_back(EncodedEvent{message_subject_, message_id(commit_lsn, position),
-                             fmt::to_string(buf), commit_lsn, lsn, nullptr});
+  out.push_back(EncodedEvent{message_subject_,
+                             message_id(commit_lsn, position),
+                             fmt::to_string(buf),
+                             commit_lsn,
+                             lsn,
+                             nullptr,
+                             {},
+                             {}});
 }
 
 void DebeziumEncoder::emit_begin(Lsn first_event_lsn, std::vector<EncodedEvent>& out) {
@@ -506,8 +570,14 @@ void DebeziumEncoder::emit_begin(Lsn first_event_lsn, std::vector<EncodedEvent>&
                     tx_.xid, first_event_lsn.value,
                     floor_div(tx_.commit_time.unix_micros(), 1000)));
   if (!transaction_schema_prefix_.empty()) w.raw('}');
-  out.push_back(EncodedEvent{transaction_subject_, message_id(tx_.commit_lsn, 0),
-                             fmt::to_string(buf), tx_.commit_lsn, first_event_lsn, nullptr});
+  out.push_back(EncodedEvent{transaction_subject_,
+                             message_id(tx_.commit_lsn, 0),
+                             fmt::to_string(buf),
+                             tx_.commit_lsn,
+                             first_event_lsn,
+                             nullptr,
+                             {},
+                             {}});
 }
 
 void DebeziumEncoder::emit_end(const pgoutput::Commit& commit, std::vector<EncodedEvent>& out) {
@@ -528,8 +598,14 @@ void DebeziumEncoder::emit_end(const pgoutput::Commit& commit, std::vector<Encod
   w.integer(floor_div(tx_.commit_time.unix_micros(), 1000));
   w.raw('}');
   if (!transaction_schema_prefix_.empty()) w.raw('}');
-  out.push_back(EncodedEvent{transaction_subject_, message_id(tx_.commit_lsn, tx_.next_position),
-                             fmt::to_string(buf), tx_.commit_lsn, commit.end_lsn, nullptr});
+  out.push_back(EncodedEvent{transaction_subject_,
+                             message_id(tx_.commit_lsn, tx_.next_position),
+                             fmt::to_string(buf),
+                             tx_.commit_lsn,
+                             commit.end_lsn,
+                             nullptr,
+                             {},
+                             {}});
 }
 
 }  // namespace tapedeck::capture

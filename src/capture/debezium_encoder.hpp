@@ -13,14 +13,10 @@
 #include "capture/pgoutput.hpp"
 #include "capture/relation_cache.hpp"
 #include "capture/value_codec.hpp"
+#include "core/cdc_headers.hpp"
 #include "core/lsn.hpp"
 
 namespace tapedeck::capture {
-
-// Headers tapedeck adds to every message beyond what Debezium Server's NATS sink sends.
-inline constexpr std::string_view kHeaderMessageId = "Nats-Msg-Id";
-inline constexpr std::string_view kHeaderCommitLsn = "Tapedeck-Commit-Lsn";    // "16/B374D848"
-inline constexpr std::string_view kHeaderKeyColumns = "Tapedeck-Key-Columns";  // ["id","tenant"]
 
 // The id JetStream de-duplicates on: the transaction's commit LSN and the event's position in
 // the transaction (0 = BEGIN, 1.. = the changes in order, last = END). Deterministic, so a
@@ -45,6 +41,10 @@ struct EncodedEvent {
   Lsn commit_lsn;     // of the transaction (the message's own LSN outside transactions)
   Lsn lsn;            // WAL position of this change (the commit end for END)
   std::shared_ptr<const std::vector<std::string>> key_columns;  // null for BEGIN/END/m/t
+  // On the two halves of a primary key change: the header (cdc::kNewKeyHeader on the delete,
+  // cdc::kOldKeyHeader on the create) and the other key as JSON; empty name otherwise.
+  std::string_view key_change_header;
+  std::string key_change;
 };
 
 // Encodes one replication stream. Feed it every decoded message in stream order together with
@@ -101,6 +101,10 @@ class DebeziumEncoder {
   void emit_row(const Prepared& rel, char op, const pgoutput::Tuple* before,
                 const pgoutput::Tuple* after, const pgoutput::Tuple* old_for_toast, Lsn lsn,
                 std::int64_t now, std::vector<EncodedEvent>& out);
+  // The key columns of `tuple` as Debezium writes a key: {"id":5}, or with schemas enabled
+  // {"schema":<key struct>,"payload":{"id":5}}.
+  std::string key_json(const Prepared& rel, const pgoutput::Tuple& tuple,
+                       const pgoutput::Tuple* old_for_toast) const;
   void emit_truncate(const Prepared& rel, Lsn lsn, std::int64_t now,
                      std::vector<EncodedEvent>& out);
   void emit_message(const pgoutput::LogicalMessage& message, Lsn lsn, std::int64_t now,

@@ -82,6 +82,10 @@ struct ChangeEvent {
   // The struct schemas of the rows when the event carried a schema, else null. Shared
   // (and immutable) because every event of a table repeats the same schema.
   std::shared_ptr<const RowSchemas> schema;
+  // A primary key change (Debezium: a delete, then a create). On the delete: the new key, from
+  // its __debezium.newkey header. On the create: true when it has an __debezium.oldkey header.
+  std::optional<Row> new_key;
+  bool key_moved_here = false;
 };
 
 struct DataCollectionCount {

@@ -604,6 +604,26 @@ void EventParser::parse_change_event(std::string_view json, ChangeEvent& event) 
   }
 }
 
+Row EventParser::parse_key(std::string_view json) {
+  od::document document = impl_->iterate(json);
+  od::value top;
+  check(document.get_value().get(top), "the key");
+  if (type_of(top, "the key") != od::json_type::object) invalid("the key is not a JSON object");
+  std::optional<Row> row;
+  parse_row(top, row, "the key");
+  check_at_end(document);
+  // The converter's envelope when schemas are enabled.
+  if (row->size() == 2 && (*row)[0].name == "schema" && (*row)[1].name == "payload" &&
+      (*row)[1].value.kind == JsonValue::Kind::object) {
+    Row columns;
+    for (auto& member : (*row)[1].value.members) {
+      columns.push_back(RowField{std::move(member.key), std::move(member.value)});
+    }
+    return columns;
+  }
+  return std::move(*row);
+}
+
 TransactionMetadata EventParser::parse_transaction_metadata(std::string_view json) {
   TransactionMetadata metadata;
   od::document document = impl_->iterate(json);

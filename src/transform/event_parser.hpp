@@ -36,6 +36,9 @@ class EventParser {
 
   TransactionMetadata parse_transaction_metadata(std::string_view json);
 
+  // A Debezium key ({"id":5}, or {"schema":...,"payload":{"id":5}}) as a row of its columns.
+  Row parse_key(std::string_view json);
+
  private:
   struct Impl;
   std::unique_ptr<Impl> impl_;

@@ -116,6 +116,10 @@ Outcome EventProcessor::change_event(const InMessage& message, Batch& batch) {
   }
   if (event_.op == Op::message) return Outcome::skipped;
   try {
+    if (event_.op == Op::remove && message.new_key) {
+      event_.new_key = parser_.parse_key(*message.new_key);
+    }
+    event_.key_moved_here = event_.op == Op::create && message.old_key.has_value();
     EventPlacement placement =
         capture_id ? place_capture_event(*message.message_id,
                                          message.commit_lsn

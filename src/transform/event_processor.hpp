@@ -47,6 +47,10 @@ struct InMessage {
   std::string_view stream;
   std::uint64_t stream_sequence = 0;
   std::uint64_t consumer_sequence = 0;
+  // The halves of a primary key change: cdc::kNewKeyHeader on the delete, cdc::kOldKeyHeader
+  // on the create.
+  std::optional<std::string> new_key;
+  std::optional<std::string> old_key;
 };
 
 struct ProcessorOptions {

@@ -116,6 +116,38 @@ class Builder {
     return true;
   }
 
+  // Whether a primary key change can be replayed as UPDATEs that move the row: the key is known
+  // and may be set (an identity ALWAYS column may not be).
+  bool can_move_key() const {
+    if (table_ == nullptr || table_->key_columns().empty()) return false;
+    for (const auto& key : table_->key_columns()) {
+      if (is_identity_always(key)) return false;
+    }
+    return true;
+  }
+
+  // The delete half of a key change: the row keeps every column (the create half may not
+  // carry a TOASTed one) and gets its new key.
+  void move_key() {
+    const Row& new_key = *event_.new_key;
+    if (new_key.empty()) refuse(event_, "the __debezium.newkey header names no column");
+    sql_.append("UPDATE ");
+    table_name();
+    sql_.append(" SET ");
+    for (std::size_t i = 0; i < new_key.size(); ++i) {
+      if (i != 0) sql_.append(", ");
+      sql::append_identifier(sql_, new_key[i].name);
+      sql_.append(" = ");
+      const auto result = value(new_key, new_key[i]);
+      if (result == ValueDecoder::Result::null) sql_.append("NULL");
+      if (result == ValueDecoder::Result::unavailable) {
+        refuse(event_, fmt::format("new key column \"{}\" holds the unavailable-value placeholder",
+                                   new_key[i].name.substr(0, 100)));
+      }
+    }
+    where();
+  }
+
   void remove() {
     sql_.append("DELETE FROM ");
     table_name();
@@ -243,6 +275,11 @@ void SqlRenderer::render(const ChangeEvent& event, const TableInfo* table,
   Builder builder(decoder_, event, table, out.sql);
   switch (event.op) {
     case Op::create:
+      if (event.key_moved_here && builder.can_move_key()) {
+        // The delete half moved the row here; set what the new row carries.
+        if (!builder.update()) refuse(event, "the moved row carries no column to set");
+        return;
+      }
       builder.insert(false);
       return;
     case Op::read:
@@ -256,6 +293,10 @@ void SqlRenderer::render(const ChangeEvent& event, const TableInfo* table,
       }
       return;
     case Op::remove:
+      if (event.new_key && builder.can_move_key()) {
+        builder.move_key();
+        return;
+      }
       builder.remove();
       return;
     case Op::truncate:

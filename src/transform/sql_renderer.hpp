@@ -17,6 +17,9 @@ struct RenderedStatement {
 
 // Renders statements. c -> INSERT; r -> INSERT ... ON CONFLICT DO NOTHING; u -> UPDATE
 // (placeholder columns left out of SET); d -> DELETE; t -> TRUNCATE ONLY; m -> skipped.
+// A primary key change (a d with a new key, then a c marked as moved) becomes two UPDATEs:
+// the first moves the row to its new key, the second sets the columns the c carries, so a
+// TOASTed column the c could only send as a placeholder keeps its value.
 // Rows are found by the replica identity key from `table`, or for REPLICA IDENTITY FULL
 // tables without a key by every old column, touching exactly one of identical rows.
 // `table` may be null only for c/r/t events that carry a schema.

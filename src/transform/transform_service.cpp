@@ -5,6 +5,7 @@
 
 #include <optional>
 
+#include "core/cdc_headers.hpp"
 #include "core/error.hpp"
 #include "core/log.hpp"
 #include "core/nats/connection.hpp"
@@ -18,7 +19,6 @@
 namespace tapedeck::transform {
 namespace {
 
-constexpr std::string_view kCommitLsnHeader = "Tapedeck-Commit-Lsn";
 // How long a message of a batch that could not be stored waits before redelivery.
 constexpr std::chrono::milliseconds kNakDelay{2000};
 
@@ -174,10 +174,12 @@ class TransformService::Session {
         InMessage in{message.subject(),
                      message.data(),
                      message.header(std::string(nats::kMsgIdHeader)),
-                     message.header(std::string(kCommitLsnHeader)),
+                     message.header(std::string(cdc::kCommitLsnHeader)),
                      metadata.stream,
                      metadata.stream_sequence,
-                     metadata.consumer_sequence};
+                     metadata.consumer_sequence,
+                     message.header(std::string(cdc::kNewKeyHeader)),
+                     message.header(std::string(cdc::kOldKeyHeader))};
         metrics_.events_in.inc();
         const Outcome outcome = processor_.process(in, batch_);
         if (outcome == Outcome::skipped || outcome == Outcome::transaction_metadata) ++skipped;

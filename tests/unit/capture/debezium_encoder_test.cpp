@@ -343,6 +343,33 @@ TEST(DebeziumEncoder, PrimaryKeyChangeBecomesDeleteThenCreate) {
   EXPECT_EQ(create["after"]["id"], 2);
   EXPECT_EQ(events[1].message_id, "0/1F4:1");
   EXPECT_EQ(events[2].message_id, "0/1F4:2");
+  // Each half names the other key, as Debezium's __debezium.newkey/oldkey headers do.
+  EXPECT_EQ(events[1].key_change_header, "__debezium.newkey");
+  EXPECT_EQ(json::parse(events[1].key_change), json::parse(R"({"id":2})"));
+  EXPECT_EQ(events[2].key_change_header, "__debezium.oldkey");
+  EXPECT_EQ(json::parse(events[2].key_change), json::parse(R"({"id":1})"));
+  EXPECT_TRUE(events[0].key_change_header.empty());
+}
+
+TEST(DebeziumEncoder, KeyChangeHeadersCarryTheKeySchemaWhenSchemasAreEnabled) {
+  Stream s(base_settings(true));
+  s.feed(customers());
+  s.feed(testing::begin_message(500, 0, 7));
+  Bytes update('U');
+  update.u32(16400)
+      .u8('K')
+      .tuple({{'t', "1"}, {'n', ""}, {'n', ""}, {'n', ""}})
+      .u8('N')
+      .tuple({{'t', "2"}, {'t', "A"}, {'t', "a@b"}, {'t', "x"}});
+  const auto events = s.feed(update, 400);
+  ASSERT_EQ(events.size(), 3u);
+  const json new_key = json::parse(events[1].key_change);
+  EXPECT_EQ(new_key["payload"], json::parse(R"({"id":2})"));
+  EXPECT_EQ(new_key["schema"]["type"], "struct");
+  EXPECT_EQ(new_key["schema"]["fields"].size(), 1u);
+  EXPECT_EQ(new_key["schema"]["fields"][0]["field"], "id");
+  EXPECT_EQ(new_key["schema"]["fields"][0]["optional"], false);
+  EXPECT_EQ(json::parse(events[2].key_change)["payload"], json::parse(R"({"id":1})"));
 }
 
 TEST(DebeziumEncoder, TruncateHasSourceAndOpButNoRowImages) {

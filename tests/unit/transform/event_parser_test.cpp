@@ -177,5 +177,21 @@ TEST(EventParser, ParsesTransactionMetadataInsideAPayloadToo) {
                Error);
 }
 
+TEST(EventParser, ParsesAKeyBareOrInsideTheConverterEnvelope) {
+  EventParser parser;
+  for (const char* json :
+       {R"({"id":2,"tenant":"a"})",
+        R"({"schema":{"type":"struct","fields":[]},"payload":{"id":2,"tenant":"a"}})"}) {
+    const Row key = parser.parse_key(json);
+    ASSERT_EQ(key.size(), 2u) << json;
+    EXPECT_EQ(key[0].name, "id");
+    EXPECT_EQ(key[0].value.text, "2");
+    EXPECT_EQ(key[1].name, "tenant");
+    EXPECT_EQ(key[1].value.text, "a");
+  }
+  EXPECT_THROW(parser.parse_key("[1]"), Error);
+  EXPECT_THROW(parser.parse_key(R"({"id":)"), Error);
+}
+
 }  // namespace
 }  // namespace tapedeck::transform

@@ -118,5 +118,45 @@ TEST(SqlRenderer, RefusesThePlaceholderInAnInsert) {
             std::string::npos);
 }
 
+// The two halves of a primary key change, as transform marks them from their headers.
+ChangeEvent key_change_half(const std::string& json, const std::string& new_key = {}) {
+  EventParser parser;
+  ChangeEvent change = parser.parse_change_event(json);
+  if (change.op == Op::remove) change.new_key = parser.parse_key(new_key);
+  if (change.op == Op::create) change.key_moved_here = true;
+  return change;
+}
+
+TEST(SqlRenderer, MovesTheRowOnAKeyChangeSoATOASTedColumnKeepsItsValue) {
+  const TableInfo table("s", "t", {{"id", "integer"}, {"v", "text"}, {"big", "text"}}, {"id"},
+                        false);
+  const SqlRenderer renderer;
+  EXPECT_EQ(renderer
+                .render(key_change_half(event("d", R"({"id":1,"v":null,"big":null})", "null"),
+                                        R"({"schema":{"type":"struct"},"payload":{"id":2}})"),
+                        &table)
+                .sql,
+            "UPDATE \"s\".\"t\" SET \"id\" = 2 WHERE \"id\" = 1");
+  EXPECT_EQ(
+      renderer
+          .render(key_change_half(event(
+                      "c", "null", R"({"id":2,"v":"x","big":"__debezium_unavailable_value"})")),
+                  &table)
+          .sql,
+      "UPDATE \"s\".\"t\" SET \"id\" = 2, \"v\" = 'x' WHERE \"id\" = 2");
+}
+
+TEST(SqlRenderer, DeletesAndInsertsOnAKeyChangeOfAnIdentityAlwaysKey) {
+  const auto table = table_with_identity_always();
+  const SqlRenderer renderer;
+  EXPECT_EQ(
+      renderer.render(key_change_half(event("d", R"({"id":1})", "null"), R"({"id":2})"), &table)
+          .sql,
+      "DELETE FROM \"s\".\"t\" WHERE \"id\" = 1");
+  EXPECT_EQ(
+      renderer.render(key_change_half(event("c", "null", R"({"id":2,"note":"n"})")), &table).sql,
+      "INSERT INTO \"s\".\"t\" (\"id\", \"note\") OVERRIDING SYSTEM VALUE VALUES (2, 'n')");
+}
+
 }  // namespace
 }  // namespace tapedeck::transform

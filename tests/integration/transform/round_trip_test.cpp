@@ -1,0 +1,532 @@
+// Round-trip fidelity: a seeded random workload through the real capture and transform
+// binaries; the exported statements applied to a copy taken before it give the same rows.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdlib>
+#include <filesystem>
+#include <optional>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "core/pg/params.hpp"
+#include "core/pg/transaction.hpp"
+#include "transform_fixture.hpp"
+
+namespace tapedeck::transform::testing {
+namespace {
+
+using namespace std::chrono_literals;
+using Value = std::optional<std::string>;
+
+constexpr const char* kSchema = R"sql(
+CREATE TYPE mood AS ENUM ('sad', 'ok', 'happy', 'it''s "complicated"');
+CREATE TABLE typed (
+  id bigint PRIMARY KEY,
+  i2 smallint, i4 integer, i8 bigint, flag boolean,
+  r4 real, f8 double precision,
+  n numeric(14,4), nv numeric,
+  t text, vc varchar(40), ch char(6),
+  bin bytea, u uuid, j json, jb jsonb,
+  d date, tod time, todz timetz, ts timestamp, tstz timestamptz, iv interval,
+  ia integer[], ta text[], m mood, pt point, bits bit(8),
+  -- no varbit: Debezium sends it as bytes without its length, which transform refuses
+  big text
+);
+-- Out of line without compression: a big value stays TOASTed, so an UPDATE that leaves it
+-- alone sends Debezium's unavailable-value placeholder for it.
+ALTER TABLE typed ALTER COLUMN big SET STORAGE EXTERNAL;
+CREATE TABLE dupes (a integer, b text, c numeric(8,2));
+ALTER TABLE dupes REPLICA IDENTITY FULL;
+CREATE TABLE "Odd ""Name"" t" ("Key col" text PRIMARY KEY, "v$" integer, "select" text);
+CREATE TABLE composite (k1 integer, k2 text, v jsonb, PRIMARY KEY (k1, k2));
+)sql";
+
+const std::vector<std::string> kTables = {"typed", "dupes", "\"Odd \"\"Name\"\" t\"", "composite"};
+
+const std::vector<std::string> kTypedColumns = {
+    "i2", "i4", "i8",  "flag", "r4", "f8",   "n",  "nv", "t",  "vc", "ch", "bin",  "u",  "j",
+    "jb", "d",  "tod", "todz", "ts", "tstz", "iv", "ia", "ta", "m",  "pt", "bits", "big"};
+
+// Random values of every column type, drawn from one seeded engine.
+class Values {
+ public:
+  explicit Values(std::uint32_t seed) : random_(seed) {}
+
+  int uniform(int low, int high) { return std::uniform_int_distribution<int>(low, high)(random_); }
+  bool chance(double p) { return std::bernoulli_distribution(p)(random_); }
+  template <typename T>
+  const T& pick(const std::vector<T>& items) {
+    return items[static_cast<std::size_t>(uniform(0, static_cast<int>(items.size()) - 1))];
+  }
+
+  std::string hostile_text() {
+    static const std::vector<std::string> kPieces = {
+        "plain", "it's", "''",   "\\",         "\\\\x", "$$",    "$tag$",  "E'\\n'",
+        "\n",    "\t",   "\r\n", "\"quoted\"", "😀",     "naïve", "日本語", ";DROP TABLE typed;--",
+        "{a,b}", "NULL", " ",    "%s",         "\x01",  "\x7f",  "\u00a0"};
+    std::string out;
+    const int pieces = uniform(0, 6);
+    for (int i = 0; i < pieces; ++i) out += pick(kPieces);
+    return out;
+  }
+
+  std::string alnum(int length) {
+    static constexpr char kChars[] =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+    std::string out;
+    out.reserve(static_cast<std::size_t>(length));
+    for (int i = 0; i < length; ++i) out.push_back(kChars[uniform(0, 61)]);
+    return out;
+  }
+
+  std::string digits(int count) {
+    std::string out;
+    for (int i = 0; i < count; ++i) out.push_back(static_cast<char>('0' + uniform(0, 9)));
+    return out;
+  }
+
+  Value column(const std::string& name) {
+    if (name != "big" && chance(0.08)) return std::nullopt;
+    if (name == "i2")
+      return std::to_string(chance(0.1) ? (chance(0.5) ? -32768 : 32767) : uniform(-32768, 32767));
+    if (name == "i4")
+      return std::to_string(chance(0.1) ? -2147483647 - 1 : uniform(-1 << 30, 1 << 30));
+    if (name == "i8") {
+      if (chance(0.1)) return chance(0.5) ? "9223372036854775807" : "-9223372036854775808";
+      return std::to_string(std::uniform_int_distribution<std::int64_t>()(random_));
+    }
+    if (name == "flag") return chance(0.5) ? "true" : "false";
+    if (name == "r4" || name == "f8") {
+      if (chance(0.05)) return pick(std::vector<std::string>{"NaN", "Infinity", "-Infinity", "-0"});
+      const double magnitude = std::pow(10.0, uniform(-30, 30));
+      const double value = std::uniform_real_distribution<double>(-1, 1)(random_) * magnitude;
+      return name == "r4" ? fmt::format("{:.9g}", static_cast<float>(value))
+                          : fmt::format("{:.17g}", value);
+    }
+    if (name == "n") {
+      return fmt::format("{}{}.{}", chance(0.5) ? "-" : "", digits(uniform(1, 10)), digits(4));
+    }
+    if (name == "nv") {
+      switch (uniform(0, 3)) {
+        case 0:
+          return fmt::format("{}.{}", digits(uniform(1, 25)), digits(uniform(0, 25)));
+        case 1:
+          return fmt::format("-0.{}", digits(uniform(1, 40)));
+        case 2:
+          return fmt::format("{}e{}", digits(uniform(1, 5)), uniform(0, 40));
+        default:
+          return std::to_string(uniform(-1000, 1000));
+      }
+    }
+    if (name == "t") return hostile_text();
+    if (name == "vc") {
+      std::string text = hostile_text();
+      std::size_t cut = std::min<std::size_t>(text.size(), 10);
+      // Never cut a UTF-8 sequence: back off over continuation bytes.
+      while (cut < text.size() && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;
+      return text.substr(0, cut);
+    }
+    if (name == "ch") return alnum(uniform(0, 6));
+    if (name == "bin") {
+      std::string out = "\\x";
+      const int length = uniform(0, 40);
+      for (int i = 0; i < length; ++i) out += fmt::format("{:02x}", uniform(0, 255));
+      return out;
+    }
+    if (name == "u") {
+      return fmt::format("{}-{}-4{}-a{}-{}", alnum_hex(8), alnum_hex(4), alnum_hex(3), alnum_hex(3),
+                         alnum_hex(12));
+    }
+    if (name == "j") {
+      return fmt::format(R"({{"a" : [1, 2.50, "x\"y"], "n": null,  "t":"{}"}})",
+                         alnum(uniform(0, 8)));
+    }
+    if (name == "jb") {
+      return fmt::format(R"({{"k": {}, "s": "it's \\ {}", "arr": [true, 1e3, 0.10]}})",
+                         uniform(-5, 5), alnum(3));
+    }
+    if (name == "d") {
+      return fmt::format("{:04}-{:02}-{:02}", uniform(1, 9999), uniform(1, 12), uniform(1, 28));
+    }
+    if (name == "tod") return time_of_day();
+    if (name == "todz") {
+      return time_of_day() + pick(std::vector<std::string>{"+00", "-05", "+05:30", "+14"});
+    }
+    if (name == "ts") {
+      return fmt::format("{:04}-{:02}-{:02} {}", uniform(1, 9999), uniform(1, 12), uniform(1, 28),
+                         time_of_day());
+    }
+    if (name == "tstz") {
+      return fmt::format("{:04}-{:02}-{:02} {}+{:02}", uniform(1800, 2200), uniform(1, 12),
+                         uniform(1, 28), time_of_day(), uniform(0, 12));
+    }
+    if (name == "iv") {
+      return fmt::format("{} years {} mons {} days {:02}:{:02}:{:02}.{}", uniform(-100, 100),
+                         uniform(-11, 11), uniform(-40, 40), uniform(0, 99), uniform(0, 59),
+                         uniform(0, 59), digits(6));
+    }
+    if (name == "ia") {
+      std::string out = "{";
+      const int count = uniform(0, 5);
+      for (int i = 0; i < count; ++i) {
+        if (i) out += ",";
+        out += chance(0.15) ? "NULL" : std::to_string(uniform(-100000, 100000));
+      }
+      return out + "}";
+    }
+    if (name == "ta") {
+      std::string out = "{";
+      const int count = uniform(0, 4);
+      for (int i = 0; i < count; ++i) {
+        if (i) out += ",";
+        if (chance(0.15)) {
+          out += "NULL";
+        } else {
+          std::string element = hostile_text();
+          std::string quoted = "\"";
+          for (const char c : element) {
+            if (c == '"' || c == '\\') quoted.push_back('\\');
+            quoted.push_back(c);
+          }
+          out += quoted + "\"";
+        }
+      }
+      return out + "}";
+    }
+    if (name == "m")
+      return pick(std::vector<std::string>{"sad", "ok", "happy", "it's \"complicated\""});
+    if (name == "pt")
+      return fmt::format("({}.{},-{}.25)", uniform(-999, 999), digits(2), uniform(0, 99));
+    if (name == "bits") return bits(8);
+    if (name == "big") return alnum(uniform(3000, 9000));
+    ADD_FAILURE() << "no generator for " << name;
+    return std::nullopt;
+  }
+
+ private:
+  std::string alnum_hex(int length) {
+    std::string out;
+    for (int i = 0; i < length; ++i) out.push_back("0123456789abcdef"[uniform(0, 15)]);
+    return out;
+  }
+  std::string time_of_day() {
+    return fmt::format("{:02}:{:02}:{:02}.{}", uniform(0, 23), uniform(0, 59), uniform(0, 59),
+                       digits(uniform(0, 6)));
+  }
+  std::string bits(int count) {
+    std::string out;
+    for (int i = 0; i < count; ++i) out.push_back(chance(0.5) ? '1' : '0');
+    return out;
+  }
+
+  std::mt19937 random_;
+};
+
+// The random workload: one call of step() is one transaction of 1..5 changes.
+class Workload {
+ public:
+  Workload(pg::Connection& live, std::uint32_t seed) : live_(&live), values_(seed) {}
+  // Continue on another connection (the first one closed so the database could be copied).
+  void use(pg::Connection& live) { live_ = &live; }
+
+  void insert_typed() {
+    std::string columns = "id";
+    std::string placeholders = "$1";
+    pg::Params params;
+    params.add(next_id_);
+    ids_.push_back(next_id_++);
+    int index = 2;
+    for (const auto& column : kTypedColumns) {
+      columns += ", " + column;
+      placeholders += fmt::format(", ${}", index++);
+      params.add(values_.column(column));
+    }
+    live_->exec_params(fmt::format("INSERT INTO typed ({}) VALUES ({})", columns, placeholders),
+                       params);
+  }
+
+  void step() {
+    pg::Transaction transaction(*live_);
+    const int changes = values_.uniform(1, 5);
+    for (int i = 0; i < changes; ++i) change();
+    transaction.commit();
+  }
+
+  // The last transaction: one insert; returns its xid.
+  std::uint64_t last() {
+    pg::Transaction transaction(*live_);
+    insert_typed();
+    const auto xid =
+        static_cast<std::uint64_t>(query_int(*live_, "SELECT pg_current_xact_id()::text::bigint"));
+    transaction.commit();
+    return xid;
+  }
+
+  void seed_rows() {
+    for (int i = 0; i < 30; ++i) insert_typed();
+    for (int i = 0; i < 10; ++i) insert_dupe();
+    for (int i = 0; i < 10; ++i) insert_odd();
+    for (int i = 0; i < 10; ++i) insert_composite();
+  }
+
+ private:
+  void change() {
+    const int kind = values_.uniform(0, 99);
+    if (kind < 18) return insert_typed();
+    if (kind < 33) return update_typed(false);
+    if (kind < 40) return update_typed(true);
+    if (kind < 45) return rekey_typed();
+    if (kind < 52) return delete_typed();
+    if (kind < 62) return insert_dupe();
+    if (kind < 70) return update_one_dupe();
+    if (kind < 76) return delete_one_dupe();
+    if (kind < 82) return insert_odd();
+    if (kind < 87) return update_odd();
+    if (kind < 90) return delete_odd();
+    if (kind < 95) return insert_composite();
+    if (kind < 98) return update_composite();
+    if (kind < 99) return delete_composite();
+    live_->exec("TRUNCATE composite");
+  }
+
+  std::optional<std::int64_t> some_id() {
+    if (ids_.empty()) return std::nullopt;
+    return values_.pick(ids_);
+  }
+
+  // Changes a few columns; `with_big` decides whether the TOASTed column changes too (when
+  // not, Debezium sends the unavailable-value placeholder for it).
+  void update_typed(bool with_big) {
+    const auto id = some_id();
+    if (!id) return insert_typed();
+    std::string set;
+    pg::Params params;
+    int index = 1;
+    const int count = values_.uniform(1, 4);
+    for (int i = 0; i < count; ++i) {
+      std::string column = values_.pick(kTypedColumns);
+      if (column == "big") continue;
+      if (set.find(column + " =") != std::string::npos) continue;
+      set += fmt::format("{}{} = ${}", set.empty() ? "" : ", ", column, index++);
+      params.add(values_.column(column));
+    }
+    if (with_big || set.empty()) {
+      set += fmt::format("{}big = ${}", set.empty() ? "" : ", ", index++);
+      params.add(values_.column("big"));
+    }
+    params.add(*id);
+    live_->exec_params(fmt::format("UPDATE typed SET {} WHERE id = ${}", set, index), params);
+  }
+
+  void rekey_typed() {
+    const auto id = some_id();
+    if (!id) return insert_typed();
+    const std::int64_t new_id = next_id_++;
+    live_->exec_params("UPDATE typed SET id = $1, i4 = i4 + 1 WHERE id = $2",
+                       pg::Params::of(new_id, *id));
+    std::replace(ids_.begin(), ids_.end(), *id, new_id);
+  }
+
+  void delete_typed() {
+    const auto id = some_id();
+    if (!id) return;
+    live_->exec_params("DELETE FROM typed WHERE id = $1", pg::Params::of(*id));
+    ids_.erase(std::find(ids_.begin(), ids_.end(), *id));
+  }
+
+  // Few distinct values, so identical rows are common.
+  void insert_dupe() {
+    live_->exec_params("INSERT INTO dupes VALUES ($1, $2, $3)",
+                       pg::Params::of(values_.uniform(0, 3),
+                                      values_.pick(std::vector<std::string>{"x", "it's", "\\"}),
+                                      values_.chance(0.2) ? Value() : Value("1.50")));
+  }
+
+  void update_one_dupe() {
+    live_->exec_params(
+        "UPDATE dupes SET a = a + 1 WHERE ctid = (SELECT ctid FROM dupes WHERE a = $1 LIMIT 1)",
+        pg::Params::of(values_.uniform(0, 3)));
+  }
+
+  void delete_one_dupe() {
+    live_->exec_params(
+        "DELETE FROM dupes WHERE ctid = (SELECT ctid FROM dupes WHERE a = $1 LIMIT 1)",
+        pg::Params::of(values_.uniform(0, 4)));
+  }
+
+  void insert_odd() {
+    live_->exec_params(
+        "INSERT INTO \"Odd \"\"Name\"\" t\" VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+        pg::Params::of(fmt::format("k{} {}", values_.uniform(0, 60), values_.hostile_text()),
+                       values_.uniform(-9, 9), values_.column("t")));
+  }
+
+  void update_odd() {
+    live_->exec_params(
+        "UPDATE \"Odd \"\"Name\"\" t\" SET \"v$\" = \"v$\" + 1, \"select\" = $1 WHERE \"Key col\" "
+        "= (SELECT min(\"Key col\") FROM \"Odd \"\"Name\"\" t\" WHERE \"Key col\" > $2)",
+        pg::Params::of(values_.column("t"), fmt::format("k{}", values_.uniform(0, 60))));
+  }
+
+  void delete_odd() {
+    live_->exec_params(
+        "DELETE FROM \"Odd \"\"Name\"\" t\" WHERE \"Key col\" = (SELECT min(\"Key col\") FROM "
+        "\"Odd \"\"Name\"\" t\" WHERE \"Key col\" > $1)",
+        pg::Params::of(fmt::format("k{}", values_.uniform(0, 60))));
+  }
+
+  void insert_composite() {
+    live_->exec_params(
+        "INSERT INTO composite VALUES ($1, $2, $3) ON CONFLICT (k1, k2) DO UPDATE SET v = "
+        "EXCLUDED.v",
+        pg::Params::of(values_.uniform(0, 20),
+                       values_.pick(std::vector<std::string>{"a", "b b", "c'"}),
+                       values_.column("jb")));
+  }
+
+  void update_composite() {
+    live_->exec_params("UPDATE composite SET v = $1 WHERE k1 = $2",
+                       pg::Params::of(values_.column("jb"), values_.uniform(0, 20)));
+  }
+
+  void delete_composite() {
+    live_->exec_params("DELETE FROM composite WHERE k1 = $1",
+                       pg::Params::of(values_.uniform(0, 20)));
+  }
+
+  pg::Connection* live_;
+  Values values_;
+  std::vector<std::int64_t> ids_;
+  std::int64_t next_id_ = 1;
+};
+
+// count and an order-independent digest of every row's text.
+std::string table_digest(pg::Connection& connection, const std::string& table) {
+  return query_text(connection,
+                    fmt::format("SELECT count(*) || ':' || coalesce(md5(string_agg(t::text, '|' "
+                                "ORDER BY t::text)), '') FROM {} t",
+                                table));
+}
+
+// Drops the test's replication slot (a database with a slot cannot be dropped).
+struct SlotGuard {
+  std::string live_dsn;
+  std::string slot;
+  ~SlotGuard() {
+    try {
+      pg::Connection live(live_dsn);
+      live.exec_params(
+          "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = "
+          "$1",
+          pg::Params::of(slot));
+    } catch (const std::exception& error) {
+      ADD_FAILURE() << "could not drop slot " << slot << ": " << error.what();
+    }
+  }
+};
+
+std::uint32_t workload_seed() {
+  if (const char* text = std::getenv("TAPEDECK_TEST_SEED")) {
+    return static_cast<std::uint32_t>(std::stoul(text));
+  }
+  return std::random_device{}();
+}
+
+TEST(TransformRoundTrip, StatementsAppliedToACopyReproduceTheLiveDatabaseExactly) {
+  const std::uint32_t seed = workload_seed();
+  std::printf("workload seed %u (rerun with TAPEDECK_TEST_SEED=%u)\n", seed, seed);
+  SCOPED_TRACE(fmt::format("workload seed {}", seed));
+
+  ScratchDatabase live("tdtr_live");
+  ScratchDatabase store("tdtr_store");
+  StreamFixture stream;
+  auto env = stream.env(live.dsn(), store.dsn());
+  std::optional<Workload> workload;
+  {
+    pg::Connection seeding(live.dsn());
+    seeding.exec(kSchema);
+    workload.emplace(seeding, seed);
+    workload->seed_rows();
+  }
+  ScratchDatabase copy("tdtr_copy", live.name());
+  SlotGuard slot_guard{live.dsn(), env.at("TAPEDECK_CAPTURE_SLOT_NAME")};
+
+  const std::string log = temp_file("tdtr_round_trip") + ".log";
+  std::printf("child logs in %s\n", log.c_str());
+  // transform first: it migrates the store, where capture reads the watermark.
+  ChildProcess transform({tapedeck_binary(), "transform"}, env, log);
+  ChildProcess capture({tapedeck_binary(), "capture"}, env, log);
+  pg::Connection connection(live.dsn());
+  // The slot row appears before the slot is consistent; capture logs once it streams.
+  ASSERT_TRUE(
+      eventually([&] { return read_file(log).find("streaming slot") != std::string::npos; }, 60s))
+      << "capture did not start streaming; see " << log;
+
+  workload->use(connection);
+  constexpr int kTransactions = 400;
+  for (int i = 0; i < kTransactions; ++i) workload->step();
+  const std::uint64_t last_xid = workload->last();
+
+  // Everything consumed: the last transaction is stored and the watermark reached its commit.
+  pg::Connection store_connection(store.dsn());
+  std::string last_commit;
+  ASSERT_TRUE(eventually(
+      [&] {
+        try {
+          last_commit = query_text(
+              store_connection,
+              fmt::format("SELECT max(commit_lsn)::text FROM tapedeck.statements WHERE xid = '{}'",
+                          last_xid));
+        } catch (const std::exception&) {
+          return false;  // the schema is not migrated yet
+        }
+        return !last_commit.empty();
+      },
+      120s))
+      << "the last transaction was not stored; see " << log;
+  ASSERT_TRUE(eventually(
+      [&] {
+        return query_text(store_connection,
+                          fmt::format("SELECT lsn::text FROM tapedeck.watermarks WHERE name = '{}'",
+                                      stream.stream())) == last_commit;
+      },
+      60s))
+      << "the watermark did not reach the last commit LSN " << last_commit;
+  EXPECT_EQ(query_text(store_connection, "SELECT max(commit_lsn)::text FROM tapedeck.statements"),
+            last_commit);
+  EXPECT_EQ(query_int(store_connection, "SELECT count(*) FROM tapedeck.dead_letters"), 0)
+      << query_text(store_connection,
+                    "SELECT string_agg(reason, E'\\n') FROM tapedeck.dead_letters");
+
+  EXPECT_EQ(transform.stop(), 0);
+  EXPECT_EQ(capture.stop(), 0);
+
+  const std::string script = temp_file("tdtr_script") + ".sql";
+  ASSERT_EQ(run_shell(env_prefix(env) + shell_quote(tapedeck_binary()) + " statements export > " +
+                      shell_quote(script)),
+            0);
+  const std::string applied_log = script + ".psql.log";
+  ASSERT_EQ(run_shell(fmt::format("psql -X -q -v ON_ERROR_STOP=1 -d {} -f {} > {} 2>&1",
+                                  shell_quote(copy.dsn()), shell_quote(script),
+                                  shell_quote(applied_log))),
+            0)
+      << "psql failed applying " << script << ":\n"
+      << read_file(applied_log);
+
+  pg::Connection copy_connection(copy.dsn());
+  for (const auto& table : kTables) {
+    EXPECT_EQ(table_digest(copy_connection, table), table_digest(connection, table))
+        << "table " << table << " differs; script " << script;
+  }
+  if (!HasFailure()) {
+    std::filesystem::remove(script);
+    std::filesystem::remove(applied_log);
+    std::filesystem::remove(log);
+  }
+}
+
+}  // namespace
+}  // namespace tapedeck::transform::testing
