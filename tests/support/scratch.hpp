@@ -28,7 +28,9 @@ inline std::string unique_suffix() {
 }
 
 // `prefix_<suffix>`: valid unquoted as a table, database, slot or publication name.
-inline std::string unique_name(const std::string& prefix) { return prefix + "_" + unique_suffix(); }
+inline std::string unique_name(const std::string& prefix) {
+  return prefix + "_" + unique_suffix();
+}
 
 // A database created on the stack's server for one test and dropped (with its connections)
 // when the object goes away.
