@@ -9,6 +9,7 @@
 #include <cstring>
 #include <vector>
 
+#include "core/debezium_sentinels.hpp"
 #include "core/error.hpp"
 
 namespace tapedeck::capture {
@@ -135,8 +136,8 @@ bool parse_offset(Cursor& c, std::int64_t& seconds) {
 }
 
 std::int64_t parse_date(std::string_view text) {
-  if (text == "infinity") return kDatePositiveInfinityDays;
-  if (text == "-infinity") return kDateNegativeInfinityDays;
+  if (text == "infinity") return debezium::kDatePositiveInfinityDays;
+  if (text == "-infinity") return debezium::kDateNegativeInfinityDays;
   const bool bc = bc_suffix(text);
   Cursor c{bc ? text.substr(0, text.size() - 3) : text};
   std::int64_t days = 0;
@@ -146,8 +147,8 @@ std::int64_t parse_date(std::string_view text) {
 
 // Timestamp without zone -> microseconds since epoch, the wall clock read as UTC.
 std::int64_t parse_timestamp(std::string_view text) {
-  if (text == "infinity") return kTimestampPositiveInfinityMicros;
-  if (text == "-infinity") return kTimestampNegativeInfinityMicros;
+  if (text == "infinity") return debezium::kTimestampPositiveInfinity;
+  if (text == "-infinity") return debezium::kTimestampNegativeInfinity;
   const bool bc = bc_suffix(text);
   Cursor c{bc ? text.substr(0, text.size() - 3) : text};
   std::int64_t days = 0, micros = 0;
@@ -391,10 +392,8 @@ void write_numeric(JsonWriter& out, const ColumnCodec& codec, std::string_view t
   Decimal d;
   if (!parse_decimal(text, d)) bad("numeric", text, "not a decimal number");
   if (codec.kind == CodecKind::variable_decimal) {
-    while (d.scale > 0 && d.digits.back() == '0') {
-      d.digits.pop_back();
-      --d.scale;
-    }
+    // The scale as PostgreSQL prints it (5.60 stays 5.60): Debezium strips trailing zeros,
+    // which a replay would show as 5.6. Both are the same VariableScaleDecimal to a reader.
     out.raw("{\"scale\":");
     out.integer(d.scale);
     out.raw(",\"value\":");

@@ -121,10 +121,4 @@ inline constexpr std::uint32_t kBool = 16, kBytea = 17, kChar = 18, kName = 19, 
                                kDaterange = 3912, kInt8range = 3926;
 }  // namespace oid
 
-// Debezium's sentinels for PostgreSQL's infinite dates and timestamps.
-inline constexpr std::int32_t kDatePositiveInfinityDays = -2147472692;  // LocalDate -5877611-06-21
-inline constexpr std::int32_t kDateNegativeInfinityDays = -2147472691;  // LocalDate -5877611-06-22
-inline constexpr std::int64_t kTimestampPositiveInfinityMicros = 9223372036825200000;
-inline constexpr std::int64_t kTimestampNegativeInfinityMicros = -9223372036832400000;
-
 }  // namespace tapedeck::capture

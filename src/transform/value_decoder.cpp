@@ -10,16 +10,13 @@
 #include <cstdint>
 #include <vector>
 
+#include "core/debezium_sentinels.hpp"
 #include "core/error.hpp"
 #include "core/sql_quote.hpp"
 #include "transform/temporal.hpp"
 
 namespace tapedeck::transform {
 namespace {
-
-// Debezium's timestamp ±infinity sentinels (PGDOC "TIMESTAMP type").
-constexpr std::int64_t kPositiveInfinity = 9223372036825200000LL;
-constexpr std::int64_t kNegativeInfinity = -9223372036832400000LL;
 
 enum class Enc {
   boolean,
@@ -674,9 +671,9 @@ void append_bytes(std::string& out, std::string_view column, const JsonValue& va
 void append_timestamp(std::string& out, std::string_view column, const JsonValue& value,
                       std::int64_t per_second) {
   const std::int64_t units = parse_int64(column, value, "a timestamp");
-  if (units == kPositiveInfinity) {
+  if (units == debezium::kTimestampPositiveInfinity) {
     out.append("infinity");
-  } else if (units == kNegativeInfinity) {
+  } else if (units == debezium::kTimestampNegativeInfinity) {
     out.append("-infinity");
   } else {
     temporal::append_timestamp(out, units, per_second);
@@ -747,6 +744,14 @@ void append_text(std::string& out, std::string_view column, const JsonValue& val
         return;
       }
       const std::int64_t days = parse_int64(column, value, "a date (days since 1970-01-01)");
+      if (days == debezium::kDatePositiveInfinityDays) {
+        out.append("infinity");
+        return;
+      }
+      if (days == debezium::kDateNegativeInfinityDays) {
+        out.append("-infinity");
+        return;
+      }
       if (days < -2451545 - 1000000 || days > 2147483647) {
         refuse(column, fmt::format("{} days is outside the date range", days));
       }

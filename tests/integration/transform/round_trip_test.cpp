@@ -110,9 +110,11 @@ class Values {
       return fmt::format("{}{}.{}", chance(0.5) ? "-" : "", digits(uniform(1, 10)), digits(4));
     }
     if (name == "nv") {
-      switch (uniform(0, 3)) {
+      switch (uniform(0, 4)) {
         case 0:
           return fmt::format("{}.{}", digits(uniform(1, 25)), digits(uniform(0, 25)));
+        case 4:  // trailing zeros: the scale must survive (5.60 is not 5.6 to a reader)
+          return fmt::format("{}.{}00", digits(uniform(1, 5)), digits(uniform(0, 3)));
         case 1:
           return fmt::format("-0.{}", digits(uniform(1, 40)));
         case 2:
@@ -147,6 +149,9 @@ class Values {
     if (name == "jb") {
       return fmt::format(R"({{"k": {}, "s": "it's \\ {}", "arr": [true, 1e3, 0.10]}})",
                          uniform(-5, 5), alnum(3));
+    }
+    if ((name == "d" || name == "ts" || name == "tstz") && chance(0.05)) {
+      return chance(0.5) ? "infinity" : "-infinity";
     }
     if (name == "d") {
       return fmt::format("{:04}-{:02}-{:02}", uniform(1, 9999), uniform(1, 12), uniform(1, 28));

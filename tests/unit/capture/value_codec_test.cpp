@@ -99,7 +99,8 @@ TEST(ValueCodec, LargePrecisionNumericKeepsEveryDigit) {
 }
 
 TEST(ValueCodec, UnconstrainedNumericIsVariableScaleDecimal) {
-  EXPECT_EQ(encode(oid::kNumeric, "123.4500"), R"({"scale":2,"value":"MDk="})");
+  // The printed scale is kept (Debezium would strip the zeros: scale 2, "MDk=").
+  EXPECT_EQ(encode(oid::kNumeric, "123.4500"), R"({"scale":4,"value":"EtZE"})");
   EXPECT_EQ(encode(oid::kNumeric, "100"), R"({"scale":0,"value":"ZA=="})");
   EXPECT_EQ(schema(oid::kNumeric),
             R"({"type":"struct","fields":[{"type":"int32","optional":false,"field":"scale"},)"

@@ -124,6 +124,13 @@ TEST(ValueDecoder, DatesAreDaysSinceTheEpoch) {
   EXPECT_EQ(literal(num("18000"), schema("int32", "io.debezium.time.Date")), "'2019-04-14'::date");
 }
 
+TEST(ValueDecoder, DateInfinitySentinelsBecomeInfinity) {
+  EXPECT_EQ(literal(num("-2147472692"), "date"), "'infinity'::date");
+  EXPECT_EQ(literal(num("-2147472691"), schema("int32", "io.debezium.time.Date")),
+            "'-infinity'::date");
+  EXPECT_THROW(literal(num("-2147472690"), "date"), Error);
+}
+
 TEST(ValueDecoder, TimesFollowTheirPrecision) {
   EXPECT_EQ(literal(num("40271123"), "time(3) without time zone"),
             "'11:11:11.123'::time(3) without time zone");

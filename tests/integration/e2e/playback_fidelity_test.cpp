@@ -1,0 +1,347 @@
+// End to end on the real stack: `tapedeck run` records a randomized concurrent workload, a
+// backup is taken while transactions are in flight, and sessions at several moments each give
+// a database identical, table by table, to the Live DB at that moment.
+#include <arpa/inet.h>
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <array>
+#include <cstdio>
+#include <filesystem>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <random>
+#include <thread>
+
+#include "core/pg/connection.hpp"
+#include "core/pg/result.hpp"
+#include "core/session.hpp"
+#include "integration/core/nats/private_server.hpp"
+#include "support/process.hpp"
+#include "support/stack_env.hpp"
+
+namespace tapedeck {
+namespace {
+
+using namespace std::chrono_literals;
+using testing::ChildProcess;
+using testing::eventually;
+using testing::stack_env;
+
+int free_port() {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address);
+  socklen_t length = sizeof address;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length);
+  ::close(fd);
+  return ntohs(address.sin_port);
+}
+
+struct CommandResult {
+  int status = -1;
+  std::string output;  // standard output and error
+};
+
+CommandResult run_tapedeck(const std::string& arguments) {
+  const auto command = fmt::format("'{}' {} 2>&1", testing::tapedeck_binary(), arguments);
+  CommandResult result;
+  FILE* pipe = ::popen(command.c_str(), "r");
+  if (pipe == nullptr) return result;
+  std::array<char, 4096> buffer{};
+  while (const auto read = std::fread(buffer.data(), 1, buffer.size(), pipe)) {
+    result.output.append(buffer.data(), read);
+  }
+  result.status = ::pclose(pipe);
+  return result;
+}
+
+// The command's output; the test fails when it exits non-zero.
+std::string tapedeck_output(const std::string& arguments) {
+  auto result = run_tapedeck(arguments);
+  EXPECT_EQ(result.status, 0) << "tapedeck " << arguments << " printed:\n" << result.output;
+  return result.output;
+}
+
+// Every name carries its schema: search_path starts with "$user", and the stack's user
+// tapedeck has a schema of that name (the Live DB's own tables, which are not recorded).
+constexpr std::string_view kSchema = R"(
+CREATE TYPE public.e2e_mood AS ENUM ('calm', 'busy', 'O''Neil "quoted"');
+CREATE TABLE public.items (
+  id        integer PRIMARY KEY,
+  label     text,
+  amount    numeric(20, 6),
+  ratio     double precision,
+  counter   bigint,
+  flag      boolean,
+  born      date,
+  seen_at   timestamptz,
+  local_at  timestamp,
+  span      interval,
+  payload   jsonb,
+  blob      bytea,
+  tags      text[],
+  mood      public.e2e_mood,
+  token     uuid
+);
+CREATE TABLE public.events (
+  id     bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  item   integer NOT NULL,
+  note   text NOT NULL,
+  at     timestamptz NOT NULL DEFAULT clock_timestamp()
+);
+CREATE TABLE public.ledger (entry text, amount numeric);
+ALTER TABLE public.ledger REPLICA IDENTITY FULL;
+)";
+
+constexpr std::string_view kChecksums = R"(
+SELECT string_agg(name || ' ' || rows || ' ' || sum, E'\n' ORDER BY name) FROM (
+  SELECT 'items' AS name, count(*) AS rows,
+         md5(coalesce(string_agg(t::text, '|' ORDER BY t::text), '')) AS sum FROM public.items t
+  UNION ALL SELECT 'events', count(*), md5(coalesce(string_agg(t::text, '|' ORDER BY t::text), ''))
+    FROM public.events t
+  UNION ALL SELECT 'ledger', count(*), md5(coalesce(string_agg(t::text, '|' ORDER BY t::text), ''))
+    FROM public.ledger t) sums)";
+
+// One random change over the three tables, as SQL. Values cover quotes, backslashes,
+// unicode, NULLs, large numerics, infinities and arrays.
+std::string random_change(std::mt19937& random, int connection) {
+  const auto pick = [&](int n) { return static_cast<int>(random() % static_cast<unsigned>(n)); };
+  const int id = 1 + pick(200);
+  static constexpr std::array<std::string_view, 6> kLabels = {
+      "plain", "it''s", "back\\slash", "Zürich ✓", "$$dollar$$", "E''x\\n''"};
+  switch (pick(6)) {
+    case 0:
+    case 1:
+      return fmt::format(
+          "INSERT INTO public.items VALUES ({0}, '{1}', {2}.{3:06}, {4}.25, {5}, {6}, "
+          "{7}, clock_timestamp(), localtimestamp, interval '{8} hours 3 minutes', "
+          "'{{\"k\": {0}, \"s\": \"{1}\"}}', '\\x{9:08x}', ARRAY['a{0}', NULL, 'q\"z'], "
+          "'{10}', md5('{0}')::uuid) ON CONFLICT (id) DO UPDATE SET label = excluded.label, "
+          "amount = excluded.amount, counter = items.counter + 1",
+          id, kLabels[static_cast<std::size_t>(pick(6))], pick(1000000000), pick(1000000),
+          pick(1000) - 500, static_cast<long long>(random()) * 1000, pick(2) ? "true" : "NULL",
+          pick(5) == 0 ? "'infinity'" : fmt::format("date '2000-01-01' + {}", pick(9000)), pick(48),
+          random(), pick(3) == 0 ? "O''Neil \"quoted\"" : "busy");
+    case 2:
+      return fmt::format(
+          "UPDATE public.items SET ratio = ratio * 2, flag = NOT coalesce(flag, false), "
+          "payload = payload || '{{\"c{1}\": true}}', tags = array_append(tags, 'c{1}') "
+          "WHERE id = {0}",
+          id, connection);
+    case 3:
+      return fmt::format("DELETE FROM public.items WHERE id = {}", id);
+    case 4:
+      return fmt::format("INSERT INTO public.events (item, note) VALUES ({}, 'from {} \\ \"{}\"')",
+                         id, connection, pick(100));
+    default:
+      return fmt::format(
+          "INSERT INTO public.ledger VALUES ('c{}', {}.{}); DELETE FROM public.ledger WHERE "
+          "ctid = (SELECT ctid FROM public.ledger WHERE entry = 'c{}' LIMIT 1) "
+          "AND random() < 0.3",
+          connection, pick(100), pick(100), connection);
+  }
+}
+
+class PlaybackFidelityTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    suffix_ = session::new_session_id().substr(1, 8);
+    server_ = stack_env("TAPEDECK_LIVE_DSN");
+    server_ = server_.substr(0, server_.rfind(" dbname="));
+    live_db_ = "e2e_live_" + suffix_;
+    store_db_ = "e2e_store_" + suffix_;
+    admin().exec(fmt::format("CREATE DATABASE {}", live_db_));
+    admin().exec(fmt::format("CREATE DATABASE {}", store_db_));
+    folder_ = std::filesystem::temp_directory_path() / ("tapedeck-e2e-" + suffix_);
+    std::filesystem::create_directories(folder_);
+    // A NATS of its own: the EVENTS subjects are fixed (tapedeck.session.>), so a stream of
+    // this test on the shared server would overlap other suites' streams.
+    nats_.start();
+    const auto port = free_port();
+    api_url_ = fmt::format("http://127.0.0.1:{}", port);
+    const std::map<std::string, std::string> settings = {
+        {"TAPEDECK_LIVE_DSN", live_dsn()},
+        {"TAPEDECK_STORE_DSN", fmt::format("{} dbname={}", server_, store_db_)},
+        {"TAPEDECK_PLAYBACK_DATABASE_TEMPLATE", "e2e_<id>"},
+        {"TAPEDECK_STORAGE_URL", "file://" + (folder_ / "snapshots").string()},
+        {"TAPEDECK_NATS_URL", nats_.url()},
+        {"TAPEDECK_NATS_CDC_STREAM", "E2E_CDC_" + suffix_},
+        {"TAPEDECK_NATS_CDC_PREFIX", "e2e" + suffix_},
+        {"TAPEDECK_NATS_EVENTS_STREAM", "E2E_EVENTS_" + suffix_},
+        {"TAPEDECK_NATS_KV_BUCKET", "e2e_" + suffix_},
+        {"TAPEDECK_CAPTURE_SLOT_NAME", "e2e_" + suffix_},
+        {"TAPEDECK_CAPTURE_PUBLICATION", "e2e_" + suffix_},
+        {"TAPEDECK_TRANSFORM_DURABLE", "e2e_" + suffix_},
+        {"TAPEDECK_DBOP_WORK_DIR", folder_.string()},
+        {"TAPEDECK_REPLAYMGR_LISTEN", fmt::format("127.0.0.1:{}", port)},
+        {"TAPEDECK_REPLAYMGR_URL", api_url_},
+        {"TAPEDECK_CAPTURE_LISTEN", fmt::format("127.0.0.1:{}", free_port())},
+        {"TAPEDECK_TRANSFORM_LISTEN", fmt::format("127.0.0.1:{}", free_port())},
+        {"TAPEDECK_TIMEKEEPER_LISTEN", fmt::format("127.0.0.1:{}", free_port())},
+        {"TAPEDECK_SCHEDULER_LISTEN", fmt::format("127.0.0.1:{}", free_port())},
+        {"TAPEDECK_DBOP_LISTEN", fmt::format("127.0.0.1:{}", free_port())},
+        {"TAPEDECK_MSGOP_LISTEN", fmt::format("127.0.0.1:{}", free_port())},
+        // Backups only when the test takes them.
+        {"TAPEDECK_SCHEDULER_BACKUP_CRON", "0 0 1 1 *"},
+    };
+    // Client commands (popen) and `tapedeck run` see the same settings.
+    for (const auto& [name, value] : settings) ::setenv(name.c_str(), value.c_str(), 1);
+    live().exec(kSchema);
+  }
+
+  void TearDown() override {
+    if (run_) run_->stop();
+    try {
+      admin().exec(
+          fmt::format("SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots "
+                      "WHERE slot_name = 'e2e_{}'",
+                      suffix_));
+      for (const auto& db : {live_db_, store_db_}) {
+        admin().exec(fmt::format("DROP DATABASE IF EXISTS {} WITH (FORCE)", db));
+      }
+      const auto sessions =
+          admin().exec("SELECT datname FROM pg_database WHERE datname ~ '^e2e_s'");
+      for (int row = 0; row < sessions.rows(); ++row) {
+        admin().exec(fmt::format("DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)",
+                                 sessions.get<std::string>(row, 0)));
+      }
+    } catch (const std::exception& error) {
+      ADD_FAILURE() << "cleanup: " << error.what();
+    }
+    std::filesystem::remove_all(folder_);
+  }
+
+  pg::Connection& admin() {
+    if (!admin_) admin_.emplace(server_ + " dbname=postgres", "e2e-test");
+    return *admin_;
+  }
+  pg::Connection& live() {
+    if (!live_) live_.emplace(live_dsn(), "e2e-test");
+    return *live_;
+  }
+  std::string live_dsn() const { return fmt::format("{} dbname={}", server_, live_db_); }
+
+  // Several connections apply random changes in overlapping transactions for `count` rounds.
+  void run_workload(std::uint32_t seed, int rounds) {
+    std::vector<std::thread> workers;
+    for (int connection = 0; connection < 4; ++connection) {
+      workers.emplace_back([this, seed, rounds, connection] {
+        std::mt19937 random(seed + static_cast<std::uint32_t>(connection));
+        pg::Connection db(live_dsn(), "e2e-workload");
+        for (int round = 0; round < rounds; ++round) {
+          std::string transaction = "BEGIN;";
+          const int changes = 1 + static_cast<int>(random() % 8);
+          for (int change = 0; change < changes; ++change) {
+            transaction += random_change(random, connection) + ";";
+          }
+          try {
+            db.exec(transaction + "COMMIT;");
+          } catch (const std::exception&) {
+            db.exec("ROLLBACK");  // a deadlock between workers: that transaction never happened
+          }
+        }
+      });
+    }
+    for (auto& worker : workers) worker.join();
+  }
+
+  // A quiet moment: nothing commits for a while before and after it.
+  std::pair<std::string, std::string> mark_moment() {
+    std::this_thread::sleep_for(1200ms);
+    const auto time = session::format_time(
+        std::chrono::time_point_cast<std::chrono::microseconds>(std::chrono::system_clock::now()));
+    const auto sums = live().exec(kChecksums).get<std::string>(0, 0);
+    std::this_thread::sleep_for(1200ms);
+    return {time, sums};
+  }
+
+  std::string suffix_, server_, live_db_, store_db_, api_url_;
+  std::filesystem::path folder_;
+  std::optional<pg::Connection> admin_, live_;
+  nats::testing::PrivateNatsServer nats_;
+  std::optional<ChildProcess> run_;
+};
+
+TEST_F(PlaybackFidelityTest, SessionsAtSeveralMomentsEqualTheLiveDatabaseThen) {
+  const std::uint32_t seed = std::random_device{}();
+  std::printf("workload seed %u\n", seed);
+  run_.emplace(std::vector<std::string>{testing::tapedeck_binary(), "run"},
+               std::map<std::string, std::string>{}, (folder_ / "run.log").string());
+  ASSERT_TRUE(eventually([&] { return run_tapedeck("session list --json").status == 0; }, 60s))
+      << "replaymgr did not answer; see " << (folder_ / "run.log");
+
+  run_workload(seed, 60);
+
+  // A transaction open across the backup: committed after the snapshot, so catch-up must
+  // apply it although its xid is older than many the snapshot saw.
+  pg::Connection straddling(live_dsn(), "e2e-straddling");
+  straddling.exec(
+      "BEGIN; INSERT INTO public.events (item, note) VALUES (0, 'straddles the backup')");
+  std::thread during([&] { run_workload(seed + 100, 40); });
+  const auto backup_output = tapedeck_output("backup run");
+  during.join();
+  straddling.exec("COMMIT");
+
+  const auto after_backup = mark_moment();
+  run_workload(seed + 200, 60);
+  const auto between = mark_moment();
+  run_workload(seed + 300, 30);
+  const auto at_end = mark_moment();
+
+  // Catch-up is exact only over a complete recording: wait until everything is stored (the
+  // slot confirms only what transform has committed).
+  const auto written = live().exec("SELECT pg_current_wal_lsn()::text").get<std::string>(0, 0);
+  ASSERT_TRUE(eventually(
+      [&] {
+        return admin()
+            .exec_params(
+                "SELECT coalesce(bool_or(confirmed_flush_lsn >= $1::pg_lsn), false) "
+                "FROM pg_replication_slots WHERE slot_name = $2",
+                pg::Params::of(written, "e2e_" + suffix_))
+            .get<bool>(0, 0);
+      },
+      180s))
+      << "the recording did not catch up; see " << (folder_ / "run.log");
+
+  for (const auto& [label, moment] :
+       {std::pair{"right after the backup", after_backup},
+        std::pair{"between two transactions", between}, std::pair{"at the end", at_end}}) {
+    SCOPED_TRACE(label);
+    const auto end = session::format_time(*session::parse_time(moment.first) + 1s);
+    const auto init = fmt::format("session init --start {} --end {} --speed max --name e2e --json",
+                                  moment.first, end);
+    // The end lies a second beyond the last moment: accepted once that second is recorded.
+    CommandResult initialized;
+    ASSERT_TRUE(eventually(
+        [&] {
+          initialized = run_tapedeck(init);
+          return initialized.status == 0;
+        },
+        30s))
+        << initialized.output;
+    const auto created = nlohmann::json::parse(initialized.output);
+    const std::string id = created.at("id");
+    nlohmann::json shown;
+    ASSERT_TRUE(eventually(
+        [&] {
+          shown = nlohmann::json::parse(tapedeck_output(fmt::format("session show {} --json", id)));
+          return shown.at("state") != "initializing" && shown.at("state") != "restoring" &&
+                 shown.at("state") != "catching_up";
+        },
+        180s))
+        << shown.dump();
+    ASSERT_EQ(shown.at("state"), "ready") << shown.dump();
+    pg::Connection session_db(shown.at("database_dsn").get<std::string>(), "e2e-check");
+    EXPECT_EQ(session_db.exec(kChecksums).get<std::string>(0, 0), moment.second);
+    tapedeck_output(fmt::format("session end {}", id));
+  }
+}
+
+}  // namespace
+}  // namespace tapedeck
