@@ -4,10 +4,10 @@
 #include <cstdio>
 
 #include "app/cli.hpp"
+#include "core/backups/backup_record.hpp"
 #include "core/clock.hpp"
 #include "core/pg/connection.hpp"
 #include "core/schema/live_schema.hpp"
-#include "scheduler/backup_record.hpp"
 #include "scheduler/scheduler_service.hpp"
 
 namespace tapedeck::app {
@@ -44,9 +44,9 @@ void add_scheduler_command(CLI::App& app, Context& context, Action& action) {
       const auto config = context.load_config();
       pg::Connection live(config.string("live.dsn"), "tapedeck-backup-list");
       schema::migrate_live(live);
-      const auto backups = scheduler::list_backups(live);
+      const auto backups = backups::list_backups(live);
       const auto text =
-          *json ? scheduler::backups_to_json(backups) + "\n" : scheduler::backups_to_table(backups);
+          *json ? backups::backups_to_json(backups) + "\n" : backups::backups_to_table(backups);
       std::fwrite(text.data(), 1, text.size(), stdout);
       return 0;
     };

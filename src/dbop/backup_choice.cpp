@@ -21,7 +21,7 @@ session::Time parse_or_throw(const std::string& text, std::int64_t id, const cha
 
 }  // namespace
 
-bool usable_for(const scheduler::BackupRecord& backup, session::Time start) {
+bool usable_for(const backups::BackupRecord& backup, session::Time start) {
   if (backup.deleting) return false;
   if (parse_or_throw(backup.created_at, backup.id, "created_at") > start) return false;
   if (backup.system_time && parse_or_throw(*backup.system_time, backup.id, "system_time") > start) {
@@ -30,9 +30,9 @@ bool usable_for(const scheduler::BackupRecord& backup, session::Time start) {
   return true;
 }
 
-std::optional<scheduler::BackupRecord> choose_backup(
-    const std::vector<scheduler::BackupRecord>& backups, session::Time start) {
-  std::optional<scheduler::BackupRecord> best;
+std::optional<backups::BackupRecord> choose_backup(
+    const std::vector<backups::BackupRecord>& backups, session::Time start) {
+  std::optional<backups::BackupRecord> best;
   std::optional<session::Time> best_time;
   for (const auto& backup : backups) {
     if (!usable_for(backup, start)) continue;

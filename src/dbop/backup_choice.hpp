@@ -5,8 +5,8 @@
 #include <string>
 #include <vector>
 
+#include "core/backups/backup_record.hpp"
 #include "core/session.hpp"
-#include "scheduler/backup_record.hpp"
 
 namespace tapedeck::dbop {
 
@@ -25,13 +25,13 @@ namespace tapedeck::dbop {
 // the row has one (it must not be after start either, so the Playback DB never shows a system
 // time later than the session start; it can only differ from created_at by clock skew between
 // the timekeeper and the Live DB server). Rows being deleted never qualify.
-bool usable_for(const scheduler::BackupRecord& backup, session::Time start);
+bool usable_for(const backups::BackupRecord& backup, session::Time start);
 
 // The newest backup usable for `start` (latest created_at, then highest id), or nullopt.
 // Throws Error(internal, invalid) when a row's created_at or system_time is not an ISO 8601
 // time (the rows are written by the backup job, so that is a bug, not a user error).
-std::optional<scheduler::BackupRecord> choose_backup(
-    const std::vector<scheduler::BackupRecord>& backups, session::Time start);
+std::optional<backups::BackupRecord> choose_backup(
+    const std::vector<backups::BackupRecord>& backups, session::Time start);
 
 // The KO reason when no backup qualifies: "no snapshot at or before <time>; take one with
 // `tapedeck backup run`".

@@ -117,7 +117,7 @@ class FileRemover {
 
 }  // namespace
 
-std::string store_url_of(const scheduler::BackupRecord& backup, const std::string& fallback) {
+std::string store_url_of(const backups::BackupRecord& backup, const std::string& fallback) {
   const std::string suffix = "/" + backup.object_key;
   const std::string& url = backup.storage_url;
   if (url.size() > suffix.size() && url.ends_with(suffix)) {
@@ -126,7 +126,7 @@ std::string store_url_of(const scheduler::BackupRecord& backup, const std::strin
   return fallback;
 }
 
-void download_verified(storage::ObjectStore& store, const scheduler::BackupRecord& backup,
+void download_verified(storage::ObjectStore& store, const backups::BackupRecord& backup,
                        const std::filesystem::path& path, const std::function<void()>& tick,
                        std::chrono::milliseconds tick_interval) {
   FileRemover remover_on_failure(path);
@@ -167,13 +167,13 @@ void drop_database(const std::string& playback_dsn, const std::string& database)
 Restored restore_snapshot(const RestoreSettings& settings, const std::string& database_name,
                           session::Time start, const std::function<void()>& tick) {
   auto logger = log::get("dbop");
-  std::optional<scheduler::BackupRecord> chosen;
+  std::optional<backups::BackupRecord> chosen;
   {
     pg::Connection live(settings.live_dsn, "tapedeck-dbop");
-    chosen = choose_backup(scheduler::list_backups(live), start);
+    chosen = choose_backup(backups::list_backups(live), start);
   }
   if (!chosen) throw Error(ErrorSource::input, Recovery::not_found, no_backup_reason(start));
-  const scheduler::BackupRecord& backup = *chosen;
+  const backups::BackupRecord& backup = *chosen;
   logger->info("restoring backup {} ({}, created {}, lsn {}) into {}", backup.id,
                backup.storage_url, backup.created_at, backup.lsn.str(), database_name);
   tick();

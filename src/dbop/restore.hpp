@@ -8,9 +8,9 @@
 #include <functional>
 #include <string>
 
+#include "core/backups/backup_record.hpp"
 #include "core/session.hpp"
 #include "core/storage/object_store.hpp"
-#include "scheduler/backup_record.hpp"
 
 namespace tapedeck::dbop {
 
@@ -30,14 +30,14 @@ struct RestoreSettings {
 
 // The store that holds `backup`: its storage_url with "/<object_key>" cut off (the backup job
 // records the object's URL), or `fallback` when the URL does not end that way. Pure.
-std::string store_url_of(const scheduler::BackupRecord& backup, const std::string& fallback);
+std::string store_url_of(const backups::BackupRecord& backup, const std::string& fallback);
 
 // Streams object `key` of `store` into `path` (created or truncated) in bounded memory, hashing
 // on the way, and checks size and SHA-256 against `backup`. `tick` is called about every
 // `tick_interval` while bytes arrive. Throws Error(storage, fail) "checksum mismatch: expected
 // <hex> got <hex>" or "size mismatch: expected N bytes got M", and whatever the store throws.
 // The file is removed again when anything fails.
-void download_verified(storage::ObjectStore& store, const scheduler::BackupRecord& backup,
+void download_verified(storage::ObjectStore& store, const backups::BackupRecord& backup,
                        const std::filesystem::path& path, const std::function<void()>& tick,
                        std::chrono::milliseconds tick_interval);
 
@@ -47,7 +47,7 @@ void drop_database(const std::string& playback_dsn, const std::string& database)
 
 // What restore_snapshot did.
 struct Restored {
-  scheduler::BackupRecord backup;
+  backups::BackupRecord backup;
   std::string database_name;
   std::uint64_t bytes = 0;  // downloaded
 };

@@ -47,27 +47,14 @@ void remove_quietly(storage::ObjectStore& store, const storage::ObjectKey& key) 
 
 }  // namespace
 
-storage::StoreConfig store_config(const config::Config& config) {
-  storage::StoreConfig store;
-  store.url = config.string("storage.url");
-  store.s3.endpoint = config.string("s3.endpoint");
-  store.s3.region = config.string("s3.region");
-  store.s3.access_key = config.string("s3.access_key");
-  store.s3.secret_key = config.string("s3.secret_key");
-  store.s3.path_style = config.boolean("s3.path_style");
-  store.s3.part_size = static_cast<std::uint64_t>(config.integer("s3.part_size"));
-  store.s3.request_timeout = config.duration("s3.timeout");
-  return store;
-}
-
 BackupSettings backup_settings(const config::Config& config) {
   BackupSettings settings;
   settings.live_dsn = config.string("live.dsn");
-  settings.store = store_config(config);
+  settings.store = storage::store_config(config);
   return settings;
 }
 
-BackupRecord run_backup(const BackupSettings& settings, const BackupHooks& hooks) {
+backups::BackupRecord run_backup(const BackupSettings& settings, const BackupHooks& hooks) {
   auto logger = log::get("scheduler");
   pg::Connection live(settings.live_dsn, settings.application_name);
   schema::migrate_live(live);
@@ -83,7 +70,7 @@ BackupRecord run_backup(const BackupSettings& settings, const BackupHooks& hooks
   const auto system_time = exported.get<std::optional<std::string>>(0, 4);
   const auto server_version = exported.get<std::string>(0, 5);
   const int server_major = exported.get<int>(0, 6) / 10000;
-  info.object_key = backup_object_key(taken_at, info.lsn);
+  info.object_key = backups::backup_object_key(taken_at, info.lsn);
   const storage::ObjectKey key(info.object_key);
   logger->info("backup: snapshot {} at {} ({}), dumping to {}", info.txid_snapshot, info.lsn.str(),
                taken_at, store->url_of(key));
@@ -126,10 +113,10 @@ BackupRecord run_backup(const BackupSettings& settings, const BackupHooks& hooks
     remove_quietly(*store, key);
     throw;
   }
-  for (auto& record : list_backups(live, true)) {
+  for (auto& record : backups::list_backups(live, true)) {
     if (record.id == id) {
       logger->info("backup: stored {} ({}, sha256 {}) as backup {}", record.storage_url,
-                   human_size(record.size_bytes), record.sha256, id);
+                   backups::human_size(record.size_bytes), record.sha256, id);
       return record;
     }
   }

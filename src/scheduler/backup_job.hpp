@@ -4,10 +4,10 @@
 #include <functional>
 #include <string>
 
+#include "core/backups/backup_record.hpp"
 #include "core/config.hpp"
 #include "core/lsn.hpp"
 #include "core/storage/object_store.hpp"
-#include "scheduler/backup_record.hpp"
 
 namespace tapedeck::scheduler {
 
@@ -20,8 +20,7 @@ struct BackupSettings {
   std::string application_name = "tapedeck-backup";
 };
 
-// storage.url, s3.* (a shared reading of the storage keys) and live.dsn.
-storage::StoreConfig store_config(const config::Config& config);
+// live.dsn and the snapshot store.
 BackupSettings backup_settings(const config::Config& config);
 
 // What the exporting transaction saw, handed to BackupHooks::snapshot_exported.
@@ -48,6 +47,6 @@ struct BackupHooks {
 //    inserted. Any failure leaves no row and no object (the object is removed again when
 //    pg_dump or the insert fails after the upload).
 // Takes no job lock (the caller does). Throws Error; returns the inserted row.
-BackupRecord run_backup(const BackupSettings& settings, const BackupHooks& hooks = {});
+backups::BackupRecord run_backup(const BackupSettings& settings, const BackupHooks& hooks = {});
 
 }  // namespace tapedeck::scheduler

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 
+#include "core/backups/backup_record.hpp"
 #include "core/error.hpp"
 #include "core/log.hpp"
 #include "core/pg/connection.hpp"
@@ -12,7 +13,6 @@
 #include "core/schema/store_schema.hpp"
 #include "core/stop.hpp"
 #include "scheduler/backup_job.hpp"
-#include "scheduler/backup_record.hpp"
 
 namespace tapedeck::scheduler {
 
@@ -91,7 +91,7 @@ std::vector<std::int64_t> backups_to_delete(std::vector<BackupAge> backups, Inst
 BackupCleanupSettings backup_cleanup_settings(const config::Config& config) {
   BackupCleanupSettings settings;
   settings.live_dsn = config.string("live.dsn");
-  settings.store = store_config(config);
+  settings.store = storage::store_config(config);
   settings.retention = config.duration("scheduler.backup_retention");
   settings.keep_min = config.integer("scheduler.backup_keep_min");
   return settings;
@@ -105,7 +105,7 @@ BackupCleanupResult cleanup_backups(const BackupCleanupSettings& settings) {
   BackupCleanupResult result;
 
   // Marked row -> object removed -> row deleted. Returns false when the row is left alone.
-  const auto finish = [&](const BackupRecord& record) {
+  const auto finish = [&](const backups::BackupRecord& record) {
     const storage::ObjectKey key(record.object_key);
     if (store->url_of(key) != record.storage_url) {
       logger->warn(
@@ -119,7 +119,7 @@ BackupCleanupResult cleanup_backups(const BackupCleanupSettings& settings) {
     return true;
   };
 
-  for (const auto& record : list_backups(live, true)) {
+  for (const auto& record : backups::list_backups(live, true)) {
     if (!record.deleting) continue;
     if (finish(record)) {
       ++result.resumed;
@@ -139,11 +139,11 @@ BackupCleanupResult cleanup_backups(const BackupCleanupSettings& settings) {
     now = Instant(Micros(ages.get<std::int64_t>(row, 2)));
   }
   const auto doomed = backups_to_delete(backups, now, settings.retention, settings.keep_min);
-  const auto records = list_backups(live, false);
+  const auto records = backups::list_backups(live, false);
   for (const auto id : doomed) {
     if (stop::requested()) break;
     const auto record = std::find_if(records.begin(), records.end(),
-                                     [id](const BackupRecord& r) { return r.id == id; });
+                                     [id](const backups::BackupRecord& r) { return r.id == id; });
     if (record == records.end()) continue;  // another run took it meanwhile
     if (store->url_of(storage::ObjectKey(record->object_key)) != record->storage_url) {
       finish(*record);  // logs why it is left alone
@@ -158,7 +158,7 @@ BackupCleanupResult cleanup_backups(const BackupCleanupSettings& settings) {
     logger->info("cleanup backups: deleted backup {} ({}, created {})", id, record->object_key,
                  record->created_at);
   }
-  result.kept = static_cast<std::int64_t>(list_backups(live, false).size());
+  result.kept = static_cast<std::int64_t>(backups::list_backups(live, false).size());
   return result;
 }
 

@@ -42,6 +42,19 @@ ObjectKey::ObjectKey(std::string key) : key_(std::move(key)) {
   }
 }
 
+StoreConfig store_config(const config::Config& config) {
+  StoreConfig store;
+  store.url = config.string("storage.url");
+  store.s3.endpoint = config.string("s3.endpoint");
+  store.s3.region = config.string("s3.region");
+  store.s3.access_key = config.string("s3.access_key");
+  store.s3.secret_key = config.string("s3.secret_key");
+  store.s3.path_style = config.boolean("s3.path_style");
+  store.s3.part_size = static_cast<std::uint64_t>(config.integer("s3.part_size"));
+  store.s3.request_timeout = config.duration("s3.timeout");
+  return store;
+}
+
 std::unique_ptr<ObjectStore> open_store(const StoreConfig& config) {
   const std::string& url = config.url;
   if (url.starts_with("file://")) {

@@ -10,6 +10,8 @@
 #include <string_view>
 #include <vector>
 
+#include "core/config.hpp"
+
 namespace tapedeck::storage {
 
 // A validated object key: '/'-separated segments, none empty, "." or "..", no leading '/', no
@@ -77,6 +79,9 @@ struct StoreConfig {
   std::string url;
   S3Config s3;  // used for s3:// URLs
 };
+
+// storage.url and s3.*: the snapshot store as the configuration names it.
+StoreConfig store_config(const config::Config& config);
 
 // Opens the store `config.url` names. Throws Error(config, invalid) for an unknown scheme, a
 // relative folder or a part size below 5 MiB; the folder store creates its folder.

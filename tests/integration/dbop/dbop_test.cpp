@@ -208,14 +208,14 @@ class DbopTest : public ::testing::Test {
         std::vector<std::string>{testing::tapedeck_binary(), "dbop"}, env, log));
   }
 
-  scheduler::BackupRecord take_backup(const scheduler::BackupHooks& hooks = {}) {
+  backups::BackupRecord take_backup(const scheduler::BackupHooks& hooks = {}) {
     scheduler::BackupSettings settings;
     settings.live_dsn = live_dsn_;
     settings.store.url = store_url_;
     return scheduler::run_backup(settings, hooks);
   }
 
-  fs::path object_file(const scheduler::BackupRecord& backup) const {
+  fs::path object_file(const backups::BackupRecord& backup) const {
     return dir_ / "store" / backup.object_key;
   }
 

@@ -6,12 +6,12 @@
 #include <fstream>
 #include <sstream>
 
+#include "core/backups/backup_record.hpp"
 #include "core/error.hpp"
 #include "core/storage/sha256.hpp"
 #include "core/txid_snapshot.hpp"
 #include "fixture.hpp"
 #include "scheduler/backup_job.hpp"
-#include "scheduler/backup_record.hpp"
 
 namespace tapedeck::scheduler {
 namespace {
@@ -86,7 +86,7 @@ class BackupTest : public ::testing::Test {
           "'changed' WHERE id = 1; DELETE FROM items WHERE id = 2; DELETE FROM \"Odd Name\"");
       during.exec("COMMIT");
     };
-    const BackupRecord record = run_backup(settings, hooks);
+    const backups::BackupRecord record = run_backup(settings, hooks);
 
     // Just after.
     auto after = live_db.connect();
@@ -106,7 +106,7 @@ class BackupTest : public ::testing::Test {
     EXPECT_EQ(backup_rows(live), 1);
 
     // The row as `backup list` reads it.
-    const auto listed = list_backups(live);
+    const auto listed = backups::list_backups(live);
     ASSERT_EQ(listed.size(), 1u);
     EXPECT_EQ(listed[0].id, record.id);
     EXPECT_EQ(listed[0].object_key, record.object_key);

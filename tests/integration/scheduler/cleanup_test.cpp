@@ -7,11 +7,11 @@
 #include <set>
 #include <sstream>
 
+#include "core/backups/backup_record.hpp"
 #include "core/schema/live_schema.hpp"
 #include "core/schema/store_schema.hpp"
 #include "core/storage/sha256.hpp"
 #include "fixture.hpp"
-#include "scheduler/backup_record.hpp"
 
 namespace tapedeck::scheduler {
 namespace {

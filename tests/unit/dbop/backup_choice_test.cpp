@@ -12,9 +12,9 @@ session::Time at(const std::string& text) {
   return *session::parse_time(text);
 }
 
-scheduler::BackupRecord backup(std::int64_t id, std::string created_at,
-                               std::optional<std::string> system_time = std::nullopt) {
-  scheduler::BackupRecord record;
+backups::BackupRecord backup(std::int64_t id, std::string created_at,
+                             std::optional<std::string> system_time = std::nullopt) {
+  backups::BackupRecord record;
   record.id = id;
   record.created_at = std::move(created_at);
   record.system_time = std::move(system_time);
@@ -22,9 +22,9 @@ scheduler::BackupRecord backup(std::int64_t id, std::string created_at,
 }
 
 TEST(ChooseBackup, PicksTheNewestBackupCreatedAtOrBeforeTheStart) {
-  const std::vector<scheduler::BackupRecord> backups = {backup(1, "2026-01-01T08:00:00.000000Z"),
-                                                        backup(2, "2026-01-01T10:00:00.000000Z"),
-                                                        backup(3, "2026-01-01T12:00:00.000000Z")};
+  const std::vector<backups::BackupRecord> backups = {backup(1, "2026-01-01T08:00:00.000000Z"),
+                                                      backup(2, "2026-01-01T10:00:00.000000Z"),
+                                                      backup(3, "2026-01-01T12:00:00.000000Z")};
   const auto chosen = choose_backup(backups, at("2026-01-01T11:59:59Z"));
   ASSERT_TRUE(chosen);
   EXPECT_EQ(chosen->id, 2);

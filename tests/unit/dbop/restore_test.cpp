@@ -45,9 +45,9 @@ void write_file(const fs::path& path, const std::string& text, bool executable =
   if (executable) fs::permissions(path, fs::perms::owner_all);
 }
 
-scheduler::BackupRecord record_for(storage::ObjectStore& store, const std::string& key,
-                                   const std::string& content) {
-  scheduler::BackupRecord record;
+backups::BackupRecord record_for(storage::ObjectStore& store, const std::string& key,
+                                 const std::string& content) {
+  backups::BackupRecord record;
   record.id = 1;
   record.object_key = key;
   record.storage_url = store.url_of(storage::ObjectKey(key));
@@ -57,21 +57,21 @@ scheduler::BackupRecord record_for(storage::ObjectStore& store, const std::strin
 }
 
 TEST(StoreUrlOf, CutsTheObjectKeyOffAFolderUrl) {
-  scheduler::BackupRecord backup;
+  backups::BackupRecord backup;
   backup.object_key = "snapshots/a.dump";
   backup.storage_url = "file:///var/lib/tapedeck/snapshots/a.dump";
   EXPECT_EQ(store_url_of(backup, "file:///elsewhere"), "file:///var/lib/tapedeck");
 }
 
 TEST(StoreUrlOf, CutsTheObjectKeyOffAnS3UrlWithAPrefix) {
-  scheduler::BackupRecord backup;
+  backups::BackupRecord backup;
   backup.object_key = "snapshots/a.dump";
   backup.storage_url = "s3://bucket/team/snapshots/a.dump";
   EXPECT_EQ(store_url_of(backup, "s3://other"), "s3://bucket/team");
 }
 
 TEST(StoreUrlOf, FallsBackWhenTheUrlDoesNotEndWithTheKey) {
-  scheduler::BackupRecord backup;
+  backups::BackupRecord backup;
   backup.object_key = "snapshots/a.dump";
   backup.storage_url = "s3://bucket/snapshots/b.dump";
   EXPECT_EQ(store_url_of(backup, "s3://configured"), "s3://configured");

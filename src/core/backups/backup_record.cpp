@@ -1,12 +1,12 @@
 // Reading, printing and naming snapshot metadata rows.
-#include "scheduler/backup_record.hpp"
+#include "core/backups/backup_record.hpp"
 
 #include <fmt/format.h>
 
 #include <algorithm>
 #include <nlohmann/json.hpp>
 
-namespace tapedeck::scheduler {
+namespace tapedeck::backups {
 
 namespace {
 
@@ -98,4 +98,4 @@ std::string backup_object_key(const std::string& taken_at, Lsn lsn) {
   return fmt::format("snapshots/{}-{}.dump", stamp, position);
 }
 
-}  // namespace tapedeck::scheduler
+}  // namespace tapedeck::backups

@@ -10,7 +10,7 @@
 #include "core/lsn.hpp"
 #include "core/pg/connection.hpp"
 
-namespace tapedeck::scheduler {
+namespace tapedeck::backups {
 
 // One row of tapedeck.backups (DESIGN §3.3). Times are RFC 3339 text in UTC with
 // microseconds ("2026-01-01T10:00:00.123456Z"), exactly what the row holds. Plain value.
@@ -46,4 +46,4 @@ std::string backup_object_key(const std::string& taken_at, Lsn lsn);
 // Size as "1.5 MiB".
 std::string human_size(std::int64_t bytes);
 
-}  // namespace tapedeck::scheduler
+}  // namespace tapedeck::backups
