@@ -94,6 +94,8 @@ constexpr KeySpec kKeys[] = {
     {"replaymgr.listen", string, "127.0.0.1:8080", "address of the REST API"},
     {"replaymgr.api_token", string, "", "bearer token the REST API requires (empty: none)", true},
     {"replaymgr.url", string, "http://127.0.0.1:8080", "where `tapedeck session` finds the API"},
+    {"replaymgr.drop_grace", duration, "30s",
+     "how long after its end a session's leftover database is dropped (playback.drop_on_end)"},
     {"replaymgr.worker_timeout", duration, "10s",
      "a session whose worker has not reported for this long is failed"},
 

@@ -5,23 +5,27 @@
 
 #include <algorithm>
 
+#include "core/backups/backup_record.hpp"
 #include "core/error.hpp"
 #include "core/log.hpp"
 #include "core/pg/dsn.hpp"
+#include "core/pg/params.hpp"
 #include "core/schema/live_schema.hpp"
 #include "core/schema/store_schema.hpp"
 #include "core/sessions/session_events.hpp"
 #include "core/sessions/session_store.hpp"
+#include "core/sql_quote.hpp"
 #include "core/stop.hpp"
 #include "replaymgr/recording.hpp"
 #include "replaymgr/request.hpp"
-#include "scheduler/backup_record.hpp"
 
 namespace tapedeck::replaymgr {
 
 namespace {
 
 constexpr std::string_view kLogger = "replaymgr";
+// How far back ended sessions' databases are looked for.
+constexpr std::chrono::hours kEndedWindow{24 * 7};
 
 nats::ConnectOptions connect_options(const ReplaymgrSettings& settings) {
   nats::ConnectOptions options;
@@ -59,6 +63,8 @@ ReplaymgrSettings ReplaymgrSettings::from_config(const config::Config& config) {
   settings.database_template = config.string("playback.database_template");
   settings.nats_url = config.string("nats.url");
   settings.worker_timeout = config.duration("replaymgr.worker_timeout");
+  settings.drop_on_end = config.boolean("playback.drop_on_end");
+  settings.drop_grace = config.duration("replaymgr.drop_grace");
   if (settings.worker_timeout <= std::chrono::milliseconds::zero()) {
     throw Error(ErrorSource::config, Recovery::invalid,
                 "replaymgr.worker_timeout must be positive, e.g. 10s");
@@ -73,6 +79,7 @@ ReplaymgrService::ReplaymgrService(ReplaymgrSettings settings)
              [](pg::Connection& store) { schema::migrate_store(store); }),
       live_(settings_.live_dsn, "tapedeck-replaymgr",
             [](pg::Connection& live) { schema::migrate_live(live); }),
+      playback_(settings_.playback_dsn, "tapedeck-replaymgr"),
       nats_(connect_options(settings_)),
       jetstream_(nats_) {}
 
@@ -145,6 +152,10 @@ void ReplaymgrService::tick() {
                  {{"state", name}})
           .set(found == counts.end() ? 0.0 : static_cast<double>(found->second));
     }
+    if (settings_.drop_on_end && std::chrono::steady_clock::now() >= next_sweep_) {
+      next_sweep_ = std::chrono::steady_clock::now() + settings_.drop_grace / 2;
+      drop_ended_databases();
+    }
     std::lock_guard lock(health_mutex_);
     if (!health_failure_.empty()) logger->info("session store reachable again");
     health_failure_.clear();
@@ -155,6 +166,29 @@ void ReplaymgrService::tick() {
     }
     health_failure_ = fmt::format("session store: {}", error.what());
   }
+}
+
+void ReplaymgrService::drop_ended_databases() {
+  auto logger = log::get(std::string(kLogger));
+  const auto ended = store_.with([this](pg::Connection& store) {
+    return session::Store(store).ended_databases(kEndedWindow, settings_.drop_grace);
+  });
+  if (ended.empty()) return;
+  playback_.with([&](pg::Connection& playback) {
+    const auto present = playback.exec_params(
+        "SELECT datname FROM pg_database WHERE datname IN "
+        "(SELECT jsonb_array_elements_text($1::jsonb))",
+        pg::Params::of(nlohmann::json(ended).dump()));
+    for (int row = 0; row < present.rows(); ++row) {
+      const std::string name(present.text(row, 0));
+      playback.exec("DROP DATABASE IF EXISTS " + sql::quote_identifier(name) + " WITH (FORCE)");
+      metrics_
+          .counter("tapedeck_replaymgr_ended_databases_dropped_total",
+                   "databases of ended sessions dropped by replaymgr's sweep")
+          .inc();
+      logger->info("dropped database {}: its session ended and nobody else had dropped it", name);
+    }
+  });
 }
 
 http::ServerResponse ReplaymgrService::handle(
@@ -292,9 +326,8 @@ http::ServerResponse ReplaymgrService::list_sessions(const http::ServerRequest& 
 }
 
 http::ServerResponse ReplaymgrService::list_snapshots(const http::ServerRequest&) {
-  const auto backups =
-      live_.with([](pg::Connection& live) { return scheduler::list_backups(live); });
-  return http::ServerResponse::json(200, scheduler::backups_to_json(backups));
+  const auto backups = live_.with([](pg::Connection& live) { return backups::list_backups(live); });
+  return http::ServerResponse::json(200, backups::backups_to_json(backups));
 }
 
 http::ServerResponse ReplaymgrService::unknown_route(const http::ServerRequest& request) {

@@ -28,6 +28,8 @@ struct ReplaymgrSettings {
   std::string database_template;
   std::string nats_url;
   std::chrono::milliseconds worker_timeout{10'000};
+  bool drop_on_end = true;  // playback.drop_on_end
+  std::chrono::milliseconds drop_grace{30'000};
   // The whole configuration, for the EVENTS stream (session::ensure_events_stream).
   std::shared_ptr<const config::Config> config;
 
@@ -37,10 +39,13 @@ struct ReplaymgrSettings {
 // The service. run() binds the API on settings.listen (throws Error(http) when it cannot),
 // then loops until the stop flag: every second it fails stale sessions (publishing `failed`),
 // refreshes the sessions-by-state gauges and (re)creates the EVENTS stream until that
-// succeeds. A database or NATS outage never ends run(): requests meanwhile get 503, the
-// reaper logs once per failure streak and /healthz reports it. Request handlers run on the
-// HTTP server's threads and share one store and one Live DB connection (ConnectionSlot).
-// Owns its connections and server; several services may run as threads of one process.
+// succeeds; every drop_grace/2 it drops the databases of sessions ended over drop_grace ago
+// that are still there (a session ended after its worker failed or died has nobody else to
+// drop it; the grace leaves a live msgop time to drop its own). A database or NATS outage never
+// ends run(): requests meanwhile get 503, the reaper logs once per failure streak and /healthz
+// reports it. Request handlers run on the HTTP server's threads and share one store and one Live DB
+// connection (ConnectionSlot). Owns its connections and server; several services may run as threads
+// of one process.
 class ReplaymgrService {
  public:
   explicit ReplaymgrService(ReplaymgrSettings settings);
@@ -67,11 +72,14 @@ class ReplaymgrService {
   // Publishes `event` for the session; the failure text when it could not (logged), else "".
   std::string publish(const session::Record& record, std::string_view event, nlohmann::json fields);
   void tick();
+  void drop_ended_databases();
 
   ReplaymgrSettings settings_;
   Metrics metrics_;
   ConnectionSlot store_;
   ConnectionSlot live_;
+  ConnectionSlot playback_;
+  std::chrono::steady_clock::time_point next_sweep_{};
   nats::Connection nats_;
   nats::JetStream jetstream_;
   std::atomic<bool> events_stream_ready_{false};

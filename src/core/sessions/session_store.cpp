@@ -278,4 +278,20 @@ std::vector<Record> Store::fail_stale(std::chrono::milliseconds timeout) {
       pg::Params::of(timeout.count())));
 }
 
+std::vector<std::string> Store::ended_databases(std::chrono::hours window,
+                                                std::chrono::milliseconds grace) {
+  const pg::Result result = store_.exec_params(
+      "SELECT DISTINCT s.database_name FROM tapedeck.sessions s "
+      "WHERE s.state = 'ended' AND s.updated_at > clock_timestamp() - $1::int8 * interval '1 hour' "
+      "AND s.updated_at < clock_timestamp() - $2::int8 * interval '1 millisecond' "
+      "AND NOT EXISTS (SELECT 1 FROM tapedeck.sessions o "
+      "WHERE o.database_name = s.database_name AND o.state <> 'ended') "
+      "ORDER BY 1",
+      pg::Params::of(static_cast<std::int64_t>(window.count()),
+                     static_cast<std::int64_t>(grace.count())));
+  std::vector<std::string> names;
+  for (int row = 0; row < result.rows(); ++row) names.emplace_back(result.text(row, 0));
+  return names;
+}
+
 }  // namespace tapedeck::session

@@ -117,6 +117,12 @@ class Store {
   // is older than `timeout`: the process owning it died. Returns the sessions failed.
   std::vector<Record> fail_stale(std::chrono::milliseconds timeout);
 
+  // The databases of sessions ended between `window` and `grace` ago that no other session
+  // (but an ended one) names: safe to drop. A failed session keeps its database for
+  // inspection until it is ended.
+  std::vector<std::string> ended_databases(std::chrono::hours window,
+                                           std::chrono::milliseconds grace);
+
  private:
   pg::Connection& store_;
 };

@@ -544,6 +544,32 @@ TEST_F(ReplaymgrTest, FailsASessionWhoseWorkerStoppedReporting) {
   EXPECT_EQ(request("GET", "/api/sessions/" + id).body["state"], "failed");
 }
 
+TEST_F(ReplaymgrTest, DropsTheDatabaseOfASessionEndedAfterItFailedButKeepsItUntilThen) {
+  start_replaymgr({{"TAPEDECK_REPLAYMGR_DROP_GRACE", "1s"}});
+  const auto created = create();
+  ASSERT_EQ(created.status, 201);
+  const auto id = created.body["id"].get<std::string>();
+  const auto database = row(id).database_name;
+  pg::Connection playback(stack_env("TAPEDECK_PLAYBACK_DSN"), "replaymgr-test");
+  playback.exec("CREATE DATABASE " + sql::quote_identifier(database));
+  const auto exists = [&] {
+    return playback
+               .exec_params("SELECT count(*) FROM pg_database WHERE datname = $1",
+                            pg::Params::of(database))
+               .get<std::int64_t>(0, 0) == 1;
+  };
+  session::Store(*store_).transition(
+      id, session::Transition::fail,
+      session::TransitionDetails::failure("rm-test: restore failed"));
+  // Failed: the database stays for inspection, several sweeps long.
+  std::this_thread::sleep_for(3s);
+  EXPECT_TRUE(exists());
+
+  ASSERT_EQ(request("POST", "/api/sessions/" + id + "/end").status, 200);
+  EXPECT_TRUE(eventually([&] { return !exists(); }, 30s));
+  playback.exec("DROP DATABASE IF EXISTS " + sql::quote_identifier(database));
+}
+
 TEST_F(ReplaymgrTest, ListsTheSnapshotsOldestFirst) {
   insert_backup("2026-02-01T08:00:00Z");
   start_replaymgr();
