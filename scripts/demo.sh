@@ -93,7 +93,7 @@ curl -fs "http://127.0.0.1:$REPLAYMGR_PORT/healthz" >/dev/null || die "replaymgr
 
 workload() {
   local seconds=$1
-  "/usr/lib/postgresql/15/bin/pgbench" -n -q -h 127.0.0.1 -p "$pg_port" -U tapedeck \
+  "/usr/lib/postgresql/15/bin/pgbench" -n -h 127.0.0.1 -p "$pg_port" -U tapedeck \
     -c 4 -j 2 -R "$rate" -T "$seconds" \
     -f "$root/scripts/demo/measure.sql@6" -f "$root/scripts/demo/alarms.sql@2" \
     -f "$root/scripts/demo/maintenance.sql@1" demo_live >"$work/pgbench.log" 2>&1 ||
@@ -160,7 +160,7 @@ t_ready=$(date +%s%N)
 ready_seconds=$(((t_ready - t_init) / 1000000))
 ready_seconds="$((ready_seconds / 1000)).$(printf %03d $((ready_seconds % 1000)))"
 dsn=$(jq -r .database_dsn <<<"$shown")
-caught_up_statements=$(jq -r .statements_applied <<<"$shown")
+caught_up_statements=$(jq -r .statements_applied <<<"$shown")  # catch-up's count until start
 say "ready after $ready_seconds s: restored and $caught_up_statements statements caught up"
 psql "$dsn" -X -Atc "$checksums_sql" >"$work/checksums-session-start.txt"
 diff -u "$work/checksums-start.txt" "$work/checksums-session-start.txt" >/dev/null ||

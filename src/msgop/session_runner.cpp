@@ -151,6 +151,7 @@ class SessionRunner::Impl {
                                    metrics_.catch_up_statements.inc(
                                        static_cast<std::uint64_t>(so_far.statements - counted_));
                                    counted_ = so_far.statements;
+                                   statements_done_ = so_far.statements;
                                    housekeeping(now());
                                    return state_ == State::catching_up && !stop::requested();
                                  });
@@ -159,6 +160,9 @@ class SessionRunner::Impl {
     log_->info("session {}: caught up {} statements in {} transactions in {:.3f} s", id_,
                caught.statements, caught.transactions, seconds);
     make_durable();
+    // Until the replay starts, the row shows what catch-up applied.
+    statements_done_ = caught.statements;
+    report(now());
     advance(session::Transition::catch_up_done);
     state_ = State::ready;
     session::publish_event(jetstream_, id_, "ready",
@@ -267,6 +271,7 @@ class SessionRunner::Impl {
     const auto speed = Speed::parse(record_.speed.str());
     clock_state_.emplace(start, speed);
     statements_total_ = count_statements(*data_, start, end);
+    statements_done_ = 0;
     rtus_total_ = settings_.rtus_url.empty() ? 0 : count_rtus_calls(*data_, start, end);
     last_applied_time_ = start;
     poll(now());

@@ -144,6 +144,8 @@ TEST_F(SessionRunnerTest, CatchUpAppliesExactlyTheTransactionsNotVisibleInTheSna
   pg::Connection db(dsn);
   EXPECT_EQ(db.exec("SELECT count(*) FROM t WHERE v = 'caught'").get<std::int64_t>(0, 0), 4);
   EXPECT_EQ(metrics_->catch_up_statements.value(), 5u);
+  // Until the replay starts, the row shows what catch-up applied.
+  EXPECT_EQ(sessions_->get(session.id).progress.statements_applied, 5);
 
   // `end` stops the session and drops its database (playback.drop_on_end).
   sessions_->transition(session.id, session::Transition::end);
