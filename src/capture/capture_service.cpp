@@ -256,6 +256,12 @@ class CaptureService::Session {
 
   void read_watermark() {
     if (!store_) return;
+    if (!watermarks_exist_) {
+      // Transform creates the store's tables; until it has, nothing is confirmed yet.
+      watermarks_exist_ =
+          store_->exec("SELECT to_regclass('tapedeck.watermarks') IS NOT NULL").get<bool>(0, 0);
+      if (!watermarks_exist_) return;
+    }
     const pg::Result result =
         store_->exec_params(kWatermarkQuery, pg::Params::of(settings_.stream));
     if (result.rows() > 0) {
@@ -301,6 +307,7 @@ class CaptureService::Session {
   std::optional<DebeziumEncoder> encoder_;
   pg::ReplicationConnection replication_;
   std::optional<pg::Connection> store_;
+  bool watermarks_exist_ = false;
   std::optional<ConfirmTracker> tracker_;
 
   std::uint64_t reconnects_at_start_ = 0;

@@ -7,6 +7,7 @@
 #include "core/lsn.hpp"
 #include "core/schema/store_schema.hpp"
 #include "harness.hpp"
+#include "support/scratch.hpp"
 
 namespace tapedeck::capture::testing {
 namespace {
@@ -25,8 +26,9 @@ Lsn lsn(const std::string& text) {
 
 class StoreWatermark {
  public:
-  explicit StoreWatermark(std::string name)
-      : store_(tapedeck::testing::stack_env("TAPEDECK_STORE_DSN")), name_(std::move(name)) {
+  explicit StoreWatermark(std::string name,
+                          std::string dsn = tapedeck::testing::stack_env("TAPEDECK_STORE_DSN"))
+      : store_(dsn), name_(std::move(name)) {
     schema::migrate_store(store_);
   }
   ~StoreWatermark() {
@@ -41,9 +43,12 @@ class StoreWatermark {
 
 TEST(CaptureWatermark, TheSlotAdvancesOnlyUpToTheWatermarkTransformWrote) {
   CaptureHarness h;
-  StoreWatermark watermark(h.stream());
+  // A store transform has not created its tables in yet: capture streams all the same and
+  // holds the slot.
+  tapedeck::testing::ScratchDatabase store("capture_store");
   h.exec("CREATE TABLE w (id int PRIMARY KEY)");
-  h.start_capture({{"TAPEDECK_CAPTURE_CONFIRM_MODE", "watermark"}});
+  h.start_capture(
+      {{"TAPEDECK_CAPTURE_CONFIRM_MODE", "watermark"}, {"TAPEDECK_STORE_DSN", store.dsn()}});
   const Lsn start = lsn(h.confirmed_flush_lsn());
 
   h.exec("INSERT INTO w VALUES (1)");
@@ -58,8 +63,12 @@ TEST(CaptureWatermark, TheSlotAdvancesOnlyUpToTheWatermarkTransformWrote) {
   // several status intervals (200ms each).
   std::this_thread::sleep_for(1500ms);
   EXPECT_EQ(lsn(h.confirmed_flush_lsn()), start);
+  EXPECT_TRUE(h.capture()->running()) << h.log_tail();
+  EXPECT_EQ(h.log_text().find("does not exist"), std::string::npos) << h.log_tail();
 
-  // The first transaction is stored: the slot moves past its commit, not up to the second.
+  // Transform starts (creating the tables) and stores the first transaction: the slot moves
+  // past its commit, not up to the second.
+  StoreWatermark watermark(h.stream(), store.dsn());
   watermark.write(first_commit);
   ASSERT_TRUE(eventually([&] { return lsn(h.confirmed_flush_lsn()) > first_commit; }, 60s))
       << h.log_tail();
