@@ -27,20 +27,24 @@ constexpr const char* kMarkDeleting =
 constexpr const char* kDeleteRow = "DELETE FROM tapedeck.backups WHERE id = $1 AND deleting";
 
 constexpr const char* kOldestBackup = R"(
-SELECT txid_snapshot::text, created_at::text
+SELECT txid_snapshot::text, created_at::text, lsn::text
   FROM tapedeck.backups WHERE NOT deleting ORDER BY created_at, id LIMIT 1)";
 constexpr const char* kCutoff = R"(
 SELECT (clock_timestamp() - $1::bigint * interval '1 millisecond')::text,
        to_char((clock_timestamp() - $1::bigint * interval '1 millisecond') AT TIME ZONE 'UTC',
                'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'))";
 
-// $1 cutoff, $2 oldest backup's snapshot (NULL: none), $3 its creation time, $4 batch size.
+// $1 cutoff, $2 oldest backup's snapshot (NULL: none), $3 its creation time, $4 batch size,
+// $5 its LSN. The last transaction committed at or before that LSN stays: msgop's proof that
+// the recording covers the backup (its oldest statement must not be newer than the backup).
 constexpr const char* kDeleteStatements = R"(
 WITH doomed AS (
   SELECT event_id FROM tapedeck.statements
    WHERE commit_time < $1::timestamptz
      AND ($2::pg_snapshot IS NULL
-          OR (pg_visible_in_snapshot(xid, $2::pg_snapshot) AND commit_time < $3::timestamptz))
+          OR (pg_visible_in_snapshot(xid, $2::pg_snapshot) AND commit_time < $3::timestamptz
+              AND commit_lsn < (SELECT max(commit_lsn) FROM tapedeck.statements
+                                 WHERE commit_lsn <= $5::pg_lsn)))
    ORDER BY commit_time
    LIMIT $4)
 DELETE FROM tapedeck.statements s USING doomed WHERE s.event_id = doomed.event_id)";
@@ -180,6 +184,7 @@ TransformCleanupResult cleanup_transform(const TransformCleanupSettings& setting
   TransformCleanupResult result;
   std::optional<std::string> snapshot;
   std::optional<std::string> backup_time;
+  std::optional<std::string> backup_lsn;
   {
     pg::Connection live(settings.live_dsn, "tapedeck-cleanup-transform");
     schema::migrate_live(live);
@@ -187,6 +192,7 @@ TransformCleanupResult cleanup_transform(const TransformCleanupSettings& setting
     if (oldest.rows() == 1) {
       snapshot = oldest.get<std::string>(0, 0);
       backup_time = oldest.get<std::string>(0, 1);
+      backup_lsn = oldest.get<std::string>(0, 2);
       result.oldest_snapshot = *snapshot;
     }
   }
@@ -198,8 +204,8 @@ TransformCleanupResult cleanup_transform(const TransformCleanupSettings& setting
   result.cutoff = cutoff_row.get<std::string>(0, 1);
 
   result.statements = delete_in_batches(
-      store, kDeleteStatements, pg::Params::of(cutoff, snapshot, backup_time, settings.batch),
-      settings.batch);
+      store, kDeleteStatements,
+      pg::Params::of(cutoff, snapshot, backup_time, settings.batch, backup_lsn), settings.batch);
   if (!stop::requested()) {
     result.rtus_calls =
         delete_in_batches(store, kDeleteRtusCalls,

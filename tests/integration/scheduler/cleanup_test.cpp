@@ -141,20 +141,22 @@ class TransformCleanupTest : public ::testing::Test {
     settings_.batch = 1;  // every row its own batch
   }
 
-  void add_backup(const std::string& snapshot, std::chrono::hours age, bool deleting = false) {
+  void add_backup(const std::string& snapshot, std::chrono::hours age, bool deleting = false,
+                  const std::string& lsn = "0/1") {
     live_.exec_params(
         "INSERT INTO tapedeck.backups (object_key, storage_url, size_bytes, sha256, created_at, "
         "lsn, txid_snapshot, server_version, deleting) VALUES ($1, 'file:///x', 1, $2, "
-        "clock_timestamp() - $3::bigint * interval '1 hour', '0/1', $4, '15', $5)",
+        "clock_timestamp() - $3::bigint * interval '1 hour', $6::pg_lsn, $4, '15', $5)",
         pg::Params::of("snapshots/" + random_suffix(), std::string(64, 'a'),
-                       static_cast<std::int64_t>(age.count()), snapshot, deleting));
+                       static_cast<std::int64_t>(age.count()), snapshot, deleting, lsn));
   }
-  void add_statement(const std::string& id, std::int64_t xid, std::chrono::hours age) {
+  void add_statement(const std::string& id, std::int64_t xid, std::chrono::hours age,
+                     const std::string& commit_lsn = "0/10") {
     store_.exec_params(
         "INSERT INTO tapedeck.statements (event_id, commit_lsn, position, xid, commit_time, "
-        "schema_name, table_name, op, sql) VALUES ($1, '0/10', 0, $2::text::xid8, "
+        "schema_name, table_name, op, sql) VALUES ($1, $4::pg_lsn, 0, $2::text::xid8, "
         "clock_timestamp() - $3::bigint * interval '1 hour', 'public', 't', 'c', 'SELECT 1')",
-        pg::Params::of(id, xid, static_cast<std::int64_t>(age.count())));
+        pg::Params::of(id, xid, static_cast<std::int64_t>(age.count()), commit_lsn));
   }
   void add_rtus_call(const std::string& id, std::chrono::hours age) {
     store_.exec_params(
@@ -184,13 +186,16 @@ class TransformCleanupTest : public ::testing::Test {
 };
 
 TEST_F(TransformCleanupTest, DeletesOldRowsButKeepsWhatTheOldestBackupNeedsForCatchUp) {
-  add_backup("100:110:105", 216h);  // nine days old: older than the retention
-  add_backup("300:300:", 24h);
-  add_statement("visible-old", 50, 240h);           // in the backup, past retention: goes
-  add_statement("in-progress-old", 105, 240h);      // not in the backup's snapshot: stays
-  add_statement("after-snapshot-old", 120, 192h);   // xid >= xmax: stays
-  add_statement("visible-after-backup", 60, 192h);  // committed after the backup: stays
-  add_statement("recent", 50, 1h);                  // within retention: stays
+  add_backup("100:110:105", 216h, false, "0/500");  // nine days old: older than the retention
+  add_backup("300:300:", 24h, false, "0/900");
+  add_statement("visible-oldest", 40, 250h, "0/50");  // in the backup, past retention: goes
+  // In the backup too, but the last transaction before it: it stays as msgop's proof that the
+  // recording covers the backup.
+  add_statement("visible-old", 50, 240h, "0/100");
+  add_statement("in-progress-old", 105, 240h, "0/600");      // not in the snapshot: stays
+  add_statement("after-snapshot-old", 120, 192h, "0/700");   // xid >= xmax: stays
+  add_statement("visible-after-backup", 60, 192h, "0/650");  // committed after it: stays
+  add_statement("recent", 50, 1h, "0/950");                  // within retention: stays
   add_rtus_call("old", 240h);
   add_rtus_call("after-backup", 192h);
   add_rtus_call("recent", 1h);
@@ -203,8 +208,8 @@ TEST_F(TransformCleanupTest, DeletesOldRowsButKeepsWhatTheOldestBackupNeedsForCa
   EXPECT_EQ(result.dead_letters, 1);
   EXPECT_EQ(result.oldest_snapshot, "100:110:105");
   EXPECT_EQ(left("SELECT event_id FROM tapedeck.statements"),
-            (std::set<std::string>{"in-progress-old", "after-snapshot-old", "visible-after-backup",
-                                   "recent"}));
+            (std::set<std::string>{"visible-old", "in-progress-old", "after-snapshot-old",
+                                   "visible-after-backup", "recent"}));
   EXPECT_EQ(left("SELECT call_id FROM tapedeck.rtus_calls"),
             (std::set<std::string>{"after-backup", "recent"}));
   EXPECT_EQ(left("SELECT stream_sequence::text FROM tapedeck.dead_letters"),
