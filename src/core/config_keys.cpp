@@ -72,7 +72,7 @@ constexpr KeySpec kKeys[] = {
     {"capture.listen", string, "127.0.0.1:9101", "address of /healthz and /metrics"},
 
     {"transform.durable", string, "tapedeck-transform", "durable pull consumer name"},
-    {"transform.batch_size", integer, "1000", "messages per database transaction"},
+    {"transform.batch_size", integer, "2000", "messages per database transaction"},
     {"transform.fetch_timeout", duration, "200ms", "how long one fetch waits for messages"},
     {"transform.ack_wait", duration, "30s", "JetStream ack wait before redelivery"},
     {"transform.max_message_bytes", integer, "8388608", "larger messages are dead-lettered unread"},

@@ -1,4 +1,6 @@
-// The store transaction: COPY into a temporary table, INSERT ... ON CONFLICT DO NOTHING.
+// The store transaction: COPY straight into tapedeck.statements; when the batch holds an event
+// already stored (a redelivery), COPY into a temporary table and INSERT ... ON CONFLICT DO
+// NOTHING instead.
 #include "transform/statement_store.hpp"
 
 #include <fmt/format.h>
@@ -24,6 +26,11 @@ CREATE TEMPORARY TABLE IF NOT EXISTS statements_in (
 constexpr const char* kCopyStaging =
     "COPY statements_in (event_id, commit_lsn, position, xid, commit_time, schema_name, "
     "table_name, op, sql) FROM STDIN";
+
+constexpr const char* kCopyDirect =
+    "COPY tapedeck.statements (event_id, commit_lsn, position, xid, commit_time, schema_name, "
+    "table_name, op, sql) FROM STDIN";
+constexpr std::string_view kUniqueViolation = "23505";
 
 constexpr const char* kInsertStatements = R"(
 INSERT INTO tapedeck.statements
@@ -140,12 +147,28 @@ WriteResult StatementStore::write(const Batch& batch, std::optional<Lsn> waterma
   WriteResult result;
   pg::Transaction transaction(connection_);
   if (batch.statements() > 0) {
-    {
-      pg::CopyIn copy(connection_, kCopyStaging);
+    // Redeliveries are rare: try the direct COPY (half the work) and fall back on a conflict.
+    bool stored = false;
+    transaction.exec("SAVEPOINT direct_copy");
+    try {
+      pg::CopyIn copy(connection_, kCopyDirect);
       copy.write(batch.copy_data());
       copy.finish();
+      transaction.exec("RELEASE SAVEPOINT direct_copy");
+      result.statements_stored = static_cast<std::int64_t>(batch.statements());
+      stored = true;
+    } catch (const Error& error) {
+      if (error.code() != kUniqueViolation) throw;
+      transaction.exec("ROLLBACK TO SAVEPOINT direct_copy");
     }
-    result.statements_stored = transaction.exec(kInsertStatements).affected_rows();
+    if (!stored) {
+      {
+        pg::CopyIn copy(connection_, kCopyStaging);
+        copy.write(batch.copy_data());
+        copy.finish();
+      }
+      result.statements_stored = transaction.exec(kInsertStatements).affected_rows();
+    }
   }
   for (const auto& call : batch.rtus_calls()) {
     nlohmann::json headers = nlohmann::json::object();

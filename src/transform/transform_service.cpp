@@ -1,9 +1,13 @@
-// The transform service loop: fetch, convert, store in one transaction, acknowledge.
+// The transform service loop: fetch, convert, store in one transaction, acknowledge; the
+// store transaction of one batch overlaps the fetch and conversion of the next.
 #include "transform/transform_service.hpp"
 
 #include <fmt/format.h>
 
+#include <future>
+#include <memory>
 #include <optional>
+#include <utility>
 
 #include "core/cdc_headers.hpp"
 #include "core/error.hpp"
@@ -118,14 +122,42 @@ class TransformService::Session {
                store_dsn_for_log());
   }
 
+  // Two stages: while one batch commits in the store (on a helper thread), the next is
+  // fetched and converted. Acks follow each commit, in order.
   void run() {
-    while (!stop::requested()) {
-      auto messages = consumer_->fetch(settings_.batch_size, settings_.fetch_timeout);
-      if (messages.empty()) {
-        if (const auto watermark = advance_watermark()) store_.write_watermark(*watermark);
-        continue;
+    std::unique_ptr<InFlight> in_flight;
+    try {
+      while (!stop::requested()) {
+        auto messages = consumer_->fetch(settings_.batch_size, settings_.fetch_timeout);
+        if (messages.empty()) {
+          finish(std::exchange(in_flight, nullptr));
+          if (const auto watermark = advance_watermark()) store_.write_watermark(*watermark);
+          continue;
+        }
+        auto next = std::make_unique<InFlight>();
+        next->messages = std::move(messages);
+        try {
+          convert(*next);
+        } catch (...) {
+          redeliver(*next);
+          throw;
+        }
+        finish(std::exchange(in_flight, nullptr));
+        const auto watermark = advance_watermark();
+        InFlight* batch = next.get();
+        batch->write = std::async(std::launch::async, [this, batch, watermark] {
+          return store_.write(batch->batch, watermark);
+        });
+        in_flight = std::move(next);
       }
-      handle(messages);
+      finish(std::exchange(in_flight, nullptr));
+    } catch (...) {
+      try {
+        finish(std::exchange(in_flight, nullptr));
+      } catch (...) {
+        // its messages are naked; the first failure is the one to report
+      }
+      throw;
     }
   }
 
@@ -164,54 +196,62 @@ class TransformService::Session {
     return watermark;
   }
 
-  void handle(std::vector<nats::Message>& messages) {
-    const auto started = std::chrono::steady_clock::now();
-    batch_.clear();
+  // A fetched batch on its way to the store.
+  struct InFlight {
+    std::vector<nats::Message> messages;
+    Batch batch;
+    std::vector<EndEvent> ends;
     std::uint64_t skipped = 0;
+    std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
+    std::future<WriteResult> write;
+  };
+
+  void convert(InFlight& flight) {
+    for (auto& message : flight.messages) {
+      const nats::MessageMetadata metadata = message.metadata();
+      InMessage in{message.subject(),
+                   message.data(),
+                   message.header(std::string(nats::kMsgIdHeader)),
+                   message.header(std::string(cdc::kCommitLsnHeader)),
+                   metadata.stream,
+                   metadata.stream_sequence,
+                   metadata.consumer_sequence,
+                   message.header(std::string(cdc::kNewKeyHeader)),
+                   message.header(std::string(cdc::kOldKeyHeader))};
+      metrics_.events_in.inc();
+      const Outcome outcome = processor_.process(in, flight.batch);
+      if (outcome == Outcome::skipped || outcome == Outcome::transaction_metadata) {
+        ++flight.skipped;
+      }
+      if (outcome == Outcome::dead_letter) {
+        log_->warn("dead letter: stream sequence {} on {}: {}", metadata.stream_sequence,
+                   message.subject().substr(0, 200), processor_.last_reason());
+      }
+    }
+    flight.ends = processor_.take_ends();
+  }
+
+  // Waits for the batch's commit, then acknowledges it; a failed commit asks for redelivery
+  // and rethrows. Nothing to do for a null batch.
+  void finish(std::unique_ptr<InFlight> flight) {
+    if (!flight) return;
+    WriteResult result;
     try {
-      for (auto& message : messages) {
-        const nats::MessageMetadata metadata = message.metadata();
-        InMessage in{message.subject(),
-                     message.data(),
-                     message.header(std::string(nats::kMsgIdHeader)),
-                     message.header(std::string(cdc::kCommitLsnHeader)),
-                     metadata.stream,
-                     metadata.stream_sequence,
-                     metadata.consumer_sequence,
-                     message.header(std::string(cdc::kNewKeyHeader)),
-                     message.header(std::string(cdc::kOldKeyHeader))};
-        metrics_.events_in.inc();
-        const Outcome outcome = processor_.process(in, batch_);
-        if (outcome == Outcome::skipped || outcome == Outcome::transaction_metadata) ++skipped;
-        if (outcome == Outcome::dead_letter) {
-          log_->warn("dead letter: stream sequence {} on {}: {}", metadata.stream_sequence,
-                     message.subject().substr(0, 200), processor_.last_reason());
-        }
-      }
-      const auto watermark = advance_watermark();
-      const WriteResult result = store_.write(batch_, watermark);
-      metrics_.stored.inc(static_cast<std::uint64_t>(result.statements_stored));
-      metrics_.duplicates.inc(batch_.statements() -
-                              static_cast<std::uint64_t>(result.statements_stored));
-      metrics_.rtus_calls.inc(static_cast<std::uint64_t>(result.rtus_calls_stored));
-      metrics_.dead_letters.inc(batch_.dead_letters().size());
+      result = flight->write.get();
     } catch (...) {
-      // Not stored: ask for redelivery after a pause; the session ends and is retried.
-      processor_.take_ends();
-      for (auto& message : messages) {
-        try {
-          message.nak(kNakDelay);
-        } catch (const Error&) {
-          break;  // the connection is gone: ack_wait redelivers them
-        }
-      }
+      redeliver(*flight);
       throw;
     }
-    for (auto& message : messages) message.ack();
-    for (const auto& end : processor_.take_ends()) {
+    for (auto& message : flight->messages) message.ack();
+    for (const auto& end : flight->ends) {
       tracker_.end_committed(end.stream_sequence, end.commit_lsn);
     }
-    metrics_.skipped.inc(skipped);
+    metrics_.stored.inc(static_cast<std::uint64_t>(result.statements_stored));
+    metrics_.duplicates.inc(flight->batch.statements() -
+                            static_cast<std::uint64_t>(result.statements_stored));
+    metrics_.rtus_calls.inc(static_cast<std::uint64_t>(result.rtus_calls_stored));
+    metrics_.dead_letters.inc(flight->batch.dead_letters().size());
+    metrics_.skipped.inc(flight->skipped);
     metrics_.batches.inc();
     const auto mismatches = processor_.count_mismatches();
     if (mismatches > reported_mismatches_) {
@@ -219,7 +259,18 @@ class TransformService::Session {
       reported_mismatches_ = mismatches;
     }
     metrics_.batch_seconds.observe(
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - flight->started).count());
+  }
+
+  // Not stored: ask for redelivery after a pause; the session ends and is retried.
+  void redeliver(InFlight& flight) {
+    for (auto& message : flight.messages) {
+      try {
+        message.nak(kNakDelay);
+      } catch (const Error&) {
+        break;  // the connection is gone: ack_wait redelivers them
+      }
+    }
   }
 
   const TransformSettings& settings_;
@@ -232,7 +283,6 @@ class TransformService::Session {
   EventProcessor processor_;
   std::optional<nats::PullConsumer> consumer_;
   WatermarkTracker tracker_;
-  Batch batch_;
   std::uint64_t reported_mismatches_ = 0;
 };
 
