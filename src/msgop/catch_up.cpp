@@ -17,8 +17,8 @@ namespace tapedeck::msgop {
 namespace {
 
 constexpr const char* kOldestStatement = R"(
-SELECT commit_lsn::text, (extract(epoch FROM commit_time) * 1000000)::int8
-  FROM tapedeck.statements ORDER BY commit_lsn, position LIMIT 1)";
+SELECT s.commit_lsn::text, (extract(epoch FROM s.commit_time) * 1000000)::int8
+  FROM tapedeck.statements s ORDER BY s.commit_lsn, s.position LIMIT 1)";
 
 // A bounded hand-over of batches from the reader thread to the applier.
 class BatchQueue {

@@ -15,25 +15,28 @@ namespace tapedeck::msgop {
 
 namespace {
 
+// The table is aliased and ORDER BY names s.commit_lsn: an unqualified name means the output
+// column commit_lsn::text, and LSN text does not sort like LSNs ('0/10000' < '0/FFF0').
+
 // {0} snapshot, {1} until, as quoted literals (DECLARE takes no parameters).
 constexpr const char* kCatchUpCursor = R"(
 DECLARE msgop_catch_up NO SCROLL CURSOR FOR
-SELECT commit_lsn::text, position, xid::text,
-       (extract(epoch FROM commit_time) * 1000000)::int8, sql
-  FROM tapedeck.statements
- WHERE NOT pg_visible_in_snapshot(xid, {0}::pg_snapshot)
-   AND commit_time <= {1}::timestamptz
- ORDER BY commit_lsn, position)";
+SELECT s.commit_lsn::text, s.position, s.xid::text,
+       (extract(epoch FROM s.commit_time) * 1000000)::int8, s.sql
+  FROM tapedeck.statements s
+ WHERE NOT pg_visible_in_snapshot(s.xid, {0}::pg_snapshot)
+   AND s.commit_time <= {1}::timestamptz
+ ORDER BY s.commit_lsn, s.position)";
 
 // $1 after, $2 until, $3/$4 the last (commit_lsn, position) returned, $5 page size.
 constexpr const char* kWindowPage = R"(
-SELECT commit_lsn::text, position, xid::text,
-       (extract(epoch FROM commit_time) * 1000000)::int8, sql
-  FROM tapedeck.statements
- WHERE commit_time > $1::timestamptz
-   AND commit_time <= $2::timestamptz
-   AND (commit_lsn, position) > ($3::pg_lsn, $4::int8)
- ORDER BY commit_lsn, position
+SELECT s.commit_lsn::text, s.position, s.xid::text,
+       (extract(epoch FROM s.commit_time) * 1000000)::int8, s.sql
+  FROM tapedeck.statements s
+ WHERE s.commit_time > $1::timestamptz
+   AND s.commit_time <= $2::timestamptz
+   AND (s.commit_lsn, s.position) > ($3::pg_lsn, $4::int8)
+ ORDER BY s.commit_lsn, s.position
  LIMIT $5)";
 
 // $1 last called_at, $2 last call_id, $3 until, $4 page size, $5 after.

@@ -13,12 +13,12 @@ namespace {
 
 constexpr const char* kDeclareCursor = R"(
 DECLARE statements_export NO SCROLL CURSOR FOR
-SELECT commit_lsn::text, xid::text, commit_time::text, sql
-FROM tapedeck.statements
-WHERE ($1::timestamptz IS NULL OR commit_time > $1::timestamptz)
-  AND ($2::timestamptz IS NULL OR commit_time <= $2::timestamptz)
-  AND ($3::xid8 IS NULL OR xid >= $3::xid8)
-ORDER BY commit_lsn, position)";
+SELECT s.commit_lsn::text, s.xid::text, s.commit_time::text, s.sql
+FROM tapedeck.statements s
+WHERE ($1::timestamptz IS NULL OR s.commit_time > $1::timestamptz)
+  AND ($2::timestamptz IS NULL OR s.commit_time <= $2::timestamptz)
+  AND ($3::xid8 IS NULL OR s.xid >= $3::xid8)
+ORDER BY s.commit_lsn, s.position)";
 
 constexpr int kFetchRows = 2000;
 

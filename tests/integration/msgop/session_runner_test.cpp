@@ -186,6 +186,29 @@ TEST_F(SessionRunnerTest, CatchUpKeepsEverySourceTransactionWholeAcrossPagesAndF
   EXPECT_EQ(check.exec("SELECT count(*) FROM t WHERE id = 900").get<std::int64_t>(0, 0), 0);
 }
 
+// LSNs printed as text sort by their digits: '0/10000' before '0/FFF0'. Catch-up, replay and
+// the gap check must order by the LSN itself.
+TEST_F(SessionRunnerTest, AppliesTransactionsInLsnOrderWhereTheirTextSortsOtherwise) {
+  const Time start = at("2026-01-03T10:00:00Z");
+  record("0/FFF0", 0, 200, start - 3s, "INSERT INTO t (id, v) VALUES (1, 'first')");
+  record("0/10000", 0, 201, start - 2s, "UPDATE t SET v = 'second' WHERE id = 1");
+  record("0/FFFF0", 0, 202, start + 100ms, "UPDATE t SET v = 'third' WHERE id = 1");
+  record("0/100000", 0, 203, start + 200ms, "UPDATE t SET v = 'fourth' WHERE id = 1");
+  // The backup lies between the first two: the oldest statement (0/FFF0) proves no gap.
+  const auto session = restored_session(start, start + 1s, "max", "0/FFF8", "200:200:");
+  const std::string dsn = create_session_database(session.database_name, {});
+  run(session.id);
+  ASSERT_TRUE(reaches(session.id, session::State::ready)) << sessions_->get(session.id).error;
+  const auto value = [&] {
+    pg::Connection db(dsn);
+    return db.exec("SELECT v FROM t WHERE id = 1").get<std::string>(0, 0);
+  };
+  EXPECT_EQ(value(), "second");
+  sessions_->transition(session.id, session::Transition::start);
+  ASSERT_TRUE(reaches(session.id, session::State::ended)) << sessions_->get(session.id).error;
+  EXPECT_EQ(value(), "fourth");
+}
+
 TEST_F(SessionRunnerTest, PacedReplayAtSpeedTenFollowsTheScheduleAndSendsRtusCallsInOrder) {
   const Time start = at("2026-01-02T10:00:00Z");
   const Time end = start + 8s;
