@@ -2,8 +2,8 @@
 // child is killed when the handle goes away, so a failing test leaves no process behind.
 #pragma once
 
-#include <gtest/gtest.h>
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
@@ -22,7 +22,9 @@ extern char** environ;
 namespace tapedeck::testing {
 
 // The tapedeck binary built beside the tests.
-inline std::string tapedeck_binary() { return TAPEDECK_BINARY; }
+inline std::string tapedeck_binary() {
+  return TAPEDECK_BINARY;
+}
 
 class ChildProcess {
  public:
@@ -53,8 +55,8 @@ class ChildProcess {
                                        0644);
       posix_spawn_file_actions_adddup2(&actions, 1, 2);
     }
-    const int rc = posix_spawn(&pid_, arg_ptrs[0], &actions, nullptr, arg_ptrs.data(),
-                               env_ptrs.data());
+    const int rc =
+        posix_spawn(&pid_, arg_ptrs[0], &actions, nullptr, arg_ptrs.data(), env_ptrs.data());
     posix_spawn_file_actions_destroy(&actions);
     if (rc != 0) {
       ADD_FAILURE() << "cannot start " << argv[0] << ": " << strerror(rc);

@@ -1,36 +1,20 @@
-// Unique names and scratch databases, so tests running in parallel on one stack never share
-// a table, a stream or a database. A test that runs a sessions reaper (replaymgr,
-// Store::fail_stale) must own its store database: the reaper fails every stale session it
-// sees, including other tests' sessions.
+// Scratch databases, so tests running in parallel on one stack never share a database. A test
+// that runs a sessions reaper (replaymgr, Store::fail_stale) must own its store database: the
+// reaper fails every stale session it sees, including other tests' sessions.
 #pragma once
 
 #include <gtest/gtest.h>
 
 #include <exception>
-#include <random>
 #include <string>
 
 #include "core/pg/connection.hpp"
 #include "core/pg/dsn.hpp"
 #include "core/sql_quote.hpp"
 #include "support/stack_env.hpp"
+#include "support/unique_name.hpp"
 
 namespace tapedeck::testing {
-
-// Ten random lower-case letters and digits.
-inline std::string unique_suffix() {
-  std::random_device device;
-  std::mt19937_64 generator(device());
-  static constexpr char kDigits[] = "abcdefghijklmnopqrstuvwxyz0123456789";
-  std::string suffix;
-  for (int i = 0; i < 10; ++i) suffix.push_back(kDigits[generator() % 36]);
-  return suffix;
-}
-
-// `prefix_<suffix>`: valid unquoted as a table, database, slot or publication name.
-inline std::string unique_name(const std::string& prefix) {
-  return prefix + "_" + unique_suffix();
-}
 
 // A database created on the stack's server for one test and dropped (with its connections)
 // when the object goes away.

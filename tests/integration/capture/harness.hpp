@@ -27,6 +27,7 @@
 #include "core/pg/params.hpp"
 #include "support/process.hpp"
 #include "support/stack_env.hpp"
+#include "support/unique_name.hpp"
 
 namespace tapedeck::capture::testing {
 
@@ -35,15 +36,7 @@ using namespace std::chrono_literals;
 using tapedeck::testing::ChildProcess;
 using tapedeck::testing::eventually;
 
-// Ten random lower-case letters and digits, so tests running in parallel never share names.
-inline std::string unique_suffix() {
-  std::random_device device;
-  std::mt19937_64 generator(device());
-  static constexpr char kDigits[] = "abcdefghijklmnopqrstuvwxyz0123456789";
-  std::string suffix;
-  for (int i = 0; i < 10; ++i) suffix.push_back(kDigits[generator() % 36]);
-  return suffix;
-}
+using tapedeck::testing::unique_suffix;
 
 // `dsn` with its dbname replaced by (or extended with) `database`.
 inline std::string with_dbname(const std::string& dsn, const std::string& database) {

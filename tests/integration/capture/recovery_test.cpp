@@ -121,8 +121,7 @@ TEST(CaptureRecovery, NatsServerRestartMidWorkloadLosesNothing) {
   expect_every_row_once(h, events, static_cast<long>(kTransactions) * kRows);
   ASSERT_TRUE(h.capture()->running()) << h.log_tail();
   // The whole log: the line is long past the tail once capture has streamed again for a while.
-  EXPECT_NE(h.log_text().find("streaming again from the slot"), std::string::npos)
-      << h.log_tail();
+  EXPECT_NE(h.log_text().find("streaming again from the slot"), std::string::npos) << h.log_tail();
 }
 
 TEST(CaptureRecovery, ALargeTransactionStreamsThrough) {

@@ -31,11 +31,15 @@
 #include "core/storage/sha256.hpp"
 #include "dbop/pg_restore.hpp"
 #include "scheduler/backup_job.hpp"
+#include "support/free_port.hpp"
 #include "support/process.hpp"
 #include "support/scratch.hpp"
 #include "support/stack_env.hpp"
 
 namespace tapedeck::dbop {
+
+using tapedeck::testing::free_port;
+using tapedeck::testing::unique_suffix;
 namespace {
 
 namespace fs = std::filesystem;
@@ -44,34 +48,12 @@ using testing::ChildProcess;
 using testing::eventually;
 using testing::stack_env;
 
-// A TCP port free at the moment of asking (the kernel's pick for port 0).
-int free_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  address.sin_port = 0;
-  socklen_t length = sizeof address;
-  int port = 0;
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0 &&
-      ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) == 0) {
-    port = ntohs(address.sin_port);
-  }
-  ::close(fd);
-  return port;
-}
-
 std::string nats_server_program() {
   for (const char* path : {"/usr/sbin/nats-server", "/usr/bin/nats-server"}) {
     if (::access(path, X_OK) == 0) return path;
   }
   ADD_FAILURE() << "nats-server is not installed (Debian package nats-server)";
   return "nats-server";
-}
-
-std::string random_suffix() {
-  std::mt19937_64 random(std::random_device{}());
-  return fmt::format("{:010x}", random() & 0xffffffffffULL);
 }
 
 // Every table of a database (but the backups' own metadata) as "schema.table" -> row count
@@ -96,7 +78,7 @@ std::map<std::string, std::string> table_digests(pg::Connection& db) {
 class DbopTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    suffix_ = random_suffix();
+    suffix_ = unique_suffix();
     live_admin_dsn_ = stack_env("TAPEDECK_LIVE_DSN");
     playback_dsn_ = stack_env("TAPEDECK_PLAYBACK_DSN");
     live_name_ = "tdk_dbop_live_" + suffix_;

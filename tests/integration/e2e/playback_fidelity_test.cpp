@@ -20,28 +20,19 @@
 #include "core/pg/result.hpp"
 #include "core/session.hpp"
 #include "integration/core/nats/private_server.hpp"
+#include "support/free_port.hpp"
 #include "support/process.hpp"
 #include "support/stack_env.hpp"
 
 namespace tapedeck {
+
+using tapedeck::testing::free_port;
 namespace {
 
 using namespace std::chrono_literals;
 using testing::ChildProcess;
 using testing::eventually;
 using testing::stack_env;
-
-int free_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address);
-  socklen_t length = sizeof address;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length);
-  ::close(fd);
-  return ntohs(address.sin_port);
-}
 
 struct CommandResult {
   int status = -1;

@@ -20,17 +20,11 @@
 #include "core/sessions/session_store.hpp"
 #include "core/sql_quote.hpp"
 #include "support/stack_env.hpp"
+#include "support/unique_name.hpp"
 
 namespace tapedeck::msgop::testing {
 
-inline std::string unique_name(const std::string& prefix) {
-  std::random_device device;
-  std::mt19937_64 generator(device());
-  static constexpr char kDigits[] = "abcdefghijklmnopqrstuvwxyz0123456789";
-  std::string name = prefix + "_";
-  for (int i = 0; i < 10; ++i) name.push_back(kDigits[generator() % 36]);
-  return name;
-}
+using tapedeck::testing::unique_name;
 
 using Time = session::Time;
 using namespace std::chrono_literals;

@@ -25,11 +25,15 @@
 #include "core/schema/store_schema.hpp"
 #include "core/sessions/session_store.hpp"
 #include "core/sql_quote.hpp"
+#include "support/free_port.hpp"
 #include "support/process.hpp"
 #include "support/scratch.hpp"
 #include "support/stack_env.hpp"
 
 namespace tapedeck::replaymgr {
+
+using tapedeck::testing::free_port;
+using tapedeck::testing::unique_suffix;
 namespace {
 
 namespace fs = std::filesystem;
@@ -37,23 +41,6 @@ using namespace std::chrono_literals;
 using testing::ChildProcess;
 using testing::eventually;
 using testing::stack_env;
-
-int free_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address));
-  socklen_t length = sizeof(address);
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length);
-  ::close(fd);
-  return ntohs(address.sin_port);
-}
-
-std::string random_suffix() {
-  std::mt19937_64 random(std::random_device{}());
-  return fmt::format("{:08x}", random() & 0xffffffffU);
-}
 
 std::string shell_quote(const std::string& text) {
   std::string quoted = "'";
@@ -81,7 +68,7 @@ class PrivateNats {
  public:
   PrivateNats()
       : port_(free_port()),
-        dir_(fs::temp_directory_path() / ("tapedeck-rm-nats-" + random_suffix())) {
+        dir_(fs::temp_directory_path() / ("tapedeck-rm-nats-" + unique_suffix())) {
     fs::create_directories(dir_);
     process_.emplace(std::vector<std::string>{on_path("nats-server"), "-js", "-a", "127.0.0.1",
                                               "-p", std::to_string(port_), "-sd", dir_.string()},
@@ -123,7 +110,7 @@ class ReplaymgrTest : public ::testing::Test {
   }
 
   void SetUp() override {
-    suffix_ = random_suffix();
+    suffix_ = unique_suffix();
     token_ = "token-" + suffix_;
     stream_ = "RM_EVENTS_" + suffix_;
     live_name_ = "rm_live_" + suffix_;
@@ -289,7 +276,7 @@ class ReplaymgrTest : public ::testing::Test {
   // Every event on the test's stream for session `id`, as "<event>" names in stream order.
   std::vector<std::string> events_of(const std::string& id,
                                      std::vector<nlohmann::json>* bodies = nullptr) {
-    const auto durable = "rm-test-" + random_suffix();
+    const auto durable = "rm-test-" + unique_suffix();
     std::vector<std::string> names;
     {
       nats::PullConsumer consumer(*jetstream_, stream_, durable, session::subject(id, ">"));

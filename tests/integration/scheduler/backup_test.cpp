@@ -124,7 +124,7 @@ class BackupTest : public ::testing::Test {
     EXPECT_EQ(static_cast<std::int64_t>(dump.size()), record.size_bytes);
     EXPECT_EQ(storage::sha256_hex(dump), record.sha256);
     const auto dump_file =
-        std::filesystem::path(::testing::TempDir()) / ("dump-" + random_suffix() + ".dump");
+        std::filesystem::path(::testing::TempDir()) / ("dump-" + unique_suffix() + ".dump");
     std::ofstream(dump_file, std::ios::binary) << dump;
 
     ScratchDatabase restored_db("sched_restored");
@@ -150,7 +150,7 @@ TEST_F(BackupTest, ToAFolderRestoresTheLiveDbAsTheSnapshotSawIt) {
 }
 
 TEST_F(BackupTest, ToS3rverRestoresTheLiveDbAsTheSnapshotSawIt) {
-  backup_and_restore(s3_store("sched-test-" + random_suffix()));
+  backup_and_restore(s3_store("sched-test-" + unique_suffix()));
 }
 
 TEST_F(BackupTest, RecordsItsStorageUrlAsAFileUrlOfTheObjectForTheFolderStore) {
@@ -175,18 +175,18 @@ TEST_F(BackupTest, AnS3EndpointThatIsDownLeavesNoRowBehind) {
   ScratchDatabase live_db("sched_live");
   BackupSettings settings;
   settings.live_dsn = live_db.dsn();
-  settings.store = s3_store("sched-test-" + random_suffix());
+  settings.store = s3_store("sched-test-" + unique_suffix());
   settings.store.s3.endpoint = "http://127.0.0.1:9";  // discard port: nobody listens
   expect_failure_leaves_no_row(live_db, settings);
 }
 
 TEST_F(BackupTest, AMissingBucketLeavesNoRowAndNoObject) {
   ScratchDatabase live_db("sched_live");
-  const std::string prefix = "sched-test-" + random_suffix();
+  const std::string prefix = "sched-test-" + unique_suffix();
   BackupSettings settings;
   settings.live_dsn = live_db.dsn();
   settings.store = s3_store(prefix);
-  settings.store.url = "s3://no-such-bucket-" + random_suffix() + "/" + prefix;
+  settings.store.url = "s3://no-such-bucket-" + unique_suffix() + "/" + prefix;
   expect_failure_leaves_no_row(live_db, settings);
   // Nothing went to the real bucket under that prefix either.
   EXPECT_TRUE(storage::open_store(s3_store(prefix))->list("").empty());
@@ -221,7 +221,7 @@ TEST_F(BackupTest, AFailingPgDumpLeavesNoObjectInS3) {
   ScratchFolder tools;
   const auto fake = tools.path() / "pg_dump";
   write_script(fake, "#!/bin/sh\nhead -c 100000 /dev/urandom\nexit 2\n");
-  const std::string prefix = "sched-test-" + random_suffix();
+  const std::string prefix = "sched-test-" + unique_suffix();
   BackupSettings settings;
   settings.live_dsn = live_db.dsn();
   settings.store = s3_store(prefix);

@@ -147,7 +147,7 @@ class TransformCleanupTest : public ::testing::Test {
         "INSERT INTO tapedeck.backups (object_key, storage_url, size_bytes, sha256, created_at, "
         "lsn, txid_snapshot, server_version, deleting) VALUES ($1, 'file:///x', 1, $2, "
         "clock_timestamp() - $3::bigint * interval '1 hour', $6::pg_lsn, $4, '15', $5)",
-        pg::Params::of("snapshots/" + random_suffix(), std::string(64, 'a'),
+        pg::Params::of("snapshots/" + unique_suffix(), std::string(64, 'a'),
                        static_cast<std::int64_t>(age.count()), snapshot, deleting, lsn));
   }
   void add_statement(const std::string& id, std::int64_t xid, std::chrono::hours age,

@@ -30,7 +30,7 @@ class CommandsTest : public ::testing::Test {
 
   // Runs `tapedeck --log-level off <args>`; its exit code and its output.
   std::pair<int, std::string> run(std::vector<std::string> args) {
-    const std::string out = folder_.path().string() + "/../out-" + random_suffix() + ".txt";
+    const std::string out = folder_.path().string() + "/../out-" + unique_suffix() + ".txt";
     args.insert(args.begin(), {tapedeck_binary(), "--log-level", "off"});
     ChildProcess child(args, env_, out);
     const int code = child.wait(120s);
@@ -86,7 +86,7 @@ TEST_F(CommandsTest, SchedulerRunsTheBackupJobOnItsCronUntilStopped) {
   env_["TAPEDECK_SCHEDULER_BACKUP_CRON"] = "*/2 * * * * *";
   env_["TAPEDECK_SCHEDULER_CLEANUP_TRANSFORM_CRON"] = "0 0 1 1 *";
   env_["TAPEDECK_SCHEDULER_CLEANUP_BACKUP_CRON"] = "0 0 1 1 *";
-  const std::string log = folder_.path().string() + "/../scheduler-" + random_suffix() + ".log";
+  const std::string log = folder_.path().string() + "/../scheduler-" + unique_suffix() + ".log";
   ChildProcess scheduler({tapedeck_binary(), "scheduler"}, env_, log);
   auto live = live_db_.connect();
   const auto backups = [&] {

@@ -17,6 +17,7 @@
 #include "core/http/client.hpp"
 #include "core/pg/connection.hpp"
 #include "core/storage/object_store.hpp"
+#include "support/scratch.hpp"
 #include "support/stack_env.hpp"
 
 namespace tapedeck::scheduler::testing {
@@ -35,48 +36,14 @@ class CurlEnvironment : public ::testing::Environment {
 [[maybe_unused]] inline auto* const kCurlEnvironment =
     ::testing::AddGlobalTestEnvironment(new CurlEnvironment);
 
-inline std::string random_suffix() {
-  std::random_device device;
-  return std::to_string(std::uniform_int_distribution<std::uint64_t>(1, 1'000'000'000)(device));
-}
-
-// The stack's server DSN pointed at `database` (a later dbname wins in a libpq DSN).
-inline std::string dsn_for(const std::string& database) {
-  return tapedeck::testing::stack_env("TAPEDECK_LIVE_DSN") + " dbname=" + database;
-}
-
-// A database created on the stack's server for one test and dropped after it.
-class ScratchDatabase {
- public:
-  explicit ScratchDatabase(const std::string& stem) : name_(stem + "_" + random_suffix()) {
-    admin().exec("CREATE DATABASE " + name_);
-  }
-  ~ScratchDatabase() {
-    try {
-      admin().exec("DROP DATABASE IF EXISTS " + name_ + " WITH (FORCE)");
-    } catch (const std::exception& error) {
-      ADD_FAILURE() << "dropping " << name_ << ": " << error.what();
-    }
-  }
-  ScratchDatabase(const ScratchDatabase&) = delete;
-  ScratchDatabase& operator=(const ScratchDatabase&) = delete;
-
-  const std::string& name() const { return name_; }
-  std::string dsn() const { return dsn_for(name_); }
-  pg::Connection connect() const { return pg::Connection(dsn(), "tapedeck-test"); }
-
- private:
-  static pg::Connection admin() {
-    return pg::Connection(tapedeck::testing::stack_env("TAPEDECK_LIVE_DSN"), "tapedeck-test");
-  }
-  std::string name_;
-};
+using tapedeck::testing::ScratchDatabase;
+using tapedeck::testing::unique_suffix;
 
 // A fresh folder under the test temp dir, removed afterwards.
 class ScratchFolder {
  public:
   ScratchFolder()
-      : path_(std::filesystem::path(::testing::TempDir()) / ("sched-" + random_suffix())) {
+      : path_(std::filesystem::path(::testing::TempDir()) / ("sched-" + unique_suffix())) {
     std::filesystem::create_directories(path_);
   }
   ~ScratchFolder() {

@@ -20,7 +20,7 @@ TEST(JobLock, IsRefusedToASecondSessionWhileTheFirstHoldsIt) {
   ScratchDatabase live_db("sched_live");
   auto first = live_db.connect();
   auto second = live_db.connect();
-  const std::string job = "test-" + random_suffix();
+  const std::string job = "test-" + unique_suffix();
   {
     auto held = JobLock::try_acquire(first, job);
     ASSERT_TRUE(held.has_value());
@@ -32,7 +32,7 @@ TEST(JobLock, IsRefusedToASecondSessionWhileTheFirstHoldsIt) {
 
 TEST(JobLock, IsReleasedWhenTheHoldingSessionDies) {
   ScratchDatabase live_db("sched_live");
-  const std::string job = "test-" + random_suffix();
+  const std::string job = "test-" + unique_suffix();
   auto other = live_db.connect();
   {
     auto holder = live_db.connect();

@@ -27,10 +27,13 @@
 #include "core/nats/library.hpp"
 #include "core/pg/connection.hpp"
 #include "core/rtus_call.hpp"
+#include "support/free_port.hpp"
 #include "support/process.hpp"
 #include "support/stack_env.hpp"
 
 namespace tapedeck {
+
+using tapedeck::testing::free_port;
 namespace {
 
 using namespace std::chrono_literals;
@@ -60,20 +63,6 @@ class LibrariesEnvironment : public ::testing::Environment {
 std::string random_suffix() {
   std::random_device device;
   return std::to_string(std::uniform_int_distribution<std::uint64_t>(1, 1'000'000'000)(device));
-}
-
-// A loopback port nobody listens on (bound, then released).
-int free_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  address.sin_port = 0;
-  ::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address));
-  socklen_t length = sizeof(address);
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length);
-  ::close(fd);
-  return ntohs(address.sin_port);
 }
 
 std::string read_file(const std::string& path) {

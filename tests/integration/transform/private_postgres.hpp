@@ -12,7 +12,11 @@
 #include <stdexcept>
 #include <string>
 
+#include "support/free_port.hpp"
+
 namespace tapedeck::transform::testing {
+
+using tapedeck::testing::free_port;
 
 // Owns the cluster folder and the server process (through pg_ctl). Used by one thread.
 class PrivatePostgres {
@@ -58,20 +62,6 @@ class PrivatePostgres {
   std::string data() const { return (dir_ / "data").string(); }
   static void run(const std::string& command) {
     if (std::system(command.c_str()) != 0) throw std::runtime_error("failed: " + command);
-  }
-  static int free_port() {
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t length = sizeof(address);
-    if (fd < 0 || bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) != 0 ||
-        getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) != 0) {
-      if (fd >= 0) close(fd);
-      throw std::runtime_error("could not find a free port");
-    }
-    close(fd);
-    return ntohs(address.sin_port);
   }
 
   int port_;

@@ -24,6 +24,7 @@
 #include "core/nats/library.hpp"
 #include "core/pg/connection.hpp"
 #include "support/process.hpp"
+#include "support/scratch.hpp"
 #include "support/stack_env.hpp"
 
 namespace tapedeck::transform::testing {
@@ -33,27 +34,8 @@ using tapedeck::testing::eventually;
 using tapedeck::testing::stack_env;
 using tapedeck::testing::tapedeck_binary;
 
-// Ten random lower-case letters and digits: names of parallel tests never collide.
-inline std::string unique_suffix() {
-  std::random_device device;
-  std::mt19937_64 generator(device());
-  static constexpr char kDigits[] = "abcdefghijklmnopqrstuvwxyz0123456789";
-  std::string suffix;
-  for (int i = 0; i < 10; ++i) suffix.push_back(kDigits[generator() % 36]);
-  return suffix;
-}
-
-// `dsn` (key=value form) with its dbname replaced by `database`.
-inline std::string with_database(const std::string& dsn, const std::string& database) {
-  std::istringstream in(dsn);
-  std::string out;
-  std::string word;
-  while (in >> word) {
-    if (word.rfind("dbname=", 0) == 0) continue;
-    out += word + " ";
-  }
-  return out + "dbname=" + database;
-}
+using tapedeck::testing::ScratchDatabase;
+using tapedeck::testing::unique_suffix;
 
 // Single-quoted for /bin/sh.
 inline std::string shell_quote(const std::string& text) {
@@ -67,37 +49,6 @@ inline std::string shell_quote(const std::string& text) {
   }
   return out + "'";
 }
-
-// A database created on the stack's server for one test, dropped (with its connections)
-// when the object goes away.
-class ScratchDatabase {
- public:
-  // `template_name`: CREATE DATABASE ... TEMPLATE it (nobody may be connected to it).
-  explicit ScratchDatabase(const std::string& prefix, const std::string& template_name = {})
-      : admin_dsn_(stack_env("TAPEDECK_LIVE_DSN")), name_(prefix + "_" + unique_suffix()) {
-    pg::Connection admin(admin_dsn_);
-    admin.exec(template_name.empty()
-                   ? fmt::format("CREATE DATABASE {}", name_)
-                   : fmt::format("CREATE DATABASE {} TEMPLATE {}", name_, template_name));
-  }
-  ~ScratchDatabase() {
-    try {
-      pg::Connection admin(admin_dsn_);
-      admin.exec(fmt::format("DROP DATABASE IF EXISTS {} WITH (FORCE)", name_));
-    } catch (const std::exception& error) {
-      ADD_FAILURE() << "could not drop " << name_ << ": " << error.what();
-    }
-  }
-  ScratchDatabase(const ScratchDatabase&) = delete;
-  ScratchDatabase& operator=(const ScratchDatabase&) = delete;
-
-  const std::string& name() const { return name_; }
-  std::string dsn() const { return with_database(admin_dsn_, name_); }
-
- private:
-  std::string admin_dsn_;
-  std::string name_;
-};
 
 // The first column of the first row as a number.
 inline std::int64_t query_int(pg::Connection& connection, const std::string& sql) {

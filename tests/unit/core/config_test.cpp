@@ -39,7 +39,7 @@ class ConfigFile : public ::testing::Test {
 TEST(Config, HasABuiltInDefaultForEveryKey) {
   const auto config = Config::load(std::nullopt, {});
   EXPECT_EQ(config.string("nats.cdc_stream"), "TAPEDECK_CDC");
-  EXPECT_EQ(config.integer("transform.batch_size"), 1000);
+  EXPECT_EQ(config.integer("transform.batch_size"), 2000);
   EXPECT_EQ(config.duration("timekeeper.interval"), std::chrono::seconds(1));
   EXPECT_TRUE(config.boolean("capture.schemas_enable"));
   EXPECT_TRUE(config.string_list("capture.include_tables").empty());

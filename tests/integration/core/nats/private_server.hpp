@@ -15,7 +15,11 @@
 #include <string>
 #include <thread>
 
+#include "support/free_port.hpp"
+
 namespace tapedeck::nats::testing {
+
+using tapedeck::testing::free_port;
 
 // Owns one nats-server child process (JetStream on, store in a temporary folder) and the
 // folder. start() again after kill() reuses the port and the store. Used by one thread.
@@ -70,22 +74,6 @@ class PrivateNatsServer {
   }
 
  private:
-  static int free_port() {
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    address.sin_port = 0;
-    socklen_t length = sizeof(address);
-    if (fd < 0 || bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) != 0 ||
-        getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) != 0) {
-      if (fd >= 0) close(fd);
-      throw std::runtime_error("could not find a free port");
-    }
-    close(fd);
-    return ntohs(address.sin_port);
-  }
-
   bool accepts_connections() const {
     int fd = socket(AF_INET, SOCK_STREAM, 0);
     if (fd < 0) return false;

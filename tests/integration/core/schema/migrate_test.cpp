@@ -1,11 +1,12 @@
 // Migrations against a real server, each test in a scratch database of its own.
+#include "core/pg/migrate.hpp"
+
 #include <gtest/gtest.h>
 
 #include <random>
 
 #include "core/error.hpp"
 #include "core/pg/connection.hpp"
-#include "core/pg/migrate.hpp"
 #include "core/schema/live_schema.hpp"
 #include "core/schema/store_schema.hpp"
 #include "support/stack_env.hpp"

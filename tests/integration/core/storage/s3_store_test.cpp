@@ -19,8 +19,11 @@
 #include "core/error.hpp"
 #include "core/storage/sha256.hpp"
 #include "store_fixture.hpp"
+#include "support/free_port.hpp"
 
 namespace tapedeck::storage {
+
+using tapedeck::testing::free_port;
 namespace {
 
 using testing::FailingBuffer;
@@ -292,18 +295,6 @@ class PrivateS3rver {
   int port() const { return port_; }
 
  private:
-  static int free_port() {
-    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t length = sizeof address;
-    ::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address);
-    ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length);
-    ::close(fd);
-    return ntohs(address.sin_port);
-  }
-
   testing::TempDir dir_;
   int port_ = 0;
   pid_t pid_ = -1;
