@@ -54,7 +54,9 @@ SELECT string_agg(format('%-13s %7s rows  md5 %s', name, rows, sum), E'\n' ORDER
 
 # --- clean up on every way out --------------------------------------------------------------
 run_pid=""
+current_pid=""  # the step running under `interruptible`
 cleanup() {
+  if [[ -n $current_pid ]]; then kill -TERM "$current_pid" 2>/dev/null || true; fi
   if [[ -n $run_pid ]] && kill -0 "$run_pid" 2>/dev/null; then
     kill -TERM "$run_pid" 2>/dev/null || true
     for _ in $(seq 1 100); do kill -0 "$run_pid" 2>/dev/null || break; sleep 0.1; done
@@ -66,7 +68,19 @@ cleanup() {
             WHERE slot_name = '$TAPEDECK_CAPTURE_SLOT_NAME' AND NOT active" >/dev/null 2>&1 || true
 }
 trap cleanup EXIT
-trap 'exit 130' INT TERM
+trap 'echo; say "interrupted: stopping everything"; exit 130' INT TERM
+
+# Runs a long step in the background and waits for it: bash runs the INT trap only after a
+# foreground command ends, but at once during `wait`. (Background commands of a script ignore
+# SIGINT; cleanup stops them with SIGTERM.)
+interruptible() {
+  "$@" &
+  current_pid=$!
+  local status=0
+  wait "$current_pid" || status=$?
+  current_pid=""
+  return "$status"
+}
 
 # --- 1. a fresh operational database ---------------------------------------------------------
 say "preparing: databases demo_live (the Live DB) and demo_store (the TransformMsg DB)"
@@ -96,9 +110,9 @@ workload() {
   "/usr/lib/postgresql/15/bin/pgbench" -n -h 127.0.0.1 -p "$pg_port" -U tapedeck \
     -c 4 -j 2 -R "$rate" -T "$seconds" \
     -f "$root/scripts/demo/measure.sql@6" -f "$root/scripts/demo/alarms.sql@2" \
-    -f "$root/scripts/demo/maintenance.sql@1" demo_live >"$work/pgbench.log" 2>&1 ||
-    die "the workload failed; see $work/pgbench.log"
+    -f "$root/scripts/demo/maintenance.sql@1" demo_live >"$work/pgbench.log" 2>&1
 }
+workload_failed() { die "the workload failed; see $work/pgbench.log"; }
 
 # A quiet moment between two workload phases: every transaction before it committed earlier,
 # every one after it later, so the checksums taken now are the Live DB "as it was then".
@@ -115,17 +129,18 @@ mark_moment() {
 say "workload: 4 connections, ~$rate transactions/s of inserts, updates and deletes"
 workload "$phase_seconds" &
 workload_pid=$!
-sleep $((phase_seconds / 2))
+interruptible sleep $((phase_seconds / 2))
 say "taking a backup while transactions are in flight"
-"$tapedeck" backup run >"$work/backup.log" 2>&1 || die "backup failed; see $work/backup.log"
-wait "$workload_pid"
-workload "$phase_seconds"
+interruptible "$tapedeck" backup run >"$work/backup.log" 2>&1 ||
+  die "backup failed; see $work/backup.log"
+wait "$workload_pid" || workload_failed
+interruptible workload "$phase_seconds" || workload_failed
 start_time=$(mark_moment start)
 say "moment A = $start_time (checksums recorded)"
-workload "$phase_seconds"
+interruptible workload "$phase_seconds" || workload_failed
 end_time=$(mark_moment end)
 say "moment B = $end_time (checksums recorded)"
-workload 5
+interruptible workload 5 || workload_failed
 say "workload done; waiting until every change is stored in the TransformMsg DB"
 final_lsn=$(live -Atc "SELECT pg_current_wal_lsn()")
 for _ in $(seq 1 300); do
