@@ -138,11 +138,11 @@ class TransformService::Session {
         next->messages = std::move(messages);
         try {
           convert(*next);
+          finish(std::exchange(in_flight, nullptr));
         } catch (...) {
           redeliver(*next);
           throw;
         }
-        finish(std::exchange(in_flight, nullptr));
         const auto watermark = advance_watermark();
         InFlight* batch = next.get();
         batch->write = std::async(std::launch::async, [this, batch, watermark] {
