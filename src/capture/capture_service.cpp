@@ -181,6 +181,8 @@ class CaptureService::Session {
   }
 
   ~Session() { metrics_.streaming.set(0); }
+  Session(const Session&) = delete;
+  Session& operator=(const Session&) = delete;
 
  private:
   static nats::ConnectOptions nats_options(const CaptureSettings& settings) {

@@ -506,6 +506,7 @@ void write_interval(JsonWriter& out, const ColumnCodec& codec, std::string_view 
   const std::int64_t second_micros = p.micros % 60'000'000;
   if (codec.kind == CodecKind::interval_micros) {
     // io.debezium.time.MicroDuration.durationMicros with DAYS_PER_MONTH_AVG = 365.25 / 12.
+    // NOLINTNEXTLINE(bugprone-integer-division): the whole seconds, exactly; the rest follows
     const double seconds = static_cast<double>(second_micros / 1'000'000) +
                            static_cast<double>(second_micros % 1'000'000) / 1e6;
     const double days =

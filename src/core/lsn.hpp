@@ -12,6 +12,7 @@ namespace tapedeck {
 struct Lsn {
   std::uint64_t value = 0;
 
+  // NOLINTNEXTLINE(modernize-use-nullptr): clang-tidy 14 misreads a defaulted <=>
   constexpr auto operator<=>(const Lsn&) const = default;
   constexpr bool valid() const { return value != 0; }
 

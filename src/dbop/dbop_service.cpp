@@ -237,7 +237,7 @@ class DbopService::Loop {
         {"backup_system_time",
          backup.system_time ? nlohmann::json(*backup.system_time) : nlohmann::json(nullptr)},
     };
-    publish(id, "restore.ok", std::move(fields));
+    publish(id, "restore.ok", fields);
     log_->info("session {}: restored backup {} (lsn {}) into {}", id, backup.id, backup.lsn.str(),
                database);
     message.ack_sync();
@@ -299,7 +299,7 @@ class DbopService::Loop {
 
   // Publishes an event, retrying a transient failure until stopped: the row already says
   // what happened, the event tells the others to look.
-  void publish(const std::string& id, std::string_view event, nlohmann::json fields) {
+  void publish(const std::string& id, std::string_view event, const nlohmann::json& fields) {
     const std::string msg_id = fmt::format("{}.{}", id, event);
     for (int attempt = 1;; ++attempt) {
       try {

@@ -53,6 +53,7 @@ struct DbopSettings {
 class DbopService {
  public:
   DbopService(DbopSettings settings, config::Config config);
+  ~DbopService() = default;
   DbopService(const DbopService&) = delete;
   DbopService& operator=(const DbopService&) = delete;
 

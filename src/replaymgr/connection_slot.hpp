@@ -25,6 +25,7 @@ class ConnectionSlot {
       : dsn_(std::move(dsn)),
         application_name_(std::move(application_name)),
         on_open_(std::move(on_open)) {}
+  ~ConnectionSlot() = default;
   ConnectionSlot(const ConnectionSlot&) = delete;
   ConnectionSlot& operator=(const ConnectionSlot&) = delete;
 

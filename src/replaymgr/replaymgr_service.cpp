@@ -243,7 +243,7 @@ std::string ReplaymgrService::publish(const session::Record& record, std::string
         .counter("tapedeck_replaymgr_event_publish_failures_total",
                  "session events that could not be published (the row was changed)")
         .inc();
-    const auto warning = fmt::format(
+    auto warning = fmt::format(
         "the session row is {} but its '{}' event could not be published ({}); the workers "
         "still see the change when they next read the row",
         session::to_string(record.state), event, error.what());

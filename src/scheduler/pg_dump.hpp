@@ -41,7 +41,7 @@ class PgDumpProcess {
  private:
   class PipeBuffer : public std::streambuf {
    public:
-    explicit PipeBuffer(PgDumpProcess& owner) : owner_(owner), buffer_(64 * 1024) {}
+    explicit PipeBuffer(PgDumpProcess& owner) : owner_(owner), buffer_(std::size_t{64} * 1024) {}
     void set_fd(int fd) { fd_ = fd; }
 
    protected:

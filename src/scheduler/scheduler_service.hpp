@@ -57,6 +57,7 @@ JobReport run_job_locked(const SchedulerSettings& settings, Job job);
 class SchedulerService {
  public:
   SchedulerService(SchedulerSettings settings, const Clock& clock);
+  ~SchedulerService() = default;
   SchedulerService(const SchedulerService&) = delete;
   SchedulerService& operator=(const SchedulerService&) = delete;
 

@@ -195,7 +195,7 @@ void capture(od::value& value, JsonValue& out, std::string_view where) {
       check(value.get_array().get(array), where);
       for (auto element_result : array) {
         od::value element;
-        check(std::move(element_result).get(element), where);
+        check(element_result.get(element), where);
         capture(element, out.items.emplace_back(), where);
       }
       return;
@@ -380,7 +380,7 @@ void parse_schema(od::value& value, FieldSchema& out, std::string_view where) {
       od::array fields = get_array(field, "a schema's fields");
       for (auto element_result : fields) {
         od::value element;
-        check(std::move(element_result).get(element), where);
+        check(element_result.get(element), where);
         parse_schema(element, out.fields.emplace_back(), "a schema's fields");
       }
     }
@@ -656,7 +656,7 @@ TransactionMetadata EventParser::parse_transaction_metadata(std::string_view jso
       od::array array = get_array(value, "data_collections");
       for (auto element_result : array) {
         od::value element;
-        check(std::move(element_result).get(element), "data_collections");
+        check(element_result.get(element), "data_collections");
         od::object object = get_object(element, "data_collections[]");
         auto& count = metadata.data_collections.emplace_back();
         for_each_field(object, "data_collections[]", [&](std::string_view k, od::value& v) {

@@ -115,7 +115,8 @@ class TransformService::Session {
     ensure_stream();
     nats::ConsumerConfig consumer;
     consumer.ack_wait = settings.ack_wait;
-    consumer.max_ack_pending = std::max<std::int64_t>(20'000, settings.batch_size * 8);
+    consumer.max_ack_pending =
+        std::max<std::int64_t>(20'000, std::int64_t{settings.batch_size} * 8);
     consumer_.emplace(js_, settings.stream, settings.durable, settings.prefix + ".>", consumer);
     catalog_.reference_xid();  // the Live DB must answer before anything is consumed
     log_->info("consuming {} (durable {}) into {}", settings.stream, settings.durable,

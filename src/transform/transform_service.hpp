@@ -67,6 +67,7 @@ struct TransformMetrics {
 class TransformService {
  public:
   explicit TransformService(TransformSettings settings);
+  ~TransformService() = default;
   TransformService(const TransformService&) = delete;
   TransformService& operator=(const TransformService&) = delete;
 

@@ -290,6 +290,7 @@ std::vector<std::string> Store::ended_databases(std::chrono::hours window,
       pg::Params::of(static_cast<std::int64_t>(window.count()),
                      static_cast<std::int64_t>(grace.count())));
   std::vector<std::string> names;
+  names.reserve(static_cast<std::size_t>(result.rows()));
   for (int row = 0; row < result.rows(); ++row) names.emplace_back(result.text(row, 0));
   return names;
 }

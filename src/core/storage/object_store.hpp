@@ -69,7 +69,7 @@ struct S3Config {
   bool path_style = true;
   // Objects larger than one part go up as a multipart upload of parts this size; at least 5 MiB
   // (S3's minimum). Memory use of put() is about one part.
-  std::uint64_t part_size = 8 * 1024 * 1024;
+  std::uint64_t part_size = std::uint64_t{8} * 1024 * 1024;
   std::chrono::milliseconds connect_timeout{std::chrono::seconds(10)};
   std::chrono::milliseconds request_timeout{std::chrono::minutes(10)};  // per HTTP request
 };
@@ -87,6 +87,6 @@ StoreConfig store_config(const config::Config& config);
 // relative folder or a part size below 5 MiB; the folder store creates its folder.
 std::unique_ptr<ObjectStore> open_store(const StoreConfig& config);
 
-inline constexpr std::uint64_t kMinPartSize = 5 * 1024 * 1024;
+inline constexpr std::uint64_t kMinPartSize = std::uint64_t{5} * 1024 * 1024;
 
 }  // namespace tapedeck::storage
