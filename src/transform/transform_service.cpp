@@ -25,6 +25,8 @@ namespace {
 
 // How long a message of a batch that could not be stored waits before redelivery.
 constexpr std::chrono::milliseconds kNakDelay{2000};
+// How often a busy transform reads the consumer's ack floor to move the watermark.
+constexpr std::chrono::milliseconds kWatermarkInterval{250};
 
 DecimalHandling decimal_handling(const std::string& mode) {
   if (mode == "string") return DecimalHandling::string;
@@ -123,28 +125,32 @@ class TransformService::Session {
                store_dsn_for_log());
   }
 
-  // Two stages: while one batch commits in the store (on a helper thread), the next is
-  // fetched and converted. Acks follow each commit, in order.
+  // Three stages: while one batch commits in the store (on a helper thread), the next is
+  // converted and the one after it is fetched (on another helper thread), so neither the
+  // server nor the store waits for conversion. Acks follow each commit, in order.
   void run() {
     std::unique_ptr<InFlight> in_flight;
+    std::future<std::vector<nats::Message>> prefetch;
     try {
       while (!stop::requested()) {
-        auto messages = consumer_->fetch(settings_.batch_size, settings_.fetch_timeout);
+        auto messages = prefetch.valid() ? prefetch.get() : fetch();
         if (messages.empty()) {
           finish(std::exchange(in_flight, nullptr));
-          if (const auto watermark = advance_watermark()) store_.write_watermark(*watermark);
+          if (const auto watermark = advance_watermark(true)) store_.write_watermark(*watermark);
           continue;
         }
+        // Asked before the next fetch starts: the consumer serves one thread at a time.
+        const auto watermark = advance_watermark();
+        prefetch = std::async(std::launch::async, [this] { return fetch(); });
         auto next = std::make_unique<InFlight>();
         next->messages = std::move(messages);
         try {
           convert(*next);
           finish(std::exchange(in_flight, nullptr));
         } catch (...) {
-          redeliver(*next);
+          redeliver(next->messages, kNakDelay);
           throw;
         }
-        const auto watermark = advance_watermark();
         InFlight* batch = next.get();
         batch->write = std::async(std::launch::async, [this, batch, watermark] {
           return store_.write(batch->batch, watermark);
@@ -152,12 +158,14 @@ class TransformService::Session {
         in_flight = std::move(next);
       }
       finish(std::exchange(in_flight, nullptr));
+      release(prefetch);
     } catch (...) {
       try {
         finish(std::exchange(in_flight, nullptr));
       } catch (...) {
         // its messages are naked; the first failure is the one to report
       }
+      release(prefetch);
       throw;
     }
   }
@@ -187,8 +195,13 @@ class TransformService::Session {
     }
   }
 
-  // The watermark the ack floor now allows, with the consumer gauges refreshed.
-  std::optional<Lsn> advance_watermark() {
+  // The watermark the ack floor now allows, with the consumer gauges refreshed. Between
+  // batches it asks the server at most every kWatermarkInterval (the request is a round trip
+  // on the batch path); when idle (`now`), always.
+  std::optional<Lsn> advance_watermark(bool now = false) {
+    const auto at = std::chrono::steady_clock::now();
+    if (!now && at < next_watermark_) return std::nullopt;
+    next_watermark_ = at + kWatermarkInterval;
     const nats::ConsumerState state = consumer_->state();
     metrics_.pending.set(static_cast<double>(state.num_pending));
     metrics_.ack_pending.set(static_cast<double>(state.num_ack_pending));
@@ -240,7 +253,7 @@ class TransformService::Session {
     try {
       result = flight->write.get();
     } catch (...) {
-      redeliver(*flight);
+      redeliver(flight->messages, kNakDelay);
       throw;
     }
     for (auto& message : flight->messages) message.ack();
@@ -263,14 +276,30 @@ class TransformService::Session {
         std::chrono::duration<double>(std::chrono::steady_clock::now() - flight->started).count());
   }
 
-  // Not stored: ask for redelivery after a pause; the session ends and is retried.
-  void redeliver(InFlight& flight) {
-    for (auto& message : flight.messages) {
+  std::vector<nats::Message> fetch() {
+    return consumer_->fetch(settings_.batch_size, settings_.fetch_timeout);
+  }
+
+  // Not stored: ask for redelivery after `delay`.
+  static void redeliver(std::vector<nats::Message>& messages, std::chrono::milliseconds delay) {
+    for (auto& message : messages) {
       try {
-        message.nak(kNakDelay);
+        message.nak(delay);
       } catch (const Error&) {
         break;  // the connection is gone: ack_wait redelivers them
       }
+    }
+  }
+
+  // A prefetched batch that will not be converted goes back to the stream at once, for this
+  // process's next session or another transform. A failed fetch has nothing to give back.
+  static void release(std::future<std::vector<nats::Message>>& prefetch) noexcept {
+    if (!prefetch.valid()) return;
+    try {
+      auto messages = prefetch.get();
+      redeliver(messages, std::chrono::milliseconds(0));
+    } catch (...) {
+      // the session's own error, if any, is the one to report
     }
   }
 
@@ -284,6 +313,7 @@ class TransformService::Session {
   EventProcessor processor_;
   std::optional<nats::PullConsumer> consumer_;
   WatermarkTracker tracker_;
+  std::chrono::steady_clock::time_point next_watermark_{};
   std::uint64_t reported_mismatches_ = 0;
 };
 
