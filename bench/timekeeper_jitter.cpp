@@ -1,6 +1,6 @@
 // Benchmark: runs the timekeeper service (Live DB, RTUS, JetStream as configured) for a while and
 // prints how far each tick woke from its second boundary (p50/p99/max) and the late ticks.
-//   eval "$(./run stack env)" && build-X/bench/bench_timekeeper_jitter [--seconds N]
+//   eval "$(./run stack env)" && build/bench/bench_timekeeper_jitter [--seconds N]
 #include <fmt/format.h>
 
 #include <chrono>

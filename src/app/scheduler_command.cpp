@@ -28,7 +28,7 @@ void add_scheduler_command(CLI::App& app, Context& context, Action& action) {
   auto* backup = app.add_subcommand("backup", "snapshots of the Live DB");
   backup->require_subcommand(1);
   auto* backup_run =
-      backup->add_subcommand("run", "take one backup now (waits for a scheduler running one)");
+      backup->add_subcommand("run", "take one backup now (refused while a scheduler runs one)");
   backup_run->callback([&context, &action] {
     action = [&context] {
       const auto settings = scheduler::scheduler_settings(context.load_config());

@@ -28,20 +28,33 @@ SELECT pg_export_snapshot(),
        current_setting('server_version'),
        current_setting('server_version_num')::int)";
 
+// Records the upload in the same transaction that ends its journal entry.
 constexpr const char* kInsertBackup = R"(
+WITH uploaded AS (DELETE FROM tapedeck.backup_uploads WHERE object_key = $1)
 INSERT INTO tapedeck.backups
   (object_key, storage_url, size_bytes, sha256, created_at, system_time, lsn, txid_snapshot,
    server_version)
 VALUES ($1, $2, $3, $4, $5::timestamptz, $6::timestamptz, $7::pg_lsn, $8::pg_snapshot, $9)
 RETURNING id)";
 
-void remove_quietly(storage::ObjectStore& store, const storage::ObjectKey& key) {
+constexpr const char* kJournalUpload =
+    "INSERT INTO tapedeck.backup_uploads (object_key, storage_url) VALUES ($1, $2)";
+constexpr const char* kEndJournalEntry =
+    "DELETE FROM tapedeck.backup_uploads WHERE object_key = $1";
+
+// After a failure: the object goes, and with it the journal entry. Neither step may hide the
+// failure being reported; what is left, the next backup cleanup removes.
+void remove_quietly(storage::ObjectStore& store, const storage::ObjectKey& key,
+                    pg::Connection& journal) {
   try {
     store.remove(key);
+    journal.exec_params(kEndJournalEntry, pg::Params::of(key.str()));
   } catch (const Error& error) {
     log::get("scheduler")
-        ->error("backup: removing {} after a failure failed: {}; remove it by hand",
-                store.url_of(key), error.what());
+        ->error(
+            "backup: removing {} after a failure failed: {}; the next backup cleanup "
+            "removes it",
+            store.url_of(key), error.what());
   }
 }
 
@@ -58,6 +71,9 @@ backups::BackupRecord run_backup(const BackupSettings& settings, const BackupHoo
   auto logger = log::get("scheduler");
   pg::Connection live(settings.live_dsn, settings.application_name);
   schema::migrate_live(live);
+  // Autocommit beside the snapshot's transaction: the journal entry must be durable before
+  // the upload starts.
+  pg::Connection journal(settings.live_dsn, settings.application_name);
   auto store = storage::open_store(settings.store);
 
   pg::Transaction snapshot(live, pg::Isolation::repeatable_read, pg::Access::read_only);
@@ -75,6 +91,7 @@ backups::BackupRecord run_backup(const BackupSettings& settings, const BackupHoo
   logger->info("backup: snapshot {} at {} ({}), dumping to {}", info.txid_snapshot, info.lsn.str(),
                taken_at, store->url_of(key));
   if (hooks.snapshot_exported) hooks.snapshot_exported(info);
+  journal.exec_params(kJournalUpload, pg::Params::of(info.object_key, store->url_of(key)));
 
   const std::string program = settings.pg_dump.empty()
                                   ? pg::find_client_program("pg_dump", server_major)
@@ -88,6 +105,7 @@ backups::BackupRecord run_backup(const BackupSettings& settings, const BackupHoo
     stored = store->put(key, dump.output());
   } catch (const Error& error) {
     // A pg_dump failure surfaces in the store as a failed read; report pg_dump's own words.
+    remove_quietly(*store, key, journal);
     if (auto failure = dump.finish()) {
       throw Error(ErrorSource::postgres, Recovery::fail,
                   fmt::format("backup: {}; nothing was stored", *failure));
@@ -95,11 +113,12 @@ backups::BackupRecord run_backup(const BackupSettings& settings, const BackupHoo
     throw;
   }
   if (auto failure = dump.finish()) {
-    remove_quietly(*store, key);
+    remove_quietly(*store, key, journal);
     throw Error(ErrorSource::postgres, Recovery::fail,
                 fmt::format("backup: {}; the stored object was removed", *failure));
   }
   snapshot.commit();  // pg_dump is done with the snapshot
+  if (hooks.object_stored) hooks.object_stored(info);
 
   std::int64_t id = 0;
   try {
@@ -110,7 +129,7 @@ backups::BackupRecord run_backup(const BackupSettings& settings, const BackupHoo
                        server_version));
     id = inserted.get<std::int64_t>(0, 0);
   } catch (...) {
-    remove_quietly(*store, key);
+    remove_quietly(*store, key, journal);
     throw;
   }
   for (auto& record : backups::list_backups(live, true)) {

@@ -35,6 +35,8 @@ struct ExportedSnapshot {
 // the dump runs); empty by default.
 struct BackupHooks {
   std::function<void(const ExportedSnapshot&)> snapshot_exported;
+  // After the object is stored, before its row is inserted (tests crash the job here).
+  std::function<void(const ExportedSnapshot&)> object_stored;
 };
 
 // Runs the backup once (DESIGN §3.3):
@@ -46,6 +48,8 @@ struct BackupHooks {
 // 3. only when the object is fully stored and pg_dump exited 0, the tapedeck.backups row is
 //    inserted. Any failure leaves no row and no object (the object is removed again when
 //    pg_dump or the insert fails after the upload).
+// A row in tapedeck.backup_uploads journals the upload from before it starts until the row
+// is inserted, so that cleanup_backups removes the object of a job that crashed in between.
 // Takes no job lock (the caller does). Throws Error; returns the inserted row.
 backups::BackupRecord run_backup(const BackupSettings& settings, const BackupHooks& hooks = {});
 

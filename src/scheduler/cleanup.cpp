@@ -13,6 +13,7 @@
 #include "core/schema/store_schema.hpp"
 #include "core/stop.hpp"
 #include "scheduler/backup_job.hpp"
+#include "scheduler/job_lock.hpp"
 
 namespace tapedeck::scheduler {
 
@@ -25,6 +26,11 @@ SELECT id, (extract(epoch FROM created_at) * 1000000)::bigint,
 constexpr const char* kMarkDeleting =
     "UPDATE tapedeck.backups SET deleting = true WHERE id = $1 AND NOT deleting";
 constexpr const char* kDeleteRow = "DELETE FROM tapedeck.backups WHERE id = $1 AND deleting";
+
+constexpr const char* kAbandonedUploads =
+    "SELECT object_key, storage_url FROM tapedeck.backup_uploads ORDER BY started_at";
+constexpr const char* kEndJournalEntry =
+    "DELETE FROM tapedeck.backup_uploads WHERE object_key = $1";
 
 constexpr const char* kOldestBackup = R"(
 SELECT txid_snapshot::text, created_at::text, lsn::text
@@ -70,6 +76,42 @@ std::int64_t delete_in_batches(pg::Connection& store, const char* statement,
     total += deleted;
     if (deleted < batch || stop::requested()) return total;
   }
+}
+
+// The objects of backup jobs that crashed between upload and row: their journal entries are
+// left in tapedeck.backup_uploads. Only while holding the backup job's lock, so no backup in
+// progress loses its object; when a backup runs, the next cleanup does it.
+std::int64_t remove_abandoned_uploads(pg::Connection& live, storage::ObjectStore& store,
+                                      const std::string& store_url) {
+  auto logger = log::get("scheduler");
+  const auto entries = live.exec(kAbandonedUploads);
+  if (entries.rows() == 0) return 0;
+  const auto lock = JobLock::try_acquire(live, "backup");
+  if (!lock) {
+    logger->info(
+        "cleanup backups: a backup is running; its unfinished uploads wait for the next "
+        "run");
+    return 0;
+  }
+  std::int64_t removed = 0;
+  const auto locked_entries = live.exec(kAbandonedUploads);  // none can start while locked
+  for (int row = 0; row < locked_entries.rows(); ++row) {
+    const storage::ObjectKey key(std::string(locked_entries.text(row, 0)));
+    const std::string storage_url(locked_entries.text(row, 1));
+    if (store.url_of(key) != storage_url) {
+      logger->warn(
+          "cleanup backups: an interrupted backup upload went to {}, not to the configured store "
+          "{}; left alone (remove the object there, then its tapedeck.backup_uploads row)",
+          storage_url, store_url);
+      continue;
+    }
+    store.remove(key);
+    live.exec_params(kEndJournalEntry, pg::Params::of(key.str()));
+    ++removed;
+    logger->info("cleanup backups: removed {}, left by a backup that stopped before recording it",
+                 storage_url);
+  }
+  return removed;
 }
 
 }  // namespace
@@ -122,6 +164,8 @@ BackupCleanupResult cleanup_backups(const BackupCleanupSettings& settings) {
     live.exec_params(kDeleteRow, pg::Params::of(record.id));
     return true;
   };
+
+  result.abandoned = remove_abandoned_uploads(live, *store, settings.store.url);
 
   for (const auto& record : backups::list_backups(live, true)) {
     if (!record.deleting) continue;

@@ -38,13 +38,16 @@ struct BackupCleanupSettings {
 BackupCleanupSettings backup_cleanup_settings(const config::Config& config);
 
 struct BackupCleanupResult {
-  std::int64_t resumed = 0;  // rows a previous run left marked deleting, now finished
-  std::int64_t deleted = 0;  // backups deleted by this run's retention rule
-  std::int64_t skipped = 0;  // rows whose storage_url is not in the configured store
-  std::int64_t kept = 0;     // backups remaining
+  std::int64_t abandoned = 0;  // objects of backup jobs that stopped before inserting the row
+  std::int64_t resumed = 0;    // rows a previous run left marked deleting, now finished
+  std::int64_t deleted = 0;    // backups deleted by this run's retention rule
+  std::int64_t skipped = 0;    // rows whose storage_url is not in the configured store
+  std::int64_t kept = 0;       // backups remaining
 };
 
-// Deletes old backups: first finishes every row left with deleting=true (a crash between
+// Deletes old backups: first removes the objects of backup jobs that stopped between upload
+// and row (journaled in tapedeck.backup_uploads; only while no backup runs), then finishes
+// every row left with deleting=true (a crash between
 // marking and deleting), then for each backup backups_to_delete() names: mark the row
 // deleting, remove the object, delete the row. A row never outlives its object unmarked, and
 // an object is never removed before its row is marked, so a crash at any point leaves only

@@ -109,8 +109,9 @@ JobReport run_job_locked(const SchedulerSettings& settings, Job job) {
     case Job::cleanup_backups: {
       const auto result = cleanup_backups(settings.cleanup_backups);
       return fmt::format(
-          "deleted {} backups, finished {} interrupted deletions, left {} alone, {} kept",
-          result.deleted, result.resumed, result.skipped, result.kept);
+          "deleted {} backups, finished {} interrupted deletions, removed {} objects of "
+          "interrupted backups, left {} alone, {} kept",
+          result.deleted, result.resumed, result.abandoned, result.skipped, result.kept);
     }
   }
   throw Error(ErrorSource::internal, Recovery::fail, "unknown job");

@@ -33,12 +33,26 @@ CREATE TABLE tapedeck.backups (
 );
 CREATE INDEX backups_by_time ON tapedeck.backups (created_at);
 )"},
+    {2, "backup_uploads", R"(
+-- An upload the backup job has started and not yet recorded in tapedeck.backups. The row
+-- goes in before the upload and leaves in the transaction that inserts the backup, so a
+-- crash in between leaves this row behind and the backup cleanup removes its object.
+CREATE TABLE tapedeck.backup_uploads (
+  object_key  text        PRIMARY KEY,
+  storage_url text        NOT NULL,
+  started_at  timestamptz NOT NULL DEFAULT clock_timestamp()
+);
+)"},
 };
 
 }  // namespace
 
-std::span<const pg::Migration> live_migrations() { return kMigrations; }
+std::span<const pg::Migration> live_migrations() {
+  return kMigrations;
+}
 
-int migrate_live(pg::Connection& live) { return pg::migrate(live, "live", kMigrations); }
+int migrate_live(pg::Connection& live) {
+  return pg::migrate(live, "live", kMigrations);
+}
 
 }  // namespace tapedeck::schema

@@ -15,7 +15,7 @@ int migrate_live(pg::Connection& live);
 
 // Tables of the Live DB that capture leaves out of the publication: snapshot metadata
 // describes the recording, it is not part of what is recorded.
-inline constexpr const char* kUnrecordedLiveTables[] = {"tapedeck.backups",
-                                                        "tapedeck.schema_migrations"};
+inline constexpr const char* kUnrecordedLiveTables[] = {
+    "tapedeck.backups", "tapedeck.backup_uploads", "tapedeck.schema_migrations"};
 
 }  // namespace tapedeck::schema

@@ -12,6 +12,7 @@
 #include "core/txid_snapshot.hpp"
 #include "fixture.hpp"
 #include "scheduler/backup_job.hpp"
+#include "scheduler/cleanup.hpp"
 
 namespace tapedeck::scheduler {
 namespace {
@@ -25,6 +26,11 @@ Xid current_xid(pg::Connection& connection) {
 
 std::int64_t backup_rows(pg::Connection& live) {
   return std::stoll(std::string(live.exec("SELECT count(*) FROM tapedeck.backups").text(0, 0)));
+}
+
+std::int64_t journaled_uploads(pg::Connection& live) {
+  return std::stoll(
+      std::string(live.exec("SELECT count(*) FROM tapedeck.backup_uploads").text(0, 0)));
 }
 
 // A Live DB with a few tables of assorted types.
@@ -113,6 +119,7 @@ class BackupTest : public ::testing::Test {
     EXPECT_EQ(listed[0].sha256, record.sha256);
     EXPECT_EQ(listed[0].txid_snapshot, record.txid_snapshot);
     EXPECT_EQ(listed[0].lsn, record.lsn);
+    EXPECT_EQ(listed[0].server_version, live.exec("SHOW server_version").text(0, 0));
 
     // Download, check size and SHA-256, restore into an empty database.
     auto store = storage::open_store(store_config);
@@ -213,7 +220,40 @@ TEST_F(BackupTest, APgDumpThatFailsHalfwayLeavesNoRowAndNoObject) {
   }
   auto live = live_db.connect();
   EXPECT_EQ(backup_rows(live), 0);
+  EXPECT_EQ(journaled_uploads(live), 0);
   EXPECT_TRUE(folder.files().empty()) << folder.files().front();
+}
+
+// A job that stops between upload and row (a crash, simulated by a hook that throws) leaves
+// its object journaled; the next backup cleanup removes it, and nothing else.
+TEST_F(BackupTest, AnObjectLeftByAJobStoppedBeforeItsRowIsRemovedByTheNextCleanup) {
+  ScratchDatabase live_db("sched_live");
+  ScratchFolder folder;
+  BackupSettings settings;
+  settings.live_dsn = live_db.dsn();
+  settings.store.url = folder.url();
+  const auto kept = run_backup(settings);
+  BackupHooks hooks;
+  hooks.object_stored = [](const ExportedSnapshot&) {
+    throw std::runtime_error("the scheduler died here");
+  };
+  EXPECT_THROW(run_backup(settings, hooks), std::runtime_error);
+
+  auto live = live_db.connect();
+  EXPECT_EQ(backup_rows(live), 1);
+  EXPECT_EQ(journaled_uploads(live), 1);
+  EXPECT_EQ(folder.files().size(), 2u) << "the interrupted job's object is there";
+
+  BackupCleanupSettings cleanup;
+  cleanup.live_dsn = live_db.dsn();
+  cleanup.store = settings.store;
+  const auto result = cleanup_backups(cleanup);
+  EXPECT_EQ(result.abandoned, 1);
+  EXPECT_EQ(result.deleted, 0);
+  EXPECT_EQ(journaled_uploads(live), 0);
+  const auto files = folder.files();
+  ASSERT_EQ(files.size(), 1u);
+  EXPECT_EQ(files.front(), (folder.path() / kept.object_key).string());
 }
 
 TEST_F(BackupTest, AFailingPgDumpLeavesNoObjectInS3) {

@@ -12,6 +12,7 @@
 #include "core/schema/store_schema.hpp"
 #include "core/storage/sha256.hpp"
 #include "fixture.hpp"
+#include "scheduler/job_lock.hpp"
 
 namespace tapedeck::scheduler {
 namespace {
@@ -123,6 +124,23 @@ TEST_F(BackupCleanupTest, LeavesABackupStoredElsewhereAlone) {
   EXPECT_EQ(result.skipped, 1);
   EXPECT_TRUE(rows().contains("snapshots/elsewhere.dump"));
   EXPECT_TRUE(objects().contains("snapshots/elsewhere.dump"));
+}
+
+TEST_F(BackupCleanupTest, LeavesAnUnfinishedUploadAloneWhileABackupRuns) {
+  const std::string key = "snapshots/in-progress.dump";
+  std::istringstream data("half a dump");
+  store_->put(storage::ObjectKey(key), data);
+  live_.exec_params("INSERT INTO tapedeck.backup_uploads (object_key, storage_url) VALUES ($1, $2)",
+                    pg::Params::of(key, store_->url_of(storage::ObjectKey(key))));
+  {
+    auto running_backup = live_db_.connect();
+    const auto lock = JobLock::try_acquire(running_backup, "backup");
+    ASSERT_TRUE(lock.has_value());
+    EXPECT_EQ(cleanup_backups(settings_).abandoned, 0);
+    EXPECT_TRUE(objects().contains(key));
+  }
+  EXPECT_EQ(cleanup_backups(settings_).abandoned, 1);
+  EXPECT_FALSE(objects().contains(key));
 }
 
 // Transform data: a scratch TransformMsg DB and Live DB per test.

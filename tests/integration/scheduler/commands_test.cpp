@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "core/schema/store_schema.hpp"
 #include "core/txid_snapshot.hpp"
 #include "fixture.hpp"
 #include "support/process.hpp"
@@ -110,6 +111,26 @@ TEST_F(CommandsTest, CleanupBackupsKeepsTheConfiguredMinimum) {
   auto live = live_db_.connect();
   EXPECT_EQ(live.exec("SELECT count(*) FROM tapedeck.backups").text(0, 0), "1");
   EXPECT_EQ(folder_.files().size(), 1u);
+}
+
+TEST_F(CommandsTest, CleanupTransformDeletesStatementsOlderThanTheRetention) {
+  ScratchDatabase store_db("sched_store");
+  auto store = store_db.connect();
+  schema::migrate_store(store);
+  for (const auto& [id, age_hours] : {std::pair{"old-1", 240}, {"old-2", 200}, {"new", 1}}) {
+    store.exec_params(
+        "INSERT INTO tapedeck.statements (event_id, commit_lsn, position, xid, commit_time, "
+        "schema_name, table_name, op, sql) VALUES ($1, '0/16B3748', 1, '700', "
+        "clock_timestamp() - $2::bigint * interval '1 hour', 'public', 't', 'c', 'SELECT 1')",
+        pg::Params::of(std::string(id), std::int64_t{age_hours}));
+  }
+  env_["TAPEDECK_STORE_DSN"] = store_db.dsn();
+  env_["TAPEDECK_SCHEDULER_TRANSFORM_RETENTION"] = "7d";
+  const auto [code, output] = run({"cleanup", "transform"});
+  EXPECT_EQ(code, 0) << output;
+  EXPECT_NE(output.find("deleted 2 statements"), std::string::npos) << output;
+  EXPECT_EQ(store.exec("SELECT string_agg(event_id, ',') FROM tapedeck.statements").text(0, 0),
+            "new");
 }
 
 }  // namespace
