@@ -189,6 +189,9 @@ TEST_F(TransformServiceTest, KilledMidStreamAndRestartedItStoresEveryEventExactl
     ASSERT_TRUE(publisher.wait_all(120s).empty());
   }
 
+  // What the killed process had fetched comes back after ack_wait; a short one keeps the
+  // test's wait far from its limit even when a redelivery misses a pull and waits again.
+  env_["TAPEDECK_TRANSFORM_ACK_WAIT"] = "5s";
   auto transform = start_transform();
   ASSERT_TRUE(eventually(
       [&] { return store_count("SELECT count(*) FROM tapedeck.statements") >= kEvents / 10; },
