@@ -95,41 +95,19 @@ S3Store::S3Store(std::string bucket, std::string prefix, S3Config config)
         ErrorSource::config, Recovery::invalid,
         fmt::format("S3 part size {} is outside S3's limits of 5 MiB to 5 GiB", config_.part_size));
   }
-  std::string endpoint = config_.endpoint.empty()
-                             ? fmt::format("https://s3.{}.amazonaws.com", config_.region)
-                             : config_.endpoint;
-  const auto scheme_end = endpoint.find("://");
-  scheme_ = scheme_end == std::string::npos ? "" : endpoint.substr(0, scheme_end);
-  if (scheme_ != "http" && scheme_ != "https") {
-    throw Error(ErrorSource::config, Recovery::invalid,
-                fmt::format("S3 endpoint \"{}\" must start with http:// or https://", endpoint));
-  }
-  authority_ = endpoint.substr(scheme_end + 3);
-  if (const auto slash = authority_.find('/'); slash != std::string::npos) {
-    if (authority_.find_first_not_of('/', slash) != std::string::npos) {
-      throw Error(ErrorSource::config, Recovery::invalid,
-                  fmt::format("S3 endpoint \"{}\" must not have a path", endpoint));
-    }
-    authority_.resize(slash);
-  }
-  if (authority_.empty()) {
-    throw Error(ErrorSource::config, Recovery::invalid,
-                fmt::format("S3 endpoint \"{}\" has no host", endpoint));
-  }
+  endpoint_ = parse_s3_endpoint(config_.endpoint, config_.region);
   credentials_ = {config_.access_key, config_.secret_key};
 }
 
 http::Response S3Store::send(Call& call) {
-  std::string path = config_.path_style ? "/" + bucket_ : "";
-  if (!call.object.empty() || !config_.path_style) path += "/" + call.object;
-  const std::string host = config_.path_style ? authority_ : bucket_ + "." + authority_;
+  const S3Address address = s3_address(endpoint_, bucket_, call.object, config_.path_style);
   const auto now = std::chrono::system_clock::now();
 
   sigv4::Request signed_part;
   signed_part.method = call.method;
-  signed_part.path = path;
+  signed_part.path = address.path;
   signed_part.query = call.query;
-  signed_part.headers = {{"host", host},
+  signed_part.headers = {{"host", address.host},
                          {"x-amz-content-sha256", call.payload_hash},
                          {"x-amz-date", sigv4::amz_datetime(now)}};
   signed_part.payload_hash = call.payload_hash;
@@ -138,7 +116,7 @@ http::Response S3Store::send(Call& call) {
 
   http::Request request;
   request.method = call.method;
-  request.url = fmt::format("{}://{}{}", scheme_, host, sigv4::uri_encode(path, true));
+  request.url = address.url;
   if (!call.query.empty()) request.url += "?" + sigv4::canonical_query(signed_part);
   for (const auto& [name, value] : signed_part.headers) request.headers.add(name, value);
   request.headers.add("Authorization", signature.authorization);

@@ -5,6 +5,7 @@
 
 #include "core/http/client.hpp"
 #include "core/storage/object_store.hpp"
+#include "core/storage/s3_address.hpp"
 #include "core/storage/sigv4.hpp"
 
 namespace tapedeck::storage {
@@ -37,8 +38,7 @@ class S3Store final : public ObjectStore {
   std::string bucket_;
   std::string prefix_;
   S3Config config_;
-  std::string scheme_;     // "http" or "https"
-  std::string authority_;  // host[:port] of the endpoint
+  S3Endpoint endpoint_;
   sigv4::Credentials credentials_;
   http::Client client_;
 };
