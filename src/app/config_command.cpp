@@ -1,4 +1,4 @@
-// `tapedeck config check`: validate a configuration and show what is in force.
+// `tapedeck config check [FILE]`: validate a configuration and show what is in force.
 #include <fmt/format.h>
 
 #include "app/cli.hpp"
@@ -10,14 +10,21 @@ void add_config_command(CLI::App& app, Context& context, Action& action) {
   config->require_subcommand(1);
   auto* check = config->add_subcommand(
       "check", "validate the configuration file and environment; print every key (secrets masked)");
+  auto file = std::make_shared<std::optional<std::string>>();
+  check->add_option("file", *file,
+                    "configuration file to check (default: --config, $TAPEDECK_CONFIG, else "
+                    "built-in defaults)");
   auto quiet = std::make_shared<bool>(false);
   check->add_flag("-q,--quiet", *quiet, "print nothing when the configuration is valid");
-  check->callback([&context, &action, quiet] {
+  check->callback([&context, &action, file, quiet] {
+    if (*file) context.config_path = *file;
     action = [&context, quiet] {
       const auto loaded = context.load_config();
       if (!*quiet) {
+        // describe() masks the secret keys; masking the whole text as well catches a password
+        // in the URL of a key that is not secret (rtus.url = "http://user:password@host").
         fmt::print("# {}: valid\n{}", loaded.path().value_or("built-in defaults"),
-                   loaded.describe());
+                   config::mask_secrets(loaded.describe()));
       }
       return 0;
     };
