@@ -1,14 +1,16 @@
 // Runs the tapedeck binary (or any program) as a child process for end-to-end tests: the
-// child is killed when the handle goes away, so a failing test leaves no process behind.
+// child is killed when the handle goes away, and by the kernel when the test process dies
+// outright (SIGKILL, a ctest timeout), so no test leaves a process behind.
 #pragma once
 
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <signal.h>
-#include <spawn.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
 #include <cstring>
 #include <map>
@@ -48,20 +50,35 @@ class ChildProcess {
     for (auto& arg : argv) arg_ptrs.push_back(arg.data());
     arg_ptrs.push_back(nullptr);
 
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    if (!log_file.empty()) {
-      posix_spawn_file_actions_addopen(&actions, 1, log_file.c_str(), O_WRONLY | O_CREAT | O_APPEND,
-                                       0644);
-      posix_spawn_file_actions_adddup2(&actions, 1, 2);
+    // The child reports a failure to start (errno) through this pipe; exec closes it.
+    int status_pipe[2];
+    if (::pipe2(status_pipe, O_CLOEXEC) != 0) {
+      ADD_FAILURE() << "cannot start " << argv[0] << ": pipe2: " << strerror(errno);
+      return;
     }
-    const int rc =
-        posix_spawn(&pid_, arg_ptrs[0], &actions, nullptr, arg_ptrs.data(), env_ptrs.data());
-    posix_spawn_file_actions_destroy(&actions);
-    if (rc != 0) {
-      ADD_FAILURE() << "cannot start " << argv[0] << ": " << strerror(rc);
-      pid_ = -1;
+    const pid_t parent = ::getpid();
+    pid_ = ::fork();
+    if (pid_ == 0) {
+      ::close(status_pipe[0]);
+      exec_child(parent, arg_ptrs.data(), env_ptrs.data(),
+                 log_file.empty() ? nullptr : log_file.c_str(), status_pipe[1]);
     }
+    int start_errno = errno;  // fork's, when it failed
+    ::close(status_pipe[1]);
+    if (pid_ > 0) {
+      ssize_t reported = 0;
+      do {
+        reported = ::read(status_pipe[0], &start_errno, sizeof start_errno);
+      } while (reported < 0 && errno == EINTR);
+      if (reported < 0) start_errno = errno;
+      ::close(status_pipe[0]);
+      if (reported == 0) return;  // exec closed the pipe: the program runs
+      ::waitpid(pid_, nullptr, 0);
+    } else {
+      ::close(status_pipe[0]);
+    }
+    ADD_FAILURE() << "cannot start " << argv[0] << ": " << strerror(start_errno);
+    pid_ = -1;
   }
   ChildProcess(const ChildProcess&) = delete;
   ChildProcess& operator=(const ChildProcess&) = delete;
@@ -117,6 +134,31 @@ class ChildProcess {
   }
 
  private:
+  // Runs in the forked child, so only async-signal-safe calls: the test may have other threads.
+  // PR_SET_PDEATHSIG has the kernel kill the child when the thread that forked it ends, so a
+  // ChildProcess belongs on a thread that outlives it (the test's own). A parent that died before
+  // prctl is seen by getppid() no longer being it.
+  [[noreturn]] static void exec_child(pid_t parent, char* const* argv, char* const* envp,
+                                      const char* log_file, int status_fd) {
+    if (::prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) report_errno_and_exit(status_fd);
+    if (::getppid() != parent) ::_exit(127);
+    if (log_file != nullptr) {
+      const int fd = ::open(log_file, O_WRONLY | O_CREAT | O_APPEND, 0644);
+      if (fd < 0 || ::dup2(fd, STDOUT_FILENO) < 0 || ::dup2(fd, STDERR_FILENO) < 0) {
+        report_errno_and_exit(status_fd);
+      }
+      if (fd > STDERR_FILENO) ::close(fd);
+    }
+    ::execve(argv[0], argv, envp);
+    report_errno_and_exit(status_fd);
+  }
+  // Tells the parent why the child could not start: errno through the status pipe.
+  [[noreturn]] static void report_errno_and_exit(int status_fd) {
+    const int error = errno;
+    [[maybe_unused]] const ssize_t written = ::write(status_fd, &error, sizeof error);
+    ::_exit(127);
+  }
+
   pid_t pid_ = -1;
   std::optional<int> exit_status_;
 };
