@@ -80,6 +80,8 @@ constexpr KeySpec kKeys[] = {
 
     {"timekeeper.interval", duration, "1s", "tick period"},
     {"timekeeper.listen", string, "127.0.0.1:9103", "address of /healthz and /metrics"},
+    {"timekeeper.late_after", duration, "100ms",
+     "a tick waking later than this after its second is counted and logged as late (0 < x < 1s)"},
 
     {"scheduler.backup_cron", string, "0 */6 * * *", "when the backup job runs"},
     {"scheduler.cleanup_transform_cron", string, "30 * * * *", "when old statements are deleted"},

@@ -20,6 +20,7 @@
 #include "core/stop.hpp"
 #include "timekeeper/failure_streak.hpp"
 #include "timekeeper/handoff.hpp"
+#include "timekeeper/late_ticks.hpp"
 
 namespace tapedeck::timekeeper {
 
@@ -253,6 +254,13 @@ TimekeeperSettings TimekeeperSettings::from_config(const config::Config& config)
     throw Error(ErrorSource::config, Recovery::invalid,
                 "timekeeper.interval: only 1s is supported (ticks fall on whole seconds)");
   }
+  settings.late_after = config.duration("timekeeper.late_after");
+  if (settings.late_after <= milliseconds(0) || settings.late_after >= seconds(1)) {
+    throw Error(ErrorSource::config, Recovery::invalid,
+                fmt::format("timekeeper.late_after is {}; set it above 0 and below 1s (a tick "
+                            "a whole second late is already counted as missed)",
+                            config::format_duration(settings.late_after)));
+  }
   settings.rtus.url = config.string("rtus.url");
   settings.rtus.method = config.string("rtus.method");
   settings.rtus.timeout = config.duration("rtus.timeout");
@@ -277,6 +285,9 @@ int TimekeeperService::run() {
   auto& ticks = metrics_.counter("tapedeck_timekeeper_ticks_total", "ticks made");
   auto& missed = metrics_.counter("tapedeck_timekeeper_missed_ticks_total",
                                   "whole seconds skipped because the tick thread was late");
+  auto& late = metrics_.counter(
+      "tapedeck_timekeeper_late_ticks_total",
+      "ticks that woke more than timekeeper.late_after after their second (run once all the same)");
   auto& offset = metrics_.histogram("tapedeck_timekeeper_tick_offset_seconds",
                                     "how late each tick woke after its second",
                                     {0.0005, 0.001, 0.002, 0.005, 0.01, 0.05, 0.1, 0.5, 1});
@@ -338,6 +349,7 @@ int TimekeeperService::run() {
                settings_.prefix);
 
   TickPlanner planner;
+  LateTickDetector late_ticks(settings_.late_after);
   while (!stop::requested()) {
     const TickPlan plan = planner.next(system_clock::now());
     // Coarse, interruptible wait until shortly before the boundary, then a precise one.
@@ -352,7 +364,19 @@ int TimekeeperService::run() {
 
     for (auto& worker : workers) worker->submit(plan.boundary);
     ticks.inc();
-    offset.observe(duration<double>(tick_offset(plan.boundary, actual)).count());
+    const auto tick_late_by = tick_offset(plan.boundary, actual);
+    offset.observe(duration<double>(tick_late_by).count());
+    const TickLateness lateness = late_ticks.classify(tick_late_by);
+    if (lateness.late) late.inc();
+    if (lateness.streak_started) {
+      logger->warn(
+          "tick {} is late: woke {} ms after its second, over timekeeper.late_after {} (logged "
+          "once until ticks are on time again)",
+          unix_seconds(plan.boundary), duration_cast<milliseconds>(tick_late_by).count(),
+          config::format_duration(settings_.late_after));
+    } else if (lateness.streak_ended > 0) {
+      logger->info("ticks are on time again after {} late tick(s)", lateness.streak_ended);
+    }
     last_tick.set(static_cast<double>(unix_seconds(plan.boundary)));
     if (plan.missed > 0) {
       missed.inc(plan.missed);

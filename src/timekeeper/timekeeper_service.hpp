@@ -25,15 +25,19 @@ struct TimekeeperSettings {
   std::string prefix;  // nats.cdc_prefix
   bool create_stream = true;
   std::chrono::milliseconds duplicate_window{std::chrono::minutes(2)};
-  // Upper bound of one Live DB write (statement_timeout) and of a connection attempt.
+  // Upper bound of one Live DB write (statement_timeout and lock_timeout). A connection attempt
+  // is bounded by the DSN's connect_timeout (10 s when it has none, see pg::Connection).
   std::chrono::milliseconds db_timeout{std::chrono::seconds(2)};
   // Upper bound of one JetStream publish (waiting for the stream's ack).
   std::chrono::milliseconds publish_timeout{std::chrono::seconds(2)};
   // Ticks the JetStream worker keeps queued while NATS is away; the oldest go first.
   std::size_t publish_backlog = 120;
+  // timekeeper.late_after: a tick that wakes later than this after its second is counted late.
+  std::chrono::milliseconds late_after{100};
 
   // live.dsn, timekeeper.*, rtus.*, nats.*. Throws Error(config, invalid) naming the key:
-  // timekeeper.interval must be 1s (ticks are whole seconds), rtus.url an http(s) URL.
+  // timekeeper.interval must be 1s (ticks are whole seconds), timekeeper.late_after between 0
+  // and 1s (both excluded), rtus.url an http(s) URL.
   static TimekeeperSettings from_config(const config::Config& config);
 };
 
@@ -45,7 +49,8 @@ struct TickEvent {
 };
 
 // The timekeeper. A tick thread sleeps until each whole second of the wall clock (TickPlanner:
-// absolute schedule, late boundaries counted and never made up) and hands the tick to three
+// absolute schedule, late boundaries counted and never made up; a tick waking more than
+// late_after after its second is counted late and logged once per streak) and hands it to three
 // workers, each with its own thread and connection:
 //   live_db: UPSERT tapedeck.system_time (migrate_live on each new connection);
 //   rtus:    the HTTP notification (rtus.timeout bounds connect and the whole call);

@@ -1,5 +1,6 @@
 // `tapedeck timekeeper` against the real stack: ticks in the Live DB, at the RTUS recorder and
-// on JetStream once per second; a dead or stalling RTUS does not hold the Live DB ticks up.
+// on JetStream once per second; a dead or stalling RTUS does not hold the Live DB ticks up, and
+// a dead or stalled Live DB does not hold the RTUS ticks up.
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
@@ -116,16 +117,19 @@ class TimekeeperTest : public ::testing::Test {
     return options;
   }
 
-  void start(const std::string& rtus_url, const std::string& rtus_timeout = "300ms") {
-    child_.emplace(std::vector<std::string>{testing::tapedeck_binary(), "timekeeper"},
-                   std::map<std::string, std::string>{
-                       {"TAPEDECK_LIVE_DSN", live_dsn_},
-                       {"TAPEDECK_RTUS_URL", rtus_url},
-                       {"TAPEDECK_RTUS_TIMEOUT", rtus_timeout},
-                       {"TAPEDECK_NATS_CDC_STREAM", stream_},
-                       {"TAPEDECK_NATS_CDC_PREFIX", prefix_},
-                       {"TAPEDECK_TIMEKEEPER_LISTEN", "127.0.0.1:" + std::to_string(metrics_port_)},
-                   },
+  // `overrides`: further TAPEDECK_* variables, replacing the test's own (e.g. the Live DB DSN).
+  void start(const std::string& rtus_url, const std::string& rtus_timeout = "300ms",
+             const std::map<std::string, std::string>& overrides = {}) {
+    std::map<std::string, std::string> env{
+        {"TAPEDECK_LIVE_DSN", live_dsn_},
+        {"TAPEDECK_RTUS_URL", rtus_url},
+        {"TAPEDECK_RTUS_TIMEOUT", rtus_timeout},
+        {"TAPEDECK_NATS_CDC_STREAM", stream_},
+        {"TAPEDECK_NATS_CDC_PREFIX", prefix_},
+        {"TAPEDECK_TIMEKEEPER_LISTEN", "127.0.0.1:" + std::to_string(metrics_port_)},
+    };
+    for (const auto& [name, value] : overrides) env[name] = value;
+    child_.emplace(std::vector<std::string>{testing::tapedeck_binary(), "timekeeper"}, env,
                    log_file_);
   }
 
@@ -174,12 +178,14 @@ class TimekeeperTest : public ::testing::Test {
     }
   }
 
-  // The value of a metric line "name{labels} value", or -1 when it is not there.
+  // The value of a metric line "name{labels} value", or -1 when it is not there. Matched at
+  // the start of a line, so the "# HELP name ..." line of an unlabelled series is skipped.
   double metric(const std::string& series) {
-    const auto text = metrics();
-    const auto at = text.find(series + " ");
-    if (at == std::string::npos) return -1;
-    return std::stod(text.substr(at + series.size() + 1));
+    std::istringstream lines(metrics());
+    for (std::string line; std::getline(lines, line);) {
+      if (line.starts_with(series + " ")) return std::stod(line.substr(series.size() + 1));
+    }
+    return -1;
   }
 
   nlohmann::json recorded_calls() {
@@ -188,6 +194,15 @@ class TimekeeperTest : public ::testing::Test {
     request.url = stack_env("TAPEDECK_RTUS_URL") + "/calls?path_prefix=/tk-" + suffix_;
     request.total_timeout = 5s;
     return nlohmann::json::parse(client.send(request).body);
+  }
+
+  // The ticks the RTUS recorder received, in the order it received them.
+  std::vector<std::int64_t> rtus_ticks() {
+    std::vector<std::int64_t> ticks;
+    for (const auto& call : recorded_calls()) {
+      ticks.push_back(nlohmann::json::parse(call.at("body").get<std::string>()).at("tick"));
+    }
+    return ticks;
   }
 
   std::string suffix_, database_, live_dsn_, stream_, prefix_, rtus_path_, log_file_;
@@ -229,6 +244,7 @@ TEST_F(TimekeeperTest, TicksLandInTheLiveDbAndAtTheRtusOncePerSecond) {
   EXPECT_EQ(std::set<std::int64_t>(rtus_ticks.begin(), rtus_ticks.end()).size(), rtus_ticks.size())
       << "a tick was notified twice";
   EXPECT_EQ(metric(R"(tapedeck_timekeeper_failures_total{target="live_db"})"), 0);
+  EXPECT_GE(metric("tapedeck_timekeeper_late_ticks_total"), 0) << "late ticks are not counted";
   EXPECT_EQ(child_->stop(), 0);
 }
 
@@ -328,6 +344,75 @@ TEST_F(TimekeeperTest, AStallingRtusNeitherDelaysDbTicksNorTheStop) {
   EXPECT_EQ(child_->stop(), 0);
   releasing = true;
   stalling.stop();
+}
+
+TEST_F(TimekeeperTest, ALockedSystemTimeTableNeitherDelaysRtusTicksNorKeepsTheDbBehind) {
+  using std::chrono::floor;
+  using std::chrono::seconds;
+  using std::chrono::system_clock;
+  start(stack_env("TAPEDECK_RTUS_URL") + rtus_path_);
+  ASSERT_TRUE(eventually([&] { return db_tick().has_value(); }, 60s)) << read_file(log_file_);
+
+  // Another session holds the table for 4 s, so the timekeeper's UPSERT waits on the lock.
+  pg::Connection locker(live_dsn_, "tapedeck-test-locker");
+  locker.exec("BEGIN");
+  locker.exec("LOCK TABLE tapedeck.system_time IN ACCESS EXCLUSIVE MODE");
+  const auto stall_start = system_clock::now();
+  const bool writer_waited = eventually(
+      [&] {
+        return admin_
+                   ->exec("SELECT count(*) FROM pg_stat_activity WHERE datname = '" + database_ +
+                          "' AND application_name = 'tapedeck-timekeeper' AND "
+                          "wait_event_type = 'Lock'")
+                   .text(0, 0) != "0";
+      },
+      3s);
+  std::this_thread::sleep_until(stall_start + 4s);
+  const auto stall_end = system_clock::now();
+  locker.exec("COMMIT");
+  EXPECT_TRUE(writer_waited) << "the timekeeper never waited on the lock: nothing was stalled";
+
+  // Once the lock is gone the Live DB catches up with the clock again.
+  const auto first_after = floor<seconds>(stall_end).time_since_epoch().count() + 1;
+  EXPECT_TRUE(eventually(
+      [&] {
+        const auto tick = db_tick();
+        return tick && tick->first >= first_after;
+      },
+      10s))
+      << read_file(log_file_);
+
+  // The RTUS got (nearly) every second of the stall; a loaded machine may skip one.
+  std::set<std::int64_t> stalled_seconds;
+  const auto from = floor<seconds>(stall_start).time_since_epoch().count() + 1;
+  const auto to = floor<seconds>(stall_end).time_since_epoch().count();
+  for (const auto tick : rtus_ticks()) {
+    if (tick >= from && tick <= to) stalled_seconds.insert(tick);
+  }
+  EXPECT_GE(stalled_seconds.size(), 3u) << "RTUS ticks waited for the Live DB";
+
+  // The waits ran into lock_timeout: counted, and logged once for the streak, then the recovery.
+  EXPECT_GE(metric(R"(tapedeck_timekeeper_failures_total{target="live_db"})"), 1);
+  const auto log = read_file(log_file_);
+  EXPECT_EQ(count_of(log, "live_db: tick"), 1u) << log;
+  EXPECT_EQ(count_of(log, "live_db: recovered"), 1u) << log;
+  EXPECT_EQ(child_->stop(), 0);
+}
+
+TEST_F(TimekeeperTest, ADeadLiveDbNeitherDelaysRtusTicksNorFloodsTheLog) {
+  // Nothing listens on this port: every connection attempt is refused.
+  const auto dead_dsn = "host=127.0.0.1 port=" + std::to_string(free_port()) +
+                        " dbname=nobody user=nobody connect_timeout=2";
+  start(stack_env("TAPEDECK_RTUS_URL") + rtus_path_, "300ms", {{"TAPEDECK_LIVE_DSN", dead_dsn}});
+  ASSERT_TRUE(eventually([&] { return rtus_ticks().size() >= 6; }, 60s)) << read_file(log_file_);
+
+  expect_one_per_second(rtus_ticks(), "RTUS");
+  EXPECT_TRUE(eventually(
+      [&] { return metric(R"(tapedeck_timekeeper_failures_total{target="live_db"})") >= 4; }, 30s));
+  const auto log = read_file(log_file_);
+  EXPECT_EQ(count_of(log, "live_db: tick"), 1u) << log;  // once per streak, not per second
+  EXPECT_EQ(count_of(log, "live_db: recovered"), 0u) << log;
+  EXPECT_EQ(child_->stop(), 0);
 }
 
 }  // namespace
