@@ -1,4 +1,6 @@
 // tapedeck: one binary, one subcommand per component. main only hands over.
 #include "app/cli.hpp"
 
-int main(int argc, char** argv) { return tapedeck::app::run(argc, argv); }
+int main(int argc, char** argv) {
+  return tapedeck::app::run(argc, argv);
+}

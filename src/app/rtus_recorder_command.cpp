@@ -14,16 +14,16 @@ void add_rtus_recorder_command(CLI::App& app, Context& context, Action& action) 
     std::string journal;
   };
   auto options = std::make_shared<Options>();
-  auto* command = app.add_subcommand(
-      "rtus-recorder", "accept any HTTP call and record it (GET /calls lists them)");
+  auto* command = app.add_subcommand("rtus-recorder",
+                                     "accept any HTTP call and record it (GET /calls lists them)");
   command->add_option("--listen", options->listen, "host:port to serve on");
   command->add_option("--out", options->journal, "append each call as a JSON line to this file");
   command->callback([&context, &action, options] {
     action = [&context, options] {
       context.load_config();
-      rtus::Recorder recorder(options->listen,
-                              options->journal.empty() ? std::nullopt
-                                                       : std::optional(options->journal));
+      rtus::Recorder recorder(options->listen, options->journal.empty()
+                                                   ? std::nullopt
+                                                   : std::optional(options->journal));
       recorder.start();
       log::get("rtus-recorder")->info("recording calls on {}", options->listen);
       while (!stop::wait_for(std::chrono::seconds(1))) {

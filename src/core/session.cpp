@@ -35,7 +35,9 @@ bool parse_two_digits(std::string_view text, std::size_t at, int& out) {
 
 }  // namespace
 
-std::string_view to_string(State state) { return kStateNames[static_cast<std::size_t>(state)]; }
+std::string_view to_string(State state) {
+  return kStateNames[static_cast<std::size_t>(state)];
+}
 
 std::optional<State> parse_state(std::string_view text) {
   for (std::size_t i = 0; i < kStateNames.size(); ++i) {
@@ -44,49 +46,78 @@ std::optional<State> parse_state(std::string_view text) {
   return std::nullopt;
 }
 
-bool is_terminal(State state) { return state == ended || state == failed; }
+bool is_terminal(State state) {
+  return state == ended || state == failed;
+}
 
 std::string_view to_string(Transition transition) {
   switch (transition) {
-    case Transition::restore_begin: return "restore_begin";
-    case Transition::restore_ok: return "restore_ok";
-    case Transition::catch_up_done: return "catch_up_done";
-    case Transition::start: return "start";
-    case Transition::pause: return "pause";
-    case Transition::resume: return "resume";
-    case Transition::finish: return "finish";
-    case Transition::end: return "end";
-    case Transition::fail: return "fail";
+    case Transition::restore_begin:
+      return "restore_begin";
+    case Transition::restore_ok:
+      return "restore_ok";
+    case Transition::catch_up_done:
+      return "catch_up_done";
+    case Transition::start:
+      return "start";
+    case Transition::pause:
+      return "pause";
+    case Transition::resume:
+      return "resume";
+    case Transition::finish:
+      return "finish";
+    case Transition::end:
+      return "end";
+    case Transition::fail:
+      return "fail";
   }
   return "unknown";
 }
 
 std::span<const State> allowed_from(Transition transition) {
   switch (transition) {
-    case Transition::restore_begin: return kRestoreBegin;
-    case Transition::restore_ok: return kRestoreOk;
-    case Transition::catch_up_done: return kCatchUpDone;
-    case Transition::start: return kStart;
-    case Transition::pause: return kPause;
-    case Transition::resume: return kResume;
-    case Transition::finish: return kFinish;
-    case Transition::end: return kEnd;
-    case Transition::fail: return kFail;
+    case Transition::restore_begin:
+      return kRestoreBegin;
+    case Transition::restore_ok:
+      return kRestoreOk;
+    case Transition::catch_up_done:
+      return kCatchUpDone;
+    case Transition::start:
+      return kStart;
+    case Transition::pause:
+      return kPause;
+    case Transition::resume:
+      return kResume;
+    case Transition::finish:
+      return kFinish;
+    case Transition::end:
+      return kEnd;
+    case Transition::fail:
+      return kFail;
   }
   return {};
 }
 
 State target(Transition transition) {
   switch (transition) {
-    case Transition::restore_begin: return restoring;
-    case Transition::restore_ok: return catching_up;
-    case Transition::catch_up_done: return ready;
-    case Transition::start: return playing;
-    case Transition::pause: return paused;
-    case Transition::resume: return playing;
-    case Transition::finish: return ended;
-    case Transition::end: return ended;
-    case Transition::fail: return failed;
+    case Transition::restore_begin:
+      return restoring;
+    case Transition::restore_ok:
+      return catching_up;
+    case Transition::catch_up_done:
+      return ready;
+    case Transition::start:
+      return playing;
+    case Transition::pause:
+      return paused;
+    case Transition::resume:
+      return playing;
+    case Transition::finish:
+      return ended;
+    case Transition::end:
+      return ended;
+    case Transition::fail:
+      return failed;
   }
   return failed;
 }
@@ -102,7 +133,9 @@ std::string subject(std::string_view session_id, std::string_view event) {
   return fmt::format("{}.{}.{}", kSubjectPrefix, session_id, event);
 }
 
-std::string stream_subjects() { return fmt::format("{}.>", kSubjectPrefix); }
+std::string stream_subjects() {
+  return fmt::format("{}.>", kSubjectPrefix);
+}
 
 std::optional<std::pair<std::string, std::string>> parse_subject(std::string_view text) {
   const std::string prefix = fmt::format("{}.", kSubjectPrefix);
@@ -124,7 +157,9 @@ std::optional<Speed> Speed::parse(std::string_view text) {
   return Speed{false, factor};
 }
 
-std::string Speed::str() const { return max ? "max" : fmt::format("{}", factor); }
+std::string Speed::str() const {
+  return max ? "max" : fmt::format("{}", factor);
+}
 
 std::string new_session_id() {
   std::random_device random;
@@ -157,8 +192,7 @@ std::string format_time(Time time) {
   const std::chrono::hh_mm_ss clock(time - days);
   return fmt::format("{:04d}-{:02d}-{:02d}T{:02d}:{:02d}:{:02d}.{:06d}Z", int(date.year()),
                      unsigned(date.month()), unsigned(date.day()), clock.hours().count(),
-                     clock.minutes().count(), clock.seconds().count(),
-                     clock.subseconds().count());
+                     clock.minutes().count(), clock.seconds().count(), clock.subseconds().count());
 }
 
 std::optional<Time> parse_time(std::string_view text) {
@@ -168,10 +202,10 @@ std::optional<Time> parse_time(std::string_view text) {
   auto [year_end, year_ec] = std::from_chars(text.data(), text.data() + 4, year);
   if (year_ec != std::errc() || year_end != text.data() + 4) return std::nullopt;
   int month = 0, day = 0, hour = 0, minute = 0, second = 0;
-  if (text[4] != '-' || text[7] != '-' || (text[10] != 'T' && text[10] != ' ') ||
-      text[13] != ':' || text[16] != ':' || !parse_two_digits(text, 5, month) ||
-      !parse_two_digits(text, 8, day) || !parse_two_digits(text, 11, hour) ||
-      !parse_two_digits(text, 14, minute) || !parse_two_digits(text, 17, second)) {
+  if (text[4] != '-' || text[7] != '-' || (text[10] != 'T' && text[10] != ' ') || text[13] != ':' ||
+      text[16] != ':' || !parse_two_digits(text, 5, month) || !parse_two_digits(text, 8, day) ||
+      !parse_two_digits(text, 11, hour) || !parse_two_digits(text, 14, minute) ||
+      !parse_two_digits(text, 17, second)) {
     return std::nullopt;
   }
   std::size_t at = 19;
@@ -212,8 +246,8 @@ std::optional<Time> parse_time(std::string_view text) {
 
 nlohmann::json event_body(std::string_view session_id, std::string_view event,
                           nlohmann::json fields) {
-  const auto now = std::chrono::time_point_cast<std::chrono::microseconds>(
-      std::chrono::system_clock::now());
+  const auto now =
+      std::chrono::time_point_cast<std::chrono::microseconds>(std::chrono::system_clock::now());
   fields["session_id"] = session_id;
   fields["event"] = event;
   fields["sent_at"] = format_time(now);

@@ -4,12 +4,11 @@
 
 #include <chrono>
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <span>
 #include <string>
 #include <string_view>
-
-#include <nlohmann/json.hpp>
 
 namespace tapedeck::session {
 
@@ -21,15 +20,15 @@ bool is_terminal(State state);  // ended, failed
 
 // What moves a session. Commands come from the API; the rest from dbop and msgop.
 enum class Transition {
-  restore_begin,    // dbop took the init:          initializing -> restoring
-  restore_ok,       // dbop restored the snapshot:  restoring -> catching_up
-  catch_up_done,    // msgop reached the start:     catching_up -> ready
-  start,            // command:                     ready -> playing
-  pause,            // command:                     playing -> paused
-  resume,           // command:                     paused -> playing
-  finish,           // msgop reached the end time:  playing -> ended
-  end,              // command: any state but ended -> ended (a failed session is cleaned up)
-  fail,             // any state before ended       -> failed
+  restore_begin,  // dbop took the init:          initializing -> restoring
+  restore_ok,     // dbop restored the snapshot:  restoring -> catching_up
+  catch_up_done,  // msgop reached the start:     catching_up -> ready
+  start,          // command:                     ready -> playing
+  pause,          // command:                     playing -> paused
+  resume,         // command:                     paused -> playing
+  finish,         // msgop reached the end time:  playing -> ended
+  end,            // command: any state but ended -> ended (a failed session is cleaned up)
+  fail,           // any state before ended       -> failed
 };
 
 std::string_view to_string(Transition transition);

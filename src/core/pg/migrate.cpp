@@ -21,7 +21,8 @@ CREATE TABLE IF NOT EXISTS tapedeck.schema_migrations (
   PRIMARY KEY (component, version)
 ))";
 
-constexpr std::string_view kLock = "SELECT pg_advisory_xact_lock(hashtext('tapedeck.migrate.' || $1))";
+constexpr std::string_view kLock =
+    "SELECT pg_advisory_xact_lock(hashtext('tapedeck.migrate.' || $1))";
 constexpr std::string_view kCurrent =
     "SELECT coalesce(max(version), 0) FROM tapedeck.schema_migrations WHERE component = $1";
 constexpr std::string_view kRecord =
@@ -45,10 +46,11 @@ int migrate(Connection& connection, std::string_view component,
     step.exec_params(kLock, Params::of(component));
     current = step.exec_params(kCurrent, Params::of(component)).get<int>(0, 0);
     if (current > known) {
-      throw Error(ErrorSource::postgres, Recovery::fail,
-                  fmt::format("the {} schema is at version {}, newer than this tapedeck knows ({}); "
-                              "run a newer tapedeck",
-                              component, current, known));
+      throw Error(
+          ErrorSource::postgres, Recovery::fail,
+          fmt::format("the {} schema is at version {}, newer than this tapedeck knows ({}); "
+                      "run a newer tapedeck",
+                      component, current, known));
     }
     if (migration.version <= current) continue;
     try {

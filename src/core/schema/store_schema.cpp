@@ -102,8 +102,12 @@ CREATE UNIQUE INDEX sessions_database_in_use ON tapedeck.sessions (database_name
 
 }  // namespace
 
-std::span<const pg::Migration> store_migrations() { return kMigrations; }
+std::span<const pg::Migration> store_migrations() {
+  return kMigrations;
+}
 
-int migrate_store(pg::Connection& store) { return pg::migrate(store, "store", kMigrations); }
+int migrate_store(pg::Connection& store) {
+  return pg::migrate(store, "store", kMigrations);
+}
 
 }  // namespace tapedeck::schema

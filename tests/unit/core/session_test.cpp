@@ -7,9 +7,9 @@ namespace {
 
 TEST(SessionStates, FollowTheDesignedLifeCycle) {
   State state = State::initializing;
-  for (const auto transition : {Transition::restore_begin, Transition::restore_ok,
-                                Transition::catch_up_done, Transition::start, Transition::pause,
-                                Transition::resume, Transition::finish}) {
+  for (const auto transition :
+       {Transition::restore_begin, Transition::restore_ok, Transition::catch_up_done,
+        Transition::start, Transition::pause, Transition::resume, Transition::finish}) {
     const auto next = apply(state, transition);
     ASSERT_TRUE(next) << to_string(transition) << " from " << to_string(state);
     state = *next;
