@@ -86,27 +86,35 @@ std::string hex(std::string_view bytes) {
 }  // namespace
 
 void append_copy_text(std::string& out, std::string_view text) {
-  for (const char c : text) {
+  // Runs without a special byte are appended whole: statements are long and mostly plain.
+  std::size_t plain_from = 0;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    const char* escape = nullptr;
     switch (c) {
       case '\\':
-        out.append("\\\\");
+        escape = "\\\\";
         break;
       case '\t':
-        out.append("\\t");
+        escape = "\\t";
         break;
       case '\n':
-        out.append("\\n");
+        escape = "\\n";
         break;
       case '\r':
-        out.append("\\r");
+        escape = "\\r";
         break;
       case '\0':
         throw Error(ErrorSource::input, Recovery::invalid,
                     "a value holds a NUL character, which PostgreSQL text cannot store");
       default:
-        out.push_back(c);
+        continue;
     }
+    out.append(text.data() + plain_from, i - plain_from);
+    out.append(escape, 2);
+    plain_from = i + 1;
   }
+  out.append(text.data() + plain_from, text.size() - plain_from);
 }
 
 void Batch::add_statement(const StatementRow& row) {

@@ -221,17 +221,22 @@ class TransformService::Session {
   };
 
   void convert(InFlight& flight) {
+    // The header names as C strings once per batch, not four allocations per message.
+    const std::string msg_id_header(nats::kMsgIdHeader);
+    const std::string commit_lsn_header(cdc::kCommitLsnHeader);
+    const std::string new_key_header(cdc::kNewKeyHeader);
+    const std::string old_key_header(cdc::kOldKeyHeader);
     for (auto& message : flight.messages) {
       const nats::MessageMetadata metadata = message.metadata();
       InMessage in{message.subject(),
                    message.data(),
-                   message.header(std::string(nats::kMsgIdHeader)),
-                   message.header(std::string(cdc::kCommitLsnHeader)),
+                   message.header(msg_id_header),
+                   message.header(commit_lsn_header),
                    metadata.stream,
                    metadata.stream_sequence,
                    metadata.consumer_sequence,
-                   message.header(std::string(cdc::kNewKeyHeader)),
-                   message.header(std::string(cdc::kOldKeyHeader))};
+                   message.header(new_key_header),
+                   message.header(old_key_header)};
       metrics_.events_in.inc();
       const Outcome outcome = processor_.process(in, flight.batch);
       if (outcome == Outcome::skipped || outcome == Outcome::transaction_metadata) {
