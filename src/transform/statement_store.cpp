@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 #include <simdjson.h>
 
+#include <charconv>
 #include <nlohmann/json.hpp>
 
 #include "core/error.hpp"
@@ -83,6 +84,12 @@ std::string hex(std::string_view bytes) {
   return out;
 }
 
+template <typename Integer>
+void append_number(std::string& out, Integer value) {
+  char buffer[24];
+  out.append(buffer, std::to_chars(buffer, buffer + sizeof buffer, value).ptr);
+}
+
 }  // namespace
 
 void append_copy_text(std::string& out, std::string_view text) {
@@ -123,7 +130,10 @@ void Batch::add_statement(const StatementRow& row) {
   row_.push_back('\t');
   row_.append(row.commit_lsn.str());
   row_.push_back('\t');
-  fmt::format_to(std::back_inserter(row_), "{}\t{}\t", row.position, row.xid.value);
+  append_number(row_, row.position);
+  row_.push_back('\t');
+  append_number(row_, row.xid.value);
+  row_.push_back('\t');
   temporal::append_timestamp(row_, row.commit_time_us, 1'000'000);
   row_.append("+00\t");
   append_copy_text(row_, row.schema);

@@ -1,8 +1,6 @@
 // Date and time formatting for PostgreSQL input, without time zone libraries.
 #include "transform/temporal.hpp"
 
-#include <fmt/format.h>
-
 #include <charconv>
 
 namespace tapedeck::transform::temporal {
@@ -57,9 +55,33 @@ void append_fraction(std::string& out, std::int64_t fraction, int digits) {
   out.append(buffer, static_cast<std::size_t>(length));
 }
 
+// `value` (not negative) in decimal, zero-padded to `width` digits: fmt's "{:02}" without its
+// cost, which counts on the path of every timestamp transform writes.
+void append_padded(std::string& out, std::int64_t value, int width) {
+  char buffer[24];
+  char* end = std::to_chars(buffer, buffer + sizeof buffer, value).ptr;
+  for (auto digits = end - buffer; digits < width; ++digits) out.push_back('0');
+  out.append(buffer, end);
+}
+
+void append_hh_mm_ss(std::string& out, std::int64_t h, std::int64_t m, std::int64_t s) {
+  append_padded(out, h, 2);
+  out.push_back(':');
+  append_padded(out, m, 2);
+  out.push_back(':');
+  append_padded(out, s, 2);
+}
+
+void append_yyyy_mm_dd(std::string& out, std::int64_t year, std::int64_t month, std::int64_t day) {
+  append_padded(out, year, 4);
+  out.push_back('-');
+  append_padded(out, month, 2);
+  out.push_back('-');
+  append_padded(out, day, 2);
+}
+
 void append_hms(std::string& out, std::int64_t seconds_of_day) {
-  fmt::format_to(std::back_inserter(out), "{:02}:{:02}:{:02}", seconds_of_day / 3600,
-                 seconds_of_day / 60 % 60, seconds_of_day % 60);
+  append_hh_mm_ss(out, seconds_of_day / 3600, seconds_of_day / 60 % 60, seconds_of_day % 60);
 }
 
 bool parse_digits(std::string_view text, std::int64_t& value) {
@@ -95,7 +117,7 @@ bool parse_time(std::string_view& text, std::int64_t& h, std::int64_t& m, std::i
 
 void append_time_text(std::string& out, std::int64_t h, std::int64_t m, std::int64_t s,
                       std::string_view fraction) {
-  fmt::format_to(std::back_inserter(out), "{:02}:{:02}:{:02}", h, m, s);
+  append_hh_mm_ss(out, h, m, s);
   while (!fraction.empty() && fraction.back() == '0') fraction.remove_suffix(1);
   if (!fraction.empty()) {
     out.push_back('.');
@@ -109,7 +131,7 @@ bool append_date(std::string& out, std::int64_t days, bool era) {
   const Civil civil = civil_from_days(days);
   const bool bc = civil.year <= 0;
   const std::int64_t year = bc ? 1 - civil.year : civil.year;
-  fmt::format_to(std::back_inserter(out), "{:04}-{:02}-{:02}", year, civil.month, civil.day);
+  append_yyyy_mm_dd(out, year, civil.month, civil.day);
   if (bc && era) out.append(" BC");
   return bc;
 }
@@ -164,8 +186,8 @@ bool append_zoned_timestamp(std::string& out, std::string_view iso) {
   // ISO year 0 is 1 BC, -1 is 2 BC.
   const std::int64_t signed_year = negative ? -year : year;
   const bool bc = signed_year <= 0;
-  fmt::format_to(std::back_inserter(out), "{:04}-{:02}-{:02} ", bc ? 1 - signed_year : signed_year,
-                 month, day);
+  append_yyyy_mm_dd(out, bc ? 1 - signed_year : signed_year, month, day);
+  out.push_back(' ');
   append_time_text(out, h, m, s, fraction);
   out.append("+00");
   if (bc) out.append(" BC");
