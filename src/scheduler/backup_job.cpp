@@ -48,7 +48,7 @@ void remove_quietly(storage::ObjectStore& store, const storage::ObjectKey& key,
                     pg::Connection& journal) {
   try {
     store.remove(key);
-    journal.exec_params(kEndJournalEntry, pg::Params::of(key.str()));
+    end_upload_journal_entry(journal, key);
   } catch (const Error& error) {
     log::get("scheduler")
         ->error(
@@ -59,6 +59,10 @@ void remove_quietly(storage::ObjectStore& store, const storage::ObjectKey& key,
 }
 
 }  // namespace
+
+void end_upload_journal_entry(pg::Connection& live, const storage::ObjectKey& key) {
+  live.exec_params(kEndJournalEntry, pg::Params::of(key.str()));
+}
 
 BackupSettings backup_settings(const config::Config& config) {
   BackupSettings settings;

@@ -7,6 +7,7 @@
 #include "core/backups/backup_record.hpp"
 #include "core/config.hpp"
 #include "core/lsn.hpp"
+#include "core/pg/connection.hpp"
 #include "core/storage/object_store.hpp"
 
 namespace tapedeck::scheduler {
@@ -52,5 +53,8 @@ struct BackupHooks {
 // is inserted, so that cleanup_backups removes the object of a job that crashed in between.
 // Takes no job lock (the caller does). Throws Error; returns the inserted row.
 backups::BackupRecord run_backup(const BackupSettings& settings, const BackupHooks& hooks = {});
+
+// Removes the tapedeck.backup_uploads entry of `key`: its object is recorded or removed.
+void end_upload_journal_entry(pg::Connection& live, const storage::ObjectKey& key);
 
 }  // namespace tapedeck::scheduler

@@ -29,8 +29,6 @@ constexpr const char* kDeleteRow = "DELETE FROM tapedeck.backups WHERE id = $1 A
 
 constexpr const char* kAbandonedUploads =
     "SELECT object_key, storage_url FROM tapedeck.backup_uploads ORDER BY started_at";
-constexpr const char* kEndJournalEntry =
-    "DELETE FROM tapedeck.backup_uploads WHERE object_key = $1";
 
 constexpr const char* kOldestBackup = R"(
 SELECT txid_snapshot::text, created_at::text, lsn::text
@@ -106,7 +104,7 @@ std::int64_t remove_abandoned_uploads(pg::Connection& live, storage::ObjectStore
       continue;
     }
     store.remove(key);
-    live.exec_params(kEndJournalEntry, pg::Params::of(key.str()));
+    end_upload_journal_entry(live, key);
     ++removed;
     logger->info("cleanup backups: removed {}, left by a backup that stopped before recording it",
                  storage_url);
