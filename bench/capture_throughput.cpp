@@ -33,6 +33,7 @@
 #include "core/nats/jetstream.hpp"
 #include "core/nats/library.hpp"
 #include "core/pg/connection.hpp"
+#include "core/pg/dsn.hpp"
 #include "core/pg/params.hpp"
 
 extern char** environ;
@@ -54,16 +55,6 @@ std::string suffix() {
   std::string out;
   for (int i = 0; i < 8; ++i) out.push_back(kDigits[generator() % 36]);
   return out;
-}
-
-std::string with_dbname(const std::string& dsn, const std::string& database) {
-  std::istringstream in(dsn);
-  std::string word;
-  std::string out;
-  while (in >> word) {
-    if (word.rfind("dbname=", 0) != 0) out += word + " ";
-  }
-  return out + "dbname=" + database;
 }
 
 long peak_rss_kib(pid_t pid) {
@@ -168,7 +159,7 @@ class Bench {
     }
     pg::Connection server(server_dsn_);
     server.exec("CREATE DATABASE " + name_);
-    dsn_ = with_dbname(server_dsn_, name_);
+    dsn_ = pg::with_dbname(server_dsn_, name_);
     db_ = std::make_unique<pg::Connection>(dsn_);
     db_->exec(
         "CREATE TABLE orders (id bigint PRIMARY KEY, customer varchar(64) NOT NULL, "

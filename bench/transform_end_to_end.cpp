@@ -19,6 +19,7 @@
 #include "core/nats/jetstream.hpp"
 #include "core/nats/library.hpp"
 #include "core/pg/connection.hpp"
+#include "core/pg/dsn.hpp"
 #include "core/stop.hpp"
 #include "transform/transform_service.hpp"
 
@@ -34,19 +35,6 @@ std::string env(const char* name) {
     std::exit(2);
   }
   return value;
-}
-
-std::string with_database(const std::string& dsn, const std::string& database) {
-  std::string out;
-  std::size_t start = 0;
-  while (start < dsn.size()) {
-    auto end = dsn.find(' ', start);
-    if (end == std::string::npos) end = dsn.size();
-    const std::string word = dsn.substr(start, end - start);
-    if (!word.empty() && word.rfind("dbname=", 0) != 0) out += word + " ";
-    start = end + 1;
-  }
-  return out + "dbname=" + database;
 }
 
 constexpr const char* kTable =
@@ -144,7 +132,7 @@ int main(int argc, char** argv) {
   admin.exec("CREATE DATABASE " + live_db);
   admin.exec("CREATE DATABASE " + store_db);
   {
-    pg::Connection live(with_database(admin_dsn, live_db));
+    pg::Connection live(pg::with_dbname(admin_dsn, live_db));
     live.exec(kTable);
   }
 
@@ -238,8 +226,8 @@ int main(int argc, char** argv) {
   settings.durable = "bench-" + suffix;
   settings.batch_size = batch;
   settings.listen = "127.0.0.1:0";
-  settings.store_dsn = with_database(admin_dsn, store_db);
-  settings.live_dsn = with_database(admin_dsn, live_db);
+  settings.store_dsn = pg::with_dbname(admin_dsn, store_db);
+  settings.live_dsn = pg::with_dbname(admin_dsn, live_db);
   transform::TransformService service(settings);
   const auto start = Clock::now();
   std::thread runner([&service] { service.run(); });
