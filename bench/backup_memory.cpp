@@ -12,6 +12,7 @@
 #include <random>
 #include <string>
 
+#include "bench_support.hpp"
 #include "core/error.hpp"
 #include "core/http/client.hpp"
 #include "core/pg/connection.hpp"
@@ -23,13 +24,6 @@ namespace fs = std::filesystem;
 using namespace tapedeck;
 
 namespace {
-
-std::string env(const char* name) {
-  const char* value = std::getenv(name);
-  if (value == nullptr)
-    throw std::runtime_error(fmt::format("{} is not set; eval \"$(./run stack env)\"", name));
-  return value;
-}
 
 // Peak and current resident set of this process, in MiB (VmHWM, VmRSS).
 std::pair<double, double> resident_mib() {
@@ -73,7 +67,7 @@ int main(int argc, char** argv) {
   http::CurlGlobal curl;
   std::mt19937_64 random(std::random_device{}());
   const std::string suffix = fmt::format("{:08x}", random() & 0xffffffff);
-  const std::string admin = env("TAPEDECK_LIVE_DSN");
+  const std::string admin = bench::required_env("TAPEDECK_LIVE_DSN");
   const std::string live_name = "tdk_bench_backup_" + suffix;
   const fs::path folder = fs::temp_directory_path() / ("tapedeck-bench-backup-" + suffix);
   int status = 0;
@@ -97,8 +91,8 @@ int main(int argc, char** argv) {
     settings.store.url = "file://" + folder.string();
     measure("folder", settings);
 
-    settings.store.url = "s3://" + env("TAPEDECK_S3_BUCKET") + "/bench-" + suffix;
-    settings.store.s3.endpoint = env("TAPEDECK_S3_ENDPOINT");
+    settings.store.url = "s3://" + bench::required_env("TAPEDECK_S3_BUCKET") + "/bench-" + suffix;
+    settings.store.s3.endpoint = bench::required_env("TAPEDECK_S3_ENDPOINT");
     settings.store.s3.access_key = "S3RVER";
     settings.store.s3.secret_key = "S3RVER";
     settings.store.s3.path_style = true;

@@ -7,11 +7,6 @@
 // them at the end. Prints figures; asserts nothing.
 //
 //   bench_capture_throughput [--single N] [--batches N] [--latency-seconds S] [--large-rows N]
-#include <fcntl.h>
-#include <signal.h>
-#include <spawn.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
@@ -28,6 +23,7 @@
 #include <thread>
 #include <vector>
 
+#include "bench_support.hpp"
 #include "core/error.hpp"
 #include "core/nats/connection.hpp"
 #include "core/nats/jetstream.hpp"
@@ -36,18 +32,11 @@
 #include "core/pg/dsn.hpp"
 #include "core/pg/params.hpp"
 
-extern char** environ;
-
 namespace {
 
 using namespace std::chrono_literals;
 using namespace tapedeck;
 using Steady = std::chrono::steady_clock;
-
-std::string env_or(const char* name, const std::string& fallback = {}) {
-  const char* value = std::getenv(name);
-  return value != nullptr && *value != '\0' ? std::string(value) : fallback;
-}
 
 std::string suffix() {
   std::mt19937_64 generator(std::random_device{}());
@@ -65,61 +54,6 @@ long peak_rss_kib(pid_t pid) {
   }
   return 0;
 }
-
-// The capture binary as a child process; SIGTERM and wait in stop(), SIGKILL if it lingers.
-class Capture {
- public:
-  Capture(const std::string& binary, const std::map<std::string, std::string>& extra,
-          const std::string& log_file) {
-    std::vector<std::string> env_text;
-    std::map<std::string, std::string> env;
-    for (char** entry = environ; *entry != nullptr; ++entry) {
-      std::string text(*entry);
-      const auto equals = text.find('=');
-      if (equals != std::string::npos) env[text.substr(0, equals)] = text.substr(equals + 1);
-    }
-    for (const auto& [name, value] : extra) env[name] = value;
-    for (const auto& [name, value] : env) env_text.push_back(name + "=" + value);
-    std::vector<char*> env_ptrs;
-    for (auto& text : env_text) env_ptrs.push_back(text.data());
-    env_ptrs.push_back(nullptr);
-    std::vector<std::string> argv = {binary, "capture"};
-    std::vector<char*> arg_ptrs;
-    for (auto& arg : argv) arg_ptrs.push_back(arg.data());
-    arg_ptrs.push_back(nullptr);
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_addopen(&actions, 1, log_file.c_str(), O_WRONLY | O_CREAT | O_APPEND,
-                                     0644);
-    posix_spawn_file_actions_adddup2(&actions, 1, 2);
-    const int rc =
-        posix_spawn(&pid_, binary.c_str(), &actions, nullptr, arg_ptrs.data(), env_ptrs.data());
-    posix_spawn_file_actions_destroy(&actions);
-    if (rc != 0) throw std::runtime_error("cannot start " + binary);
-  }
-  ~Capture() { stop(); }
-  Capture(const Capture&) = delete;
-  Capture& operator=(const Capture&) = delete;
-
-  pid_t pid() const { return pid_; }
-  void stop() {
-    if (pid_ <= 0) return;
-    ::kill(pid_, SIGTERM);
-    for (int i = 0; i < 400; ++i) {
-      if (waitpid(pid_, nullptr, WNOHANG) == pid_) {
-        pid_ = -1;
-        return;
-      }
-      std::this_thread::sleep_for(50ms);
-    }
-    ::kill(pid_, SIGKILL);
-    waitpid(pid_, nullptr, 0);
-    pid_ = -1;
-  }
-
- private:
-  pid_t pid_ = -1;
-};
 
 struct Options {
   int single = 30'000;       // single-row transactions
@@ -146,17 +80,9 @@ class Bench {
   explicit Bench(Options options)
       : options_(options),
         name_("capbench_" + suffix()),
-        server_dsn_(env_or("TAPEDECK_LIVE_DSN")),
-        nats_url_(env_or("TAPEDECK_NATS_URL")),
-        binary_(env_or(
-            "TAPEDECK_BINARY",
-            (std::filesystem::canonical("/proc/self/exe").parent_path().parent_path() / "tapedeck")
-                .string())),
+        server_dsn_(bench::required_env("TAPEDECK_LIVE_DSN")),
+        nats_url_(bench::required_env("TAPEDECK_NATS_URL")),
         log_file_((std::filesystem::temp_directory_path() / (name_ + ".log")).string()) {
-    if (server_dsn_.empty() || nats_url_.empty()) {
-      throw std::runtime_error(
-          "TAPEDECK_LIVE_DSN and TAPEDECK_NATS_URL are not set: eval \"$(./run stack env)\"");
-    }
     pg::Connection server(server_dsn_);
     server.exec("CREATE DATABASE " + name_);
     dsn_ = pg::with_dbname(server_dsn_, name_);
@@ -220,17 +146,18 @@ class Bench {
   std::string prefix() const { return name_; }
 
   void start_capture() {
-    capture_ = std::make_unique<Capture>(binary_,
-                                         std::map<std::string, std::string>{
-                                             {"TAPEDECK_LIVE_DSN", dsn_},
-                                             {"TAPEDECK_CAPTURE_SLOT_NAME", name_},
-                                             {"TAPEDECK_CAPTURE_PUBLICATION", name_},
-                                             {"TAPEDECK_NATS_CDC_STREAM", stream()},
-                                             {"TAPEDECK_NATS_CDC_PREFIX", prefix()},
-                                             {"TAPEDECK_CAPTURE_CONFIRM_MODE", "puback"},
-                                             {"TAPEDECK_CAPTURE_LISTEN", "127.0.0.1:0"},
-                                         },
-                                         log_file_);
+    capture_ =
+        std::make_unique<bench::TapedeckProcess>(std::vector<std::string>{"capture"},
+                                                 std::map<std::string, std::string>{
+                                                     {"TAPEDECK_LIVE_DSN", dsn_},
+                                                     {"TAPEDECK_CAPTURE_SLOT_NAME", name_},
+                                                     {"TAPEDECK_CAPTURE_PUBLICATION", name_},
+                                                     {"TAPEDECK_NATS_CDC_STREAM", stream()},
+                                                     {"TAPEDECK_NATS_CDC_PREFIX", prefix()},
+                                                     {"TAPEDECK_CAPTURE_CONFIRM_MODE", "puback"},
+                                                     {"TAPEDECK_CAPTURE_LISTEN", "127.0.0.1:0"},
+                                                 },
+                                                 log_file_);
     for (int i = 0; i < 600; ++i) {
       const auto result = db_->exec_params(
           "SELECT count(*) FROM pg_replication_slots WHERE slot_name = $1 AND active",
@@ -380,14 +307,13 @@ class Bench {
   std::string name_;
   std::string server_dsn_;
   std::string nats_url_;
-  std::string binary_;
   std::string log_file_;
   std::string dsn_;
   long next_id_ = 1;
   std::unique_ptr<pg::Connection> db_;
   std::unique_ptr<nats::Connection> nats_;
   std::unique_ptr<nats::JetStream> js_;
-  std::unique_ptr<Capture> capture_;
+  std::unique_ptr<bench::TapedeckProcess> capture_;
 };
 
 }  // namespace

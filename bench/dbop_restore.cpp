@@ -10,6 +10,7 @@
 #include <random>
 #include <string>
 
+#include "bench_support.hpp"
 #include "core/error.hpp"
 #include "core/pg/connection.hpp"
 #include "core/pg/dsn.hpp"
@@ -20,23 +21,12 @@
 namespace fs = std::filesystem;
 using namespace tapedeck;
 
-namespace {
-
-std::string env(const char* name) {
-  const char* value = std::getenv(name);
-  if (value == nullptr)
-    throw std::runtime_error(fmt::format("{} is not set; eval \"$(./run stack env)\"", name));
-  return value;
-}
-
-}  // namespace
-
 int main(int argc, char** argv) {
   const long rows = argc > 1 ? std::stol(argv[1]) : 200000;
   std::mt19937_64 random(std::random_device{}());
   const std::string suffix = fmt::format("{:08x}", random() & 0xffffffff);
-  const std::string live_admin = env("TAPEDECK_LIVE_DSN");
-  const std::string playback = env("TAPEDECK_PLAYBACK_DSN");
+  const std::string live_admin = bench::required_env("TAPEDECK_LIVE_DSN");
+  const std::string playback = bench::required_env("TAPEDECK_PLAYBACK_DSN");
   const std::string live_name = "tdk_bench_dbop_live_" + suffix;
   const std::string target = "tdk_bench_dbop_" + suffix;
   const fs::path dir = fs::temp_directory_path() / ("tapedeck-bench-dbop-" + suffix);

@@ -13,6 +13,7 @@
 #include <thread>
 #include <vector>
 
+#include "bench_support.hpp"
 #include "core/clock.hpp"
 #include "core/config.hpp"
 #include "core/http/client.hpp"
@@ -36,15 +37,6 @@ using namespace tapedeck;
 using namespace std::chrono_literals;
 
 namespace {
-
-std::string env(const char* name) {
-  const char* value = std::getenv(name);
-  if (value == nullptr || *value == '\0') {
-    std::cerr << name << " is not set: run `eval \"$(./run stack env)\"` first\n";
-    std::exit(2);
-  }
-  return value;
-}
 
 double seconds_since(std::chrono::steady_clock::time_point began) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - began).count();
@@ -178,8 +170,8 @@ int main(int argc, char** argv) {
   }
   nats::LibraryGuard library;
   http::CurlGlobal curl;
-  const std::string base_dsn = env("TAPEDECK_STORE_DSN");
-  const std::string playback_dsn = env("TAPEDECK_PLAYBACK_DSN");
+  const std::string base_dsn = bench::required_env("TAPEDECK_STORE_DSN");
+  const std::string playback_dsn = bench::required_env("TAPEDECK_PLAYBACK_DSN");
   pg::Connection admin(base_dsn, "bench-msgop");
   Scratch scratch{admin, {}};
   std::mt19937_64 names(std::random_device{}());
@@ -339,7 +331,7 @@ int main(int argc, char** argv) {
         "CREATE TABLE paced (seq int PRIMARY KEY, applied_at timestamptz)");
 
     nats::ConnectOptions options;
-    options.url = env("TAPEDECK_NATS_URL");
+    options.url = bench::required_env("TAPEDECK_NATS_URL");
     nats::Connection nats(options);
     {
       nats::JetStream jetstream(nats);

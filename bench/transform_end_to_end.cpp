@@ -1,41 +1,40 @@
 // End-to-end transform throughput: JetStream CDC stream -> committed rows in the TransformMsg DB.
 // Publishes N capture-style events ({schema,payload}, 5 changes per transaction with BEGIN/END
-// metadata, 70% inserts / 20% updates / 10% deletes) to a fresh stream, then runs the transform
-// service in this process and times it until every statement is committed.
+// metadata, 70% inserts / 20% updates / 10% deletes) to a fresh stream once, then runs the
+// `tapedeck transform` binary over it RUNS times, each with a fresh durable consumer and a fresh
+// TransformMsg DB, timing each run from start until every statement is committed. Prints each
+// run, its CPU time per event, and the median: this machine's throughput varies run to run.
 // Run: eval "$(./run stack env)" && build/bench/bench_transform_end_to_end [events] [batch]
-//      [schemaless]
+//      [with-schemas|schemaless] [runs]
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
+#include <optional>
 #include <random>
 #include <string>
 #include <thread>
+#include <vector>
 
+#include "bench_support.hpp"
+#include "core/error.hpp"
 #include "core/log.hpp"
 #include "core/nats/connection.hpp"
+#include "core/nats/consumer.hpp"
 #include "core/nats/jetstream.hpp"
 #include "core/nats/library.hpp"
 #include "core/pg/connection.hpp"
 #include "core/pg/dsn.hpp"
-#include "core/stop.hpp"
-#include "transform/transform_service.hpp"
+#include "core/pg/params.hpp"
 
 namespace {
 
 using namespace tapedeck;
 using Clock = std::chrono::steady_clock;
-
-std::string env(const char* name) {
-  const char* value = std::getenv(name);
-  if (value == nullptr || *value == '\0') {
-    std::fprintf(stderr, "%s is not set: run eval \"$(./run stack env)\" first\n", name);
-    std::exit(2);
-  }
-  return value;
-}
 
 constexpr const char* kTable =
     "CREATE TABLE orders (id bigint PRIMARY KEY, customer text NOT NULL, quantity integer, "
@@ -111,6 +110,90 @@ std::string row(std::mt19937& random, std::int64_t id) {
       any(random));
 }
 
+struct RunResult {
+  double events_per_second = 0;
+  double cpu_us_per_event = 0;
+  bool complete = false;
+};
+
+// One timed run of `tapedeck transform` over the stream, into a fresh TransformMsg DB.
+RunResult run_transform(const std::string& admin_dsn, const std::string& live_db,
+                        const std::string& stream, const std::string& prefix,
+                        const std::string& run_name, int batch, int events,
+                        const std::string& last_lsn, nats::JetStream& js) {
+  pg::Connection admin(admin_dsn);
+  const std::string store_db = "bench_store_" + run_name;
+  admin.exec("CREATE DATABASE " + store_db);
+  const std::string store_dsn = pg::with_dbname(admin_dsn, store_db);
+  const std::string durable = "bench-" + run_name;
+  const std::string log_file =
+      (std::filesystem::temp_directory_path() / ("bench_transform_" + run_name + ".log")).string();
+
+  // Publishing at twice transform's pace leaves gigabytes of dirty pages, and the previous run
+  // a checkpoint, to be written back: flush both first, or their I/O lands on the timed run
+  // (consecutive runs measured 47k, 38k, 36k events/s without this).
+  admin.exec("CHECKPOINT");
+  ::sync();
+
+  RunResult result;
+  const auto start = Clock::now();
+  bench::TapedeckProcess transform({"transform"},
+                                   {{"TAPEDECK_NATS_CDC_STREAM", stream},
+                                    {"TAPEDECK_NATS_CDC_PREFIX", prefix},
+                                    {"TAPEDECK_TRANSFORM_DURABLE", durable},
+                                    {"TAPEDECK_TRANSFORM_BATCH_SIZE", std::to_string(batch)},
+                                    {"TAPEDECK_TRANSFORM_LISTEN", "127.0.0.1:0"},
+                                    {"TAPEDECK_STORE_DSN", store_dsn},
+                                    {"TAPEDECK_LIVE_DSN", pg::with_dbname(admin_dsn, live_db)},
+                                    {"TAPEDECK_LOG_LEVEL", "warn"}},
+                                   log_file);
+  // Done when the last transaction is stored (an index read, unlike count(*) on a growing
+  // table, which would take CPU from the measured run).
+  std::optional<pg::Connection> store;
+  double seconds = 0;
+  double cpu = 0;
+  while (true) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    seconds = std::chrono::duration<double>(Clock::now() - start).count();
+    if (seconds > 600) {
+      std::fprintf(stderr, "gave up after 600 s; see %s\n", log_file.c_str());
+      break;
+    }
+    try {
+      if (!store) store.emplace(store_dsn);
+      cpu = bench::cpu_seconds(transform.pid());
+      if (store
+              ->exec_params("SELECT coalesce(max(commit_lsn) >= $1::pg_lsn, false) "
+                            "FROM tapedeck.statements",
+                            pg::Params::of(last_lsn))
+              .get<bool>(0, 0)) {
+        break;
+      }
+    } catch (const Error&) {
+      store.reset();  // not migrated yet
+    }
+  }
+  transform.stop();
+  if (store) {
+    const auto count =
+        store->exec("SELECT count(*) FROM tapedeck.statements").get<std::int64_t>(0, 0);
+    result.complete = count == events;
+    result.events_per_second = static_cast<double>(count) / seconds;
+    result.cpu_us_per_event = 1e6 * cpu / static_cast<double>(std::max<std::int64_t>(count, 1));
+    std::printf(
+        "  run %s: %lld events committed in %.2f s = %.0f events/s, transform CPU %.1f "
+        "us/event\n",
+        run_name.c_str(), static_cast<long long>(count), seconds, result.events_per_second,
+        result.cpu_us_per_event);
+    std::fflush(stdout);
+    store.reset();
+  }
+  nats::PullConsumer::remove(js, stream, durable);
+  admin.exec("DROP DATABASE " + store_db + " WITH (FORCE)");
+  std::filesystem::remove(log_file);
+  return result;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -118,26 +201,25 @@ int main(int argc, char** argv) {
   const int batch = argc > 2 ? std::atoi(argv[2]) : 2000;
   // "schemaless": events without their Connect schema (capture.schemas_enable = false).
   const bool schemaless = argc > 3 && std::string_view(argv[3]) == "schemaless";
+  const int runs = argc > 4 ? std::max(1, std::atoi(argv[4])) : 3;
   constexpr int kPerTransaction = 5;
   log::configure("warn");
   nats::LibraryGuard library;
 
   const std::string suffix = std::to_string(std::random_device{}() % 1'000'000'000);
-  const std::string admin_dsn = env("TAPEDECK_LIVE_DSN");
+  const std::string admin_dsn = bench::required_env("TAPEDECK_LIVE_DSN");
   const std::string live_db = "bench_live_" + suffix;
-  const std::string store_db = "bench_store_" + suffix;
   const std::string stream = "BENCH_" + suffix;
   const std::string prefix = "bench" + suffix;
   pg::Connection admin(admin_dsn);
   admin.exec("CREATE DATABASE " + live_db);
-  admin.exec("CREATE DATABASE " + store_db);
   {
     pg::Connection live(pg::with_dbname(admin_dsn, live_db));
     live.exec(kTable);
   }
 
   nats::ConnectOptions options;
-  options.url = env("TAPEDECK_NATS_URL");
+  options.url = bench::required_env("TAPEDECK_NATS_URL");
   nats::Connection connection(options);
   nats::JetStream js(connection);
   nats::StreamConfig config;
@@ -206,70 +288,37 @@ int main(int argc, char** argv) {
   const double publish_seconds =
       std::chrono::duration<double>(Clock::now() - publish_start).count();
   const auto info = js.stream_info(stream);
-  std::printf("published %d events (%llu messages, %.1f MB) in %.2f s\n", events,
+  std::printf("published %d events (%llu messages, %.1f MB, %s) in %.2f s\n", events,
               static_cast<unsigned long long>(info.messages), static_cast<double>(bytes) / 1e6,
-              publish_seconds);
+              schemaless ? "schemaless" : "with schemas", publish_seconds);
+  std::fflush(stdout);
 
-  // Publishing at twice transform's pace leaves gigabytes of dirty pages, and the previous run
-  // a checkpoint, to be written back: flush both first, or their I/O lands on the timed run
-  // (consecutive runs measured 47k, 38k, 36k events/s without this).
-  const auto flush_start = Clock::now();
-  admin.exec("CHECKPOINT");
-  ::sync();
-  std::printf("flushed the page cache in %.2f s\n",
-              std::chrono::duration<double>(Clock::now() - flush_start).count());
-
-  transform::TransformSettings settings;
-  settings.nats_url = options.url;
-  settings.stream = stream;
-  settings.prefix = prefix;
-  settings.durable = "bench-" + suffix;
-  settings.batch_size = batch;
-  settings.listen = "127.0.0.1:0";
-  settings.store_dsn = pg::with_dbname(admin_dsn, store_db);
-  settings.live_dsn = pg::with_dbname(admin_dsn, live_db);
-  transform::TransformService service(settings);
-  const auto start = Clock::now();
-  std::thread runner([&service] { service.run(); });
-  // Done when the last transaction is stored (an index read, unlike count(*) on a growing
-  // table, which would take CPU from the measured run).
   const int transactions = (events + kPerTransaction - 1) / kPerTransaction;
   const std::uint64_t last_commit =
       0x10000000ull + static_cast<std::uint64_t>(transactions - 1) * 0x800;
   const std::string last_lsn =
       fmt::format("{:X}/{:X}", last_commit >> 32, last_commit & 0xffffffffu);
-  pg::Connection store(settings.store_dsn);
-  bool done = false;
-  while (!done) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    try {
-      done = store
-                 .exec_params(
-                     "SELECT coalesce(max(commit_lsn) >= $1::pg_lsn, false) "
-                     "FROM tapedeck.statements",
-                     pg::Params::of(last_lsn))
-                 .get<bool>(0, 0);
-    } catch (const Error&) {
-      // not migrated yet
-    }
-    if (std::chrono::duration<double>(Clock::now() - start).count() > 600) {
-      std::fprintf(stderr, "gave up after 600 s\n");
-      break;
-    }
+  std::vector<double> rates;
+  std::vector<double> cpu;
+  bool complete = true;
+  for (int run = 1; run <= runs; ++run) {
+    const RunResult result =
+        run_transform(admin_dsn, live_db, stream, prefix, fmt::format("{}_{}", suffix, run), batch,
+                      events, last_lsn, js);
+    complete = complete && result.complete;
+    rates.push_back(result.events_per_second);
+    cpu.push_back(result.cpu_us_per_event);
   }
-  const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
-  const std::int64_t count =
-      store.exec("SELECT count(*) FROM tapedeck.statements").get<std::int64_t>(0, 0);
-  stop::request();
-  runner.join();
+  std::sort(rates.begin(), rates.end());
+  std::sort(cpu.begin(), cpu.end());
   std::printf(
-      "transform: %lld events committed in %.2f s = %.0f events/s end to end "
-      "(batch %d, %s, %.0f messages/s incl. BEGIN/END)\n",
-      static_cast<long long>(count), seconds, static_cast<double>(count) / seconds, batch,
-      schemaless ? "schemaless" : "with schemas", static_cast<double>(info.messages) / seconds);
+      "transform: median of %d runs %.0f events/s end to end (min %.0f, max %.0f; batch %d, %s, "
+      "%.2f messages per event incl. BEGIN/END), transform CPU %.1f us/event\n",
+      runs, rates[rates.size() / 2], rates.front(), rates.back(), batch,
+      schemaless ? "schemaless" : "with schemas",
+      static_cast<double>(info.messages) / static_cast<double>(events), cpu[cpu.size() / 2]);
 
   js.delete_stream(stream);
   admin.exec("DROP DATABASE " + live_db + " WITH (FORCE)");
-  admin.exec("DROP DATABASE " + store_db + " WITH (FORCE)");
-  return count == events ? 0 : 1;
+  return complete ? 0 : 1;
 }
