@@ -4,9 +4,13 @@
 #include <fmt/format.h>
 #include <simdjson.h>
 
+#include <algorithm>
 #include <charconv>
+#include <optional>
 #include <string>
 #include <unordered_map>
+#include <utility>
+#include <vector>
 
 #include "core/error.hpp"
 
@@ -540,6 +544,45 @@ struct EventParser::Impl {
     return schemas;
   }
 
+  // A message that is exactly {"schema":<S>,"payload":<P>}, with S the text of a recently seen
+  // schema: its payload text P and S's row schemas. Capture and Debezium's JsonConverter write
+  // the schema first, compactly, and repeat it byte for byte for every event of a table, so
+  // the schema (most of the message) need not be scanned again. S is a complete JSON value,
+  // so a message that starts with it has S as its schema.
+  std::optional<std::pair<std::string_view, std::shared_ptr<const RowSchemas>>> split_known_schema(
+      std::string_view json) {
+    constexpr std::string_view kSchemaKey = R"({"schema":)";
+    constexpr std::string_view kPayloadKey = R"(,"payload":)";
+    if (json.size() > options.max_message_bytes || !json.starts_with(kSchemaKey)) return {};
+    const std::string_view rest = json.substr(kSchemaKey.size());
+    for (std::size_t i = 0; i < recent_schemas.size(); ++i) {
+      const std::string& text = recent_schemas[i].text;
+      if (!rest.starts_with(text) || !rest.substr(text.size()).starts_with(kPayloadKey)) continue;
+      std::string_view payload = rest.substr(text.size() + kPayloadKey.size());
+      const auto last = payload.find_last_not_of(" \t\r\n");
+      if (last == std::string_view::npos || payload[last] != '}') return {};
+      payload = payload.substr(0, last);
+      std::rotate(recent_schemas.begin(), recent_schemas.begin() + static_cast<std::ptrdiff_t>(i),
+                  recent_schemas.begin() + static_cast<std::ptrdiff_t>(i) + 1);
+      return std::pair{payload, recent_schemas.front().schemas};
+    }
+    return {};
+  }
+
+  void remember_schema(std::string_view raw, std::shared_ptr<const RowSchemas> schemas) {
+    if (!recent_schemas.empty() && recent_schemas.front().text == raw) return;
+    if (recent_schemas.size() >= kRecentSchemas) recent_schemas.pop_back();
+    recent_schemas.insert(recent_schemas.begin(),
+                          KnownSchema{std::string(raw), std::move(schemas)});
+  }
+
+  struct KnownSchema {
+    std::string text;
+    std::shared_ptr<const RowSchemas> schemas;
+  };
+  static constexpr std::size_t kRecentSchemas = 8;
+  std::vector<KnownSchema> recent_schemas;  // most recently used first
+
   static constexpr std::size_t kSchemaCacheSize = 1024;
   od::parser schema_parser;
   std::string schema_buffer;
@@ -560,6 +603,14 @@ ChangeEvent EventParser::parse_change_event(std::string_view json) {
 }
 
 void EventParser::parse_change_event(std::string_view json, ChangeEvent& event) {
+  if (const auto known = impl_->split_known_schema(json)) {
+    try {
+      parse_payload(known->first, known->second, event);
+      return;
+    } catch (const Error&) {
+      // the full parse below names what is wrong in terms of the whole message
+    }
+  }
   event = ChangeEvent{};
   od::document document = impl_->iterate(json);
   od::object top;
@@ -589,6 +640,7 @@ void EventParser::parse_change_event(std::string_view json, ChangeEvent& event) 
         std::string_view raw;
         check(object.raw_json().get(raw), "schema");
         schema = impl_->row_schemas(raw);
+        impl_->remember_schema(raw, schema);
       }
     } else {
       envelope_field(key, value, event, bare_seen);
@@ -600,6 +652,23 @@ void EventParser::parse_change_event(std::string_view json, ChangeEvent& event) 
   }
   validate(event, saw_payload ? payload_seen : bare_seen);
   if (schema && (!schema->after.fields.empty() || !schema->before.fields.empty())) {
+    event.schema = std::move(schema);
+  }
+}
+
+void EventParser::parse_payload(std::string_view payload_json,
+                                std::shared_ptr<const RowSchemas> schema, ChangeEvent& event) {
+  event = ChangeEvent{};
+  od::document document = impl_->iterate(payload_json);
+  od::object payload;
+  check(document.get_object().get(payload), "payload");
+  EnvelopeSeen seen;
+  for_each_field(payload, "payload", [&](std::string_view field, od::value& inner) {
+    envelope_field(field, inner, event, seen);
+  });
+  check_at_end(document);
+  validate(event, seen);
+  if (!schema->after.fields.empty() || !schema->before.fields.empty()) {
     event.schema = std::move(schema);
   }
 }

@@ -40,6 +40,10 @@ class EventParser {
   Row parse_key(std::string_view json);
 
  private:
+  // The payload of a {schema, payload} message whose schema is known already.
+  void parse_payload(std::string_view payload_json, std::shared_ptr<const RowSchemas> schema,
+                     ChangeEvent& event);
+
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };

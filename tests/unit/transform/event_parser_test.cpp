@@ -3,6 +3,9 @@
 
 #include <gtest/gtest.h>
 
+#include <string>
+#include <utility>
+
 #include "core/error.hpp"
 #include "fixture_support.hpp"
 
@@ -106,6 +109,88 @@ TEST(EventParser, ReadsTheRowSchemasOnceAndSharesThem) {
   const FieldSchema* weight = first.schema->after.find_field("weight");
   ASSERT_NE(weight, nullptr);
   EXPECT_EQ(weight->type, "double");
+}
+
+// A compact {schema, payload} message, as capture and Debezium's JsonConverter write it.
+const std::string kRowSchema =
+    R"({"type":"struct","optional":true,"name":"p.public.t.Value","field":"%s","fields":[)"
+    R"({"type":"int64","optional":false,"field":"id"},)"
+    R"({"type":"bytes","optional":true,"name":"org.apache.kafka.connect.data.Decimal",)"
+    R"("parameters":{"scale":"2"},"field":"price"}]})";
+
+std::string row_schema(const std::string& field) {
+  std::string text = kRowSchema;
+  text.replace(text.find("%s"), 2, field);
+  return text;
+}
+
+const std::string kSchema = R"({"type":"struct","name":"p.public.t.Envelope","fields":[)" +
+                            row_schema("before") + "," + row_schema("after") + "]}";
+
+std::string with_schema(const std::string& payload) {
+  return R"({"schema":)" + kSchema + R"(,"payload":)" + payload + "}";
+}
+
+std::string payload(int id, const std::string& op) {
+  return R"({"before":)" +
+         (op == "c" ? std::string("null")
+                    : R"({"id":)" + std::to_string(id) + R"(,"price":"AQ=="})") +
+         R"(,"after":)" +
+         (op == "d" ? std::string("null")
+                    : R"({"id":)" + std::to_string(id) + R"(,"price":"Ag=="})") +
+         R"(,"source":{"schema":"public","table":"t","ts_ms":5,"lsn":)" + std::to_string(100 + id) +
+         R"(},"op":")" + op + R"(","ts_ms":6})";
+}
+
+// What a parser read of an event, as text to compare.
+std::string summary(const ChangeEvent& event) {
+  std::string text = std::string(to_string(event.op)) + " " + event.source.schema + "." +
+                     event.source.table + " lsn " + std::to_string(event.source.lsn.value_or(0));
+  for (const auto* row : {&event.before, &event.after}) {
+    text += " |";
+    if (!*row) continue;
+    for (const auto& field : **row) text += " " + field.name + "=" + field.value.text;
+  }
+  if (event.schema) text += " schema:" + std::to_string(event.schema->after.fields.size());
+  return text;
+}
+
+TEST(EventParser, ReadsTheEventsAfterTheFirstOfASchemaLikeAFreshParserDoes) {
+  EventParser parser;
+  const auto first = parser.parse_change_event(with_schema(payload(1, "c")));
+  ASSERT_TRUE(first.schema);
+  for (const auto& [id, op] : {std::pair{2, "c"}, {3, "u"}, {4, "d"}, {5, "c"}}) {
+    const std::string json = with_schema(payload(id, op));
+    const auto again = parser.parse_change_event(json);
+    EXPECT_EQ(summary(again), summary(EventParser().parse_change_event(json)));
+    EXPECT_EQ(again.schema.get(), first.schema.get()) << "the schema is shared, not re-read";
+  }
+  const auto later = parser.parse_change_event(with_schema(payload(9, "u")));
+  ASSERT_TRUE(later.after);
+  EXPECT_EQ((*later.after)[1].value.text, "Ag==");
+  EXPECT_EQ(later.source.lsn, 109u);
+}
+
+TEST(EventParser, RefusesABadPayloadAfterAKnownSchemaWithTheReasonOfAFreshParser) {
+  const std::string bad_messages[] = {
+      with_schema(payload(2, "c")).substr(0, 600),  // truncated
+      with_schema(payload(2, "c")) + "{}",          // trailing content
+      with_schema(R"({"op":"x","source":{"schema":"s","table":"t","ts_ms":1}})"),
+      with_schema("null"),  // a tombstone
+      R"({"schema":)" + kSchema + R"(,"payload":)" + payload(2, "c") +
+          R"(,"op":"c"})",  // ambiguous
+  };
+  for (const auto& json : bad_messages) {
+    EventParser parser;
+    parser.parse_change_event(with_schema(payload(1, "c")));  // the schema is known now
+    const std::string fresh = refusal(json);
+    try {
+      parser.parse_change_event(json);
+      ADD_FAILURE() << "accepted: " << json.substr(json.size() > 300 ? json.size() - 300 : 0);
+    } catch (const Error& error) {
+      EXPECT_EQ(error.message(), fresh);
+    }
+  }
 }
 
 TEST(EventParser, TakesTheDocumentationsBooleanSnapshotAsItsString) {
