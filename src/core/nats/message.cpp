@@ -1,19 +1,18 @@
 // Message accessors and JetStream acknowledgements over natsMsg.
 #include "core/nats/message.hpp"
 
+#include <fmt/format.h>
+
 #include <cstdlib>
 #include <string>
 
 #include "core/error.hpp"
+#include "core/nats/ack_reply.hpp"
 #include "core/nats/status.hpp"
 
 namespace tapedeck::nats {
 
 namespace {
-
-struct MetaDataDeleter {
-  void operator()(jsMsgMetaData* meta) const noexcept { jsMsgMetaData_Destroy(meta); }
-};
 
 // cnats hands back arrays of borrowed strings that the caller frees.
 template <typename T>
@@ -91,24 +90,24 @@ Headers read_headers(natsMsg* msg) noexcept {
 }
 
 MessageMetadata Message::metadata() const {
-  jsMsgMetaData* raw = nullptr;
-  natsStatus status = natsMsg_GetMetaData(&raw, get());
-  if (status != NATS_OK) {
-    Error cause = make_error(status, "reading JetStream metadata");
+  const char* reply = natsMsg_GetReply(get());
+  const auto parsed = parse_ack_reply(reply == nullptr ? std::string_view() : reply);
+  if (!parsed) {
     throw Error(ErrorSource::nats, Recovery::invalid,
-                cause.message() + " (is this a JetStream message?)", cause.code());
+                fmt::format("reading JetStream metadata: reply subject \"{}\" is not a JetStream "
+                            "ack subject (is this a JetStream message?)",
+                            std::string_view(reply == nullptr ? "" : reply).substr(0, 200)));
   }
-  std::unique_ptr<jsMsgMetaData, MetaDataDeleter> meta(raw);
   MessageMetadata result;
-  result.stream = meta->Stream == nullptr ? "" : meta->Stream;
-  result.consumer = meta->Consumer == nullptr ? "" : meta->Consumer;
-  result.stream_sequence = meta->Sequence.Stream;
-  result.consumer_sequence = meta->Sequence.Consumer;
-  result.num_delivered = meta->NumDelivered;
-  result.num_pending = meta->NumPending;
+  result.stream = parsed->stream;
+  result.consumer = parsed->consumer;
+  result.stream_sequence = parsed->stream_sequence;
+  result.consumer_sequence = parsed->consumer_sequence;
+  result.num_delivered = parsed->num_delivered;
+  result.num_pending = parsed->num_pending;
   result.timestamp = std::chrono::system_clock::time_point(
       std::chrono::duration_cast<std::chrono::system_clock::duration>(
-          std::chrono::nanoseconds(meta->Timestamp)));
+          std::chrono::nanoseconds(parsed->timestamp_ns)));
   return result;
 }
 
