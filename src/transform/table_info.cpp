@@ -122,6 +122,14 @@ TableInfo::TableInfo(std::string schema, std::string table, std::vector<ColumnIn
 }
 
 const ColumnInfo* TableInfo::find(std::string_view name) const {
+  // Most tables are narrow, and names mostly differ in length: a scan beats hashing the name.
+  constexpr std::size_t kScanUpTo = 16;
+  if (columns_.size() <= kScanUpTo) {
+    for (const auto& column : columns_) {
+      if (column.name == name) return &column;
+    }
+    return nullptr;
+  }
   const auto found = index_.find(name);
   return found == index_.end() ? nullptr : &columns_[found->second];
 }

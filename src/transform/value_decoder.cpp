@@ -272,7 +272,8 @@ Target from_schema(const FieldSchema& schema, const Target& catalog, const Decod
                    std::string_view column) {
   Target target = catalog;
   target.schema = &schema;
-  const std::string& name = schema.name;
+  // string_view: == compares the length first, where std::string == const char* scans both.
+  const std::string_view name = schema.name;
   if (!name.empty()) {
     if (name == "org.apache.kafka.connect.data.Decimal") {
       target.enc = Enc::decimal_bytes;
@@ -322,7 +323,7 @@ Target from_schema(const FieldSchema& schema, const Target& catalog, const Decod
     }
     return target;
   }
-  const std::string& type = schema.type;
+  const std::string_view type = schema.type;
   if (type == "boolean") {
     target.enc = Enc::boolean;
   } else if (type == "int8" || type == "int16" || type == "int32" || type == "int64") {
