@@ -35,5 +35,41 @@ TEST(CopyText, RefusesANulCharacter) {
   EXPECT_THROW(append_copy_text(out, std::string_view("a\0b", 3)), Error);
 }
 
+// Text is scanned 8 bytes at a time: every special byte at every offset of a word, among bytes
+// that pass unchanged (other control characters, DEL, UTF-8), gives what a byte-by-byte
+// escape gives.
+TEST(CopyText, EscapesASpecialByteAtAnyOffsetAmongBytesThatPassUnchanged) {
+  const auto reference = [](std::string_view text) {
+    std::string out = "prefix|";
+    for (const char c : text) {
+      if (c == '\\') {
+        out += "\\\\";
+      } else if (c == '\t') {
+        out += "\\t";
+      } else if (c == '\n') {
+        out += "\\n";
+      } else if (c == '\r') {
+        out += "\\r";
+      } else {
+        out += c;
+      }
+    }
+    return out;
+  };
+  const std::string plain = "\x01\x0b\x0c\x0e\x1f\x7f\xc3\xbc \xe2\x82\xac'$Ez[]{}0123456789";
+  for (const char special : {'\\', '\t', '\n', '\r'}) {
+    for (std::size_t at = 0; at <= plain.size(); ++at) {
+      std::string text = plain;
+      text.insert(at, 1, special);
+      EXPECT_EQ(copy_text(text), reference(text)) << "byte " << int(special) << " at " << at;
+      std::string with_nul = plain;
+      with_nul.insert(at, 1, '\0');
+      std::string out;
+      EXPECT_THROW(append_copy_text(out, with_nul), Error) << "NUL at " << at;
+    }
+  }
+  EXPECT_EQ(copy_text(plain), reference(plain));
+}
+
 }  // namespace
 }  // namespace tapedeck::transform
