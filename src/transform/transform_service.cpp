@@ -16,6 +16,7 @@
 #include "core/nats/consumer.hpp"
 #include "core/nats/jetstream.hpp"
 #include "core/stop.hpp"
+#include "transform/batch_prefetcher.hpp"
 #include "transform/catalog.hpp"
 #include "transform/statement_store.hpp"
 #include "transform/watermark.hpp"
@@ -25,6 +26,9 @@ namespace {
 
 // How long a message of a batch that could not be stored waits before redelivery.
 constexpr std::chrono::milliseconds kNakDelay{2000};
+// Batches fetched ahead of conversion: enough to keep nats-server busy while a commit is slow,
+// few enough to bound memory (each is up to transform.batch_size messages).
+constexpr std::size_t kBatchesAhead = 2;
 // How often a busy transform reads the consumer's ack floor to move the watermark.
 constexpr std::chrono::milliseconds kWatermarkInterval{250};
 
@@ -126,22 +130,25 @@ class TransformService::Session {
   }
 
   // Three stages: while one batch commits in the store (on a helper thread), the next is
-  // converted and the one after it is fetched (on another helper thread), so neither the
-  // server nor the store waits for conversion. Acks follow each commit, in order.
+  // converted, and the prefetcher fetches up to kBatchesAhead more, so neither the server nor
+  // the store waits for conversion or for each other. Acks follow each commit, in order.
   void run() {
+    BatchPrefetcher<std::vector<nats::Message>> prefetcher(
+        [this] { return consumer_->fetch(settings_.batch_size, settings_.fetch_timeout); },
+        [](std::vector<nats::Message>& messages) {
+          redeliver(messages, std::chrono::milliseconds(0));
+        },
+        kBatchesAhead);
     std::unique_ptr<InFlight> in_flight;
-    std::future<std::vector<nats::Message>> prefetch;
     try {
       while (!stop::requested()) {
-        auto messages = prefetch.valid() ? prefetch.get() : fetch();
+        auto messages = prefetcher.next();
         if (messages.empty()) {
           finish(std::exchange(in_flight, nullptr));
           if (const auto watermark = advance_watermark(true)) store_.write_watermark(*watermark);
           continue;
         }
-        // Asked before the next fetch starts: the consumer serves one thread at a time.
         const auto watermark = advance_watermark();
-        prefetch = std::async(std::launch::async, [this] { return fetch(); });
         auto next = std::make_unique<InFlight>();
         next->messages = std::move(messages);
         try {
@@ -158,14 +165,12 @@ class TransformService::Session {
         in_flight = std::move(next);
       }
       finish(std::exchange(in_flight, nullptr));
-      release(prefetch);
     } catch (...) {
       try {
         finish(std::exchange(in_flight, nullptr));
       } catch (...) {
         // its messages are naked; the first failure is the one to report
       }
-      release(prefetch);
       throw;
     }
   }
@@ -197,7 +202,7 @@ class TransformService::Session {
 
   // The watermark the ack floor now allows, with the consumer gauges refreshed. Between
   // batches it asks the server at most every kWatermarkInterval (the request is a round trip
-  // on the batch path); when idle (`now`), always.
+  // on the batch path); when idle (`now`), always. The request may overlap a fetch.
   std::optional<Lsn> advance_watermark(bool now = false) {
     const auto at = std::chrono::steady_clock::now();
     if (!now && at < next_watermark_) return std::nullopt;
@@ -281,10 +286,6 @@ class TransformService::Session {
         std::chrono::duration<double>(std::chrono::steady_clock::now() - flight->started).count());
   }
 
-  std::vector<nats::Message> fetch() {
-    return consumer_->fetch(settings_.batch_size, settings_.fetch_timeout);
-  }
-
   // Not stored: ask for redelivery after `delay`.
   static void redeliver(std::vector<nats::Message>& messages, std::chrono::milliseconds delay) {
     for (auto& message : messages) {
@@ -293,18 +294,6 @@ class TransformService::Session {
       } catch (const Error&) {
         break;  // the connection is gone: ack_wait redelivers them
       }
-    }
-  }
-
-  // A prefetched batch that will not be converted goes back to the stream at once, for this
-  // process's next session or another transform. A failed fetch has nothing to give back.
-  static void release(std::future<std::vector<nats::Message>>& prefetch) noexcept {
-    if (!prefetch.valid()) return;
-    try {
-      auto messages = prefetch.get();
-      redeliver(messages, std::chrono::milliseconds(0));
-    } catch (...) {
-      // the session's own error, if any, is the one to report
     }
   }
 

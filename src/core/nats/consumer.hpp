@@ -35,8 +35,9 @@ struct ConsumerState {
 // creates the consumer when it does not exist, or binds to it when it does, so several
 // processes share one durable and each message goes to one of them. The consumer stays on
 // the server after destruction (it is durable). Holds a reference to the JetStream context,
-// which must outlive it. Move-only; one thread at a time. Ack the fetched messages before
-// destroying the consumer.
+// which must outlive it. Move-only. fetch() from one thread at a time; state() may run on
+// another thread meanwhile (it is a JetStream API request, not a use of the subscription).
+// Ack the fetched messages before destroying the consumer.
 class PullConsumer {
  public:
   PullConsumer(JetStream& js, const std::string& stream, const std::string& durable,
