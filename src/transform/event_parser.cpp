@@ -562,7 +562,11 @@ struct EventParser::Impl {
     const std::string_view rest = json.substr(kSchemaKey.size());
     for (std::size_t i = 0; i < recent_schemas.size(); ++i) {
       const std::string& text = recent_schemas[i].text;
-      if (!rest.starts_with(text) || !rest.substr(text.size()).starts_with(kPayloadKey)) continue;
+      // The key after the schema first: it rules out a schema of another length at once.
+      if (rest.size() <= text.size() || !rest.substr(text.size()).starts_with(kPayloadKey) ||
+          !rest.starts_with(text)) {
+        continue;
+      }
       std::string_view payload = rest.substr(text.size() + kPayloadKey.size());
       const auto last = payload.find_last_not_of(" \t\r\n");
       if (last == std::string_view::npos || payload[last] != '}') return {};
@@ -585,8 +589,8 @@ struct EventParser::Impl {
     std::string text;
     std::shared_ptr<const RowSchemas> schemas;
   };
-  static constexpr std::size_t kRecentSchemas = 8;
-  std::vector<KnownSchema> recent_schemas;  // most recently used first
+  static constexpr std::size_t kRecentSchemas = 32;  // tables written to together
+  std::vector<KnownSchema> recent_schemas;           // most recently used first
 
   static constexpr std::size_t kSchemaCacheSize = 1024;
   od::parser schema_parser;

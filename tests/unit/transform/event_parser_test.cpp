@@ -151,7 +151,10 @@ std::string summary(const ChangeEvent& event) {
     if (!*row) continue;
     for (const auto& field : **row) text += " " + field.name + "=" + field.value.text;
   }
-  if (event.schema) text += " schema:" + std::to_string(event.schema->after.fields.size());
+  if (event.schema) {
+    text += " schema:";
+    for (const auto& field : event.schema->after.fields) text += " " + field.field;
+  }
   return text;
 }
 
@@ -169,6 +172,34 @@ TEST(EventParser, ReadsTheEventsAfterTheFirstOfASchemaLikeAFreshParserDoes) {
   ASSERT_TRUE(later.after);
   EXPECT_EQ((*later.after)[1].value.text, "Ag==");
   EXPECT_EQ(later.source.lsn, 109u);
+}
+
+TEST(EventParser, ReadsEventsOfMoreTablesThanItRemembersLikeAFreshParserDoes) {
+  // 40 schemas of several lengths, written to in turn: more than the parser keeps at hand.
+  const auto message = [](int table, int id) {
+    std::string schema = kSchema;
+    schema.replace(schema.find("Envelope"), 8, "Envelope" + std::to_string(table));
+    const std::string column = "price" + std::string(static_cast<std::size_t>(table % 5), 'x');
+    for (auto at = schema.find("\"price\""); at != std::string::npos;
+         at = schema.find("\"price\"", at + 1)) {
+      schema.replace(at + 1, 5, column);
+    }
+    std::string body = payload(id, "u");
+    for (auto at = body.find("\"price\""); at != std::string::npos;
+         at = body.find("\"price\"", at + 1)) {
+      body.replace(at + 1, 5, column);
+    }
+    return R"({"schema":)" + schema + R"(,"payload":)" + body + "}";
+  };
+  EventParser parser;
+  for (int round = 0; round < 3; ++round) {
+    for (int table = 0; table < 40; ++table) {
+      const std::string json = message(table, round * 100 + table);
+      EXPECT_EQ(summary(parser.parse_change_event(json)),
+                summary(EventParser().parse_change_event(json)))
+          << "table " << table << ", round " << round;
+    }
+  }
 }
 
 TEST(EventParser, RefusesABadPayloadAfterAKnownSchemaWithTheReasonOfAFreshParser) {
