@@ -28,10 +28,14 @@ struct TransactionFilter {
   // Catch-up (DESIGN §3.3): transactions not visible in `snapshot` committed at or before
   // `until`. Paced replay: transactions committed in (after, until].
   static TransactionFilter catch_up(const TxidSnapshot& snapshot, Instant until);
-  static TransactionFilter window(Instant after, Instant until);
+  // `first_commit_lsn`, the window's lowest commit LSN (WindowExtent), is where its keyset
+  // starts; without it the reader looks it up.
+  static TransactionFilter window(Instant after, Instant until,
+                                  std::optional<Lsn> first_commit_lsn = std::nullopt);
 
   std::optional<std::string> snapshot;  // set for catch-up
   std::optional<Instant> after;         // set for a window
+  std::optional<Lsn> first_commit_lsn;  // a window's, when known
   Instant until;
 };
 
@@ -64,6 +68,7 @@ class TransactionReader {
   int row_ = 0;
   bool exhausted_ = false;
   bool cursor_open_ = false;
+  bool keyset_started_ = false;  // a window's keyset starts at its lowest commit LSN
   Lsn last_lsn_{};
   std::string last_lsn_text_;  // last_lsn_ as the server printed it, to skip re-parsing
   std::int64_t last_position_ = -1;
@@ -90,8 +95,16 @@ class RtusCallReader {
   std::string last_id_;
 };
 
-// How many statements and RTUS calls fall in (after, until]: the totals progress counts down.
-std::int64_t count_statements(pg::Connection& store, Instant after, Instant until);
+// The statements in (after, until]: how many (the total progress counts down) and the lowest
+// commit LSN among them (nullopt when there are none), in one scan of the window's part of
+// the commit-time index.
+struct WindowExtent {
+  std::int64_t statements = 0;
+  std::optional<Lsn> first_commit_lsn;
+};
+WindowExtent measure_window(pg::Connection& store, Instant after, Instant until);
+
+// How many RTUS calls fall in (after, until].
 std::int64_t count_rtus_calls(pg::Connection& store, Instant after, Instant until);
 
 }  // namespace tapedeck::msgop

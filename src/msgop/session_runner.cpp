@@ -270,13 +270,15 @@ class SessionRunner::Impl {
   void replay(Instant start, Instant end) {
     const auto speed = Speed::parse(record_.speed.str());
     clock_state_.emplace(start, speed);
-    statements_total_ = count_statements(*data_, start, end);
+    const WindowExtent window = measure_window(*data_, start, end);
+    statements_total_ = window.statements;
     statements_done_ = 0;
     rtus_total_ = settings_.rtus_url.empty() ? 0 : count_rtus_calls(*data_, start, end);
     last_applied_time_ = start;
     poll(now());
 
-    TransactionReader transactions(*data_, TransactionFilter::window(start, end),
+    TransactionReader transactions(*data_,
+                                   TransactionFilter::window(start, end, window.first_commit_lsn),
                                    settings_.batch_statements);
     std::optional<RtusCallReader> calls;
     if (!settings_.rtus_url.empty()) calls.emplace(*data_, start, end);
