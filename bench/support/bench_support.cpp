@@ -52,8 +52,11 @@ TapedeckProcess::TapedeckProcess(const std::vector<std::string>& arguments,
   }
   for (const auto& [name, value] : extra) env[name] = value;
   std::vector<std::string> env_text;
-  for (const auto& [name, value] : env) env_text.push_back(name + "=" + value);
+  env_text.reserve(env.size());
+  for (const auto& [name, value] : env)
+    env_text.push_back(std::string(name).append("=").append(value));
   std::vector<char*> env_ptrs;
+  env_ptrs.reserve(env_text.size() + 1);
   for (auto& text : env_text) env_ptrs.push_back(text.data());
   env_ptrs.push_back(nullptr);
 
@@ -61,6 +64,7 @@ TapedeckProcess::TapedeckProcess(const std::vector<std::string>& arguments,
   std::vector<std::string> argv = {binary};
   argv.insert(argv.end(), arguments.begin(), arguments.end());
   std::vector<char*> arg_ptrs;
+  arg_ptrs.reserve(argv.size() + 1);
   for (auto& arg : argv) arg_ptrs.push_back(arg.data());
   arg_ptrs.push_back(nullptr);
 
