@@ -108,6 +108,17 @@ TransactionReader::TransactionReader(pg::Connection& store, TransactionFilter fi
     throw Error(ErrorSource::config, Recovery::invalid,
                 "msgop: the page size must be at least 1 statement (msgop.batch_statements)");
   }
+  if (filter_.after) {
+    // From 0/0 the first page would walk the (commit_lsn, position) index through the whole
+    // recording before the window; no statement of the window sorts before its lowest commit
+    // LSN. A window without one is empty.
+    if (filter_.first_commit_lsn) {
+      last_lsn_ = *filter_.first_commit_lsn;
+      last_lsn_text_ = last_lsn_.str();
+    } else {
+      exhausted_ = true;
+    }
+  }
 }
 
 TransactionReader::~TransactionReader() {
@@ -131,24 +142,6 @@ bool TransactionReader::fill() {
     }
     page_ = store_.exec(fmt::format("FETCH FORWARD {} FROM msgop_catch_up", page_rows_));
   } else {
-    if (!keyset_started_) {
-      // From 0/0 the first page would walk the (commit_lsn, position) index through the
-      // whole recording before the window; no statement of the window sorts before its
-      // lowest commit LSN.
-      keyset_started_ = true;
-      if (!filter_.first_commit_lsn) {
-        filter_.first_commit_lsn =
-            measure_window(store_, filter_.after.value_or(Instant{}), filter_.until)
-                .first_commit_lsn;
-      }
-      if (!filter_.first_commit_lsn) {
-        exhausted_ = true;
-        return false;
-      }
-      last_lsn_ = *filter_.first_commit_lsn;
-      last_lsn_text_ = last_lsn_.str();
-      last_position_ = -1;
-    }
     page_ = store_.exec_params(
         kWindowPage,
         pg::Params::of(time_param(filter_.after.value_or(Instant{})), time_param(filter_.until),

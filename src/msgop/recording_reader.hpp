@@ -28,14 +28,14 @@ struct TransactionFilter {
   // Catch-up (DESIGN §3.3): transactions not visible in `snapshot` committed at or before
   // `until`. Paced replay: transactions committed in (after, until].
   static TransactionFilter catch_up(const TxidSnapshot& snapshot, Instant until);
-  // `first_commit_lsn`, the window's lowest commit LSN (WindowExtent), is where its keyset
-  // starts; without it the reader looks it up.
+  // `first_commit_lsn` is the window's lowest commit LSN, from measure_window(): where its
+  // keyset starts; nullopt for an empty window.
   static TransactionFilter window(Instant after, Instant until,
-                                  std::optional<Lsn> first_commit_lsn = std::nullopt);
+                                  std::optional<Lsn> first_commit_lsn);
 
   std::optional<std::string> snapshot;  // set for catch-up
   std::optional<Instant> after;         // set for a window
-  std::optional<Lsn> first_commit_lsn;  // a window's, when known
+  std::optional<Lsn> first_commit_lsn;  // a window's; nullopt when it is empty
   Instant until;
 };
 
@@ -68,7 +68,6 @@ class TransactionReader {
   int row_ = 0;
   bool exhausted_ = false;
   bool cursor_open_ = false;
-  bool keyset_started_ = false;  // a window's keyset starts at its lowest commit LSN
   Lsn last_lsn_{};
   std::string last_lsn_text_;  // last_lsn_ as the server printed it, to skip re-parsing
   std::int64_t last_position_ = -1;

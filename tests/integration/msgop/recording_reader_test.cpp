@@ -20,7 +20,10 @@ Time at(const char* text) {
 class RecordingReaderTest : public MsgopTest {};
 
 std::vector<std::string> read_window(pg::Connection& store, Time after, Time until, int page_rows) {
-  TransactionReader reader(store, TransactionFilter::window(after, until), page_rows);
+  TransactionReader reader(
+      store,
+      TransactionFilter::window(after, until, measure_window(store, after, until).first_commit_lsn),
+      page_rows);
   std::vector<std::string> read;
   while (const auto transaction = reader.next()) {
     std::string text = transaction->commit_lsn.str() + ":";
