@@ -90,13 +90,13 @@ Headers read_headers(natsMsg* msg) noexcept {
 }
 
 MessageMetadata Message::metadata() const {
-  const char* reply = natsMsg_GetReply(get());
-  const auto parsed = parse_ack_reply(reply == nullptr ? std::string_view() : reply);
+  const std::string_view reply = this->reply();
+  const auto parsed = parse_ack_reply(reply);
   if (!parsed) {
     throw Error(ErrorSource::nats, Recovery::invalid,
                 fmt::format("reading JetStream metadata: reply subject \"{}\" is not a JetStream "
                             "ack subject (is this a JetStream message?)",
-                            std::string_view(reply == nullptr ? "" : reply).substr(0, 200)));
+                            reply.substr(0, 200)));
   }
   MessageMetadata result;
   result.stream = parsed->stream;
