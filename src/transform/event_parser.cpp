@@ -498,6 +498,14 @@ void validate(const ChangeEvent& event, const EnvelopeSeen& seen) {
   }
 }
 
+// An envelope schema without row fields (a bare {"type":"struct","fields":[]}) says nothing
+// about the rows: the event is decoded as if it had none.
+void keep_row_schemas(std::shared_ptr<const RowSchemas> schema, ChangeEvent& event) {
+  if (!schema->after.fields.empty() || !schema->before.fields.empty()) {
+    event.schema = std::move(schema);
+  }
+}
+
 }  // namespace
 
 struct EventParser::Impl {
@@ -660,9 +668,7 @@ void EventParser::parse_change_event(std::string_view json, ChangeEvent& event) 
     invalid("ambiguous message: envelope fields both inside payload and at the top level");
   }
   validate(event, saw_payload ? payload_seen : bare_seen);
-  if (schema && (!schema->after.fields.empty() || !schema->before.fields.empty())) {
-    event.schema = std::move(schema);
-  }
+  if (schema) keep_row_schemas(std::move(schema), event);
 }
 
 void EventParser::parse_payload(std::string_view payload_json,
@@ -677,9 +683,7 @@ void EventParser::parse_payload(std::string_view payload_json,
   });
   check_at_end(document);
   validate(event, seen);
-  if (!schema->after.fields.empty() || !schema->before.fields.empty()) {
-    event.schema = std::move(schema);
-  }
+  keep_row_schemas(std::move(schema), event);
 }
 
 Row EventParser::parse_key(std::string_view json) {

@@ -92,10 +92,6 @@ void append_number(std::string& out, Integer value) {
   out.append(buffer, std::to_chars(buffer, buffer + sizeof buffer, value).ptr);
 }
 
-}  // namespace
-
-namespace {
-
 // Whether any of the 8 bytes of `word` needs escaping in COPY text: a byte below 14 (NUL, tab,
 // newline and carriage return are among them; the others are checked again byte by byte) or
 // a backslash. Bit tricks from "Bit Twiddling Hacks" (hasless, haszero).
