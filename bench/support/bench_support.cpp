@@ -16,7 +16,7 @@
 #include <stdexcept>
 #include <thread>
 
-extern char** environ;
+#include "core/config.hpp"
 
 namespace tapedeck::bench {
 
@@ -44,12 +44,7 @@ std::string tapedeck_binary() {
 TapedeckProcess::TapedeckProcess(const std::vector<std::string>& arguments,
                                  const std::map<std::string, std::string>& extra,
                                  const std::string& log_file) {
-  std::map<std::string, std::string> env;
-  for (char** entry = environ; *entry != nullptr; ++entry) {
-    const std::string text(*entry);
-    const auto equals = text.find('=');
-    if (equals != std::string::npos) env[text.substr(0, equals)] = text.substr(equals + 1);
-  }
+  config::Environment env = config::process_environment();
   for (const auto& [name, value] : extra) env[name] = value;
   std::vector<std::string> env_text;
   env_text.reserve(env.size());

@@ -19,7 +19,7 @@
 #include <thread>
 #include <vector>
 
-extern char** environ;
+#include "core/config.hpp"
 
 namespace tapedeck::testing {
 
@@ -34,12 +34,7 @@ class ChildProcess {
   // (appended) when given, else to the test's own stdout/stderr.
   ChildProcess(std::vector<std::string> argv, const std::map<std::string, std::string>& extra_env,
                const std::string& log_file = {}) {
-    std::map<std::string, std::string> env;
-    for (char** entry = environ; *entry != nullptr; ++entry) {
-      std::string text(*entry);
-      const auto equals = text.find('=');
-      if (equals != std::string::npos) env[text.substr(0, equals)] = text.substr(equals + 1);
-    }
+    config::Environment env = config::process_environment();
     for (const auto& [name, value] : extra_env) env[name] = value;
     std::vector<std::string> env_text;
     for (const auto& [name, value] : env) env_text.push_back(name + "=" + value);
