@@ -26,7 +26,7 @@ function(tapedeck_test name dir label)
   target_include_directories(${name} PRIVATE ${PROJECT_SOURCE_DIR}/tests ${PROJECT_SOURCE_DIR}/src)
   target_compile_definitions(${name} PRIVATE
     TAPEDECK_SOURCE_DIR="${PROJECT_SOURCE_DIR}"
-    TAPEDECK_SHARED_DIR="${PROJECT_SOURCE_DIR}/../shared"
+    TAPEDECK_FIXTURE_DIR="${PROJECT_SOURCE_DIR}/tests/fixtures"
     TAPEDECK_BINARY="${CMAKE_BINARY_DIR}/tapedeck")
   # End-to-end tests run the binary itself.
   if(TARGET tapedeck)

@@ -13,7 +13,7 @@ packages=(
   libcpp-httplib-dev libtomlplusplus-dev libcurl4-openssl-dev libssl-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   libhowardhinnant-date-dev tzdata
-  clang libclang-rt-14-dev jq
+  clang libclang-rt-14-dev jq ccache
   s3cmd nodejs
 )
 
@@ -34,8 +34,16 @@ if ((${#missing[@]})); then
   "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-# s3rver, the S3 API the local stack serves for tests, pinned by package-lock.json.
-if [[ ! -x scripts/s3rver/node_modules/.bin/s3rver ]]; then
-  echo "install-deps: installing s3rver from the npm registry"
-  (cd scripts/s3rver && npm ci --no-audit --no-fund --loglevel=error)
-fi
+# npm packages (s3rver, the S3 API the local stack serves for tests), pinned by each folder's
+# committed package-lock.json and installed with `npm ci`, never committed. A stamp holding the
+# lockfile's hash skips the install while the lockfile is unchanged; npm's own cache keeps a
+# reinstall quick.
+npm_ci() {
+  local folder=$1 stamp="$1/node_modules/.tapedeck-lock-sha256" want
+  want=$(sha256sum "$folder/package-lock.json" | cut -d' ' -f1)
+  [[ -f "$stamp" && "$(cat "$stamp")" == "$want" ]] && return
+  echo "install-deps: installing $folder's npm packages from its lockfile"
+  (cd "$folder" && npm ci --no-audit --no-fund --loglevel=error)
+  echo "$want" >"$stamp"
+}
+npm_ci scripts/s3rver

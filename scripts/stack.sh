@@ -38,6 +38,20 @@ ensure_run_user() {
 
 load_ports() { [[ -f "$ports_file" ]] && source "$ports_file"; }
 
+# PostgreSQL runs as the unprivileged $run_user, who may not be able to enter the checkout (a
+# clone in root's 0700 home). Its data and socket folders then live under /var/lib, in a folder
+# named after the checkout, and .stack/pg-location says where; otherwise under .stack/ itself.
+pg_state_dir() {
+  if [[ -f "$state/pg-location" ]]; then cat "$state/pg-location"; return; fi
+  local dir="$state/pgserver"
+  if [[ $(id -u) -eq 0 ]] && ! runuser -u "$run_user" -- test -x "$state" 2>/dev/null; then
+    dir="/var/lib/tapedeck-stack/$(printf '%s' "$root" | sha256sum | cut -c1-16)"
+    log "user $run_user cannot enter $state; PostgreSQL's files go to $dir"
+  fi
+  echo "$dir" >"$state/pg-location"
+  echo "$dir"
+}
+
 # Servers, then one /healthz+/metrics (or API) port per component for `tapedeck run`.
 port_names=(PG_PORT NATS_PORT NATS_MONITOR_PORT S3_PORT RTUS_PORT CAPTURE_PORT TRANSFORM_PORT
   TIMEKEEPER_PORT SCHEDULER_PORT REPLAYMGR_PORT DBOP_PORT MSGOP_PORT)
@@ -67,13 +81,16 @@ wait_for_port() {
 dsn() { echo "host=127.0.0.1 port=$PG_PORT user=tapedeck dbname=$1"; }
 
 start_postgres() {
-  if [[ ! -f "$state/pg/PG_VERSION" ]]; then
-    mkdir -p "$state/pg" "$state/run"
-    [[ $(id -u) -eq 0 ]] && chown "$run_user" "$state/pg" "$state/run"
-    as_run_user "$pg_bin/initdb" -D "$state/pg" -U tapedeck --auth=trust -E UTF8 --no-locale >"$state/initdb.log"
-    cat >>"$state/pg/postgresql.conf" <<CONF
+  local server_dir
+  server_dir=$(pg_state_dir)
+  pg_data="$server_dir/data"
+  if [[ ! -f "$pg_data/PG_VERSION" ]]; then
+    mkdir -p "$server_dir/data" "$server_dir/run"
+    [[ $(id -u) -eq 0 ]] && chown -R "$run_user" "$server_dir" && chmod 700 "$server_dir"
+    as_run_user "$pg_bin/initdb" -D "$pg_data" -U tapedeck --auth=trust -E UTF8 --no-locale >"$state/initdb.log"
+    cat >>"$pg_data/postgresql.conf" <<CONF
 listen_addresses = '127.0.0.1'
-unix_socket_directories = '$state/run'
+unix_socket_directories = '$server_dir/run'
 wal_level = logical
 max_replication_slots = 32
 max_wal_senders = 32
@@ -82,11 +99,13 @@ shared_buffers = 256MB
 logging_collector = off
 CONF
   fi
-  sed -i "/^port = /d" "$state/pg/postgresql.conf"
-  echo "port = $PG_PORT" >>"$state/pg/postgresql.conf"
-  if ! as_run_user "$pg_bin/pg_ctl" -D "$state/pg" status >/dev/null 2>&1; then
-    as_run_user "$pg_bin/pg_ctl" -D "$state/pg" -l "$state/pg/server.log" -w -t 60 start >/dev/null
+  sed -i "/^port = /d" "$pg_data/postgresql.conf"
+  echo "port = $PG_PORT" >>"$pg_data/postgresql.conf"
+  if ! as_run_user "$pg_bin/pg_ctl" -D "$pg_data" status >/dev/null 2>&1; then
+    as_run_user "$pg_bin/pg_ctl" -D "$pg_data" -l "$server_dir/server.log" -w -t 60 start >/dev/null ||
+      { log "PostgreSQL did not start; see $server_dir/server.log"; exit 1; }
   fi
+  ln -sfn "$server_dir/server.log" "$state/postgres.log"
   for db in live tapedeck playback; do
     psql "$(dsn postgres)" -qtAc "SELECT 1 FROM pg_database WHERE datname = '$db'" | grep -q 1 ||
       psql "$(dsn postgres)" -qc "CREATE DATABASE $db" >/dev/null
@@ -217,8 +236,12 @@ cmd_down() {
   stop_pidfile "$state/rtus.pid"
   stop_pidfile "$state/s3rver.pid"
   stop_pidfile "$state/nats.pid"
-  if [[ -f "$state/pg/postmaster.pid" ]]; then
-    as_run_user "$pg_bin/pg_ctl" -D "$state/pg" -m fast -w -t 60 stop >/dev/null 2>&1 || true
+  if [[ -f "$state/pg-location" ]]; then
+    local pg_data
+    pg_data="$(cat "$state/pg-location")/data"
+    if [[ -f "$pg_data/postmaster.pid" ]]; then
+      as_run_user "$pg_bin/pg_ctl" -D "$pg_data" -m fast -w -t 60 stop >/dev/null 2>&1 || true
+    fi
   fi
   log "down"
 }
@@ -226,7 +249,8 @@ cmd_down() {
 cmd_status() {
   load_ports || { echo "stack: not configured"; return 1; }
   local all=0
-  if as_run_user "$pg_bin/pg_ctl" -D "$state/pg" status >/dev/null 2>&1; then
+  if [[ -f "$state/pg-location" ]] &&
+    as_run_user "$pg_bin/pg_ctl" -D "$(cat "$state/pg-location")/data" status >/dev/null 2>&1; then
     echo "postgres      up    127.0.0.1:$PG_PORT"
   else echo "postgres      down"; all=1; fi
   for part in nats:NATS_PORT s3rver:S3_PORT rtus:RTUS_PORT; do

@@ -18,7 +18,7 @@ using testing::Bytes;
 using testing::Col;
 
 json fixture(const std::string& name) {
-  std::ifstream in(std::string(TAPEDECK_SHARED_DIR) + "/debezium/fixtures/" + name);
+  std::ifstream in(std::string(TAPEDECK_FIXTURE_DIR) + "/debezium/" + name);
   EXPECT_TRUE(in) << "missing fixture " << name;
   std::stringstream text;
   text << in.rdbuf();

@@ -11,7 +11,7 @@
 namespace tapedeck::transform::testing {
 
 inline std::string fixture(const std::string& name) {
-  std::ifstream file(std::string(TAPEDECK_SHARED_DIR) + "/debezium/fixtures/" + name);
+  std::ifstream file(std::string(TAPEDECK_FIXTURE_DIR) + "/debezium/" + name);
   std::stringstream text;
   text << file.rdbuf();
   return text.str();

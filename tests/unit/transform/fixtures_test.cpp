@@ -1,4 +1,4 @@
-// Every Debezium example in ../shared/debezium/fixtures converts to the SQL written here by hand.
+// Every Debezium example in tests/fixtures/debezium converts to the SQL written here by hand.
 #include <gtest/gtest.h>
 
 #include "core/error.hpp"
