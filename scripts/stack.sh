@@ -28,7 +28,8 @@ pick_port() {
 }
 
 as_run_user() {
-  if [[ $(id -u) -eq 0 ]]; then runuser -u "$run_user" -- "$@"; else "$@"; fi
+  # From / : the unprivileged user may not be able to enter the current folder.
+  if [[ $(id -u) -eq 0 ]]; then (cd / && runuser -u "$run_user" -- "$@"); else "$@"; fi
 }
 
 ensure_run_user() {
