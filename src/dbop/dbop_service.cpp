@@ -17,7 +17,6 @@
 #include "core/sessions/session_events.hpp"
 #include "core/sessions/session_store.hpp"
 #include "core/stop.hpp"
-#include "scheduler/backup_job.hpp"
 
 namespace tapedeck::dbop {
 

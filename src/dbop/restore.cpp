@@ -19,7 +19,6 @@
 #include "core/storage/sha256.hpp"
 #include "dbop/backup_choice.hpp"
 #include "dbop/pg_restore.hpp"
-#include "scheduler/pg_dump.hpp"
 
 namespace tapedeck::dbop {
 
