@@ -271,7 +271,7 @@ export TAPEDECK_STORE_DSN='$(dsn tapedeck)'
 export TAPEDECK_PLAYBACK_DSN='$(dsn playback)'
 export TAPEDECK_NATS_URL='nats://127.0.0.1:$NATS_PORT'
 export TAPEDECK_S3_ENDPOINT='http://127.0.0.1:$S3_PORT'
-export TAPEDECK_S3_BUCKET='$bucket'
+export TAPEDECK_STACK_S3_BUCKET='$bucket'
 export TAPEDECK_RTUS_URL='http://127.0.0.1:$RTUS_PORT'
 export TAPEDECK_STACK_DIR='$state'
 ENV

@@ -8,7 +8,9 @@
 #include <algorithm>
 #include <cctype>
 #include <charconv>
+#include <fstream>
 #include <regex>
+#include <sstream>
 
 #include "core/error.hpp"
 
@@ -175,6 +177,65 @@ std::string render(const Value& value) {
       value);
 }
 
+// Levenshtein distance, for "did you mean" on a misspelt name.
+std::size_t edit_distance(std::string_view a, std::string_view b) {
+  std::vector<std::size_t> row(b.size() + 1);
+  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    std::size_t diagonal = row[0];
+    row[0] = i;
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      const std::size_t above = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      diagonal = above;
+    }
+  }
+  return row[b.size()];
+}
+
+// The contents of a secret's `*_file`, without the trailing line break an editor adds.
+std::string read_secret_file(std::string_view key, std::string_view where,
+                             const std::string& file) {
+  std::ifstream in(file, std::ios::binary);
+  if (!in) {
+    fail(fmt::format("{} ({}): cannot read the file {}; check the path and its permissions", key,
+                     where, file));
+  }
+  std::ostringstream text;
+  text << in.rdbuf();
+  std::string value = text.str();
+  while (!value.empty() && (value.back() == '\n' || value.back() == '\r')) value.pop_back();
+  return value;
+}
+
+// A TAPEDECK_* name that is neither a key, a secret's *_FILE, TAPEDECK_CONFIG nor reserved:
+// refused like an unknown key in the file, with the closest known name.
+void check_environment_names(const Environment& environment) {
+  static constexpr std::string_view kPrefix = "TAPEDECK_";
+  // The local stack's and the test harness's own variables (scripts/stack.sh, tests/).
+  static constexpr std::string_view kReserved[] = {"TAPEDECK_STACK_", "TAPEDECK_TEST_"};
+  std::vector<std::string> known{"TAPEDECK_CONFIG"};
+  for (const auto& spec : known_keys()) {
+    known.push_back(env_name(spec.name));
+    if (spec.secret) known.push_back(env_name(spec.name) + "_FILE");
+  }
+  for (const auto& [name, value] : environment) {
+    if (!name.starts_with(kPrefix)) continue;
+    if (std::ranges::find(known, name) != known.end()) continue;
+    if (std::ranges::any_of(kReserved, [&](auto prefix) { return name.starts_with(prefix); })) {
+      continue;
+    }
+    const auto closest = std::ranges::min_element(
+        known, {}, [&](const std::string& candidate) { return edit_distance(name, candidate); });
+    fail(fmt::format(
+        "unknown environment variable {}{}; every key's variable is listed by "
+        "'tapedeck config check'",
+        name,
+        edit_distance(name, *closest) <= 3 ? fmt::format(" (did you mean {}?)", *closest)
+                                           : std::string()));
+  }
+}
+
 }  // namespace
 
 std::string env_name(std::string_view key) {
@@ -259,6 +320,20 @@ Config Config::load(const std::optional<std::string>& path, const Environment& e
       for (const auto& [key, item] : *table) {
         const std::string name = fmt::format("{}.{}", section.str(), key.str());
         const auto* spec = find_key(name);
+        // secret_key_file = "/run/secrets/s3": the secret is the file's contents.
+        if (const auto* secret = name.ends_with("_file")
+                                     ? find_key(std::string_view(name).substr(0, name.size() - 5))
+                                     : nullptr;
+            spec == nullptr && secret != nullptr && secret->secret) {
+          const auto file_name = item.value<std::string>();
+          if (!file_name) fail(fmt::format("{} in {}: expected a file name", name, *path));
+          if (file.at_path(secret->name)) {
+            fail(fmt::format("{}: both {} and {} are set; keep one", *path, secret->name, name));
+          }
+          config.entries_[std::string(secret->name)] =
+              Entry{read_secret_file(name, *path, *file_name), Origin::file};
+          continue;
+        }
         if (spec == nullptr) {
           const auto known = known_keys_of(section.str());
           fail(known.empty() ? fmt::format("{}: unknown section [{}]", *path, section.str())
@@ -275,8 +350,20 @@ Config Config::load(const std::optional<std::string>& path, const Environment& e
     }
   }
 
+  check_environment_names(environment);
   for (const auto& spec : known_keys()) {
-    const auto found = environment.find(env_name(spec.name));
+    auto found = environment.find(env_name(spec.name));
+    if (spec.secret) {
+      const auto file_name = env_name(spec.name) + "_FILE";
+      if (const auto from_file = environment.find(file_name); from_file != environment.end()) {
+        if (found != environment.end()) {
+          fail(fmt::format("both {} and {} are set; keep one", env_name(spec.name), file_name));
+        }
+        config.entries_[std::string(spec.name)] =
+            Entry{read_secret_file(spec.name, file_name, from_file->second), Origin::environment};
+        continue;
+      }
+    }
     if (found == environment.end()) continue;
     auto value = parse_text(spec, found->second);
     if (!value) {

@@ -68,7 +68,7 @@ class ScratchFolder {
 // s3rver on the stack, under a unique prefix of the stack's bucket.
 inline storage::StoreConfig s3_store(const std::string& prefix) {
   storage::StoreConfig config;
-  config.url = "s3://" + tapedeck::testing::stack_env("TAPEDECK_S3_BUCKET") + "/" + prefix;
+  config.url = "s3://" + tapedeck::testing::stack_env("TAPEDECK_STACK_S3_BUCKET") + "/" + prefix;
   config.s3.endpoint = tapedeck::testing::stack_env("TAPEDECK_S3_ENDPOINT");
   config.s3.access_key = "S3RVER";
   config.s3.secret_key = "S3RVER";

@@ -130,6 +130,69 @@ api_token = "tok-123"
   EXPECT_NE(text.find("password=****"), std::string::npos) << text;
 }
 
+TEST_F(ConfigFile, RefusesAMisspeltVariableAndNamesTheClosestKey) {
+  const auto message = error_of("", {{"TAPEDECK_TRANSFORM_BATCHSIZE", "10"}});
+  EXPECT_NE(message.find("unknown environment variable TAPEDECK_TRANSFORM_BATCHSIZE"),
+            std::string::npos)
+      << message;
+  EXPECT_NE(message.find("did you mean TAPEDECK_TRANSFORM_BATCH_SIZE?"), std::string::npos)
+      << message;
+}
+
+TEST_F(ConfigFile, LeavesOtherPrefixesAndTheReservedTapedeckVariablesAlone) {
+  const auto config = Config::load(write(""), {{"TAPEDECKX", "1"},
+                                               {"PATH", "/bin"},
+                                               {"TAPEDECK_STACK_DIR", "/tmp/stack"},
+                                               {"TAPEDECK_TEST_SEED", "7"},
+                                               {"TAPEDECK_TRANSFORM_BATCH_SIZE", "10"}});
+  EXPECT_EQ(config.integer("transform.batch_size"), 10);
+}
+
+class SecretFile : public ConfigFile {
+ protected:
+  std::string secret_path(const std::string& contents) {
+    secret_ = std::filesystem::temp_directory_path() /
+              ("tapedeck-secret-" + std::to_string(::getpid()) + "-" +
+               ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::ofstream(secret_) << contents;
+    return secret_.string();
+  }
+  void TearDown() override {
+    ConfigFile::TearDown();
+    std::filesystem::remove(secret_);
+  }
+  std::filesystem::path secret_;
+};
+
+TEST_F(SecretFile, ReadsASecretFromTheFileNamedByItsFileKey) {
+  const auto file = secret_path("wJalrXUtnFEMI\n");
+  const auto config = Config::load(write("[s3]\nsecret_key_file = \"" + file + "\"\n"), {});
+  EXPECT_EQ(config.string("s3.secret_key"), "wJalrXUtnFEMI");
+  EXPECT_EQ(config.origin("s3.secret_key"), Origin::file);
+}
+
+TEST_F(SecretFile, ReadsASecretFromTheFileNamedByItsFileVariable) {
+  const auto file = secret_path("tok-123");
+  const auto config = Config::load(write(""), {{"TAPEDECK_REPLAYMGR_API_TOKEN_FILE", file}});
+  EXPECT_EQ(config.string("replaymgr.api_token"), "tok-123");
+  EXPECT_EQ(config.origin("replaymgr.api_token"), Origin::environment);
+}
+
+TEST_F(SecretFile, RefusesASecretGivenTwiceOrAFileThatCannotBeRead) {
+  EXPECT_NE(error_of("[s3]\nsecret_key = \"a\"\nsecret_key_file = \"/x\"\n").find("keep one"),
+            std::string::npos);
+  const auto both = error_of(
+      "", {{"TAPEDECK_S3_SECRET_KEY", "a"}, {"TAPEDECK_S3_SECRET_KEY_FILE", secret_path("b")}});
+  EXPECT_NE(both.find("keep one"), std::string::npos) << both;
+  const auto missing = error_of("", {{"TAPEDECK_S3_SECRET_KEY_FILE", "/nonexistent/secret"}});
+  EXPECT_NE(missing.find("cannot read the file /nonexistent/secret"), std::string::npos) << missing;
+}
+
+TEST_F(SecretFile, OffersNoFileFormForKeysThatAreNotSecret) {
+  const auto message = error_of("[transform]\nbatch_size_file = \"/x\"\n");
+  EXPECT_NE(message.find("unknown key transform.batch_size_file"), std::string::npos) << message;
+}
+
 TEST(Config, FindsTheFileThroughTapedeckConfigWhenNoFlagIsGiven) {
   EXPECT_THROW(Config::load_default(std::nullopt, {{"TAPEDECK_CONFIG", "/nonexistent/x.toml"}}),
                Error);

@@ -103,7 +103,7 @@ class RecordingProxy {
 class S3StoreTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    bucket_ = tapedeck::testing::stack_env("TAPEDECK_S3_BUCKET");
+    bucket_ = tapedeck::testing::stack_env("TAPEDECK_STACK_S3_BUCKET");
     prefix_ = "it-s3-" + testing::random_suffix() + "/";
     config_ = testing::stack_s3_config();
     const std::string endpoint = config_.endpoint;  // http://127.0.0.1:PORT

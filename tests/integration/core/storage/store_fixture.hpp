@@ -70,7 +70,7 @@ inline S3Config stack_s3_config() {
 
 // The S3 URL of a fresh prefix in the stack's bucket.
 inline std::string fresh_s3_url() {
-  return "s3://" + tapedeck::testing::stack_env("TAPEDECK_S3_BUCKET") + "/it-storage-" +
+  return "s3://" + tapedeck::testing::stack_env("TAPEDECK_STACK_S3_BUCKET") + "/it-storage-" +
          random_suffix();
 }
 
