@@ -312,9 +312,16 @@ int main(int argc, char** argv) {
             "clock_timestamp())\n",
             i, 0x1000 + i * 16, 100 + i, session::format_time(start + i * 1ms), i);
       }
+      // Transform's proof that the recording is stored past the window: a watermark at or
+      // above a transaction committed after the session's end.
+      chunk += fmt::format(
+          "pseal\tFFFFFFFF/0\t0\t1\t{}\tpublic\tpaced\tc\tSELECT 1\n",
+          session::format_time(start + std::chrono::milliseconds(paced_transactions + 1000)));
       copy.write(chunk);
       copy.finish();
     }
+    paced_store.exec(
+        "INSERT INTO tapedeck.watermarks (name, lsn) VALUES ('TAPEDECK_CDC', 'FFFFFFFF/0')");
     session::Store sessions(paced_store);
     session::NewSession created;
     created.start = start;

@@ -10,6 +10,8 @@
 #include <thread>
 
 #include "core/error.hpp"
+#include "core/pg/params.hpp"
+#include "core/recorded_statement.hpp"
 #include "core/session.hpp"
 
 namespace tapedeck::msgop {
@@ -19,6 +21,15 @@ namespace {
 constexpr const char* kOldestStatement = R"(
 SELECT s.commit_lsn::text, (extract(epoch FROM s.commit_time) * 1000000)::int8
   FROM tapedeck.statements s ORDER BY s.commit_lsn, s.position LIMIT 1)";
+
+// The lateral subquery walks the commit-LSN index backwards from the watermark: one row read.
+constexpr const char* kRecordedUntil = R"(
+SELECT (extract(epoch FROM s.commit_time) * 1000000)::int8
+  FROM tapedeck.watermarks w
+  CROSS JOIN LATERAL (SELECT commit_time FROM tapedeck.statements
+                       WHERE commit_lsn <= w.lsn
+                       ORDER BY commit_lsn DESC, position DESC LIMIT 1) s
+ WHERE w.name = $1)";
 
 // A bounded hand-over of batches from the reader thread to the applier.
 class BatchQueue {
@@ -87,9 +98,19 @@ BatchBuilder::BatchBuilder(int max_statements) : max_statements_(max_statements)
 
 void BatchBuilder::add(const RecordedTransaction& transaction) {
   if (text_.empty()) text_ = "BEGIN;\n";
+  using recorded_statement::kTruncateOnly;
+  bool truncating = false;  // the previous statement was a TRUNCATE of the same command
   for (const auto& statement : transaction.statements) {
-    text_ += statement;
+    const bool truncate = statement.starts_with(kTruncateOnly);
+    if (truncate && truncating) {
+      text_.resize(text_.size() - 2);  // ";\n"
+      text_ += ", ";
+      text_.append(statement, kTruncateOnly.size());
+    } else {
+      text_ += statement;
+    }
     text_ += ";\n";
+    truncating = truncate;
   }
   statements_ += static_cast<std::int64_t>(transaction.statements.size());
   ++transactions_;
@@ -133,6 +154,12 @@ std::optional<RecordingStart> recording_start(pg::Connection& store) {
                 fmt::format("msgop: unreadable commit_lsn '{}'", result.text(0, 0)));
   }
   return RecordingStart{*lsn, Instant{Micros{result.get<std::int64_t>(0, 1)}}};
+}
+
+std::optional<Instant> recorded_until(pg::Connection& store, const std::string& watermark_name) {
+  const auto result = store.exec_params(kRecordedUntil, pg::Params::of(watermark_name));
+  if (result.rows() == 0) return std::nullopt;
+  return Instant{Micros{result.get<std::int64_t>(0, 0)}};
 }
 
 CatchUpResult catch_up(pg::Connection& store, pg::Connection& target, TransactionFilter filter,

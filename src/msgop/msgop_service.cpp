@@ -42,6 +42,7 @@ MsgopSettings MsgopSettings::from_config(const config::Config& config) {
   settings.runner.progress_interval = config.duration("msgop.progress_interval");
   settings.runner.rtus_timeout = config.duration("msgop.rtus_timeout");
   settings.runner.worker = session::worker_name("msgop");
+  settings.runner.watermark_name = config.string("nats.cdc_stream");
   settings.nats_url = config.string("nats.url");
   settings.listen = config.string("msgop.listen");
   settings.durable = config.string("msgop.durable");

@@ -18,6 +18,7 @@
 #include "core/stop.hpp"
 #include "msgop/catch_up.hpp"
 #include "msgop/recording_reader.hpp"
+#include "msgop/replay_target.hpp"
 #include "msgop/schedule.hpp"
 
 namespace tapedeck::msgop {
@@ -132,7 +133,15 @@ class SessionRunner::Impl {
     // transaction would cap paced replay near the disk's fsync rate). Nothing is lost that
     // matters: a server crash breaks this connection and so fails the session, and
     // make_durable() flushes everything before the session is reported ready or finished.
-    target_->exec("SET synchronous_commit = off");
+    // As a replica, the session database's triggers and foreign-key actions stay quiet: their
+    // effects are recorded already.
+    for (const auto& trigger : prepare_replay_target(*target_)) {
+      log_->warn(
+          "session {}: trigger {} is ENABLE ALWAYS or ENABLE REPLICA, so it fires on "
+          "every replayed change of its table as well; what it writes may differ from "
+          "the recording",
+          id_, trigger);
+    }
 
     if (auto gap = recording_gap(recording_start(*data_), *backup_lsn)) {
       throw Error(ErrorSource::input, Recovery::fail, *gap);
@@ -140,6 +149,7 @@ class SessionRunner::Impl {
 
     const Instant start = record_.start;
     const Instant end = record_.end;
+    wait_for_recording(start);
     log_->info("session {}: catching up {} from backup {} (snapshot {}, LSN {}) to {}", id_,
                record_.database_name, record_.backup->id, snapshot.str(), backup_lsn->str(),
                session::format_time(start));
@@ -159,9 +169,10 @@ class SessionRunner::Impl {
     const double seconds = std::chrono::duration<double>(clock_.steady_now() - began).count();
     log_->info("session {}: caught up {} statements in {} transactions in {:.3f} s", id_,
                caught.statements, caught.transactions, seconds);
+    settle_sequences();
     make_durable();
-    // Until the replay starts, the row shows what catch-up applied.
     statements_done_ = caught.statements;
+    caught_up_statements_ = caught.statements;
     report(now());
     advance(session::Transition::catch_up_done);
     state_ = State::ready;
@@ -270,18 +281,55 @@ class SessionRunner::Impl {
   void replay(Instant start, Instant end) {
     const auto speed = Speed::parse(record_.speed.str());
     clock_state_.emplace(start, speed);
-    const WindowExtent window = measure_window(*data_, start, end);
-    statements_total_ = window.statements;
     statements_done_ = 0;
-    rtus_total_ = settings_.rtus_url.empty() ? 0 : count_rtus_calls(*data_, start, end);
+    rtus_done_ = 0;
     last_applied_time_ = start;
     poll(now());
 
-    TransactionReader transactions(*data_,
-                                   TransactionFilter::window(start, end, window.first_commit_lsn),
-                                   settings_.batch_statements);
+    // The window is read in segments that the stored recording is proven to cover, so a
+    // lagging recording delays the replay (and says so) instead of skipping what is missing.
+    Instant after = start;
+    while (after < end) {
+      const Instant until = wait_for_recording(after + Micros{1}, end);
+      replay_segment(after, until, end);
+      after = until;
+    }
+    // Everything is applied; the session finishes when its clock reaches the end time.
+    while (true) {
+      if (stop::requested() || session::is_terminal(state_)) handle_departure();
+      if (state_ != State::playing) {
+        wait_until(Instant::max());
+        continue;
+      }
+      if (wait_until(clock_state_->due(end))) break;
+    }
+    last_applied_time_ = end;
+    settle_sequences();
+    make_durable();
+    report(now());
+    advance(session::Transition::finish);
+    session::publish_event(jetstream_, id_, "finished",
+                           {{"statements_applied", statements_done_},
+                            {"rtus_calls_sent", rtus_done_},
+                            {"playback_time", session::format_time(end)}});
+    metrics_.sessions_finished.inc();
+    log_->info("session {}: finished: {} statements, {} RTUS calls replayed", id_, statements_done_,
+               rtus_done_);
+  }
+
+  // Replays the transactions and RTUS calls of (after, until] at their due times; `end` is the
+  // session's end, for the totals still to come.
+  void replay_segment(Instant after, Instant until, Instant end) {
+    const WindowExtent segment = measure_window(*data_, after, until);
+    statements_total_ = statements_done_ + measure_window(*data_, after, end).statements;
+    if (!settings_.rtus_url.empty()) {
+      rtus_total_ = rtus_done_ + count_rtus_calls(*data_, after, end);
+    }
+    TransactionReader transactions(
+        *data_, TransactionFilter::window(after, until, segment.first_commit_lsn),
+        settings_.batch_statements);
     std::optional<RtusCallReader> calls;
-    if (!settings_.rtus_url.empty()) calls.emplace(*data_, start, end);
+    if (!settings_.rtus_url.empty()) calls.emplace(*data_, after, until);
     std::optional<RecordedTransaction> transaction = transactions.next();
     std::optional<RtusCall> call = calls ? calls->next() : std::nullopt;
 
@@ -309,27 +357,41 @@ class SessionRunner::Impl {
       metrics_.behind_seconds.observe(std::chrono::duration<double>(behind).count());
       last_applied_time_ = at;
     }
+  }
 
-    // Everything is applied; the session finishes when its clock reaches the end time.
+  // --- the recording's reach -----------------------------------------------------------------
+
+  // Waits until the stored recording covers `needed` (every transaction committed up to then is
+  // stored), showing in the session row how far it is; returns how far it is proven complete,
+  // at most `limit`. Commands (end, pause) are taken meanwhile.
+  Instant wait_for_recording(Instant needed, Instant limit = Instant::max()) {
+    needed = std::min(needed, limit);
+    bool logged = false;
     while (true) {
-      if (stop::requested() || session::is_terminal(state_)) handle_departure();
-      if (state_ != State::playing) {
-        wait_until(Instant::max());
-        continue;
+      recorded_until_ = recorded_until(*data_, settings_.watermark_name);
+      if (recorded_until_ && *recorded_until_ >= needed) break;
+      if (!logged) {
+        log_->warn(
+            "session {}: waiting for the recording to reach {} (stored up to {}); is "
+            "transform behind?",
+            id_, session::format_time(needed),
+            recorded_until_ ? session::format_time(*recorded_until_) : "nothing");
+        logged = true;
       }
-      if (wait_until(clock_state_->due(end))) break;
+      if (!waiting_for_recording_) {
+        waiting_for_recording_ = true;
+        report(now());
+      }
+      wait_until(now() + std::chrono::duration_cast<Micros>(settings_.poll_interval));
+      if (stop::requested() || session::is_terminal(state_)) handle_departure();
     }
-    last_applied_time_ = end;
-    make_durable();
-    report(now());
-    advance(session::Transition::finish);
-    session::publish_event(jetstream_, id_, "finished",
-                           {{"statements_applied", statements_done_},
-                            {"rtus_calls_sent", rtus_done_},
-                            {"playback_time", session::format_time(end)}});
-    metrics_.sessions_finished.inc();
-    log_->info("session {}: finished: {} statements, {} RTUS calls replayed", id_, statements_done_,
-               rtus_done_);
+    if (logged)
+      log_->info("session {}: the recording reached {}", id_, session::format_time(needed));
+    if (waiting_for_recording_) {
+      waiting_for_recording_ = false;
+      report(now());
+    }
+    return std::min(*recorded_until_, limit);
   }
 
   void apply(const RecordedTransaction& transaction) {
@@ -339,6 +401,13 @@ class SessionRunner::Impl {
     statements_done_ += static_cast<std::int64_t>(transaction.statements.size());
     metrics_.statements_applied.inc(transaction.statements.size());
     metrics_.transactions_applied.inc();
+  }
+
+  // Replayed inserts carry their keys, so the sequences restored with the snapshot stay behind;
+  // a user inserting into the session database must not collide with a replayed row.
+  void settle_sequences() {
+    const int moved = advance_owned_sequences(*target_);
+    if (moved > 0) log_->info("session {}: {} sequences moved past replayed rows", id_, moved);
   }
 
   // One synchronous commit flushes the WAL up to it, so every asynchronous commit before it is
@@ -384,13 +453,22 @@ class SessionRunner::Impl {
       playback = clock_state_->playback_time(at);
       if (!playback) playback = last_applied_time_;  // speed max
       playback = std::min(*playback, record_.end);
+      // A moment counts as reached only once the recording is proven to cover it.
+      if (recorded_until_)
+        playback = std::min(*playback, std::max(*recorded_until_, record_.start));
     }
     progress.playback_time = playback;
     progress.statements_applied = statements_done_;
     progress.statements_left = std::max<std::int64_t>(statements_total_ - statements_done_, 0);
+    // Until the replay starts, the row shows what catch-up applied.
+    if (clock_state_ && clock_state_->state() == PlaybackClock::State::ready) {
+      progress.statements_applied = caught_up_statements_;
+    }
     progress.rtus_calls_sent = rtus_done_;
     progress.rtus_calls_left = std::max<std::int64_t>(rtus_total_ - rtus_done_, 0);
     progress.behind_ms = behind_ms_;
+    progress.recorded_until = recorded_until_;
+    progress.waiting_for_recording = waiting_for_recording_;
     if (!sessions_.report_progress(id_, progress, settings_.worker)) {
       poll(at);  // ended or failed meanwhile
       return;
@@ -487,9 +565,12 @@ class SessionRunner::Impl {
   std::int64_t statements_total_ = 0;
   std::int64_t rtus_total_ = 0;
   std::int64_t statements_done_ = 0;
+  std::int64_t caught_up_statements_ = 0;
   std::int64_t rtus_done_ = 0;
   std::int64_t behind_ms_ = 0;
   Instant last_applied_time_{};
+  std::optional<Instant> recorded_until_;  // how far the stored recording is proven complete
+  bool waiting_for_recording_ = false;
 };
 
 SessionRunner::SessionRunner(RunnerSettings settings, std::string id, pg::Connection claim,

@@ -24,6 +24,9 @@ struct RunnerSettings {
   std::chrono::milliseconds poll_interval{500};  // the row is re-read at least this often
   std::chrono::milliseconds rtus_timeout{2000};
   std::string worker;  // this msgop's name in the sessions row
+  // nats.cdc_stream: the name of transform's watermark, which proves how far the recording is
+  // stored; a session waits for it to pass its start (and, playing, each moment it replays).
+  std::string watermark_name = "TAPEDECK_CDC";
 };
 
 // Counters shared by every session of one msgop.

@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include "core/error.hpp"
+#include "core/recorded_statement.hpp"
 #include "core/sql_quote.hpp"
 
 namespace tapedeck::transform {
@@ -155,7 +156,7 @@ class Builder {
   }
 
   void truncate() {
-    sql_.append("TRUNCATE ONLY ");
+    sql_.append(recorded_statement::kTruncateOnly);
     table_name();
   }
 

@@ -98,6 +98,13 @@ CREATE INDEX sessions_by_created ON tapedeck.sessions (created_at, id);
 CREATE UNIQUE INDEX sessions_database_in_use ON tapedeck.sessions (database_name)
   WHERE state NOT IN ('ended', 'failed');
 )"},
+    {3, "how far the recording feeding a session is stored", R"(
+-- Written by msgop with its progress: a session that needs moments the stored recording does
+-- not cover yet waits, and says so, instead of replaying an incomplete recording.
+ALTER TABLE tapedeck.sessions
+  ADD COLUMN recorded_until        timestamptz,
+  ADD COLUMN waiting_for_recording boolean NOT NULL DEFAULT false;
+)"},
 };
 
 }  // namespace

@@ -24,7 +24,8 @@ constexpr std::string_view kColumns = R"(
   backup_id, backup_lsn::text AS backup_lsn, backup_txid_snapshot,
   (extract(epoch FROM playback_time) * 1000000)::int8 AS playback_us,
   statements_applied, statements_left, rtus_calls_sent, rtus_calls_left, behind_ms,
-  worker, (extract(epoch FROM heartbeat_at) * 1000000)::int8 AS heartbeat_us)";
+  (extract(epoch FROM recorded_until) * 1000000)::int8 AS recorded_until_us,
+  waiting_for_recording, worker, (extract(epoch FROM heartbeat_at) * 1000000)::int8 AS heartbeat_us)";
 
 // Working states: a worker owns the session and heartbeats.
 constexpr std::string_view kWorkingStates =
@@ -75,6 +76,8 @@ Record read_record(const pg::Result& result, int row) {
   record.progress.rtus_calls_sent = result.get<std::int64_t>(row, "rtus_calls_sent");
   record.progress.rtus_calls_left = result.get<std::int64_t>(row, "rtus_calls_left");
   record.progress.behind_ms = result.get<std::int64_t>(row, "behind_ms");
+  record.progress.recorded_until = optional_time(result, row, "recorded_until_us");
+  record.progress.waiting_for_recording = result.get<bool>(row, "waiting_for_recording");
   record.worker = result.get<std::string>(row, "worker");
   record.heartbeat_at = optional_time(result, row, "heartbeat_us");
   return record;
@@ -131,6 +134,8 @@ nlohmann::json Record::to_json() const {
       {"rtus_calls_sent", progress.rtus_calls_sent},
       {"rtus_calls_left", progress.rtus_calls_left},
       {"behind_ms", progress.behind_ms},
+      {"recorded_until", optional_text(progress.recorded_until)},
+      {"waiting_for_recording", progress.waiting_for_recording},
       {"worker", worker},
       {"heartbeat_at", optional_text(heartbeat_at)},
       {"backup", nullptr},
@@ -246,12 +251,21 @@ bool Store::report_progress(const std::string& id, const Progress& progress,
       .add(progress.rtus_calls_sent)
       .add(progress.rtus_calls_left)
       .add(progress.behind_ms);
+  if (progress.recorded_until) {
+    params.add(micros_param(*progress.recorded_until));
+  } else {
+    params.add(std::nullopt);
+  }
+  params.add(progress.waiting_for_recording);
   const auto result = store_.exec_params(
       "UPDATE tapedeck.sessions SET worker = $2, heartbeat_at = clock_timestamp(), "
       "playback_time = CASE WHEN $3::int8 IS NULL THEN playback_time "
       "ELSE to_timestamp(0) + $3::int8 * interval '1 microsecond' END, "
       "statements_applied = $4, statements_left = $5, rtus_calls_sent = $6, "
-      "rtus_calls_left = $7, behind_ms = $8 "
+      "rtus_calls_left = $7, behind_ms = $8, "
+      "recorded_until = CASE WHEN $9::int8 IS NULL THEN recorded_until "
+      "ELSE to_timestamp(0) + $9::int8 * interval '1 microsecond' END, "
+      "waiting_for_recording = $10 "
       "WHERE id = $1 AND state NOT IN ('ended', 'failed')",
       params);
   return result.affected_rows() == 1;

@@ -29,6 +29,10 @@ struct Progress {
   std::int64_t rtus_calls_sent = 0;
   std::int64_t rtus_calls_left = 0;
   std::int64_t behind_ms = 0;  // how far the applied schedule trails the wall clock
+  // How far the stored recording is proven complete, as msgop last saw it, and whether the
+  // session waits for it (the recording is behind the moment the session needs next).
+  std::optional<Time> recorded_until;
+  bool waiting_for_recording = false;
 };
 
 struct Record {

@@ -98,9 +98,23 @@ class MsgopTest : public ::testing::Test {
         pg::Params::of(unique_name("call"), session::format_time(at), path, body));
   }
 
-  // A session on the scratch store, moved to catching_up as dbop would leave it.
+  // Proves the recording stored up to `until` as transform does: a stored transaction committed
+  // then (a no-op, at an LSN after every other) at or below the watermark msgop reads.
+  void seal_recording(Time until) {
+    const auto lsn = fmt::format("FFFFFFFF/{:X}", ++seals_);
+    record(lsn, 0, 1, until, "SELECT 1");
+    store_->exec_params(
+        "INSERT INTO tapedeck.watermarks (name, lsn) VALUES ($1, $2::pg_lsn) "
+        "ON CONFLICT (name) DO UPDATE SET lsn = EXCLUDED.lsn",
+        pg::Params::of(std::string(kWatermarkName), lsn));
+  }
+
+  // A session on the scratch store, moved to catching_up as dbop would leave it. Unless told
+  // otherwise, the recording is sealed a second past its end, so it need not wait for it.
   session::Record restored_session(Time start, Time end, const std::string& speed,
-                                   const std::string& backup_lsn, const std::string& snapshot) {
+                                   const std::string& backup_lsn, const std::string& snapshot,
+                                   bool sealed = true) {
+    if (sealed) seal_recording(end + 1s);
     session::NewSession created;
     created.name = "msgop-test";
     created.start = start;
@@ -115,6 +129,9 @@ class MsgopTest : public ::testing::Test {
   }
 
   session::State state_of(const std::string& id) { return sessions_->get(id).state; }
+
+  static constexpr std::string_view kWatermarkName = "TAPEDECK_CDC";
+  int seals_ = 0;
 
   nats::LibraryGuard library_;
   http::CurlGlobal curl_;

@@ -319,6 +319,123 @@ TEST_F(SessionRunnerTest, ARecordingThatStartsAfterTheSnapshotFailsTheSessionNam
   EXPECT_TRUE(ids(dsn).empty()) << "nothing may be applied when the recording has a gap";
 }
 
+TEST_F(SessionRunnerTest, ASessionWaitsVisiblyUntilTheStoredRecordingCoversItsStart) {
+  const Time start = at("2026-01-06T10:00:00Z");
+  record("0/100", 0, 50, start - 1h, "INSERT INTO t (id, v) VALUES (1, 'old')");
+  const auto session =
+      restored_session(start, start + 2s, "max", "0/100", "60:60:", /*sealed=*/false);
+  seal_recording(start - 10s);  // transform has stored up to ten seconds before the start
+  const std::string dsn = create_session_database(session.database_name, {1});
+  run(session.id);
+
+  ASSERT_TRUE(
+      eventually([&] { return sessions_->get(session.id).progress.waiting_for_recording; }, 30s));
+  auto waiting = sessions_->get(session.id);
+  EXPECT_EQ(waiting.state, session::State::catching_up);
+  ASSERT_TRUE(waiting.progress.recorded_until.has_value());
+  EXPECT_EQ(*waiting.progress.recorded_until, start - 10s);
+  const auto shown = waiting.to_json();
+  EXPECT_EQ(shown.at("waiting_for_recording"), true);
+  EXPECT_EQ(shown.at("recorded_until"), session::format_time(start - 10s));
+  std::this_thread::sleep_for(1500ms);
+  EXPECT_EQ(state_of(session.id), session::State::catching_up) << "ready before the recording";
+  EXPECT_EQ(ids(dsn), std::vector<int>{1});
+
+  // The rest arrives: a transaction committed before the start, stored late.
+  record("0/200", 0, 70, start - 1s, "INSERT INTO t (id, v) VALUES (2, 'stored late')");
+  seal_recording(start + 5s);
+  ASSERT_TRUE(reaches(session.id, session::State::ready)) << sessions_->get(session.id).error;
+  EXPECT_EQ(ids(dsn), (std::vector<int>{1, 2}));
+  EXPECT_FALSE(sessions_->get(session.id).progress.waiting_for_recording);
+}
+
+TEST_F(SessionRunnerTest, PacedReplayNeverFinishesBeforeTheRecordingCoversItsEnd) {
+  const Time start = at("2026-01-07T10:00:00Z");
+  record("0/100", 0, 50, start - 1h, "INSERT INTO t (id, v) VALUES (1, 'old')");
+  const auto session =
+      restored_session(start, start + 10s, "max", "0/100", "60:60:", /*sealed=*/false);
+  record("0/200", 0, 70, start + 1s, "INSERT INTO t (id, v) VALUES (2, 'early')");
+  seal_recording(start + 2s);
+  const std::string dsn = create_session_database(session.database_name, {1});
+  run(session.id);
+  ASSERT_TRUE(reaches(session.id, session::State::ready)) << sessions_->get(session.id).error;
+  sessions_->transition(session.id, session::Transition::start);
+
+  ASSERT_TRUE(eventually([&] { return ids(dsn) == std::vector<int>{1, 2}; }, 30s));
+  ASSERT_TRUE(
+      eventually([&] { return sessions_->get(session.id).progress.waiting_for_recording; }, 30s));
+  std::this_thread::sleep_for(1s);
+  const auto playing = sessions_->get(session.id);
+  EXPECT_EQ(playing.state, session::State::playing) << "finished over a recording not stored";
+  ASSERT_TRUE(playing.progress.playback_time.has_value());
+  EXPECT_LE(*playing.progress.playback_time, start + 2s) << "reports a moment not yet recorded";
+
+  record("0/300", 0, 80, start + 9s, "INSERT INTO t (id, v) VALUES (3, 'late')");
+  seal_recording(start + 20s);
+  ASSERT_TRUE(reaches(session.id, session::State::ended)) << sessions_->get(session.id).error;
+  EXPECT_EQ(ids(dsn), (std::vector<int>{1, 2, 3}));
+}
+
+TEST_F(SessionRunnerTest, ReplayFiresNoTriggerOrForeignKeyActionAndLeavesSequencesPastUsedKeys) {
+  const Time start = at("2026-01-08T10:00:00Z");
+  record("0/100", 0, 50, start - 1h, "SELECT 1");  // in the snapshot: proves no gap
+  const auto session = restored_session(start, start + 5s, "max", "0/100", "60:60:");
+  const std::string dsn = create_session_database(session.database_name, {});
+  {
+    // What the snapshot holds: a touch trigger, an audit trigger writing bigserial keys, a
+    // cascade, and a table referencing another (so they truncate together or not at all).
+    pg::Connection db(dsn);
+    db.exec(R"(
+CREATE TABLE plant (id int PRIMARY KEY, name text, updated_at timestamptz);
+CREATE TABLE plant_audit (id bigserial PRIMARY KEY, plant int, op text);
+CREATE TABLE unit (id int PRIMARY KEY, plant int REFERENCES plant ON DELETE CASCADE);
+CREATE TABLE reading (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+                      unit int REFERENCES unit ON DELETE CASCADE);
+CREATE FUNCTION touch() RETURNS trigger LANGUAGE plpgsql AS
+  $$BEGIN NEW.updated_at := '1999-01-01'; RETURN NEW; END$$;
+CREATE FUNCTION audit() RETURNS trigger LANGUAGE plpgsql AS
+  $$BEGIN INSERT INTO plant_audit (plant, op) VALUES (coalesce(NEW.id, OLD.id), TG_OP);
+  RETURN NULL; END$$;
+CREATE TRIGGER plant_touch BEFORE INSERT OR UPDATE ON plant FOR EACH ROW EXECUTE FUNCTION touch();
+CREATE TRIGGER plant_audit AFTER INSERT OR UPDATE OR DELETE ON plant
+  FOR EACH ROW EXECUTE FUNCTION audit();)");
+  }
+  // The recording holds each trigger's and each cascade's effect as it happened live.
+  record("0/200", 0, 70, start - 4s,
+         "INSERT INTO plant VALUES (1, 'a', '2026-01-08 09:59:56+00'), (2, 'b', "
+         "'2026-01-08 09:59:56+00')");
+  record("0/200", 1, 70, start - 4s, "INSERT INTO plant_audit VALUES (1, 1, 'INSERT')");
+  record("0/200", 2, 70, start - 4s, "INSERT INTO plant_audit VALUES (2, 2, 'INSERT')");
+  record("0/200", 3, 70, start - 4s, "INSERT INTO unit VALUES (10, 1), (20, 2)");
+  record("0/200", 4, 70, start - 4s,
+         "INSERT INTO reading (id, unit) OVERRIDING SYSTEM VALUE VALUES (100, 10), (200, 20)");
+  record("0/300", 0, 71, start - 3s, "DELETE FROM plant WHERE id = 1");
+  record("0/300", 1, 71, start - 3s, "INSERT INTO plant_audit VALUES (3, 1, 'DELETE')");
+  record("0/300", 2, 71, start - 3s, "DELETE FROM unit WHERE id = 10");
+  record("0/300", 3, 71, start - 3s, "DELETE FROM reading WHERE id = 100");
+  record("0/400", 0, 72, start - 2s, "TRUNCATE ONLY \"public\".\"unit\"");
+  record("0/400", 1, 72, start - 2s, "TRUNCATE ONLY \"public\".\"reading\"");
+  record("0/500", 0, 73, start - 1s, "INSERT INTO unit VALUES (30, 2)");
+  record("0/500", 1, 73, start - 1s,
+         "INSERT INTO reading (id, unit) OVERRIDING SYSTEM VALUE VALUES (300, 30)");
+  run(session.id);
+
+  ASSERT_TRUE(reaches(session.id, session::State::ready)) << sessions_->get(session.id).error;
+  pg::Connection db(dsn);
+  const auto rows = [&](const char* query) { return db.exec(query).get<std::string>(0, 0); };
+  EXPECT_EQ(rows("SELECT string_agg(t::text, ' ' ORDER BY id) FROM plant t"),
+            "(2,b,\"2026-01-08 09:59:56+00\")");
+  EXPECT_EQ(rows("SELECT string_agg(t::text, ' ' ORDER BY id) FROM plant_audit t"),
+            "(1,1,INSERT) (2,2,INSERT) (3,1,DELETE)");
+  EXPECT_EQ(rows("SELECT string_agg(t::text, ' ' ORDER BY id) FROM unit t"), "(30,2)");
+  EXPECT_EQ(rows("SELECT string_agg(t::text, ' ' ORDER BY id) FROM reading t"), "(300,30)");
+  // The database's own sessions still run its triggers, and its sequences are past every key.
+  EXPECT_EQ(rows("INSERT INTO plant_audit (plant, op) VALUES (9, 'user') RETURNING id::text"), "4");
+  EXPECT_EQ(rows("INSERT INTO reading (unit) VALUES (30) RETURNING id::text"), "301");
+  db.exec("UPDATE plant SET name = 'c' WHERE id = 2");
+  EXPECT_EQ(rows("SELECT updated_at::date::text FROM plant WHERE id = 2"), "1999-01-01");
+}
+
 TEST_F(SessionRunnerTest, AKilledMsgopIsReportedAsFailedByTheReaper) {
   const Time start = at("2026-01-05T10:00:00Z");
   record("0/100", 0, 50, start - 1h, "INSERT INTO t (id, v) VALUES (100, 'old')");

@@ -36,6 +36,26 @@ TEST(BatchBuilder, IsFullAtTheLimitButNeverSplitsATransaction) {
   EXPECT_EQ(batch.take(), "BEGIN;\na;\nb;\nc;\nd;\ne;\nCOMMIT;\n");
 }
 
+TEST(BatchBuilder, AppliesARunOfTruncatesAsOneCommandSoTablesLinkedByAForeignKeyMayGoTogether) {
+  BatchBuilder batch(10);
+  batch.add(transaction({R"(TRUNCATE ONLY "public"."unit")", R"(TRUNCATE ONLY "public"."reading")",
+                         R"(INSERT INTO "public"."unit" VALUES (1))",
+                         R"(TRUNCATE ONLY "public"."plant")"}));
+  // The next transaction's TRUNCATE is a command of its own.
+  batch.add(transaction({R"(TRUNCATE ONLY "public"."x")"}));
+  EXPECT_EQ(batch.statements(), 5);
+  EXPECT_EQ(batch.take(),
+            "BEGIN;\n"
+            R"(TRUNCATE ONLY "public"."unit", "public"."reading";)"
+            "\n"
+            R"(INSERT INTO "public"."unit" VALUES (1);)"
+            "\n"
+            R"(TRUNCATE ONLY "public"."plant";)"
+            "\n"
+            R"(TRUNCATE ONLY "public"."x";)"
+            "\nCOMMIT;\n");
+}
+
 TEST(BatchBuilder, RefusesALimitBelowOne) {
   EXPECT_THROW(BatchBuilder(0), Error);
 }
