@@ -225,7 +225,9 @@ http::ServerResponse ReplaymgrService::handle(
 
 nlohmann::json ReplaymgrService::session_json(const session::Record& record) const {
   auto json = record.to_json();
-  json["database_dsn"] = pg::with_dbname(settings_.playback_dsn, record.database_name);
+  // No password: a client connects with its own credentials (~/.pgpass, PGPASSWORD).
+  json["database_dsn"] =
+      pg::with_dbname_without_secrets(settings_.playback_dsn, record.database_name);
   return json;
 }
 

@@ -33,6 +33,10 @@ void append_value(std::string& out, std::string_view value) {
 
 using ConninfoPtr = std::unique_ptr<PQconninfoOption, ConninfoFree>;
 
+bool is_secret(const PQconninfoOption& option) {
+  return option.dispchar != nullptr && option.dispchar[0] == '*';
+}
+
 // Parses `dsn` with libpq; null when it cannot be parsed. libpq's error text is dropped on
 // purpose: it may quote the connection string.
 ConninfoPtr parse(std::string_view dsn) {
@@ -41,6 +45,31 @@ ConninfoPtr parse(std::string_view dsn) {
   ConninfoPtr options(PQconninfoParse(text.c_str(), &error));
   if (error != nullptr) PQfreemem(error);
   return options;
+}
+
+std::string retarget(std::string_view dsn, std::string_view dbname, bool keep_secrets) {
+  if (dbname.empty()) {
+    throw Error(ErrorSource::config, Recovery::invalid,
+                "cannot point a connection string at an empty database name");
+  }
+  const ConninfoPtr options = parse(dsn);
+  if (!options) {
+    throw Error(ErrorSource::config, Recovery::invalid,
+                "cannot parse the connection string; check its key=value or postgresql:// syntax");
+  }
+  std::string out;
+  for (const PQconninfoOption* option = options.get(); option->keyword != nullptr; ++option) {
+    if (option->val == nullptr || std::string_view(option->keyword) == "dbname") continue;
+    if (!keep_secrets && is_secret(*option)) continue;
+    if (!out.empty()) out.push_back(' ');
+    out += option->keyword;
+    out.push_back('=');
+    append_value(out, option->val);
+  }
+  if (!out.empty()) out.push_back(' ');
+  out += "dbname=";
+  append_value(out, dbname);
+  return out;
 }
 
 }  // namespace
@@ -54,8 +83,7 @@ std::string mask_dsn(std::string_view dsn) {
     if (!out.empty()) out.push_back(' ');
     out += option->keyword;
     out.push_back('=');
-    const bool secret = option->dispchar != nullptr && option->dispchar[0] == '*';
-    if (secret) {
+    if (is_secret(*option)) {
       out += "********";
     } else {
       append_value(out, option->val);
@@ -65,27 +93,11 @@ std::string mask_dsn(std::string_view dsn) {
 }
 
 std::string with_dbname(std::string_view dsn, std::string_view dbname) {
-  if (dbname.empty()) {
-    throw Error(ErrorSource::config, Recovery::invalid,
-                "cannot point a connection string at an empty database name");
-  }
-  const ConninfoPtr options = parse(dsn);
-  if (!options) {
-    throw Error(ErrorSource::config, Recovery::invalid,
-                "cannot parse the connection string; check its key=value or postgresql:// syntax");
-  }
-  std::string out;
-  for (const PQconninfoOption* option = options.get(); option->keyword != nullptr; ++option) {
-    if (option->val == nullptr || std::string_view(option->keyword) == "dbname") continue;
-    if (!out.empty()) out.push_back(' ');
-    out += option->keyword;
-    out.push_back('=');
-    append_value(out, option->val);
-  }
-  if (!out.empty()) out.push_back(' ');
-  out += "dbname=";
-  append_value(out, dbname);
-  return out;
+  return retarget(dsn, dbname, /*keep_secrets=*/true);
+}
+
+std::string with_dbname_without_secrets(std::string_view dsn, std::string_view dbname) {
+  return retarget(dsn, dbname, /*keep_secrets=*/false);
 }
 
 }  // namespace tapedeck::pg

@@ -20,4 +20,9 @@ std::string mask_dsn(std::string_view dsn);
 // or when `dbname` is empty.
 std::string with_dbname(std::string_view dsn, std::string_view dbname);
 
+// `dsn` with its dbname replaced as by with_dbname and every secret option (password,
+// sslpassword) left out, so it can be handed to a client: the client connects with its own
+// credentials (~/.pgpass, PGPASSWORD, a certificate). Throws as with_dbname does.
+std::string with_dbname_without_secrets(std::string_view dsn, std::string_view dbname);
+
 }  // namespace tapedeck::pg

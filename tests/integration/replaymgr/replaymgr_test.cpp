@@ -346,7 +346,7 @@ TEST_F(ReplaymgrTest, CreatesShowsAndListsASession) {
   EXPECT_EQ(created.body["start"], "2026-02-01T10:30:00.000000Z");
   EXPECT_EQ(created.body["speed"], "2");
   EXPECT_EQ(created.body["database_dsn"],
-            pg::with_dbname(stack_env("TAPEDECK_PLAYBACK_DSN"), "playback_" + id));
+            pg::with_dbname_without_secrets(stack_env("TAPEDECK_PLAYBACK_DSN"), "playback_" + id));
   EXPECT_FALSE(created.body.contains("warning")) << created.body.dump();
   EXPECT_EQ(row(id).state, session::State::initializing);
 

@@ -74,6 +74,17 @@ TEST(WithDbname, QuotesANameThatNeedsQuoting) {
   EXPECT_EQ(with_dbname("host=db", "it's mine"), "host=db dbname='it\\'s mine'");
 }
 
+TEST(WithDbnameWithoutSecrets, LeavesOutEveryPasswordAndKeepsTheRest) {
+  const std::string dsn = with_dbname_without_secrets(
+      "postgresql://app:s3cret@db:5433/live?sslmode=require&sslpassword=k3y", "playback_x");
+  EXPECT_EQ(dsn.find("s3cret"), std::string::npos) << dsn;
+  EXPECT_EQ(dsn.find("k3y"), std::string::npos) << dsn;
+  EXPECT_EQ(dsn.find("password"), std::string::npos) << dsn;
+  EXPECT_NE(dsn.find("user=app"), std::string::npos) << dsn;
+  EXPECT_NE(dsn.find("sslmode=require"), std::string::npos) << dsn;
+  EXPECT_NE(dsn.find("dbname=playback_x"), std::string::npos) << dsn;
+}
+
 TEST(WithDbname, KeepsAQuotedPasswordIntact) {
   EXPECT_EQ(with_dbname("user=app password='a b\\'c' dbname=x", "y"),
             "user=app password='a b\\'c' dbname=y");
