@@ -15,6 +15,9 @@
 #include "core/nats/connection.hpp"
 #include "core/nats/consumer.hpp"
 #include "core/nats/jetstream.hpp"
+#include "core/service/cdc_stream.hpp"
+#include "core/service/observability_server.hpp"
+#include "core/service/retry_loop.hpp"
 #include "core/stop.hpp"
 #include "transform/batch_prefetcher.hpp"
 #include "transform/catalog.hpp"
@@ -118,7 +121,10 @@ class TransformService::Session {
         catalog_(settings.live_dsn),
         processor_(ProcessorOptions{settings.prefix, settings.max_message_bytes, settings.decode},
                    catalog_) {
-    ensure_stream();
+    service::ensure_stream_exists(
+        js_,
+        service::cdc_stream_config(settings.stream, settings.prefix, settings.duplicate_window),
+        settings.create_stream, *log_);
     nats::ConsumerConfig consumer;
     consumer.ack_wait = settings.ack_wait;
     consumer.max_ack_pending =
@@ -184,21 +190,6 @@ class TransformService::Session {
   }
 
   std::string store_dsn_for_log() const { return config::mask_secrets(settings_.store_dsn); }
-
-  void ensure_stream() {
-    try {
-      js_.stream_info(settings_.stream);
-    } catch (const Error& error) {
-      if (error.recovery() != Recovery::not_found || !settings_.create_stream) throw;
-      nats::StreamConfig stream;
-      stream.name = settings_.stream;
-      stream.subjects = {settings_.prefix + ".>"};
-      stream.storage = nats::StorageType::file;
-      stream.duplicate_window = settings_.duplicate_window;
-      js_.ensure_stream(stream);
-      log_->info("created stream {}", settings_.stream);
-    }
-  }
 
   // The watermark the ack floor now allows, with the consumer gauges refreshed. Between
   // batches it asks the server at most every kWatermarkInterval (the request is a round trip
@@ -314,48 +305,22 @@ class TransformService::Session {
 TransformService::TransformService(TransformSettings settings)
     : settings_(std::move(settings)), metrics_(registry_) {}
 
-http::Health TransformService::health() const {
-  std::lock_guard lock(health_mutex_);
-  if (failure_.empty()) return {};
-  return {false, failure_};
-}
-
-void TransformService::set_failure(std::string detail) {
-  std::lock_guard lock(health_mutex_);
-  failure_ = std::move(detail);
-}
-
 int TransformService::run() {
   auto log = log::get("transform");
-  http::Server server(settings_.listen);
-  http::serve_observability(server, registry_, [this] { return health(); });
-  server.start();
-  log->info("serving /healthz and /metrics on {}:{}", server.host(), server.port());
-
-  Backoff backoff(settings_.retry);
-  while (!stop::requested()) {
-    try {
-      Session session(settings_, metrics_);
-      if (const int failed = backoff.succeeded()) {
-        log->info("recovered after {} failed attempts", failed);
-      }
-      set_failure({});
-      session.run();
-    } catch (const Error& error) {
-      // Configuration mistakes do not heal by waiting; everything else is retried: the
-      // store writes are idempotent, so even an in-doubt commit is safe to redo.
-      if (error.source() == ErrorSource::config) throw;
-      metrics_.errors.inc();
-      if (backoff.failed()) {
-        log->warn("{}; retrying with backoff", error.what());
-      } else {
-        log->debug("still failing: {}", error.what());
-      }
-      set_failure(error.what());
-      if (backoff.exhausted()) throw;
-      backoff.wait();
-    }
-  }
+  const service::ObservabilityServer server(*log, {settings_.listen}, registry_,
+                                            [this] { return health(); });
+  service::RetryLoopOptions loop;
+  loop.retry = settings_.retry;
+  loop.failures = &metrics_.errors;
+  // Configuration mistakes do not heal by waiting; everything else is retried: the store
+  // writes are idempotent, so even an in-doubt commit is safe to redo.
+  loop.is_final = [](const Error& error) { return error.source() == ErrorSource::config; };
+  loop.rethrow_when_exhausted = true;
+  service::retry_until_stopped(*log, health_, loop, [&](const service::Started& started) {
+    Session session(settings_, metrics_);
+    started();
+    session.run();
+  });
   log->info("stopped");
   return 0;
 }

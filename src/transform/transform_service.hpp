@@ -3,13 +3,13 @@
 
 #include <chrono>
 #include <cstdint>
-#include <mutex>
 #include <string>
 
 #include "core/config.hpp"
 #include "core/http/server.hpp"
 #include "core/metrics.hpp"
 #include "core/retry.hpp"
+#include "core/service/health_state.hpp"
 #include "transform/event_processor.hpp"
 
 namespace tapedeck::transform {
@@ -77,17 +77,15 @@ class TransformService {
   int run();
 
   const Metrics& metrics() const { return registry_; }
-  http::Health health() const;
+  http::Health health() const { return health_.get(); }
 
  private:
   class Session;
-  void set_failure(std::string detail);
 
   TransformSettings settings_;
   Metrics registry_;
   TransformMetrics metrics_;
-  mutable std::mutex health_mutex_;
-  std::string failure_;
+  service::HealthState health_;
 };
 
 }  // namespace tapedeck::transform
