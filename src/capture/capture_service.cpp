@@ -95,11 +95,10 @@ class CaptureService::Session {
         resolver_(live_),
         relations_(&resolver_),
         replication_(with_session_options(settings.live_dsn), kApplicationName) {
-    if (settings_.create_stream) {
+    if (settings_.cdc.create) {
       // Created, or brought up to date when it exists (subjects, duplicate window).
       nats::JetStream js(nats_);
-      js.ensure_stream(service::cdc_stream_config(settings_.stream, settings_.encoder.topic_prefix,
-                                                  settings_.duplicate_window));
+      js.ensure_stream(settings_.cdc.stream_config());
     }
     reconnects_at_start_ = nats_.reconnect_count();
     // The publication first: pgoutput reads it through the slot's historic catalog snapshot,
@@ -138,7 +137,7 @@ class CaptureService::Session {
     replication_.start_logical(settings_.slot_name, Lsn{},
                                pg::pgoutput_options({settings_.publication}));
     log_->info("streaming slot {} of {} from {} to stream {} (confirm by {})", settings_.slot_name,
-               replication_.dsn_for_log(), confirmed_.str(), settings_.stream,
+               replication_.dsn_for_log(), confirmed_.str(), settings_.cdc.name,
                settings_.confirm_mode == ConfirmMode::puback ? "puback" : "watermark");
   }
 
@@ -265,7 +264,7 @@ class CaptureService::Session {
       if (!watermarks_exist_) return;
     }
     const pg::Result result =
-        store_->exec_params(kWatermarkQuery, pg::Params::of(settings_.stream));
+        store_->exec_params(kWatermarkQuery, pg::Params::of(settings_.cdc.name));
     if (result.rows() > 0) {
       tracker_->on_watermark(parse_lsn(result.text(0, 0), "the transform watermark"));
     }
@@ -349,15 +348,14 @@ int CaptureService::run() {
   loop.texts.first_failure = "cannot start streaming: {}; retrying with backoff";
   loop.texts.still_failing = "still cannot start streaming: {}";
   loop.texts.broke_after_start = "streaming stopped: {}; starting again from the slot";
-  bool first_session = true;
+  std::uint64_t attempts = 0;
   service::retry_until_stopped(*log, health_, loop, [&](const service::Started& started) {
-    if (!first_session) metrics_.restarts.inc();
-    first_session = false;
+    if (attempts++ > 0) metrics_.restarts.inc();
     Session session(settings_, metrics_);
     started();
     session.stream();
   });
-  log->info("stopped");
+  log->info("stopped after {} attempt(s) to stream", attempts);
   return 0;
 }
 

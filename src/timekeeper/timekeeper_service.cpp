@@ -103,7 +103,7 @@ class RtusSink {
 class NatsSink {
  public:
   NatsSink(const TimekeeperSettings& settings, Counter& dropped)
-      : settings_(settings), dropped_(dropped), subject_(settings.prefix + ".rtus") {}
+      : settings_(settings), dropped_(dropped), subject_(settings.cdc.prefix + ".rtus") {}
   ~NatsSink() {
     js_.reset();  // before the connection it was made from
     connection_.reset();
@@ -143,10 +143,7 @@ class NatsSink {
       connection_.emplace(options);
     }
     nats::JetStream js(*connection_, settings_.publish_timeout);
-    service::ensure_stream_exists(
-        js,
-        service::cdc_stream_config(settings_.stream, settings_.prefix, settings_.duplicate_window),
-        settings_.create_stream, *log::get("timekeeper"));
+    service::ensure_stream_exists(js, settings_.cdc, *log::get("timekeeper"));
     js_.emplace(std::move(js));
   }
 
@@ -263,10 +260,7 @@ TimekeeperSettings TimekeeperSettings::from_config(const config::Config& config)
     throw Error(ErrorSource::config, Recovery::invalid, "rtus.timeout must be positive");
   }
   settings.nats_url = config.string("nats.url");
-  settings.stream = config.string("nats.cdc_stream");
-  settings.prefix = config.string("nats.cdc_prefix");
-  settings.create_stream = config.boolean("nats.create_streams");
-  settings.duplicate_window = config.duration("nats.duplicate_window");
+  settings.cdc = service::CdcStreamSettings::from_config(config);
   return settings;
 }
 
@@ -329,7 +323,7 @@ int TimekeeperService::run() {
       fmt::format("; RTUS {}; recording on {}.rtus",
                   settings_.rtus.url.empty() ? std::string("off")
                                              : settings_.rtus.method + " " + settings_.rtus.url,
-                  settings_.prefix);
+                  settings_.cdc.prefix);
   const service::ObservabilityServer server(*logger, std::move(serving), metrics_, [&workers] {
     std::string failing;
     for (const auto& worker : workers) {

@@ -46,10 +46,7 @@ DecimalHandling decimal_handling(const std::string& mode) {
 TransformSettings TransformSettings::from_config(const config::Config& config) {
   TransformSettings s;
   s.nats_url = config.string("nats.url");
-  s.stream = config.string("nats.cdc_stream");
-  s.prefix = config.string("nats.cdc_prefix");
-  s.create_stream = config.boolean("nats.create_streams");
-  s.duplicate_window = config.duration("nats.duplicate_window");
+  s.cdc = service::CdcStreamSettings::from_config(config);
   s.durable = config.string("transform.durable");
   s.batch_size = static_cast<int>(config.integer("transform.batch_size"));
   s.fetch_timeout = config.duration("transform.fetch_timeout");
@@ -117,21 +114,20 @@ class TransformService::Session {
         log_(log::get("transform")),
         nats_(connect_options(settings)),
         js_(nats_),
-        store_(settings.store_dsn, settings.stream),
+        store_(settings.store_dsn, settings.cdc.name),
         catalog_(settings.live_dsn),
-        processor_(ProcessorOptions{settings.prefix, settings.max_message_bytes, settings.decode},
-                   catalog_) {
-    service::ensure_stream_exists(
-        js_,
-        service::cdc_stream_config(settings.stream, settings.prefix, settings.duplicate_window),
-        settings.create_stream, *log_);
+        processor_(
+            ProcessorOptions{settings.cdc.prefix, settings.max_message_bytes, settings.decode},
+            catalog_) {
+    service::ensure_stream_exists(js_, settings.cdc, *log_);
     nats::ConsumerConfig consumer;
     consumer.ack_wait = settings.ack_wait;
     consumer.max_ack_pending =
         std::max<std::int64_t>(20'000, std::int64_t{settings.batch_size} * 8);
-    consumer_.emplace(js_, settings.stream, settings.durable, settings.prefix + ".>", consumer);
+    consumer_.emplace(js_, settings.cdc.name, settings.durable, settings.cdc.prefix + ".>",
+                      consumer);
     catalog_.reference_xid();  // the Live DB must answer before anything is consumed
-    log_->info("consuming {} (durable {}) into {}", settings.stream, settings.durable,
+    log_->info("consuming {} (durable {}) into {}", settings.cdc.name, settings.durable,
                store_dsn_for_log());
   }
 

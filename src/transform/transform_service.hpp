@@ -9,6 +9,7 @@
 #include "core/http/server.hpp"
 #include "core/metrics.hpp"
 #include "core/retry.hpp"
+#include "core/service/cdc_stream.hpp"
 #include "core/service/health_state.hpp"
 #include "transform/event_processor.hpp"
 
@@ -17,10 +18,7 @@ namespace tapedeck::transform {
 // Everything the service reads from the configuration.
 struct TransformSettings {
   std::string nats_url;
-  std::string stream;  // nats.cdc_stream; also the watermark row's name
-  std::string prefix;  // nats.cdc_prefix
-  bool create_stream = true;
-  std::chrono::milliseconds duplicate_window{std::chrono::minutes(2)};
+  service::CdcStreamSettings cdc;  // cdc.name is also the watermark row's name
   std::string durable;
   int batch_size = 1000;
   std::chrono::milliseconds fetch_timeout{200};

@@ -1,32 +1,38 @@
-// The CDC stream's configuration and its creation when missing.
+// The CDC stream's settings and its creation when missing.
 #include "core/service/cdc_stream.hpp"
 
 #include <spdlog/spdlog.h>
-
-#include <utility>
 
 #include "core/error.hpp"
 
 namespace tapedeck::service {
 
-nats::StreamConfig cdc_stream_config(std::string name, const std::string& prefix,
-                                     std::chrono::milliseconds duplicate_window) {
+CdcStreamSettings CdcStreamSettings::from_config(const config::Config& config) {
+  CdcStreamSettings settings;
+  settings.name = config.string("nats.cdc_stream");
+  settings.prefix = config.string("nats.cdc_prefix");
+  settings.create = config.boolean("nats.create_streams");
+  settings.duplicate_window = config.duration("nats.duplicate_window");
+  return settings;
+}
+
+nats::StreamConfig CdcStreamSettings::stream_config() const {
   nats::StreamConfig stream;
-  stream.name = std::move(name);
+  stream.name = name;
   stream.subjects = {prefix + ".>"};
   stream.storage = nats::StorageType::file;
   stream.duplicate_window = duplicate_window;
   return stream;
 }
 
-void ensure_stream_exists(nats::JetStream& jetstream, const nats::StreamConfig& config, bool create,
+void ensure_stream_exists(nats::JetStream& jetstream, const CdcStreamSettings& settings,
                           spdlog::logger& log) {
   try {
-    jetstream.stream_info(config.name);
+    jetstream.stream_info(settings.name);
   } catch (const Error& error) {
-    if (error.recovery() != Recovery::not_found || !create) throw;
-    jetstream.ensure_stream(config);
-    log.info("created stream {}", config.name);
+    if (error.recovery() != Recovery::not_found || !settings.create) throw;
+    jetstream.ensure_stream(settings.stream_config());
+    log.info("created stream {}", settings.name);
   }
 }
 

@@ -127,7 +127,8 @@ TEST_F(RetryLoop, AFailureAfterAStartHasItsOwnLineWhenAsked) {
     throw transient("stream broke");
   });
   EXPECT_EQ(count(log(), "stream broke; starting again"), 2u) << log();
-  EXPECT_EQ(count(log(), "warning cannot start: nats: slot busy; retrying with backoff"), 1u) << log();
+  EXPECT_EQ(count(log(), "warning cannot start: nats: slot busy; retrying with backoff"), 1u)
+      << log();
   EXPECT_EQ(count(log(), "recovered after 1 failed attempts"), 1u) << log();
   EXPECT_EQ(failures_.value(), 3u);
 }
