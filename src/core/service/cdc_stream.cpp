@@ -8,12 +8,10 @@
 namespace tapedeck::service {
 
 CdcStreamSettings CdcStreamSettings::from_config(const config::Config& config) {
-  CdcStreamSettings settings;
-  settings.name = config.string("nats.cdc_stream");
-  settings.prefix = config.string("nats.cdc_prefix");
-  settings.create = config.boolean("nats.create_streams");
-  settings.duplicate_window = config.duration("nats.duplicate_window");
-  return settings;
+  return {.name = config.string("nats.cdc_stream"),
+          .prefix = config.string("nats.cdc_prefix"),
+          .create = config.boolean("nats.create_streams"),
+          .duplicate_window = config.duration("nats.duplicate_window")};
 }
 
 nats::StreamConfig CdcStreamSettings::stream_config() const {

@@ -17,4 +17,17 @@ TEST(CdcStreamSettings, KeepEverySubjectOfThePrefixOnFile) {
   EXPECT_EQ(config.duplicate_window, std::chrono::minutes(5));
 }
 
+TEST(CdcStreamSettings, AreReadFromTheNatsKeys) {
+  const auto config =
+      config::Config::load(std::nullopt, {{"TAPEDECK_NATS_CDC_STREAM", "REC"},
+                                          {"TAPEDECK_NATS_CDC_PREFIX", "rec"},
+                                          {"TAPEDECK_NATS_CREATE_STREAMS", "false"},
+                                          {"TAPEDECK_NATS_DUPLICATE_WINDOW", "5m"}});
+  const auto settings = CdcStreamSettings::from_config(config);
+  EXPECT_EQ(settings.name, "REC");
+  EXPECT_EQ(settings.prefix, "rec");
+  EXPECT_FALSE(settings.create);
+  EXPECT_EQ(settings.duplicate_window, std::chrono::minutes(5));
+}
+
 }  // namespace tapedeck::service
