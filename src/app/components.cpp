@@ -1,10 +1,13 @@
 // The component table.
 #include "app/components.hpp"
 
+#include <fmt/format.h>
+
 #include <array>
 
 #include "capture/capture_service.hpp"
 #include "core/clock.hpp"
+#include "core/error.hpp"
 #include "dbop/dbop_service.hpp"
 #include "msgop/msgop_service.hpp"
 #include "replaymgr/replaymgr_service.hpp"
@@ -75,6 +78,15 @@ std::optional<Component> find_component(std::string_view name) {
     if (component.name == name) return component;
   }
   return std::nullopt;
+}
+
+int run_component(std::string_view name, const config::Config& config) {
+  const auto component = find_component(name);
+  if (!component) {
+    throw Error(ErrorSource::internal, Recovery::fail,
+                fmt::format("no component named '{}'", name));
+  }
+  return component->run(config);
 }
 
 std::vector<std::string> component_names() {

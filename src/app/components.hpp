@@ -18,6 +18,9 @@ struct Component {
 };
 
 std::optional<Component> find_component(std::string_view name);
+// Builds component `name` (one of component_names()) from `config` and runs it: the one place
+// each component is constructed, for its own subcommand and for `tapedeck run`.
+int run_component(std::string_view name, const config::Config& config);
 std::vector<std::string> component_names();
 
 }  // namespace tapedeck::app

@@ -1,6 +1,6 @@
 // `tapedeck dbop`: restores the snapshot of each new playback session into its own database.
 #include "app/cli.hpp"
-#include "dbop/dbop_service.hpp"
+#include "app/components.hpp"
 
 namespace tapedeck::app {
 
@@ -8,11 +8,7 @@ void add_dbop_command(CLI::App& app, Context& context, Action& action) {
   auto* dbop = app.add_subcommand(
       "dbop", "restore the nearest snapshot for each new playback session (dbop.*, playback.*)");
   dbop->callback([&context, &action] {
-    action = [&context] {
-      const auto config = context.load_config();
-      dbop::DbopService service(dbop::DbopSettings::from_config(config), config);
-      return service.run();
-    };
+    action = [&context] { return run_component("dbop", context.load_config()); };
   });
 }
 

@@ -1,7 +1,6 @@
 // `tapedeck msgop`: catch restored sessions up exactly, then replay them paced.
 #include "app/cli.hpp"
-#include "core/clock.hpp"
-#include "msgop/msgop_service.hpp"
+#include "app/components.hpp"
 
 namespace tapedeck::app {
 
@@ -12,12 +11,7 @@ void add_msgop_command(CLI::App& app, Context& context, Action& action) {
       "recorded statements and RTUS calls paced on the session's clock (several copies share "
       "the sessions)");
   command->callback([&context, &action] {
-    action = [&context] {
-      const config::Config config = context.load_config();
-      SystemClock clock;
-      msgop::MsgopService service(msgop::MsgopSettings::from_config(config), config, clock);
-      return service.run();
-    };
+    action = [&context] { return run_component("msgop", context.load_config()); };
   });
 }
 

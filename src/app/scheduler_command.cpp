@@ -4,8 +4,8 @@
 #include <cstdio>
 
 #include "app/cli.hpp"
+#include "app/components.hpp"
 #include "core/backups/backup_record.hpp"
-#include "core/clock.hpp"
 #include "core/pg/connection.hpp"
 #include "core/schema/live_schema.hpp"
 #include "scheduler/scheduler_service.hpp"
@@ -16,13 +16,7 @@ void add_scheduler_command(CLI::App& app, Context& context, Action& action) {
   auto* scheduler = app.add_subcommand(
       "scheduler", "run the backup and cleanup jobs on their cron schedules (scheduler.*)");
   scheduler->callback([&context, &action] {
-    action = [&context] {
-      const auto config = context.load_config();
-      SystemClock clock;
-      scheduler::SchedulerService service(scheduler::scheduler_settings(config), clock);
-      service.run();
-      return 0;
-    };
+    action = [&context] { return run_component("scheduler", context.load_config()); };
   });
 
   auto* backup = app.add_subcommand("backup", "snapshots of the Live DB");

@@ -1,6 +1,6 @@
 // `tapedeck transform`: store the CDC stream's events as executable SQL in the TransformMsg DB.
 #include "app/cli.hpp"
-#include "transform/transform_service.hpp"
+#include "app/components.hpp"
 
 namespace tapedeck::app {
 
@@ -10,11 +10,7 @@ void add_transform_command(CLI::App& app, Context& context, Action& action) {
       "consume change events from JetStream and store them as SQL statements in the "
       "TransformMsg DB (several copies may share the durable consumer)");
   command->callback([&context, &action] {
-    action = [&context] {
-      const config::Config config = context.load_config();
-      transform::TransformService service(transform::TransformSettings::from_config(config));
-      return service.run();
-    };
+    action = [&context] { return run_component("transform", context.load_config()); };
   });
 }
 

@@ -23,6 +23,9 @@
 #include "core/pg/params.hpp"
 #include "core/pg/replication.hpp"
 #include "core/pg/replication_admin.hpp"
+#include "core/service/cdc_stream.hpp"
+#include "core/service/observability_server.hpp"
+#include "core/service/retry_loop.hpp"
 #include "core/stop.hpp"
 
 namespace tapedeck::capture {
@@ -92,14 +95,10 @@ class CaptureService::Session {
         resolver_(live_),
         relations_(&resolver_),
         replication_(with_session_options(settings.live_dsn), kApplicationName) {
-    if (settings_.create_stream) {
+    if (settings_.cdc.create) {
+      // Created, or brought up to date when it exists (subjects, duplicate window).
       nats::JetStream js(nats_);
-      nats::StreamConfig stream;
-      stream.name = settings_.stream;
-      stream.subjects = {settings_.encoder.topic_prefix + ".>"};
-      stream.storage = nats::StorageType::file;
-      stream.duplicate_window = settings_.duplicate_window;
-      js.ensure_stream(stream);
+      js.ensure_stream(settings_.cdc.stream_config());
     }
     reconnects_at_start_ = nats_.reconnect_count();
     // The publication first: pgoutput reads it through the slot's historic catalog snapshot,
@@ -138,7 +137,7 @@ class CaptureService::Session {
     replication_.start_logical(settings_.slot_name, Lsn{},
                                pg::pgoutput_options({settings_.publication}));
     log_->info("streaming slot {} of {} from {} to stream {} (confirm by {})", settings_.slot_name,
-               replication_.dsn_for_log(), confirmed_.str(), settings_.stream,
+               replication_.dsn_for_log(), confirmed_.str(), settings_.cdc.name,
                settings_.confirm_mode == ConfirmMode::puback ? "puback" : "watermark");
   }
 
@@ -265,7 +264,7 @@ class CaptureService::Session {
       if (!watermarks_exist_) return;
     }
     const pg::Result result =
-        store_->exec_params(kWatermarkQuery, pg::Params::of(settings_.stream));
+        store_->exec_params(kWatermarkQuery, pg::Params::of(settings_.cdc.name));
     if (result.rows() > 0) {
       tracker_->on_watermark(parse_lsn(result.text(0, 0), "the transform watermark"));
     }
@@ -332,52 +331,31 @@ CaptureService::CaptureService(CaptureSettings settings)
 CaptureService::~CaptureService() = default;
 
 http::Health CaptureService::health() const {
-  std::lock_guard lock(health_mutex_);
-  if (!failure_.empty()) return {false, failure_};
+  http::Health health = health_.get();
+  if (!health.ok) return health;
   if (metrics_.streaming.value() < 1) return {false, "not streaming yet"};
   return {true, "streaming"};
 }
 
-void CaptureService::set_failure(std::string detail) {
-  std::lock_guard lock(health_mutex_);
-  failure_ = std::move(detail);
-}
-
 int CaptureService::run() {
   auto log = log::get("capture");
-  http::Server server(settings_.listen);
-  http::serve_observability(server, registry_, [this] { return health(); });
-  server.start();
-  log->info("serving /healthz and /metrics on {}:{}", server.host(), server.port());
-
-  Backoff backoff(settings_.retry);
-  bool first_session = true;
-  while (!stop::requested()) {
-    bool streamed = false;
-    try {
-      if (!first_session) metrics_.restarts.inc();
-      first_session = false;
-      Session session(settings_, metrics_);
-      streamed = true;
-      if (const int failed = backoff.succeeded()) {
-        log->info("streaming again after {} failed attempts", failed);
-      }
-      set_failure({});
-      session.stream();
-    } catch (const Error& error) {
-      metrics_.errors.inc();
-      set_failure(error.what());
-      if (streamed) {
-        log->warn("streaming stopped: {}; starting again from the slot", error.what());
-      } else if (backoff.failed()) {
-        log->warn("cannot start streaming: {}; retrying with backoff", error.what());
-      } else {
-        log->debug("attempt {} to start streaming failed: {}", backoff.failures(), error.what());
-      }
-      if (backoff.wait()) break;
-    }
-  }
-  log->info("stopped");
+  const service::ObservabilityServer server(*log, {settings_.listen}, registry_,
+                                            [this] { return health(); });
+  service::RetryLoopOptions loop;
+  loop.retry = settings_.retry;
+  loop.failures = &metrics_.errors;
+  loop.texts.recovered = "streaming again after {} failed attempts";
+  loop.texts.first_failure = "cannot start streaming: {}; retrying with backoff";
+  loop.texts.still_failing = "still cannot start streaming: {}";
+  loop.texts.broke_after_start = "streaming stopped: {}; starting again from the slot";
+  std::uint64_t attempts = 0;
+  service::retry_until_stopped(*log, health_, loop, [&](const service::Started& started) {
+    if (attempts++ > 0) metrics_.restarts.inc();
+    Session session(settings_, metrics_);
+    started();
+    session.stream();
+  });
+  log->info("stopped after {} attempt(s) to stream", attempts);
   return 0;
 }
 

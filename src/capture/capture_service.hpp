@@ -2,12 +2,12 @@
 #pragma once
 
 #include <atomic>
-#include <mutex>
 #include <string>
 
 #include "capture/capture_settings.hpp"
 #include "core/http/server.hpp"
 #include "core/metrics.hpp"
+#include "core/service/health_state.hpp"
 
 namespace tapedeck::capture {
 
@@ -52,13 +52,11 @@ class CaptureService {
 
  private:
   class Session;
-  void set_failure(std::string detail);
 
   CaptureSettings settings_;
   Metrics registry_;
   CaptureMetrics metrics_;
-  mutable std::mutex health_mutex_;
-  std::string failure_;  // empty while healthy
+  service::HealthState health_;
 };
 
 }  // namespace tapedeck::capture

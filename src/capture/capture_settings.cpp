@@ -22,9 +22,7 @@ CaptureSettings CaptureSettings::from_config(const config::Config& config) {
   settings.nats_url = config.string("nats.url");
   settings.slot_name = config.string("capture.slot_name");
   settings.publication = config.string("capture.publication");
-  settings.stream = config.string("nats.cdc_stream");
-  settings.create_stream = config.boolean("nats.create_streams");
-  settings.duplicate_window = config.duration("nats.duplicate_window");
+  settings.cdc = service::CdcStreamSettings::from_config(config);
   settings.confirm_mode = config.string("capture.confirm_mode") == "puback"
                               ? ConfirmMode::puback
                               : ConfirmMode::watermark;
@@ -40,7 +38,7 @@ CaptureSettings CaptureSettings::from_config(const config::Config& config) {
   settings.tables = TableFilter::from_lists(config.string_list("capture.include_tables"),
                                             config.string_list("capture.exclude_tables"));
   if (settings.publication.empty()) throw invalid("capture.publication", "must not be empty");
-  if (settings.stream.empty()) throw invalid("nats.cdc_stream", "must not be empty");
+  if (settings.cdc.name.empty()) throw invalid("nats.cdc_stream", "must not be empty");
 
   EncoderSettings& encoder = settings.encoder;
   encoder.topic_prefix = config.string("nats.cdc_prefix");

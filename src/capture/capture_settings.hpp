@@ -10,6 +10,7 @@
 #include "capture/table_filter.hpp"
 #include "core/config.hpp"
 #include "core/retry.hpp"
+#include "core/service/cdc_stream.hpp"
 
 namespace tapedeck::capture {
 
@@ -21,9 +22,7 @@ struct CaptureSettings {
   std::string nats_url;
   std::string slot_name;
   std::string publication;
-  std::string stream;  // nats.cdc_stream; also the watermark row's name
-  bool create_stream = true;
-  std::chrono::milliseconds duplicate_window{std::chrono::minutes(2)};
+  service::CdcStreamSettings cdc;  // cdc.name is also the watermark row's name
   ConfirmMode confirm_mode = ConfirmMode::watermark;
   std::int64_t max_in_flight = 4000;
   std::chrono::milliseconds status_interval{1000};

@@ -29,6 +29,9 @@ bool requested() {
 void request() {
   stop_flag.store(true);
 }
+void clear() {
+  stop_flag.store(false);
+}
 
 bool wait_for(std::chrono::milliseconds duration) {
   // Short slices keep shutdown prompt without a condition variable in a signal handler.

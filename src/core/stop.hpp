@@ -9,6 +9,8 @@ namespace tapedeck::stop {
 void install_signal_handlers();
 bool requested();
 void request();
+// Lowers the flag again: for tests that run several stoppable loops in one process.
+void clear();
 // Sleeps up to `duration`, returning early (true) when a stop is requested.
 bool wait_for(std::chrono::milliseconds duration);
 

@@ -13,6 +13,8 @@
 #include "core/nats/jetstream.hpp"
 #include "core/pg/connection.hpp"
 #include "core/schema/store_schema.hpp"
+#include "core/service/observability_server.hpp"
+#include "core/service/retry_loop.hpp"
 #include "core/session.hpp"
 #include "core/sessions/session_events.hpp"
 #include "core/sessions/session_store.hpp"
@@ -334,71 +336,40 @@ class DbopService::Loop {
 DbopService::DbopService(DbopSettings settings, config::Config config)
     : settings_(std::move(settings)), config_(std::move(config)) {}
 
-http::Health DbopService::health() const {
-  std::lock_guard lock(health_mutex_);
-  return http::Health{failure_.empty(), failure_};
-}
-
-void DbopService::set_failure(std::string detail) {
-  std::lock_guard lock(health_mutex_);
-  failure_ = std::move(detail);
-}
-
 int DbopService::run() {
   auto log = log::get("dbop");
   DbopMetrics metrics(registry_);
-  http::Server server(settings_.listen);
-  serve_observability(server, registry_, [this] { return health(); });
-  server.start();
-  log->info("{} serving /healthz and /metrics on {}:{}", settings_.worker, server.host(),
-            server.port());
-
+  const service::ObservabilityServer server(*log, {settings_.listen, settings_.worker}, registry_,
+                                            [this] { return health(); });
   nats::ConnectOptions options;
   options.url = settings_.nats_url;
   options.name = settings_.worker;
   options.retry_on_failed_connect = true;
 
-  Backoff backoff(settings_.retry);
+  // Everything is retried, configuration mistakes included (a stream or server that is not
+  // there yet): /healthz reports the reason meanwhile. An event whose effect was not recorded
+  // is redelivered after ack_wait.
+  service::RetryLoopOptions loop;
+  loop.retry = settings_.retry;
+  loop.failures = &metrics.errors;
   bool migrated = false;
-  while (!stop::requested()) {
-    try {
-      nats::Connection nats(options);
-      // Named after the worker, so pg_stat_activity tells the copies apart.
-      pg::Connection store(settings_.store_dsn, settings_.worker);
-      if (!migrated) {
-        schema::migrate_store(store);
-        migrated = true;
-      }
-      nats::JetStream jetstream(nats);
-      session::ensure_events_stream(jetstream, config_);
-      nats::ConsumerConfig consumer_config;
-      consumer_config.ack_wait = settings_.ack_wait;
-      nats::PullConsumer consumer(jetstream, config_.string("nats.events_stream"),
-                                  settings_.durable, session::subject("*", "init"),
-                                  consumer_config);
-      if (const int failed = backoff.succeeded()) {
-        log->info("recovered after {} failed attempts", failed);
-      }
-      set_failure({});
-      Loop loop(settings_, jetstream, store, metrics);
-      while (!stop::requested()) {
-        for (auto& message : consumer.fetch(1, 1s)) loop.handle(message);
-      }
-    } catch (const Error& error) {
-      // Everything is retried, configuration mistakes included (a stream or server that is not
-      // there yet): /healthz reports the reason meanwhile. An event whose effect was not
-      // recorded is redelivered after ack_wait.
-      metrics.errors.inc();
-      if (backoff.failed()) {
-        log->warn("{}; retrying with backoff", error.what());
-      } else {
-        log->debug("still failing: {}", error.what());
-      }
-      set_failure(error.what());
-      backoff.wait();
+  service::retry_until_stopped(*log, health_, loop, [&](const service::Started& started) {
+    nats::Connection nats(options);
+    // Named after the worker, so pg_stat_activity tells the copies apart.
+    pg::Connection store(settings_.store_dsn, settings_.worker);
+    if (!migrated) {
+      schema::migrate_store(store);
+      migrated = true;
     }
-  }
-  server.stop();
+    nats::JetStream jetstream(nats);
+    auto consumer = session::bind_event_consumer(jetstream, config_, settings_.durable, "init",
+                                                 settings_.ack_wait);
+    started();
+    Loop handler(settings_, jetstream, store, metrics);
+    while (!stop::requested()) {
+      for (auto& message : consumer.fetch(1, 1s)) handler.handle(message);
+    }
+  });
   log->info("stopped");
   return 0;
 }

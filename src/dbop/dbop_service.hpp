@@ -2,13 +2,13 @@
 #pragma once
 
 #include <chrono>
-#include <mutex>
 #include <string>
 
 #include "core/config.hpp"
 #include "core/http/server.hpp"
 #include "core/metrics.hpp"
 #include "core/retry.hpp"
+#include "core/service/health_state.hpp"
 #include "dbop/restore.hpp"
 
 namespace tapedeck::dbop {
@@ -60,18 +60,16 @@ class DbopService {
   int run();
 
   const Metrics& metrics() const { return registry_; }
-  http::Health health() const;
+  http::Health health() const { return health_.get(); }
   const DbopSettings& settings() const { return settings_; }
 
  private:
   class Loop;
-  void set_failure(std::string detail);
 
   DbopSettings settings_;
   config::Config config_;
   Metrics registry_;
-  mutable std::mutex health_mutex_;
-  std::string failure_;
+  service::HealthState health_;
 };
 
 }  // namespace tapedeck::dbop

@@ -12,6 +12,8 @@
 #include "core/nats/consumer.hpp"
 #include "core/nats/jetstream.hpp"
 #include "core/schema/store_schema.hpp"
+#include "core/service/observability_server.hpp"
+#include "core/service/retry_loop.hpp"
 #include "core/session.hpp"
 #include "core/sessions/session_events.hpp"
 #include "core/sessions/session_store.hpp"
@@ -64,25 +66,10 @@ MsgopService::MsgopService(MsgopSettings settings, config::Config config, const 
 
 MsgopService::~MsgopService() = default;
 
-http::Health MsgopService::health() const {
-  std::lock_guard lock(health_mutex_);
-  if (failure_.empty()) return {};
-  return {false, failure_};
-}
-
-void MsgopService::set_failure(std::string detail) {
-  std::lock_guard lock(health_mutex_);
-  failure_ = std::move(detail);
-}
-
 int MsgopService::run() {
   auto log = log::get("msgop");
-  http::Server server(settings_.listen);
-  http::serve_observability(server, registry_, [this] { return health(); });
-  server.start();
-  log->info("{} serving /healthz and /metrics on {}:{}", settings_.runner.worker, server.host(),
-            server.port());
-
+  const service::ObservabilityServer server(*log, {settings_.listen, settings_.runner.worker},
+                                            registry_, [this] { return health(); });
   nats::ConnectOptions options;
   options.url = settings_.nats_url;
   options.name = settings_.runner.worker;
@@ -102,69 +89,50 @@ int MsgopService::run() {
     }
   };
 
-  Backoff backoff(settings_.retry);
+  // Everything is retried, configuration mistakes included (a stream or server that is not
+  // there yet): /healthz reports the reason meanwhile, and running sessions go on.
+  service::RetryLoopOptions loop;
+  loop.retry = settings_.retry;
   bool migrated = false;
-  while (!stop::requested()) {
-    try {
-      if (!migrated) {
-        pg::Connection store(settings_.runner.store_dsn, "tapedeck-msgop");
-        schema::migrate_store(store);
-        migrated = true;
-      }
-      nats::JetStream jetstream(nats);
-      session::ensure_events_stream(jetstream, config_);
-      nats::ConsumerConfig consumer_config;
-      consumer_config.ack_wait = settings_.ack_wait;
-      nats::PullConsumer consumer(jetstream, config_.string("nats.events_stream"),
-                                  settings_.durable, session::subject("*", "restore.ok"),
-                                  consumer_config);
-      if (const int failed = backoff.succeeded()) {
-        log->info("recovered after {} failed attempts", failed);
-      }
-      set_failure({});
-      while (!stop::requested()) {
-        reap(false);
-        for (auto& message : consumer.fetch(1, 1s)) {
-          const auto parsed = session::parse_subject(message.subject());
-          if (!parsed) {
-            message.term();
-            continue;
-          }
-          const std::string& id = parsed->first;
-          auto claim = claim_session(settings_.runner, id);
-          if (!claim) {
-            log->info(
-                "session {}: restore.ok taken elsewhere or no longer catching up; "
-                "skipped",
-                id);
-            message.ack();
-            continue;
-          }
-          message.ack();
-          metrics_.sessions_taken.inc();
-          Running entry;
-          entry.id = id;
-          auto runner = std::make_shared<SessionRunner>(settings_.runner, id, std::move(*claim),
-                                                        nats, clock_, metrics_);
-          entry.thread = std::thread([runner, done = entry.done] {
-            runner->run();
-            done->store(true);
-          });
-          running.push_back(std::move(entry));
-        }
-      }
-    } catch (const Error& error) {
-      // Everything is retried, configuration mistakes included (a stream or server that is
-      // not there yet): /healthz reports the reason meanwhile, and running sessions go on.
-      if (backoff.failed()) {
-        log->warn("{}; retrying with backoff", error.what());
-      } else {
-        log->debug("still failing: {}", error.what());
-      }
-      set_failure(error.what());
-      backoff.wait();
+  service::retry_until_stopped(*log, health_, loop, [&](const service::Started& started) {
+    if (!migrated) {
+      pg::Connection store(settings_.runner.store_dsn, "tapedeck-msgop");
+      schema::migrate_store(store);
+      migrated = true;
     }
-  }
+    nats::JetStream jetstream(nats);
+    auto consumer = session::bind_event_consumer(jetstream, config_, settings_.durable,
+                                                 "restore.ok", settings_.ack_wait);
+    started();
+    while (!stop::requested()) {
+      reap(false);
+      for (auto& message : consumer.fetch(1, 1s)) {
+        const auto parsed = session::parse_subject(message.subject());
+        if (!parsed) {
+          message.term();
+          continue;
+        }
+        const std::string& id = parsed->first;
+        auto claim = claim_session(settings_.runner, id);
+        if (!claim) {
+          log->info("session {}: restore.ok taken elsewhere or no longer catching up; skipped", id);
+          message.ack();
+          continue;
+        }
+        message.ack();
+        metrics_.sessions_taken.inc();
+        Running entry;
+        entry.id = id;
+        auto runner = std::make_shared<SessionRunner>(settings_.runner, id, std::move(*claim), nats,
+                                                      clock_, metrics_);
+        entry.thread = std::thread([runner, done = entry.done] {
+          runner->run();
+          done->store(true);
+        });
+        running.push_back(std::move(entry));
+      }
+    }
+  });
   reap(true);
   log->info("stopped");
   return 0;

@@ -3,7 +3,6 @@
 
 #include <chrono>
 #include <memory>
-#include <mutex>
 #include <string>
 
 #include "core/clock.hpp"
@@ -11,6 +10,7 @@
 #include "core/http/server.hpp"
 #include "core/metrics.hpp"
 #include "core/retry.hpp"
+#include "core/service/health_state.hpp"
 #include "msgop/session_runner.hpp"
 
 namespace tapedeck::msgop {
@@ -47,19 +47,15 @@ class MsgopService {
   int run();
 
   const Metrics& metrics() const { return registry_; }
-  http::Health health() const;
+  http::Health health() const { return health_.get(); }
 
  private:
-  class Consumer;
-  void set_failure(std::string detail);
-
   MsgopSettings settings_;
   config::Config config_;
   const Clock& clock_;
   Metrics registry_;
   MsgopMetrics metrics_;
-  mutable std::mutex health_mutex_;
-  std::string failure_;
+  service::HealthState health_;
 };
 
 }  // namespace tapedeck::msgop

@@ -12,6 +12,7 @@
 #include "core/pg/params.hpp"
 #include "core/schema/live_schema.hpp"
 #include "core/schema/store_schema.hpp"
+#include "core/service/observability_server.hpp"
 #include "core/sessions/session_events.hpp"
 #include "core/sessions/session_store.hpp"
 #include "core/sql_quote.hpp"
@@ -87,35 +88,33 @@ ReplaymgrService::~ReplaymgrService() = default;
 
 int ReplaymgrService::run() {
   auto logger = log::get(std::string(kLogger));
-  http::Server server(settings_.listen);
-  serve_observability(server, metrics_, [this] {
-    std::lock_guard lock(health_mutex_);
-    return http::Health{health_failure_.empty(), health_failure_};
-  });
-  const auto route =
-      [&](const char* method, const char* pattern,
-          http::ServerResponse (ReplaymgrService::*handler)(const http::ServerRequest&)) {
-        server.route(method, pattern, [this, handler](const http::ServerRequest& request) {
-          return handle(request, handler);
-        });
-      };
-  route("POST", R"(/api/sessions)", &ReplaymgrService::create_session);
-  route("GET", R"(/api/sessions)", &ReplaymgrService::list_sessions);
-  route("POST", R"(/api/sessions/([^/]+)/(start|pause|resume|end))",
-        &ReplaymgrService::command_session);
-  route("GET", R"(/api/sessions/([^/]+))", &ReplaymgrService::get_session);
-  route("GET", R"(/api/snapshots)", &ReplaymgrService::list_snapshots);
-  route("*", R"(/api(/.*)?)", &ReplaymgrService::unknown_route);
-  server.start();
-  logger->info("replaymgr: REST API, /healthz and /metrics on {}:{}{}; worker timeout {} ms",
-               server.host(), server.port(),
-               settings_.api_token.empty() ? " (no API token: every client is trusted)" : "",
-               settings_.worker_timeout.count());
+  service::ServerOptions serving{settings_.listen};
+  serving.about =
+      fmt::format(" and the REST API under /api{}; worker timeout {} ms",
+                  settings_.api_token.empty() ? " (no API token: every client is trusted)" : "",
+                  settings_.worker_timeout.count());
+  serving.add_routes = [this](http::Server& server) {
+    const auto route =
+        [&](const char* method, const char* pattern,
+            http::ServerResponse (ReplaymgrService::*handler)(const http::ServerRequest&)) {
+          server.route(method, pattern, [this, handler](const http::ServerRequest& request) {
+            return handle(request, handler);
+          });
+        };
+    route("POST", R"(/api/sessions)", &ReplaymgrService::create_session);
+    route("GET", R"(/api/sessions)", &ReplaymgrService::list_sessions);
+    route("POST", R"(/api/sessions/([^/]+)/(start|pause|resume|end))",
+          &ReplaymgrService::command_session);
+    route("GET", R"(/api/sessions/([^/]+))", &ReplaymgrService::get_session);
+    route("GET", R"(/api/snapshots)", &ReplaymgrService::list_snapshots);
+    route("*", R"(/api(/.*)?)", &ReplaymgrService::unknown_route);
+  };
+  const service::ObservabilityServer server(*logger, std::move(serving), metrics_,
+                                            [this] { return health_.get(); });
 
   do {
     tick();
   } while (!stop::wait_for(std::chrono::seconds(1)));
-  server.stop();
   logger->info("replaymgr: stopped");
   return 0;
 }
@@ -156,15 +155,11 @@ void ReplaymgrService::tick() {
       next_sweep_ = std::chrono::steady_clock::now() + settings_.drop_grace / 2;
       drop_ended_databases();
     }
-    std::lock_guard lock(health_mutex_);
-    if (!health_failure_.empty()) logger->info("session store reachable again");
-    health_failure_.clear();
+    if (health_.healthy()) logger->info("session store reachable again");
   } catch (const std::exception& error) {
-    std::lock_guard lock(health_mutex_);
-    if (health_failure_.empty()) {
+    if (health_.failing(fmt::format("session store: {}", error.what()))) {
       logger->error("reaper: cannot check sessions (retrying every second): {}", error.what());
     }
-    health_failure_ = fmt::format("session store: {}", error.what());
   }
 }
 

@@ -5,7 +5,6 @@
 #include <atomic>
 #include <chrono>
 #include <memory>
-#include <mutex>
 #include <string>
 
 #include "core/config.hpp"
@@ -13,6 +12,7 @@
 #include "core/metrics.hpp"
 #include "core/nats/connection.hpp"
 #include "core/nats/jetstream.hpp"
+#include "core/service/health_state.hpp"
 #include "core/sessions/session_store.hpp"
 #include "replaymgr/connection_slot.hpp"
 
@@ -83,8 +83,7 @@ class ReplaymgrService {
   nats::Connection nats_;
   nats::JetStream jetstream_;
   std::atomic<bool> events_stream_ready_{false};
-  mutable std::mutex health_mutex_;
-  std::string health_failure_;  // why the last tick failed; empty when it succeeded
+  service::HealthState health_;  // failing with why the last tick failed
 };
 
 }  // namespace tapedeck::replaymgr

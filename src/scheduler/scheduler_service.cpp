@@ -11,6 +11,7 @@
 #include "core/http/server.hpp"
 #include "core/log.hpp"
 #include "core/pg/connection.hpp"
+#include "core/service/observability_server.hpp"
 #include "core/stop.hpp"
 #include "scheduler/job_lock.hpp"
 
@@ -122,24 +123,21 @@ SchedulerService::SchedulerService(SchedulerSettings settings, const Clock& cloc
 
 void SchedulerService::run() {
   auto logger = log::get("scheduler");
-  http::Server server(settings_.listen);
-  serve_observability(server, metrics_, [this] {
+  service::ServerOptions serving{settings_.listen};
+  serving.about =
+      fmt::format("; zone {}; backup '{}', cleanup transform '{}', cleanup backups '{}'",
+                  settings_.zone.name(), settings_.backup_cron.text(),
+                  settings_.cleanup_transform_cron.text(), settings_.cleanup_backups_cron.text());
+  const service::ObservabilityServer server(*logger, std::move(serving), metrics_, [this] {
     const int failing = failing_jobs_.load();
     return http::Health{
         failing == 0, failing == 0 ? "" : fmt::format("{} job(s) failed their last run", failing)};
   });
-  server.start();
-  logger->info(
-      "scheduler: /healthz and /metrics on {}:{}; zone {}; backup '{}', cleanup "
-      "transform '{}', cleanup backups '{}'",
-      server.host(), server.port(), settings_.zone.name(), settings_.backup_cron.text(),
-      settings_.cleanup_transform_cron.text(), settings_.cleanup_backups_cron.text());
   std::vector<std::thread> threads;
   for (const Job job : kJobs) threads.emplace_back([this, job] { job_loop(job); });
   while (!stop::wait_for(std::chrono::seconds(1))) {
   }
   for (auto& thread : threads) thread.join();
-  server.stop();
   logger->info("scheduler: stopped");
 }
 

@@ -11,12 +11,13 @@
 
 #include "core/error.hpp"
 #include "core/http/client.hpp"
-#include "core/http/server.hpp"
 #include "core/log.hpp"
 #include "core/nats/connection.hpp"
 #include "core/nats/jetstream.hpp"
 #include "core/pg/connection.hpp"
 #include "core/schema/live_schema.hpp"
+#include "core/service/cdc_stream.hpp"
+#include "core/service/observability_server.hpp"
 #include "core/stop.hpp"
 #include "timekeeper/failure_streak.hpp"
 #include "timekeeper/handoff.hpp"
@@ -102,7 +103,7 @@ class RtusSink {
 class NatsSink {
  public:
   NatsSink(const TimekeeperSettings& settings, Counter& dropped)
-      : settings_(settings), dropped_(dropped), subject_(settings.prefix + ".rtus") {}
+      : settings_(settings), dropped_(dropped), subject_(settings.cdc.prefix + ".rtus") {}
   ~NatsSink() {
     js_.reset();  // before the connection it was made from
     connection_.reset();
@@ -142,18 +143,7 @@ class NatsSink {
       connection_.emplace(options);
     }
     nats::JetStream js(*connection_, settings_.publish_timeout);
-    try {
-      js.stream_info(settings_.stream);
-    } catch (const Error& error) {
-      if (error.recovery() != Recovery::not_found || !settings_.create_stream) throw;
-      nats::StreamConfig stream;
-      stream.name = settings_.stream;
-      stream.subjects = {settings_.prefix + ".>"};
-      stream.storage = nats::StorageType::file;
-      stream.duplicate_window = settings_.duplicate_window;
-      js.ensure_stream(stream);
-      log::get("timekeeper")->info("created stream {}", settings_.stream);
-    }
+    service::ensure_stream_exists(js, settings_.cdc, *log::get("timekeeper"));
     js_.emplace(std::move(js));
   }
 
@@ -270,10 +260,7 @@ TimekeeperSettings TimekeeperSettings::from_config(const config::Config& config)
     throw Error(ErrorSource::config, Recovery::invalid, "rtus.timeout must be positive");
   }
   settings.nats_url = config.string("nats.url");
-  settings.stream = config.string("nats.cdc_stream");
-  settings.prefix = config.string("nats.cdc_prefix");
-  settings.create_stream = config.boolean("nats.create_streams");
-  settings.duplicate_window = config.duration("nats.duplicate_window");
+  settings.cdc = service::CdcStreamSettings::from_config(config);
   return settings;
 }
 
@@ -331,8 +318,13 @@ int TimekeeperService::run() {
     }
   } join_workers{workers};
 
-  http::Server server(settings_.listen);
-  serve_observability(server, metrics_, [&workers] {
+  service::ServerOptions serving{settings_.listen};
+  serving.about =
+      fmt::format("; RTUS {}; recording on {}.rtus",
+                  settings_.rtus.url.empty() ? std::string("off")
+                                             : settings_.rtus.method + " " + settings_.rtus.url,
+                  settings_.cdc.prefix);
+  const service::ObservabilityServer server(*logger, std::move(serving), metrics_, [&workers] {
     std::string failing;
     for (const auto& worker : workers) {
       if (worker->failing()) failing += (failing.empty() ? "" : ", ") + worker->name();
@@ -340,13 +332,7 @@ int TimekeeperService::run() {
     return http::Health{failing.empty(),
                         failing.empty() ? "" : "failing to write ticks to: " + failing};
   });
-  server.start();
   port_.store(server.port());
-  logger->info("timekeeper: /healthz and /metrics on {}:{}; RTUS {}; recording on {}.rtus",
-               server.host(), server.port(),
-               settings_.rtus.url.empty() ? std::string("off")
-                                          : settings_.rtus.method + " " + settings_.rtus.url,
-               settings_.prefix);
 
   TickPlanner planner;
   LateTickDetector late_ticks(settings_.late_after);
@@ -390,7 +376,6 @@ int TimekeeperService::run() {
   }
 
   for (auto& worker : workers) worker->stop_and_join();
-  server.stop();
   logger->info("timekeeper: stopped after {} ticks", ticks.value());
   return 0;
 }

@@ -10,6 +10,7 @@
 
 #include "core/config.hpp"
 #include "core/metrics.hpp"
+#include "core/service/cdc_stream.hpp"
 #include "timekeeper/tick_call.hpp"
 #include "timekeeper/ticker.hpp"
 
@@ -21,10 +22,7 @@ struct TimekeeperSettings {
   std::string listen;
   RtusTarget rtus;
   std::string nats_url;
-  std::string stream;  // nats.cdc_stream: where "<prefix>.rtus" is captured
-  std::string prefix;  // nats.cdc_prefix
-  bool create_stream = true;
-  std::chrono::milliseconds duplicate_window{std::chrono::minutes(2)};
+  service::CdcStreamSettings cdc;  // where "<cdc.prefix>.rtus" is recorded
   // Upper bound of one Live DB write (statement_timeout and lock_timeout). A connection attempt
   // is bounded by the DSN's connect_timeout (10 s when it has none, see pg::Connection).
   std::chrono::milliseconds db_timeout{std::chrono::seconds(2)};

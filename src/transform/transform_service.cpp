@@ -15,6 +15,9 @@
 #include "core/nats/connection.hpp"
 #include "core/nats/consumer.hpp"
 #include "core/nats/jetstream.hpp"
+#include "core/service/cdc_stream.hpp"
+#include "core/service/observability_server.hpp"
+#include "core/service/retry_loop.hpp"
 #include "core/stop.hpp"
 #include "transform/batch_prefetcher.hpp"
 #include "transform/catalog.hpp"
@@ -43,10 +46,7 @@ DecimalHandling decimal_handling(const std::string& mode) {
 TransformSettings TransformSettings::from_config(const config::Config& config) {
   TransformSettings s;
   s.nats_url = config.string("nats.url");
-  s.stream = config.string("nats.cdc_stream");
-  s.prefix = config.string("nats.cdc_prefix");
-  s.create_stream = config.boolean("nats.create_streams");
-  s.duplicate_window = config.duration("nats.duplicate_window");
+  s.cdc = service::CdcStreamSettings::from_config(config);
   s.durable = config.string("transform.durable");
   s.batch_size = static_cast<int>(config.integer("transform.batch_size"));
   s.fetch_timeout = config.duration("transform.fetch_timeout");
@@ -114,18 +114,20 @@ class TransformService::Session {
         log_(log::get("transform")),
         nats_(connect_options(settings)),
         js_(nats_),
-        store_(settings.store_dsn, settings.stream),
+        store_(settings.store_dsn, settings.cdc.name),
         catalog_(settings.live_dsn),
-        processor_(ProcessorOptions{settings.prefix, settings.max_message_bytes, settings.decode},
-                   catalog_) {
-    ensure_stream();
+        processor_(
+            ProcessorOptions{settings.cdc.prefix, settings.max_message_bytes, settings.decode},
+            catalog_) {
+    service::ensure_stream_exists(js_, settings.cdc, *log_);
     nats::ConsumerConfig consumer;
     consumer.ack_wait = settings.ack_wait;
     consumer.max_ack_pending =
         std::max<std::int64_t>(20'000, std::int64_t{settings.batch_size} * 8);
-    consumer_.emplace(js_, settings.stream, settings.durable, settings.prefix + ".>", consumer);
+    consumer_.emplace(js_, settings.cdc.name, settings.durable, settings.cdc.prefix + ".>",
+                      consumer);
     catalog_.reference_xid();  // the Live DB must answer before anything is consumed
-    log_->info("consuming {} (durable {}) into {}", settings.stream, settings.durable,
+    log_->info("consuming {} (durable {}) into {}", settings.cdc.name, settings.durable,
                store_dsn_for_log());
   }
 
@@ -184,21 +186,6 @@ class TransformService::Session {
   }
 
   std::string store_dsn_for_log() const { return config::mask_secrets(settings_.store_dsn); }
-
-  void ensure_stream() {
-    try {
-      js_.stream_info(settings_.stream);
-    } catch (const Error& error) {
-      if (error.recovery() != Recovery::not_found || !settings_.create_stream) throw;
-      nats::StreamConfig stream;
-      stream.name = settings_.stream;
-      stream.subjects = {settings_.prefix + ".>"};
-      stream.storage = nats::StorageType::file;
-      stream.duplicate_window = settings_.duplicate_window;
-      js_.ensure_stream(stream);
-      log_->info("created stream {}", settings_.stream);
-    }
-  }
 
   // The watermark the ack floor now allows, with the consumer gauges refreshed. Between
   // batches it asks the server at most every kWatermarkInterval (the request is a round trip
@@ -314,48 +301,22 @@ class TransformService::Session {
 TransformService::TransformService(TransformSettings settings)
     : settings_(std::move(settings)), metrics_(registry_) {}
 
-http::Health TransformService::health() const {
-  std::lock_guard lock(health_mutex_);
-  if (failure_.empty()) return {};
-  return {false, failure_};
-}
-
-void TransformService::set_failure(std::string detail) {
-  std::lock_guard lock(health_mutex_);
-  failure_ = std::move(detail);
-}
-
 int TransformService::run() {
   auto log = log::get("transform");
-  http::Server server(settings_.listen);
-  http::serve_observability(server, registry_, [this] { return health(); });
-  server.start();
-  log->info("serving /healthz and /metrics on {}:{}", server.host(), server.port());
-
-  Backoff backoff(settings_.retry);
-  while (!stop::requested()) {
-    try {
-      Session session(settings_, metrics_);
-      if (const int failed = backoff.succeeded()) {
-        log->info("recovered after {} failed attempts", failed);
-      }
-      set_failure({});
-      session.run();
-    } catch (const Error& error) {
-      // Configuration mistakes do not heal by waiting; everything else is retried: the
-      // store writes are idempotent, so even an in-doubt commit is safe to redo.
-      if (error.source() == ErrorSource::config) throw;
-      metrics_.errors.inc();
-      if (backoff.failed()) {
-        log->warn("{}; retrying with backoff", error.what());
-      } else {
-        log->debug("still failing: {}", error.what());
-      }
-      set_failure(error.what());
-      if (backoff.exhausted()) throw;
-      backoff.wait();
-    }
-  }
+  const service::ObservabilityServer server(*log, {settings_.listen}, registry_,
+                                            [this] { return health(); });
+  service::RetryLoopOptions loop;
+  loop.retry = settings_.retry;
+  loop.failures = &metrics_.errors;
+  // Configuration mistakes do not heal by waiting; everything else is retried: the store
+  // writes are idempotent, so even an in-doubt commit is safe to redo.
+  loop.is_final = [](const Error& error) { return error.source() == ErrorSource::config; };
+  loop.rethrow_when_exhausted = true;
+  service::retry_until_stopped(*log, health_, loop, [&](const service::Started& started) {
+    Session session(settings_, metrics_);
+    started();
+    session.run();
+  });
   log->info("stopped");
   return 0;
 }

@@ -3,13 +3,14 @@
 
 #include <chrono>
 #include <cstdint>
-#include <mutex>
 #include <string>
 
 #include "core/config.hpp"
 #include "core/http/server.hpp"
 #include "core/metrics.hpp"
 #include "core/retry.hpp"
+#include "core/service/cdc_stream.hpp"
+#include "core/service/health_state.hpp"
 #include "transform/event_processor.hpp"
 
 namespace tapedeck::transform {
@@ -17,10 +18,7 @@ namespace tapedeck::transform {
 // Everything the service reads from the configuration.
 struct TransformSettings {
   std::string nats_url;
-  std::string stream;  // nats.cdc_stream; also the watermark row's name
-  std::string prefix;  // nats.cdc_prefix
-  bool create_stream = true;
-  std::chrono::milliseconds duplicate_window{std::chrono::minutes(2)};
+  service::CdcStreamSettings cdc;  // cdc.name is also the watermark row's name
   std::string durable;
   int batch_size = 1000;
   std::chrono::milliseconds fetch_timeout{200};
@@ -77,17 +75,15 @@ class TransformService {
   int run();
 
   const Metrics& metrics() const { return registry_; }
-  http::Health health() const;
+  http::Health health() const { return health_.get(); }
 
  private:
   class Session;
-  void set_failure(std::string detail);
 
   TransformSettings settings_;
   Metrics registry_;
   TransformMetrics metrics_;
-  mutable std::mutex health_mutex_;
-  std::string failure_;
+  service::HealthState health_;
 };
 
 }  // namespace tapedeck::transform

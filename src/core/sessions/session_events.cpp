@@ -22,6 +22,16 @@ void ensure_events_stream(nats::JetStream& jetstream, const config::Config& conf
   }
 }
 
+nats::PullConsumer bind_event_consumer(nats::JetStream& jetstream, const config::Config& config,
+                                       const std::string& durable, std::string_view event,
+                                       std::chrono::milliseconds ack_wait) {
+  ensure_events_stream(jetstream, config);
+  nats::ConsumerConfig consumer;
+  consumer.ack_wait = ack_wait;
+  return nats::PullConsumer(jetstream, config.string("nats.events_stream"), durable,
+                            subject("*", event), consumer);
+}
+
 nats::PubAck publish_event(nats::JetStream& jetstream, std::string_view id, std::string_view event,
                            nlohmann::json fields, std::string_view msg_id) {
   const auto body = event_body(id, event, std::move(fields)).dump();
