@@ -466,5 +466,73 @@ TEST_F(PlaybackFidelityTest, TriggersCascadesAndLinkedTruncatesReplayAsRecordedA
   EXPECT_EQ(session_db.exec(kPlantChecksums).get<std::string>(0, 0), at_end.second);
 }
 
+TEST_F(PlaybackFidelityTest, ASessionCreatedWhileTransformIsStoppedWaitsThenEqualsTheLiveDatabase) {
+  // transform runs as a process of its own, so it can stop while everything else goes on.
+  run_.emplace(
+      std::vector<std::string>{testing::tapedeck_binary(), "run"},
+      std::map<std::string, std::string>{
+          {"TAPEDECK_RUN_COMPONENTS", "capture,timekeeper,scheduler,replaymgr,dbop,msgop"}},
+      (folder_ / "run.log").string());
+  std::optional<ChildProcess> transform;
+  const auto start_transform = [&] {
+    transform.emplace(std::vector<std::string>{testing::tapedeck_binary(), "transform"},
+                      std::map<std::string, std::string>{}, (folder_ / "transform.log").string());
+  };
+  start_transform();
+  ASSERT_TRUE(eventually([&] { return run_tapedeck("session list --json").status == 0; }, 60s))
+      << "replaymgr did not answer; see " << (folder_ / "run.log");
+
+  run_workload(7, 20);
+  tapedeck_output("backup run");
+  run_workload(8, 20);
+  wait_for_the_recording();
+  transform->stop();
+  transform.reset();
+
+  // Changes the stopped transform has not stored; the timekeeper's system time moves on, so
+  // the API accepts a moment after them.
+  run_workload(9, 30);
+  const auto moment = mark_moment();
+  const auto end = session::format_time(*session::parse_time(moment.first) + 1s);
+  CommandResult initialized;
+  ASSERT_TRUE(eventually(
+      [&] {
+        initialized = run_tapedeck(
+            fmt::format("session init --start {} --end {} --speed max --name lagging --json",
+                        moment.first, end));
+        return initialized.status == 0;
+      },
+      30s))
+      << initialized.output;
+  const std::string id = nlohmann::json::parse(initialized.output).at("id");
+  nlohmann::json shown;
+  ASSERT_TRUE(eventually(
+      [&] {
+        shown = nlohmann::json::parse(tapedeck_output(fmt::format("session show {} --json", id)));
+        return shown.value("waiting_for_recording", false);
+      },
+      120s))
+      << shown.dump();
+  std::this_thread::sleep_for(3s);
+  shown = nlohmann::json::parse(tapedeck_output(fmt::format("session show {} --json", id)));
+  EXPECT_EQ(shown.at("state"), "catching_up") << "ready over an incomplete recording";
+  EXPECT_FALSE(shown.at("recorded_until").is_null()) << shown.dump();
+  EXPECT_LT(shown.at("recorded_until").get<std::string>(), moment.first) << shown.dump();
+
+  start_transform();
+  ASSERT_TRUE(eventually(
+      [&] {
+        shown = nlohmann::json::parse(tapedeck_output(fmt::format("session show {} --json", id)));
+        return shown.at("state") != "catching_up";
+      },
+      180s))
+      << shown.dump();
+  ASSERT_EQ(shown.at("state"), "ready") << shown.dump();
+  EXPECT_FALSE(shown.at("waiting_for_recording").get<bool>());
+  pg::Connection session_db(shown.at("database_dsn").get<std::string>(), "e2e-check");
+  EXPECT_EQ(session_db.exec(kChecksums).get<std::string>(0, 0), moment.second);
+  tapedeck_output(fmt::format("session end {}", id));
+}
+
 }  // namespace
 }  // namespace tapedeck
