@@ -75,8 +75,10 @@ void add_session_command(CLI::App& app, Context& context, Action& action) {
   init_command->callback([&context, &action, init] {
     action = [&context, init] {
       return refused_is_1([&] {
-        // Sent as given: the server validates, so the CLI and the API refuse alike.
-        nlohmann::json body = {{"start", init->start}, {"end", init->end}, {"speed", init->speed}};
+        // The speed is checked here by the same rule the API and msgop apply (core/speed.hpp),
+        // so a bad one is refused before anything is sent; the server validates the rest.
+        const auto speed = session::Speed::parse(init->speed);
+        nlohmann::json body = {{"start", init->start}, {"end", init->end}, {"speed", speed.str()}};
         if (!init->name.empty()) body["name"] = init->name;
         auto client = api_client(context);
         print_session(client.post("/api/sessions", body), init->json);

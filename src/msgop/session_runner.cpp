@@ -268,8 +268,7 @@ class SessionRunner::Impl {
   // --- paced replay --------------------------------------------------------------------------
 
   void replay(Instant start, Instant end) {
-    const auto speed = Speed::parse(record_.speed.str());
-    clock_state_.emplace(start, speed);
+    clock_state_.emplace(start, record_.speed);
     const WindowExtent window = measure_window(*data_, start, end);
     statements_total_ = window.statements;
     statements_done_ = 0;
@@ -407,8 +406,8 @@ class SessionRunner::Impl {
       const auto speed = clock_state_->speed();
       if (!speed.is_max()) {
         const double left = std::chrono::duration<double>(record_.end - *playback).count();
-        fields["eta_seconds"] =
-            left * static_cast<double>(Speed::one) / static_cast<double>(speed.millionths());
+        fields["eta_seconds"] = left * static_cast<double>(session::Speed::one) /
+                                static_cast<double>(speed.millionths());
       }
     }
     session::publish_event(jetstream_, id_, "progress", std::move(fields));
