@@ -16,6 +16,7 @@
 #include "capture/session_options.hpp"
 #include "core/cdc_headers.hpp"
 #include "core/error.hpp"
+#include "core/exit_codes.hpp"
 #include "core/log.hpp"
 #include "core/nats/connection.hpp"
 #include "core/nats/jetstream.hpp"
@@ -378,7 +379,7 @@ int CaptureService::run() {
     }
   }
   log->info("stopped");
-  return 0;
+  return exit_code::ok;
 }
 
 }  // namespace tapedeck::capture

@@ -7,6 +7,7 @@
 #include <random>
 
 #include "core/error.hpp"
+#include "core/exit_codes.hpp"
 #include "core/log.hpp"
 #include "core/nats/connection.hpp"
 #include "core/nats/consumer.hpp"
@@ -400,7 +401,7 @@ int DbopService::run() {
   }
   server.stop();
   log->info("stopped");
-  return 0;
+  return exit_code::ok;
 }
 
 }  // namespace tapedeck::dbop

@@ -148,12 +148,14 @@ void download_verified(storage::ObjectStore& store, const backups::BackupRecord&
   if (size != backup.size_bytes) {
     throw Error(ErrorSource::storage, Recovery::fail,
                 fmt::format("size mismatch: expected {} bytes got {} for {}", backup.size_bytes,
-                            size, backup.storage_url));
+                            size, backup.storage_url))
+        .with_kind(ErrorKind::content_mismatch);
   }
   if (sha256 != backup.sha256) {
     throw Error(ErrorSource::storage, Recovery::fail,
                 fmt::format("checksum mismatch: expected {} got {} for {}", backup.sha256, sha256,
-                            backup.storage_url));
+                            backup.storage_url))
+        .with_kind(ErrorKind::content_mismatch);
   }
   remover_on_failure.release();  // verified: the caller uses the file
 }
@@ -188,14 +190,12 @@ Restored restore_snapshot(const RestoreSettings& settings, const std::string& da
   try {
     download_verified(*store, backup, file, tick, settings.tick_interval);
   } catch (const Error& error) {
-    if (error.message().starts_with("checksum mismatch") ||
-        error.message().starts_with("size mismatch")) {
-      throw;
-    }
+    if (error.kind() == ErrorKind::content_mismatch) throw;
     throw Error(error.source(), error.recovery(),
                 fmt::format("snapshot {} of backup {} cannot be downloaded: {}", backup.storage_url,
                             backup.id, error.message()),
-                error.code());
+                error.code())
+        .caused_by(std::current_exception());
   }
   tick();
 

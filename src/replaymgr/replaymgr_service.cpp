@@ -7,6 +7,7 @@
 
 #include "core/backups/backup_record.hpp"
 #include "core/error.hpp"
+#include "core/exit_codes.hpp"
 #include "core/log.hpp"
 #include "core/pg/dsn.hpp"
 #include "core/pg/params.hpp"
@@ -117,7 +118,7 @@ int ReplaymgrService::run() {
   } while (!stop::wait_for(std::chrono::seconds(1)));
   server.stop();
   logger->info("replaymgr: stopped");
-  return 0;
+  return exit_code::ok;
 }
 
 void ReplaymgrService::tick() {

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "core/error.hpp"
+#include "core/exit_codes.hpp"
 #include "core/http/client.hpp"
 #include "core/http/server.hpp"
 #include "core/log.hpp"
@@ -392,7 +393,7 @@ int TimekeeperService::run() {
   for (auto& worker : workers) worker->stop_and_join();
   server.stop();
   logger->info("timekeeper: stopped after {} ticks", ticks.value());
-  return 0;
+  return exit_code::ok;
 }
 
 }  // namespace tapedeck::timekeeper
