@@ -10,15 +10,12 @@
 #include <thread>
 
 #include "core/error.hpp"
+#include "core/recording/statements_table.hpp"
 #include "core/session.hpp"
 
 namespace tapedeck::msgop {
 
 namespace {
-
-constexpr const char* kOldestStatement = R"(
-SELECT s.commit_lsn::text, (extract(epoch FROM s.commit_time) * 1000000)::int8
-  FROM tapedeck.statements s ORDER BY s.commit_lsn, s.position LIMIT 1)";
 
 // A bounded hand-over of batches from the reader thread to the applier.
 class BatchQueue {
@@ -125,7 +122,7 @@ std::optional<std::string> recording_gap(const std::optional<RecordingStart>& ol
 }
 
 std::optional<RecordingStart> recording_start(pg::Connection& store) {
-  const auto result = store.exec(kOldestStatement);
+  const auto result = store.exec(recording::statements::kOldestStatement);
   if (result.rows() == 0) return std::nullopt;
   const auto lsn = Lsn::parse(result.text(0, 0));
   if (!lsn) {

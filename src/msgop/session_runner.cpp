@@ -12,9 +12,9 @@
 #include "core/nats/jetstream.hpp"
 #include "core/pg/dsn.hpp"
 #include "core/session.hpp"
+#include "core/sessions/session_database.hpp"
 #include "core/sessions/session_events.hpp"
 #include "core/sessions/session_store.hpp"
-#include "core/sql_quote.hpp"
 #include "core/stop.hpp"
 #include "msgop/catch_up.hpp"
 #include "msgop/recording_reader.hpp"
@@ -438,8 +438,7 @@ class SessionRunner::Impl {
     target_.reset();
     try {
       pg::Connection admin(settings_.playback_dsn, "tapedeck-msgop");
-      admin.exec(fmt::format("DROP DATABASE IF EXISTS {} WITH (FORCE)",
-                             sql::quote_identifier(record_.database_name)));
+      session::drop_database_if_exists(admin, record_.database_name);
       log_->info("session {}: dropped database {}", id_, record_.database_name);
     } catch (const Error& error) {
       log_->warn("session {}: could not drop database {}: {}", id_, record_.database_name,

@@ -5,18 +5,13 @@
 
 #include "core/pg/params.hpp"
 #include "core/pg/result.hpp"
+#include "core/recording/statements_table.hpp"
 
 namespace tapedeck::replaymgr {
 
 namespace {
 
 // Times travel as microseconds since the epoch (extract() is exact numeric).
-constexpr std::string_view kStoreLatest = R"(
-SELECT (extract(epoch FROM (SELECT max(commit_time) FROM tapedeck.statements)) * 1000000)::int8
-         AS statements,
-       (extract(epoch FROM (SELECT max(called_at) FROM tapedeck.rtus_calls)) * 1000000)::int8
-         AS rtus_calls)";
-
 constexpr std::string_view kLiveSystemTime = R"(
 SELECT (extract(epoch FROM max(system_time)) * 1000000)::int8 AS system_time
 FROM tapedeck.system_time)";
@@ -47,7 +42,7 @@ RecordingBounds recording_bounds(pg::Connection& store, pg::Connection& live, se
       bounds.latest_source = source;
     }
   };
-  const auto store_result = store.exec(kStoreLatest);
+  const auto store_result = store.exec(recording::statements::kNewestRecorded);
   consider(time_at(store_result, "statements"), "statement commit");
   consider(time_at(store_result, "rtus_calls"), "RTUS call");
   consider(time_at(live.exec(kLiveSystemTime), "system_time"), "Live DB system time");

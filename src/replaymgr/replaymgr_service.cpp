@@ -13,9 +13,9 @@
 #include "core/pg/params.hpp"
 #include "core/schema/live_schema.hpp"
 #include "core/schema/store_schema.hpp"
+#include "core/sessions/session_database.hpp"
 #include "core/sessions/session_events.hpp"
 #include "core/sessions/session_store.hpp"
-#include "core/sql_quote.hpp"
 #include "core/stop.hpp"
 #include "replaymgr/recording.hpp"
 #include "replaymgr/request.hpp"
@@ -176,13 +176,8 @@ void ReplaymgrService::drop_ended_databases() {
   });
   if (ended.empty()) return;
   playback_.with([&](pg::Connection& playback) {
-    const auto present = playback.exec_params(
-        "SELECT datname FROM pg_database WHERE datname IN "
-        "(SELECT jsonb_array_elements_text($1::jsonb))",
-        pg::Params::of(nlohmann::json(ended).dump()));
-    for (int row = 0; row < present.rows(); ++row) {
-      const std::string name(present.text(row, 0));
-      playback.exec("DROP DATABASE IF EXISTS " + sql::quote_identifier(name) + " WITH (FORCE)");
+    for (const auto& name : session::existing_databases(playback, ended)) {
+      session::drop_database_if_exists(playback, name);
       metrics_
           .counter("tapedeck_replaymgr_ended_databases_dropped_total",
                    "databases of ended sessions dropped by replaymgr's sweep")
