@@ -167,7 +167,8 @@ Record Store::create(const NewSession& session) {
     throw Error(ErrorSource::input, Recovery::conflict,
                 fmt::format("database '{}' is held by another session that has not ended; end "
                             "that session first, or use a database_template with <id>",
-                            database));
+                            database))
+        .caused_by(std::current_exception());
   }
 }
 
