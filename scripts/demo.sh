@@ -25,7 +25,6 @@ export TAPEDECK_STORAGE_URL="file://$work/snapshots"
 export TAPEDECK_NATS_CDC_STREAM="DEMO_CDC_$run_id"
 export TAPEDECK_NATS_CDC_PREFIX="demo$run_id"
 
-export TAPEDECK_NATS_KV_BUCKET="demo_$run_id"
 export TAPEDECK_CAPTURE_SLOT_NAME="demo_$run_id"
 export TAPEDECK_CAPTURE_PUBLICATION="demo"
 export TAPEDECK_LOG_LEVEL=${TAPEDECK_LOG_LEVEL:-warn}

@@ -12,7 +12,7 @@ packages=(
   libsimdjson-dev nlohmann-json3-dev libspdlog-dev libfmt-dev libcli11-dev
   libcpp-httplib-dev libtomlplusplus-dev libcurl4-openssl-dev libssl-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  libhowardhinnant-date-dev tzdata
+  libhowardhinnant-date-dev libpugixml-dev tzdata
   clang libclang-rt-14-dev jq ccache
   s3cmd nodejs
 )

@@ -6,6 +6,7 @@
 #include <cstdio>
 
 #include "core/error.hpp"
+#include "core/exit_codes.hpp"
 #include "core/http/client.hpp"
 #include "core/log.hpp"
 #include "core/nats/library.hpp"
@@ -57,11 +58,11 @@ int run(int argc, char** argv) {
   try {
     return action ? action() : 0;
   } catch (const Error& error) {
-    std::fprintf(stderr, "tapedeck: %s\n", error.what());
-    return error.recovery() == Recovery::invalid ? 2 : 1;
+    std::fprintf(stderr, "tapedeck: %s\n", describe(error).c_str());  // with its causes
+    return exit_code::for_error(error);
   } catch (const std::exception& error) {
     std::fprintf(stderr, "tapedeck: internal error: %s\n", error.what());
-    return 1;
+    return exit_code::failed;
   }
 }
 

@@ -8,6 +8,7 @@
 #include "capture/capture_service.hpp"
 #include "core/clock.hpp"
 #include "core/error.hpp"
+#include "core/exit_codes.hpp"
 #include "dbop/dbop_service.hpp"
 #include "msgop/msgop_service.hpp"
 #include "replaymgr/replaymgr_service.hpp"
@@ -33,7 +34,7 @@ int run_scheduler(const config::Config& config) {
   SystemClock clock;
   scheduler::SchedulerService service(scheduler::scheduler_settings(config), clock);
   service.run();
-  return 0;
+  return exit_code::ok;
 }
 
 int run_timekeeper(const config::Config& config) {

@@ -2,6 +2,7 @@
 #include <fmt/format.h>
 
 #include "app/cli.hpp"
+#include "core/exit_codes.hpp"
 
 namespace tapedeck::app {
 
@@ -26,7 +27,7 @@ void add_config_command(CLI::App& app, Context& context, Action& action) {
         fmt::print("# {}: valid\n{}", loaded.path().value_or("built-in defaults"),
                    config::mask_secrets(loaded.describe()));
       }
-      return 0;
+      return exit_code::ok;
     };
   });
 }

@@ -2,6 +2,7 @@
 #include <fmt/format.h>
 
 #include "app/cli.hpp"
+#include "core/exit_codes.hpp"
 #include "core/log.hpp"
 #include "core/stop.hpp"
 #include "rtus/recorder.hpp"
@@ -29,7 +30,7 @@ void add_rtus_recorder_command(CLI::App& app, Context& context, Action& action) 
       while (!stop::wait_for(std::chrono::seconds(1))) {
       }
       log::get("rtus-recorder")->info("stopping after {} calls", recorder.calls().size());
-      return 0;
+      return exit_code::ok;
     };
   });
 }

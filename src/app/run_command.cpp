@@ -10,6 +10,7 @@
 #include "app/components.hpp"
 #include "core/clock.hpp"
 #include "core/error.hpp"
+#include "core/exit_codes.hpp"
 #include "core/log.hpp"
 #include "core/stop.hpp"
 
@@ -21,18 +22,18 @@ namespace {
 // half-running install would record or replay silently incomplete.
 class FirstFailure {
  public:
-  void record(std::string_view component, int exit_code, std::string reason) {
+  void record(std::string_view component, int code, std::string reason) {
     std::lock_guard lock(mutex_);
-    if (exit_code_ != 0) return;
-    exit_code_ = exit_code;
+    if (code_ != exit_code::ok) return;
+    code_ = code;
     message_ = fmt::format("{} stopped: {}", component, reason);
   }
-  int exit_code() const { return exit_code_; }
+  int code() const { return code_; }
   const std::string& message() const { return message_; }
 
  private:
   std::mutex mutex_;
-  int exit_code_ = 0;
+  int code_ = exit_code::ok;
   std::string message_;
 };
 
@@ -59,20 +60,20 @@ int run_components(const config::Config& config) {
   std::vector<std::jthread> threads;
   for (const auto& component : selected) {
     threads.emplace_back([&config, &failure, &logger, component] {
-      int exit_code = 0;
+      int code = exit_code::ok;
       std::string reason = "it returned";
       try {
-        exit_code = component.run(config);
+        code = component.run(config);
       } catch (const Error& error) {
-        exit_code = error.recovery() == Recovery::invalid ? 2 : 1;
+        code = exit_code::for_error(error);
         reason = error.what();
       } catch (const std::exception& error) {
-        exit_code = 1;
+        code = exit_code::failed;
         reason = fmt::format("internal error: {}", error.what());
       }
       if (!stop::requested()) {
         // A component ends by itself only on a failure it cannot retry.
-        failure.record(component.name, exit_code == 0 ? 1 : exit_code, reason);
+        failure.record(component.name, code == exit_code::ok ? exit_code::failed : code, reason);
         logger->error("{} stopped on its own ({}); stopping every component", component.name,
                       reason);
         stop::request();
@@ -81,11 +82,12 @@ int run_components(const config::Config& config) {
   }
   logger->info("running {}", fmt::join(names, ", "));
   threads.clear();  // joins: every component returns once the stop flag is set
-  if (failure.exit_code() != 0) {
+  if (failure.code() != exit_code::ok) {
     throw Error(ErrorSource::internal,
-                failure.exit_code() == 2 ? Recovery::invalid : Recovery::fail, failure.message());
+                failure.code() == exit_code::invalid_input ? Recovery::invalid : Recovery::fail,
+                failure.message());
   }
-  return 0;
+  return exit_code::ok;
 }
 
 }  // namespace

@@ -6,6 +6,7 @@
 #include "app/cli.hpp"
 #include "app/components.hpp"
 #include "core/backups/backup_record.hpp"
+#include "core/exit_codes.hpp"
 #include "core/pg/connection.hpp"
 #include "core/schema/live_schema.hpp"
 #include "scheduler/scheduler_service.hpp"
@@ -27,7 +28,7 @@ void add_scheduler_command(CLI::App& app, Context& context, Action& action) {
     action = [&context] {
       const auto settings = scheduler::scheduler_settings(context.load_config());
       std::printf("%s\n", scheduler::run_job_locked(settings, scheduler::Job::backup).c_str());
-      return 0;
+      return exit_code::ok;
     };
   });
   auto json = std::make_shared<bool>(false);
@@ -42,7 +43,7 @@ void add_scheduler_command(CLI::App& app, Context& context, Action& action) {
       const auto text =
           *json ? backups::backups_to_json(backups) + "\n" : backups::backups_to_table(backups);
       std::fwrite(text.data(), 1, text.size(), stdout);
-      return 0;
+      return exit_code::ok;
     };
   });
 
@@ -53,7 +54,7 @@ void add_scheduler_command(CLI::App& app, Context& context, Action& action) {
       action = [&context, job] {
         const auto settings = scheduler::scheduler_settings(context.load_config());
         std::printf("%s\n", scheduler::run_job_locked(settings, job).c_str());
-        return 0;
+        return exit_code::ok;
       };
     });
   };

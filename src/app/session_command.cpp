@@ -10,6 +10,7 @@
 
 #include "app/cli.hpp"
 #include "core/error.hpp"
+#include "core/exit_codes.hpp"
 #include "core/session.hpp"
 #include "core/stop.hpp"
 #include "replaymgr/api_client.hpp"
@@ -38,12 +39,12 @@ void print_session(const nlohmann::json& session, bool json) {
 
 // Runs `body`; a refused request prints the server's reason and gives exit code 1.
 template <typename Body>
-int refused_is_1(Body&& body) {
+int failed_on_error(Body&& body) {
   try {
     return body();
   } catch (const Error& error) {
     std::fprintf(stderr, "tapedeck: %s\n", error.what());
-    return 1;
+    return exit_code::failed;
   }
 }
 
@@ -74,13 +75,15 @@ void add_session_command(CLI::App& app, Context& context, Action& action) {
   init_command->add_flag("--json", init->json, "print the session as a JSON object");
   init_command->callback([&context, &action, init] {
     action = [&context, init] {
-      return refused_is_1([&] {
-        // Sent as given: the server validates, so the CLI and the API refuse alike.
-        nlohmann::json body = {{"start", init->start}, {"end", init->end}, {"speed", init->speed}};
+      return failed_on_error([&] {
+        // The speed is checked here by the same rule the API and msgop apply (core/speed.hpp),
+        // so a bad one is refused before anything is sent; the server validates the rest.
+        const auto speed = session::Speed::parse(init->speed);
+        nlohmann::json body = {{"start", init->start}, {"end", init->end}, {"speed", speed.str()}};
         if (!init->name.empty()) body["name"] = init->name;
         auto client = api_client(context);
         print_session(client.post("/api/sessions", body), init->json);
-        return 0;
+        return exit_code::ok;
       });
     };
   });
@@ -100,11 +103,11 @@ void add_session_command(CLI::App& app, Context& context, Action& action) {
     command->add_flag("--json", *json, "print the session as a JSON object");
     command->callback([&context, &action, name, id, json] {
       action = [&context, name, id, json] {
-        return refused_is_1([&] {
+        return failed_on_error([&] {
           auto client = api_client(context);
           const auto path = "/api/sessions/" + *id;
           print_session(name == "show" ? client.get(path) : client.post(path + "/" + name), *json);
-          return 0;
+          return exit_code::ok;
         });
       };
     });
@@ -115,11 +118,11 @@ void add_session_command(CLI::App& app, Context& context, Action& action) {
   list->add_flag("--json", *list_json, "a JSON array instead of a table");
   list->callback([&context, &action, list_json] {
     action = [&context, list_json] {
-      return refused_is_1([&] {
+      return failed_on_error([&] {
         auto client = api_client(context);
         const auto sessions = client.get("/api/sessions");
         print(*list_json ? sessions.dump(2) + "\n" : replaymgr::sessions_table(sessions));
-        return 0;
+        return exit_code::ok;
       });
     };
   });
@@ -130,7 +133,7 @@ void add_session_command(CLI::App& app, Context& context, Action& action) {
   watch->add_option("id", *watch_id, "the session id")->required();
   watch->callback([&context, &action, watch_id] {
     action = [&context, watch_id] {
-      return refused_is_1([&] {
+      return failed_on_error([&] {
         auto client = api_client(context);
         const bool terminal_output = isatty(fileno(stdout)) != 0;
         for (;;) {
@@ -147,7 +150,7 @@ void add_session_command(CLI::App& app, Context& context, Action& action) {
           print(terminal_output ? "\r\033[K" + line : line + "\n");
           if (stop::wait_for(std::chrono::seconds(1))) {
             if (terminal_output) print("\n");
-            return 0;
+            return exit_code::ok;
           }
         }
       });
@@ -160,12 +163,12 @@ void add_session_command(CLI::App& app, Context& context, Action& action) {
   snapshots->add_flag("--json", *snapshots_json, "a JSON array instead of a table");
   snapshots->callback([&context, &action, snapshots_json] {
     action = [&context, snapshots_json] {
-      return refused_is_1([&] {
+      return failed_on_error([&] {
         auto client = api_client(context);
         const auto backups = client.get("/api/snapshots");
         if (*snapshots_json) {
           print(backups.dump(2) + "\n");
-          return 0;
+          return exit_code::ok;
         }
         std::string text = fmt::format("{:<6} {:<28} {:<28} {:<14} {}\n", "ID", "CREATED",
                                        "SYSTEM TIME", "LSN", "OBJECT");
@@ -179,7 +182,7 @@ void add_session_command(CLI::App& app, Context& context, Action& action) {
                               field("system_time"), field("lsn"), field("object_key"));
         }
         print(text);
-        return 0;
+        return exit_code::ok;
       });
     };
   });

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "app/cli.hpp"
+#include "core/exit_codes.hpp"
 #include "core/pg/connection.hpp"
 #include "transform/statements_export.hpp"
 
@@ -66,7 +67,7 @@ void add_statements_command(CLI::App& app, Context& context, Action& action) {
       pg::Connection store(config.string("store.dsn"), "tapedeck-statements");
       const std::string text = transform::statements_stats(store);
       std::fwrite(text.data(), 1, text.size(), stdout);
-      return 0;
+      return exit_code::ok;
     };
   });
 }

@@ -16,6 +16,7 @@
 #include "capture/session_options.hpp"
 #include "core/cdc_headers.hpp"
 #include "core/error.hpp"
+#include "core/exit_codes.hpp"
 #include "core/log.hpp"
 #include "core/nats/connection.hpp"
 #include "core/nats/jetstream.hpp"
@@ -26,6 +27,7 @@
 #include "core/service/cdc_stream.hpp"
 #include "core/service/observability_server.hpp"
 #include "core/service/retry_loop.hpp"
+#include "core/recording/watermarks_table.hpp"
 #include "core/stop.hpp"
 
 namespace tapedeck::capture {
@@ -36,7 +38,6 @@ using namespace std::chrono_literals;
 using Steady = std::chrono::steady_clock;
 
 constexpr const char* kApplicationName = "tapedeck-capture";
-constexpr const char* kWatermarkQuery = "SELECT lsn::text FROM tapedeck.watermarks WHERE name = $1";
 constexpr const char* kCurrentWalQuery = "SELECT pg_current_wal_lsn()::text";
 // The longest a read waits when nothing is pending, so the stop flag is seen promptly.
 constexpr auto kIdleRead = 200ms;
@@ -259,14 +260,11 @@ class CaptureService::Session {
     if (!store_) return;
     if (!watermarks_exist_) {
       // Transform creates the store's tables; until it has, nothing is confirmed yet.
-      watermarks_exist_ =
-          store_->exec("SELECT to_regclass('tapedeck.watermarks') IS NOT NULL").get<bool>(0, 0);
+      watermarks_exist_ = recording::watermarks::table_exists(*store_);
       if (!watermarks_exist_) return;
     }
-    const pg::Result result =
-        store_->exec_params(kWatermarkQuery, pg::Params::of(settings_.cdc.name));
-    if (result.rows() > 0) {
-      tracker_->on_watermark(parse_lsn(result.text(0, 0), "the transform watermark"));
+    if (const auto watermark = recording::watermarks::read(*store_, settings_.cdc.name)) {
+      tracker_->on_watermark(*watermark);
     }
   }
 
@@ -356,7 +354,7 @@ int CaptureService::run() {
     session.stream();
   });
   log->info("stopped after {} attempt(s) to stream", attempts);
-  return 0;
+  return exit_code::ok;
 }
 
 }  // namespace tapedeck::capture

@@ -36,7 +36,6 @@ constexpr KeySpec kKeys[] = {
     {"nats.events_stream", string, "TAPEDECK_EVENTS", "JetStream stream of session events"},
     {"nats.create_streams", boolean, "true", "create the streams when they are missing"},
     {"nats.duplicate_window", duration, "2m", "JetStream duplicate window of the CDC stream"},
-    {"nats.kv_bucket", string, "tapedeck", "KeyValue bucket for the transform watermark"},
 
     {"storage.url", string, "file:///var/lib/tapedeck/snapshots",
      "where snapshots go: file:///folder or s3://bucket[/prefix]"},

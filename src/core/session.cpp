@@ -146,21 +146,6 @@ std::optional<std::pair<std::string, std::string>> parse_subject(std::string_vie
   return std::pair{std::string(text.substr(0, dot)), std::string(text.substr(dot + 1))};
 }
 
-std::optional<Speed> Speed::parse(std::string_view text) {
-  if (text == "max") return Speed{true, 0.0};
-  double factor = 0;
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), factor);
-  if (ec != std::errc() || end != text.data() + text.size() || !std::isfinite(factor) ||
-      factor <= 0) {
-    return std::nullopt;
-  }
-  return Speed{false, factor};
-}
-
-std::string Speed::str() const {
-  return max ? "max" : fmt::format("{}", factor);
-}
-
 std::string new_session_id() {
   std::random_device random;
   const std::uint64_t bits = (static_cast<std::uint64_t>(random()) << 32) | random();

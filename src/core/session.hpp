@@ -10,6 +10,8 @@
 #include <string>
 #include <string_view>
 
+#include "core/speed.hpp"
+
 namespace tapedeck::session {
 
 enum class State { initializing, restoring, catching_up, ready, playing, paused, ended, failed };
@@ -49,13 +51,7 @@ std::string stream_subjects();
 // The session id and event name of a subject, or nullopt when it is not a session subject.
 std::optional<std::pair<std::string, std::string>> parse_subject(std::string_view subject);
 
-// Speed: a positive factor, or max (no pacing). Kept as text in the database and events.
-struct Speed {
-  bool max = false;
-  double factor = 1.0;
-  static std::optional<Speed> parse(std::string_view text);  // "max", "1", "0.25", "10"
-  std::string str() const;
-};
+// Speed (core/speed.hpp): a positive factor held exactly, or max (no pacing).
 
 // Session ids: short, URL- and database-name-safe ("s" + 12 lower-case hex digits).
 std::string new_session_id();

@@ -7,6 +7,7 @@
 #include <random>
 
 #include "core/error.hpp"
+#include "core/exit_codes.hpp"
 #include "core/log.hpp"
 #include "core/nats/connection.hpp"
 #include "core/nats/consumer.hpp"
@@ -371,7 +372,7 @@ int DbopService::run() {
     }
   });
   log->info("stopped");
-  return 0;
+  return exit_code::ok;
 }
 
 }  // namespace tapedeck::dbop

@@ -15,7 +15,7 @@
 #include "core/pg/client_programs.hpp"
 #include "core/pg/connection.hpp"
 #include "core/pg/dsn.hpp"
-#include "core/sql_quote.hpp"
+#include "core/sessions/session_database.hpp"
 #include "core/storage/sha256.hpp"
 #include "dbop/backup_choice.hpp"
 #include "dbop/pg_restore.hpp"
@@ -148,19 +148,21 @@ void download_verified(storage::ObjectStore& store, const backups::BackupRecord&
   if (size != backup.size_bytes) {
     throw Error(ErrorSource::storage, Recovery::fail,
                 fmt::format("size mismatch: expected {} bytes got {} for {}", backup.size_bytes,
-                            size, backup.storage_url));
+                            size, backup.storage_url))
+        .with_kind(ErrorKind::content_mismatch);
   }
   if (sha256 != backup.sha256) {
     throw Error(ErrorSource::storage, Recovery::fail,
                 fmt::format("checksum mismatch: expected {} got {} for {}", backup.sha256, sha256,
-                            backup.storage_url));
+                            backup.storage_url))
+        .with_kind(ErrorKind::content_mismatch);
   }
   remover_on_failure.release();  // verified: the caller uses the file
 }
 
 void drop_database(const std::string& playback_dsn, const std::string& database) {
   pg::Connection admin(playback_dsn, "tapedeck-dbop");
-  admin.exec("DROP DATABASE IF EXISTS " + sql::quote_identifier(database) + " WITH (FORCE)");
+  session::drop_database_if_exists(admin, database);
 }
 
 Restored restore_snapshot(const RestoreSettings& settings, const std::string& database_name,
@@ -188,25 +190,23 @@ Restored restore_snapshot(const RestoreSettings& settings, const std::string& da
   try {
     download_verified(*store, backup, file, tick, settings.tick_interval);
   } catch (const Error& error) {
-    if (error.message().starts_with("checksum mismatch") ||
-        error.message().starts_with("size mismatch")) {
-      throw;
-    }
+    if (error.kind() == ErrorKind::content_mismatch) throw;
     throw Error(error.source(), error.recovery(),
                 fmt::format("snapshot {} of backup {} cannot be downloaded: {}", backup.storage_url,
                             backup.id, error.message()),
-                error.code());
+                error.code())
+        .caused_by(std::current_exception());
   }
   tick();
 
-  // A fresh database: template0, so nothing of template1 clashes with the dump's objects.
+  // A fresh database: a leftover of that name goes first (the caller checked that no live
+  // session holds it).
   int server_major = 0;
   {
     pg::Connection admin(settings.playback_dsn, "tapedeck-dbop");
     server_major = admin.server_version() / 10000;
-    const std::string name = sql::quote_identifier(database_name);
-    admin.exec("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)");
-    admin.exec("CREATE DATABASE " + name + " TEMPLATE template0");
+    session::drop_database_if_exists(admin, database_name);
+    session::create_database(admin, database_name);
   }
   tick();
 

@@ -34,8 +34,9 @@ std::string store_url_of(const backups::BackupRecord& backup, const std::string&
 
 // Streams object `key` of `store` into `path` (created or truncated) in bounded memory, hashing
 // on the way, and checks size and SHA-256 against `backup`. `tick` is called about every
-// `tick_interval` while bytes arrive. Throws Error(storage, fail) "checksum mismatch: expected
-// <hex> got <hex>" or "size mismatch: expected N bytes got M", and whatever the store throws.
+// `tick_interval` while bytes arrive. Throws Error(storage, fail) of kind content_mismatch,
+// "checksum mismatch: expected <hex> got <hex>" or "size mismatch: expected N bytes got M",
+// and whatever the store throws.
 // The file is removed again when anything fails.
 void download_verified(storage::ObjectStore& store, const backups::BackupRecord& backup,
                        const std::filesystem::path& path, const std::function<void()>& tick,

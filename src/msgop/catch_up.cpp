@@ -10,26 +10,13 @@
 #include <thread>
 
 #include "core/error.hpp"
-#include "core/pg/params.hpp"
 #include "core/recorded_statement.hpp"
+#include "core/recording/statements_table.hpp"
 #include "core/session.hpp"
 
 namespace tapedeck::msgop {
 
 namespace {
-
-constexpr const char* kOldestStatement = R"(
-SELECT s.commit_lsn::text, (extract(epoch FROM s.commit_time) * 1000000)::int8
-  FROM tapedeck.statements s ORDER BY s.commit_lsn, s.position LIMIT 1)";
-
-// The lateral subquery walks the commit-LSN index backwards from the watermark: one row read.
-constexpr const char* kRecordedUntil = R"(
-SELECT (extract(epoch FROM s.commit_time) * 1000000)::int8
-  FROM tapedeck.watermarks w
-  CROSS JOIN LATERAL (SELECT commit_time FROM tapedeck.statements
-                       WHERE commit_lsn <= w.lsn
-                       ORDER BY commit_lsn DESC, position DESC LIMIT 1) s
- WHERE w.name = $1)";
 
 // A bounded hand-over of batches from the reader thread to the applier.
 class BatchQueue {
@@ -146,7 +133,7 @@ std::optional<std::string> recording_gap(const std::optional<RecordingStart>& ol
 }
 
 std::optional<RecordingStart> recording_start(pg::Connection& store) {
-  const auto result = store.exec(kOldestStatement);
+  const auto result = store.exec(recording::statements::kOldestStatement);
   if (result.rows() == 0) return std::nullopt;
   const auto lsn = Lsn::parse(result.text(0, 0));
   if (!lsn) {
@@ -154,12 +141,6 @@ std::optional<RecordingStart> recording_start(pg::Connection& store) {
                 fmt::format("msgop: unreadable commit_lsn '{}'", result.text(0, 0)));
   }
   return RecordingStart{*lsn, Instant{Micros{result.get<std::int64_t>(0, 1)}}};
-}
-
-std::optional<Instant> recorded_until(pg::Connection& store, const std::string& watermark_name) {
-  const auto result = store.exec_params(kRecordedUntil, pg::Params::of(watermark_name));
-  if (result.rows() == 0) return std::nullopt;
-  return Instant{Micros{result.get<std::int64_t>(0, 0)}};
 }
 
 CatchUpResult catch_up(pg::Connection& store, pg::Connection& target, TransactionFilter filter,

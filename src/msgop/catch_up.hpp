@@ -55,13 +55,6 @@ std::optional<std::string> recording_gap(const std::optional<RecordingStart>& ol
 // Reads the oldest recorded statement from the store (nullopt when there is none).
 std::optional<RecordingStart> recording_start(pg::Connection& store);
 
-// How far the recording is proven complete: the commit time of the newest stored transaction
-// at or below the watermark `watermark_name` (transform's proof that every transaction up to
-// that commit LSN is stored), or nullopt when there is no watermark yet. A session may treat
-// the moments up to this time as recorded; the timekeeper's 1 Hz tick keeps it within about a
-// second of the Live DB's clock while capture and transform keep up.
-std::optional<Instant> recorded_until(pg::Connection& store, const std::string& watermark_name);
-
 struct CatchUpOptions {
   int batch_statements = 5000;  // statements per round trip (msgop.batch_statements)
   int queued_batches = 2;       // batches read ahead while one is applied

@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "core/error.hpp"
+#include "core/exit_codes.hpp"
 #include "core/log.hpp"
 #include "core/nats/consumer.hpp"
 #include "core/nats/jetstream.hpp"
@@ -135,7 +136,7 @@ int MsgopService::run() {
   });
   reap(true);
   log->info("stopped");
-  return 0;
+  return exit_code::ok;
 }
 
 }  // namespace tapedeck::msgop

@@ -8,36 +8,13 @@
 
 #include "core/error.hpp"
 #include "core/pg/params.hpp"
+#include "core/recording/statements_table.hpp"
 #include "core/session.hpp"
 #include "core/sql_quote.hpp"
 
 namespace tapedeck::msgop {
 
 namespace {
-
-// The table is aliased and ORDER BY names s.commit_lsn: an unqualified name means the output
-// column commit_lsn::text, and LSN text does not sort like LSNs ('0/10000' < '0/FFF0').
-
-// {0} snapshot, {1} until, as quoted literals (DECLARE takes no parameters).
-constexpr const char* kCatchUpCursor = R"(
-DECLARE msgop_catch_up NO SCROLL CURSOR FOR
-SELECT s.commit_lsn::text, s.position, s.xid::text,
-       (extract(epoch FROM s.commit_time) * 1000000)::int8, s.sql
-  FROM tapedeck.statements s
- WHERE NOT pg_visible_in_snapshot(s.xid, {0}::pg_snapshot)
-   AND s.commit_time <= {1}::timestamptz
- ORDER BY s.commit_lsn, s.position)";
-
-// $1 after, $2 until, $3/$4 the last (commit_lsn, position) returned, $5 page size.
-constexpr const char* kWindowPage = R"(
-SELECT s.commit_lsn::text, s.position, s.xid::text,
-       (extract(epoch FROM s.commit_time) * 1000000)::int8, s.sql
-  FROM tapedeck.statements s
- WHERE s.commit_time > $1::timestamptz
-   AND s.commit_time <= $2::timestamptz
-   AND (s.commit_lsn, s.position) > ($3::pg_lsn, $4::int8)
- ORDER BY s.commit_lsn, s.position
- LIMIT $5)";
 
 // $1 last called_at, $2 last call_id, $3 until, $4 page size, $5 after.
 constexpr const char* kRtusPage = R"(
@@ -49,14 +26,6 @@ SELECT call_id, (extract(epoch FROM called_at) * 1000000)::int8, method, path, h
  ORDER BY called_at, call_id
  LIMIT $4)";
 
-// The subquery is a fence: a bare min(commit_lsn) is planned as a walk of the commit-LSN
-// index from the start of the recording to the window's first row (432 ms against 19 ms,
-// 1.5M statements before a 100,000-statement window).
-constexpr const char* kMeasureWindow = R"(
-SELECT count(*), min(commit_lsn)::text
-  FROM (SELECT commit_lsn FROM tapedeck.statements
-         WHERE commit_time > $1::timestamptz AND commit_time <= $2::timestamptz
-        OFFSET 0) window_statements)";
 constexpr const char* kCountRtusCalls = R"(
 SELECT count(*) FROM tapedeck.rtus_calls
  WHERE called_at > $1::timestamptz AND called_at <= $2::timestamptz)";
@@ -137,13 +106,14 @@ bool TransactionReader::fill() {
     if (!cursor_open_) {
       store_.exec("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
       cursor_open_ = true;
-      store_.exec(fmt::format(kCatchUpCursor, sql::quote_literal(*filter_.snapshot),
+      store_.exec(fmt::format(recording::statements::kCatchUpCursor,
+                              sql::quote_literal(*filter_.snapshot),
                               sql::quote_literal(time_param(filter_.until))));
     }
     page_ = store_.exec(fmt::format("FETCH FORWARD {} FROM msgop_catch_up", page_rows_));
   } else {
     page_ = store_.exec_params(
-        kWindowPage,
+        recording::statements::kWindowPage,
         pg::Params::of(time_param(filter_.after.value_or(Instant{})), time_param(filter_.until),
                        last_lsn_.str(), last_position_, page_rows_));
   }
@@ -216,8 +186,8 @@ std::optional<RtusCall> RtusCallReader::next() {
 }
 
 WindowExtent measure_window(pg::Connection& store, Instant after, Instant until) {
-  const pg::Result result =
-      store.exec_params(kMeasureWindow, pg::Params::of(time_param(after), time_param(until)));
+  const pg::Result result = store.exec_params(recording::statements::kMeasureWindow,
+                                              pg::Params::of(time_param(after), time_param(until)));
   WindowExtent extent;
   extent.statements = result.get<std::int64_t>(0, 0);
   if (!result.is_null(0, 1)) extent.first_commit_lsn = parse_lsn(result.text(0, 1));

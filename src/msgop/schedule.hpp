@@ -7,38 +7,14 @@
 #include <string>
 #include <string_view>
 
+#include "core/speed.hpp"
+
 namespace tapedeck::msgop {
 
 // Every instant and duration of the schedule is in whole microseconds (PostgreSQL's commit
 // timestamp resolution), so the arithmetic is exact.
 using Micros = std::chrono::microseconds;
 using Instant = std::chrono::sys_time<Micros>;
-
-// Replay speed: a positive factor held exactly as a count of millionths (so 0.25 and 1.5 are
-// exact), or `max`: no pacing, every transaction is due at once. Immutable value.
-class Speed {
- public:
-  static constexpr std::int64_t one = 1'000'000;  // millionths in a factor of 1
-
-  static Speed max() { return Speed{0}; }
-  // Throws Error(input, invalid) unless 0.000001 <= factor <= 1000000.
-  static Speed factor(double factor);
-  // "max" (any case) or a positive decimal number with at most 6 decimals ("0.25", "1.5",
-  // "10"). Throws Error(input, invalid) saying what is accepted.
-  static Speed parse(std::string_view text);
-
-  bool is_max() const { return millionths_ == 0; }
-  // The factor in millionths; 0 for max.
-  std::int64_t millionths() const { return millionths_; }
-  // "max" or the shortest decimal: "0.25", "1.5", "10".
-  std::string str() const;
-
-  friend bool operator==(Speed, Speed) = default;
-
- private:
-  explicit Speed(std::int64_t millionths) : millionths_(millionths) {}
-  std::int64_t millionths_;
-};
 
 // The clock of one playback session (DESIGN §3.4): session start S, speed, and t0, the
 // wall-clock instant playing began, shifted by every pause. A transaction committed at c is
@@ -51,7 +27,7 @@ class PlaybackClock {
  public:
   enum class State { ready, playing, paused };
 
-  PlaybackClock(Instant session_start, Speed speed);
+  PlaybackClock(Instant session_start, session::Speed speed);
 
   // ready -> playing: t0 = now. Throws Error(internal, conflict) from any other state.
   void start(Instant now);
@@ -64,7 +40,7 @@ class PlaybackClock {
 
   State state() const { return state_; }
   Instant session_start() const { return session_start_; }
-  Speed speed() const { return speed_; }
+  session::Speed speed() const { return speed_; }
   // When playing began, shifted by the pauses so far; the session start time before start().
   Instant t0() const { return t0_; }
 
@@ -88,7 +64,7 @@ class PlaybackClock {
   Instant scheduled(Instant commit) const;  // due time ignoring a pause in progress
 
   Instant session_start_;
-  Speed speed_;
+  session::Speed speed_;
   State state_ = State::ready;
   Instant t0_;
   Instant paused_at_{};

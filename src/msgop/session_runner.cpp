@@ -11,10 +11,11 @@
 #include "core/log.hpp"
 #include "core/nats/jetstream.hpp"
 #include "core/pg/dsn.hpp"
+#include "core/recording/watermarks_table.hpp"
 #include "core/session.hpp"
+#include "core/sessions/session_database.hpp"
 #include "core/sessions/session_events.hpp"
 #include "core/sessions/session_store.hpp"
-#include "core/sql_quote.hpp"
 #include "core/stop.hpp"
 #include "msgop/catch_up.hpp"
 #include "msgop/recording_reader.hpp"
@@ -279,8 +280,7 @@ class SessionRunner::Impl {
   // --- paced replay --------------------------------------------------------------------------
 
   void replay(Instant start, Instant end) {
-    const auto speed = Speed::parse(record_.speed.str());
-    clock_state_.emplace(start, speed);
+    clock_state_.emplace(start, record_.speed);
     statements_done_ = 0;
     rtus_done_ = 0;
     last_applied_time_ = start;
@@ -368,7 +368,7 @@ class SessionRunner::Impl {
     needed = std::min(needed, limit);
     bool logged = false;
     while (true) {
-      recorded_until_ = recorded_until(*data_, settings_.watermark_name);
+      recorded_until_ = recording::watermarks::recorded_until(*data_, settings_.watermark_name);
       if (recorded_until_ && *recorded_until_ >= needed) break;
       if (!logged) {
         log_->warn(
@@ -485,8 +485,8 @@ class SessionRunner::Impl {
       const auto speed = clock_state_->speed();
       if (!speed.is_max()) {
         const double left = std::chrono::duration<double>(record_.end - *playback).count();
-        fields["eta_seconds"] =
-            left * static_cast<double>(Speed::one) / static_cast<double>(speed.millionths());
+        fields["eta_seconds"] = left * static_cast<double>(session::Speed::one) /
+                                static_cast<double>(speed.millionths());
       }
     }
     session::publish_event(jetstream_, id_, "progress", std::move(fields));
@@ -517,8 +517,7 @@ class SessionRunner::Impl {
     target_.reset();
     try {
       pg::Connection admin(settings_.playback_dsn, "tapedeck-msgop");
-      admin.exec(fmt::format("DROP DATABASE IF EXISTS {} WITH (FORCE)",
-                             sql::quote_identifier(record_.database_name)));
+      session::drop_database_if_exists(admin, record_.database_name);
       log_->info("session {}: dropped database {}", id_, record_.database_name);
     } catch (const Error& error) {
       log_->warn("session {}: could not drop database {}: {}", id_, record_.database_name,

@@ -1,22 +1,19 @@
 // Reads the recording's extent and the snapshot for a session start.
 #include "replaymgr/recording.hpp"
 
+#include <algorithm>
 #include <optional>
+
 
 #include "core/pg/params.hpp"
 #include "core/pg/result.hpp"
+#include "core/recording/statements_table.hpp"
 
 namespace tapedeck::replaymgr {
 
 namespace {
 
 // Times travel as microseconds since the epoch (extract() is exact numeric).
-constexpr std::string_view kStoreLatest = R"(
-SELECT (extract(epoch FROM (SELECT max(commit_time) FROM tapedeck.statements)) * 1000000)::int8
-         AS statements,
-       (extract(epoch FROM (SELECT max(called_at) FROM tapedeck.rtus_calls)) * 1000000)::int8
-         AS rtus_calls)";
-
 constexpr std::string_view kLiveSystemTime = R"(
 SELECT (extract(epoch FROM max(system_time)) * 1000000)::int8 AS system_time
 FROM tapedeck.system_time)";
@@ -47,7 +44,7 @@ RecordingBounds recording_bounds(pg::Connection& store, pg::Connection& live, se
       bounds.latest_source = source;
     }
   };
-  const auto store_result = store.exec(kStoreLatest);
+  const auto store_result = store.exec(recording::statements::kNewestRecorded);
   consider(time_at(store_result, "statements"), "statement commit");
   consider(time_at(store_result, "rtus_calls"), "RTUS call");
   consider(time_at(live.exec(kLiveSystemTime), "system_time"), "Live DB system time");
@@ -56,6 +53,26 @@ RecordingBounds recording_bounds(pg::Connection& store, pg::Connection& live, se
   params.add(static_cast<std::int64_t>(start.time_since_epoch().count()));
   bounds.snapshot_at = time_at(live.exec_params(kSnapshotAtOrBefore, params), "taken");
   return bounds;
+}
+
+std::optional<std::chrono::microseconds> RecordingLag::lag() const {
+  if (!recorded_until || !live_time) return std::nullopt;
+  return std::max(std::chrono::microseconds{0}, *live_time - *recorded_until);
+}
+
+nlohmann::json RecordingLag::to_json() const {
+  const auto text = [](const std::optional<session::Time>& time) -> nlohmann::json {
+    return time ? nlohmann::json(session::format_time(*time)) : nlohmann::json(nullptr);
+  };
+  const auto behind = lag();
+  return {{"recorded_until", text(recorded_until)},
+          {"live_system_time", text(live_time)},
+          {"lag_seconds", behind ? nlohmann::json(std::chrono::duration<double>(*behind).count())
+                                 : nlohmann::json(nullptr)}};
+}
+
+std::optional<session::Time> live_system_time(pg::Connection& live) {
+  return time_at(live.exec(kLiveSystemTime), "system_time");
 }
 
 std::map<std::string, std::int64_t> sessions_by_state(pg::Connection& store) {

@@ -7,15 +7,17 @@
 
 #include "core/backups/backup_record.hpp"
 #include "core/error.hpp"
+#include "core/exit_codes.hpp"
 #include "core/log.hpp"
 #include "core/pg/dsn.hpp"
 #include "core/pg/params.hpp"
+#include "core/recording/watermarks_table.hpp"
 #include "core/schema/live_schema.hpp"
 #include "core/schema/store_schema.hpp"
 #include "core/service/observability_server.hpp"
+#include "core/sessions/session_database.hpp"
 #include "core/sessions/session_events.hpp"
 #include "core/sessions/session_store.hpp"
-#include "core/sql_quote.hpp"
 #include "core/stop.hpp"
 #include "replaymgr/recording.hpp"
 #include "replaymgr/request.hpp"
@@ -66,6 +68,7 @@ ReplaymgrSettings ReplaymgrSettings::from_config(const config::Config& config) {
   settings.worker_timeout = config.duration("replaymgr.worker_timeout");
   settings.drop_on_end = config.boolean("playback.drop_on_end");
   settings.drop_grace = config.duration("replaymgr.drop_grace");
+  settings.watermark_name = config.string("nats.cdc_stream");
   if (settings.worker_timeout <= std::chrono::milliseconds::zero()) {
     throw Error(ErrorSource::config, Recovery::invalid,
                 "replaymgr.worker_timeout must be positive, e.g. 10s");
@@ -107,6 +110,7 @@ int ReplaymgrService::run() {
           &ReplaymgrService::command_session);
     route("GET", R"(/api/sessions/([^/]+))", &ReplaymgrService::get_session);
     route("GET", R"(/api/snapshots)", &ReplaymgrService::list_snapshots);
+    route("GET", R"(/api/recording)", &ReplaymgrService::get_recording);
     route("*", R"(/api(/.*)?)", &ReplaymgrService::unknown_route);
   };
   const service::ObservabilityServer server(*logger, std::move(serving), metrics_,
@@ -116,7 +120,7 @@ int ReplaymgrService::run() {
     tick();
   } while (!stop::wait_for(std::chrono::seconds(1)));
   logger->info("replaymgr: stopped");
-  return 0;
+  return exit_code::ok;
 }
 
 void ReplaymgrService::tick() {
@@ -151,6 +155,7 @@ void ReplaymgrService::tick() {
                  {{"state", name}})
           .set(found == counts.end() ? 0.0 : static_cast<double>(found->second));
     }
+    refresh_recording_gauges();
     if (settings_.drop_on_end && std::chrono::steady_clock::now() >= next_sweep_) {
       next_sweep_ = std::chrono::steady_clock::now() + settings_.drop_grace / 2;
       drop_ended_databases();
@@ -170,13 +175,8 @@ void ReplaymgrService::drop_ended_databases() {
   });
   if (ended.empty()) return;
   playback_.with([&](pg::Connection& playback) {
-    const auto present = playback.exec_params(
-        "SELECT datname FROM pg_database WHERE datname IN "
-        "(SELECT jsonb_array_elements_text($1::jsonb))",
-        pg::Params::of(nlohmann::json(ended).dump()));
-    for (int row = 0; row < present.rows(); ++row) {
-      const std::string name(present.text(row, 0));
-      playback.exec("DROP DATABASE IF EXISTS " + sql::quote_identifier(name) + " WITH (FORCE)");
+    for (const auto& name : session::existing_databases(playback, ended)) {
+      session::drop_database_if_exists(playback, name);
       metrics_
           .counter("tapedeck_replaymgr_ended_databases_dropped_total",
                    "databases of ended sessions dropped by replaymgr's sweep")
@@ -325,6 +325,38 @@ http::ServerResponse ReplaymgrService::list_sessions(const http::ServerRequest& 
 http::ServerResponse ReplaymgrService::list_snapshots(const http::ServerRequest&) {
   const auto backups = live_.with([](pg::Connection& live) { return backups::list_backups(live); });
   return http::ServerResponse::json(200, backups::backups_to_json(backups));
+}
+
+http::ServerResponse ReplaymgrService::get_recording(const http::ServerRequest&) {
+  return http::ServerResponse::json(200, current_recording_lag().to_json());
+}
+
+RecordingLag ReplaymgrService::current_recording_lag() {
+  // One connection at a time: the slots are never held together.
+  RecordingLag lag;
+  lag.recorded_until = store_.with([&](pg::Connection& store) {
+    return recording::watermarks::recorded_until(store, settings_.watermark_name);
+  });
+  lag.live_time = live_.with([](pg::Connection& live) { return live_system_time(live); });
+  return lag;
+}
+
+// A lagging recording shows here before any session waits for it.
+void ReplaymgrService::refresh_recording_gauges() {
+  const auto lag = current_recording_lag();
+  const auto seconds = [](const std::optional<session::Time>& time) {
+    return time ? std::chrono::duration<double>(time->time_since_epoch()).count() : 0.0;
+  };
+  metrics_
+      .gauge("tapedeck_recording_stored_until_seconds",
+             "commit time (Unix seconds) up to which the stored recording is proven complete by "
+             "transform's watermark; 0 when unknown")
+      .set(seconds(lag.recorded_until));
+  const auto behind = lag.lag();
+  metrics_
+      .gauge("tapedeck_recording_lag_seconds",
+             "how far the stored recording trails the Live DB's system time; -1 when unknown")
+      .set(behind ? std::chrono::duration<double>(*behind).count() : -1.0);
 }
 
 http::ServerResponse ReplaymgrService::unknown_route(const http::ServerRequest& request) {

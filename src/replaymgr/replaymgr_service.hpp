@@ -15,6 +15,7 @@
 #include "core/service/health_state.hpp"
 #include "core/sessions/session_store.hpp"
 #include "replaymgr/connection_slot.hpp"
+#include "replaymgr/recording.hpp"
 
 namespace tapedeck::replaymgr {
 
@@ -30,6 +31,8 @@ struct ReplaymgrSettings {
   std::chrono::milliseconds worker_timeout{10'000};
   bool drop_on_end = true;  // playback.drop_on_end
   std::chrono::milliseconds drop_grace{30'000};
+  // nats.cdc_stream: the transform watermark that proves how far the recording is stored.
+  std::string watermark_name = "TAPEDECK_CDC";
   // The whole configuration, for the EVENTS stream (session::ensure_events_stream).
   std::shared_ptr<const config::Config> config;
 
@@ -65,6 +68,9 @@ class ReplaymgrService {
   http::ServerResponse get_session(const http::ServerRequest& request);
   http::ServerResponse list_sessions(const http::ServerRequest& request);
   http::ServerResponse list_snapshots(const http::ServerRequest& request);
+  http::ServerResponse get_recording(const http::ServerRequest& request);
+  RecordingLag current_recording_lag();
+  void refresh_recording_gauges();
   http::ServerResponse unknown_route(const http::ServerRequest& request);
 
   // The session's API representation: Record::to_json() plus database_dsn.

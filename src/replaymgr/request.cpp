@@ -37,25 +37,20 @@ session::Time required_time(const nlohmann::json& body, const char* field) {
   return *time;
 }
 
+// The speed follows the one rule of session::Speed, as text ("0.25", "max") or as a JSON
+// number (0.25): what msgop would refuse is refused here, with its reason.
 session::Speed speed_of(const nlohmann::json& body) {
   const auto found = body.find("speed");
   if (found == body.end() || found->is_null()) return session::Speed{};
-  std::string text;
-  if (found->is_string()) {
-    text = found->get<std::string>();
-  } else if (found->is_number()) {
-    text = found->dump();
-  } else {
-    throw invalid(fmt::format("field 'speed' must be a positive number or \"max\", not {}",
-                              found->type_name()));
+  try {
+    if (found->is_string()) return session::Speed::parse(found->get<std::string>());
+    if (found->is_number_integer()) return session::Speed::parse(found->dump());
+    if (found->is_number()) return session::Speed::factor(found->get<double>());
+  } catch (const Error& error) {
+    throw invalid(fmt::format("field {}", error.message()));
   }
-  const auto speed = session::Speed::parse(text);
-  if (!speed) {
-    throw invalid(fmt::format(
-        "field 'speed' = {} is not a positive number or \"max\"; e.g. 1, 0.25, 10 or \"max\"",
-        found->dump()));
-  }
-  return *speed;
+  throw invalid(fmt::format("field 'speed' must be a positive number or \"max\", not {}",
+                            found->type_name()));
 }
 
 std::string name_of(const nlohmann::json& body) {

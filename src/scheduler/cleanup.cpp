@@ -9,6 +9,7 @@
 #include "core/error.hpp"
 #include "core/log.hpp"
 #include "core/pg/connection.hpp"
+#include "core/recording/statements_table.hpp"
 #include "core/schema/live_schema.hpp"
 #include "core/schema/store_schema.hpp"
 #include "core/stop.hpp"
@@ -38,20 +39,6 @@ SELECT (clock_timestamp() - $1::bigint * interval '1 millisecond')::text,
        to_char((clock_timestamp() - $1::bigint * interval '1 millisecond') AT TIME ZONE 'UTC',
                'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'))";
 
-// $1 cutoff, $2 oldest backup's snapshot (NULL: none), $3 its creation time, $4 batch size,
-// $5 its LSN. The last transaction committed at or before that LSN stays: msgop's proof that
-// the recording covers the backup (its oldest statement must not be newer than the backup).
-constexpr const char* kDeleteStatements = R"(
-WITH doomed AS (
-  SELECT event_id FROM tapedeck.statements
-   WHERE commit_time < $1::timestamptz
-     AND ($2::pg_snapshot IS NULL
-          OR (pg_visible_in_snapshot(xid, $2::pg_snapshot) AND commit_time < $3::timestamptz
-              AND commit_lsn < (SELECT max(commit_lsn) FROM tapedeck.statements
-                                 WHERE commit_lsn <= $5::pg_lsn)))
-   ORDER BY commit_time
-   LIMIT $4)
-DELETE FROM tapedeck.statements s USING doomed WHERE s.event_id = doomed.event_id)";
 constexpr const char* kDeleteRtusCalls = R"(
 WITH doomed AS (
   SELECT call_id FROM tapedeck.rtus_calls
@@ -246,7 +233,7 @@ TransformCleanupResult cleanup_transform(const TransformCleanupSettings& setting
   result.cutoff = cutoff_row.get<std::string>(0, 1);
 
   result.statements = delete_in_batches(
-      store, kDeleteStatements,
+      store, recording::statements::kDeleteBatch,
       pg::Params::of(cutoff, snapshot, backup_time, settings.batch, backup_lsn), settings.batch);
   if (!stop::requested()) {
     result.rtus_calls =

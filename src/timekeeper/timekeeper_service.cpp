@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "core/error.hpp"
+#include "core/exit_codes.hpp"
 #include "core/http/client.hpp"
 #include "core/log.hpp"
 #include "core/nats/connection.hpp"
@@ -377,7 +378,7 @@ int TimekeeperService::run() {
 
   for (auto& worker : workers) worker->stop_and_join();
   logger->info("timekeeper: stopped after {} ticks", ticks.value());
-  return 0;
+  return exit_code::ok;
 }
 
 }  // namespace tapedeck::timekeeper

@@ -14,33 +14,15 @@
 #include "core/error.hpp"
 #include "core/pg/copy.hpp"
 #include "core/pg/transaction.hpp"
+#include "core/recording/statements_table.hpp"
+#include "core/recording/watermarks_table.hpp"
 #include "core/schema/store_schema.hpp"
 #include "transform/temporal.hpp"
 
 namespace tapedeck::transform {
 namespace {
 
-constexpr const char* kCreateStaging = R"(
-CREATE TEMPORARY TABLE IF NOT EXISTS statements_in (
-  event_id text, commit_lsn pg_lsn, position bigint, xid xid8, commit_time timestamptz,
-  schema_name text, table_name text, op "char", sql text
-) ON COMMIT DELETE ROWS)";
-
-constexpr const char* kCopyStaging =
-    "COPY statements_in (event_id, commit_lsn, position, xid, commit_time, schema_name, "
-    "table_name, op, sql) FROM STDIN";
-
-constexpr const char* kCopyDirect =
-    "COPY tapedeck.statements (event_id, commit_lsn, position, xid, commit_time, schema_name, "
-    "table_name, op, sql) FROM STDIN";
 constexpr std::string_view kUniqueViolation = "23505";
-
-constexpr const char* kInsertStatements = R"(
-INSERT INTO tapedeck.statements
-  (event_id, commit_lsn, position, xid, commit_time, schema_name, table_name, op, sql)
-SELECT event_id, commit_lsn, position, xid, commit_time, schema_name, table_name, op, sql
-FROM statements_in
-ON CONFLICT (event_id) DO NOTHING)";
 
 constexpr const char* kInsertRtusCall = R"(
 INSERT INTO tapedeck.rtus_calls (call_id, called_at, method, path, headers, body)
@@ -51,11 +33,6 @@ constexpr const char* kInsertDeadLetter = R"(
 INSERT INTO tapedeck.dead_letters (stream, stream_sequence, subject, raw, reason)
 VALUES ($1, $2, $3, decode($4, 'hex'), $5)
 ON CONFLICT (stream, stream_sequence) DO NOTHING)";
-
-constexpr const char* kUpsertWatermark = R"(
-INSERT INTO tapedeck.watermarks (name, lsn) VALUES ($1, $2::pg_lsn)
-ON CONFLICT (name) DO UPDATE
-SET lsn = GREATEST(tapedeck.watermarks.lsn, EXCLUDED.lsn), updated_at = clock_timestamp())";
 
 // Text that PostgreSQL accepts: valid UTF-8 without NUL; anything else shown escaped.
 std::string printable(std::string_view text) {
@@ -183,7 +160,7 @@ void Batch::clear() {
 StatementStore::StatementStore(const std::string& dsn, std::string stream)
     : connection_(dsn, "tapedeck-transform"), stream_(std::move(stream)) {
   schema::migrate_store(connection_);
-  connection_.exec(kCreateStaging);
+  connection_.exec(recording::statements::kCreateStaging);
 }
 
 WriteResult StatementStore::write(const Batch& batch, std::optional<Lsn> watermark) {
@@ -194,7 +171,7 @@ WriteResult StatementStore::write(const Batch& batch, std::optional<Lsn> waterma
     bool stored = false;
     transaction.exec("SAVEPOINT direct_copy");
     try {
-      pg::CopyIn copy(connection_, kCopyDirect);
+      pg::CopyIn copy(connection_, recording::statements::kCopyDirect);
       copy.write(batch.copy_data());
       copy.finish();
       transaction.exec("RELEASE SAVEPOINT direct_copy");
@@ -206,11 +183,12 @@ WriteResult StatementStore::write(const Batch& batch, std::optional<Lsn> waterma
     }
     if (!stored) {
       {
-        pg::CopyIn copy(connection_, kCopyStaging);
+        pg::CopyIn copy(connection_, recording::statements::kCopyStaging);
         copy.write(batch.copy_data());
         copy.finish();
       }
-      result.statements_stored = transaction.exec(kInsertStatements).affected_rows();
+      result.statements_stored =
+          transaction.exec(recording::statements::kInsertFromStaging).affected_rows();
     }
   }
   for (const auto& call : batch.rtus_calls()) {
@@ -244,7 +222,7 @@ void StatementStore::write_watermark(Lsn watermark) {
 }
 
 void StatementStore::upsert_watermark(Lsn watermark) {
-  connection_.exec_params(kUpsertWatermark, pg::Params::of(stream_, watermark.str()));
+  recording::watermarks::advance(connection_, stream_, watermark);
 }
 
 }  // namespace tapedeck::transform

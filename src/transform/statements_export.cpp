@@ -7,18 +7,11 @@
 
 #include "core/error.hpp"
 #include "core/pg/transaction.hpp"
+#include "core/recording/statements_table.hpp"
+#include "core/recording/watermarks_table.hpp"
 
 namespace tapedeck::transform {
 namespace {
-
-constexpr const char* kDeclareCursor = R"(
-DECLARE statements_export NO SCROLL CURSOR FOR
-SELECT s.commit_lsn::text, s.xid::text, s.commit_time::text, s.sql
-FROM tapedeck.statements s
-WHERE ($1::timestamptz IS NULL OR s.commit_time > $1::timestamptz)
-  AND ($2::timestamptz IS NULL OR s.commit_time <= $2::timestamptz)
-  AND ($3::xid8 IS NULL OR s.xid >= $3::xid8)
-ORDER BY s.commit_lsn, s.position)";
 
 constexpr int kFetchRows = 2000;
 
@@ -101,7 +94,8 @@ ExportSummary export_statements(pg::Connection& store, pg::Connection* live,
   if (snapshot) min_xid = std::to_string(snapshot->xmin().value);
 
   pg::Transaction transaction(store, pg::Isolation::repeatable_read, pg::Access::read_only);
-  transaction.exec_params(kDeclareCursor, pg::Params::of(options.since, options.until, min_xid));
+  transaction.exec_params(recording::statements::kExportCursor,
+                          pg::Params::of(options.since, options.until, min_xid));
   const std::string fetch = fmt::format("FETCH {} FROM statements_export", kFetchRows);
   for (;;) {
     const auto rows = transaction.exec(fetch);
@@ -120,18 +114,14 @@ ExportSummary export_statements(pg::Connection& store, pg::Connection* live,
 
 std::string statements_stats(pg::Connection& store) {
   std::string out;
-  const auto totals = store.exec(
-      "SELECT count(*), count(DISTINCT (commit_lsn, xid)), min(commit_time)::text, "
-      "max(commit_time)::text FROM tapedeck.statements");
+  const auto totals = store.exec(recording::statements::kTotals);
   fmt::format_to(std::back_inserter(out), "statements: {} in {} transactions\n", totals.text(0, 0),
                  totals.text(0, 1));
   if (!totals.is_null(0, 2)) {
     fmt::format_to(std::back_inserter(out), "commit time: {} .. {}\n", totals.text(0, 2),
                    totals.text(0, 3));
   }
-  const auto by_table = store.exec(
-      "SELECT schema_name, table_name, op::text, count(*) FROM tapedeck.statements "
-      "GROUP BY 1, 2, 3 ORDER BY 1, 2, 3");
+  const auto by_table = store.exec(recording::statements::kCountsByTableAndOp);
   if (by_table.rows() > 0) out.append("by table and op:\n");
   for (int row = 0; row < by_table.rows(); ++row) {
     fmt::format_to(std::back_inserter(out), "  {}.{} {} {}\n", by_table.text(row, 0),
@@ -154,11 +144,9 @@ std::string statements_stats(pg::Connection& store) {
                    latest.text(row, 1), latest.text(row, 2), latest.text(row, 3),
                    latest.text(row, 4));
   }
-  const auto marks =
-      store.exec("SELECT name, lsn::text, updated_at::text FROM tapedeck.watermarks ORDER BY 1");
-  for (int row = 0; row < marks.rows(); ++row) {
-    fmt::format_to(std::back_inserter(out), "watermark {}: {} (updated {})\n", marks.text(row, 0),
-                   marks.text(row, 1), marks.text(row, 2));
+  for (const auto& mark : recording::watermarks::list(store)) {
+    fmt::format_to(std::back_inserter(out), "watermark {}: {} (updated {})\n", mark.name, mark.lsn,
+                   mark.updated_at);
   }
   return out;
 }

@@ -11,6 +11,7 @@
 
 #include "core/cdc_headers.hpp"
 #include "core/error.hpp"
+#include "core/exit_codes.hpp"
 #include "core/log.hpp"
 #include "core/nats/connection.hpp"
 #include "core/nats/consumer.hpp"
@@ -318,7 +319,7 @@ int TransformService::run() {
     session.run();
   });
   log->info("stopped");
-  return 0;
+  return exit_code::ok;
 }
 
 }  // namespace tapedeck::transform

@@ -82,7 +82,7 @@ class Subscription {
 // One connection to a NATS server (or cluster). Fully connected after the constructor or the
 // constructor throws (unless retry_on_failed_connect). Reconnects forever in the background;
 // publishes made while disconnected are buffered, requests fail with a retryable Error.
-// Move-only; every Subscription, JetStream, consumer, publisher and KeyValue made from it must
+// Move-only; every Subscription, JetStream, consumer and publisher made from it must
 // be destroyed before it. Thread-safe: cnats serialises calls on one connection. cnats calls
 // the disconnected/reconnected/closed/error callbacks on its own thread; they only update
 // atomics.

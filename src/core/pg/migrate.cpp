@@ -61,7 +61,8 @@ int migrate(Connection& connection, std::string_view component,
       throw Error(ErrorSource::postgres, Recovery::fail,
                   fmt::format("migrating the {} schema to version {} ({}) failed: {}", component,
                               migration.version, migration.description, error.message()),
-                  error.code());
+                  error.code())
+          .caused_by(std::current_exception());
     }
     current = migration.version;
     log::get("migrate")->info("{} schema migrated to version {}: {}", component, current,

@@ -60,7 +60,7 @@ Record read_record(const pg::Result& result, int row) {
   record.state = *state;
   record.start = from_micros(result.get<std::int64_t>(row, "start_us"));
   record.end = from_micros(result.get<std::int64_t>(row, "end_us"));
-  record.speed = Speed::parse(result.get<std::string>(row, "speed")).value_or(Speed{});
+  record.speed = Speed::parse(result.get<std::string>(row, "speed"));
   record.database_name = result.get<std::string>(row, "database_name");
   record.error = result.get<std::string>(row, "error");
   record.created_at = from_micros(result.get<std::int64_t>(row, "created_us"));
@@ -172,7 +172,8 @@ Record Store::create(const NewSession& session) {
     throw Error(ErrorSource::input, Recovery::conflict,
                 fmt::format("database '{}' is held by another session that has not ended; end "
                             "that session first, or use a database_template with <id>",
-                            database));
+                            database))
+        .caused_by(std::current_exception());
   }
 }
 

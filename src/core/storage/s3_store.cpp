@@ -137,8 +137,9 @@ http::Response S3Store::send(Call& call) {
 }
 
 void S3Store::fail(const http::Response& response, const std::string& what) const {
-  const std::string code = xml::text(response.body, "Code").value_or("");
-  const std::string message = xml::text(response.body, "Message").value_or("");
+  const xml::Document body(response.body);
+  const std::string code = body.text("Code").value_or("");
+  const std::string message = body.text("Message").value_or("");
   Recovery recovery = Recovery::fail;
   if (response.status == 404) {
     recovery = Recovery::not_found;
@@ -188,7 +189,7 @@ ObjectInfo S3Store::put_multipart(const std::string& object, const ObjectKey& ke
   Call create{"POST", object, {{"uploads", ""}}, {}, std::string(sigv4::kEmptyPayloadHash), {}};
   const http::Response created = send(create);
   if (!created.ok()) fail(created, "starting the multipart upload of " + url_of(key));
-  const std::string upload_id = xml::text(created.body, "UploadId").value_or("");
+  const std::string upload_id = xml::Document(created.body).text("UploadId").value_or("");
   if (upload_id.empty()) {
     throw Error(ErrorSource::storage, Recovery::fail,
                 fmt::format("starting the multipart upload of {} gave no UploadId", url_of(key)));
@@ -284,17 +285,18 @@ std::vector<ObjectInfo> S3Store::list(std::string_view prefix) {
     if (!token.empty()) call.query.emplace_back("continuation-token", token);
     const http::Response response = send(call);
     if (!response.ok()) fail(response, fmt::format("listing s3://{}/{}", bucket_, full));
-    for (const std::string_view contents : xml::elements(response.body, "Contents")) {
-      const std::string key = xml::text(contents, "Key").value_or("");
+    const xml::Document listing(response.body);
+    for (const xml::Element& contents : listing.all("Contents")) {
+      const std::string key = contents.text("Key").value_or("");
       if (!key.starts_with(prefix_) || !key.starts_with(full)) continue;
       ObjectInfo info;
       info.key = key.substr(prefix_.size());
-      info.size = std::stoull(xml::text(contents, "Size").value_or("0"));
-      info.last_modified = parse_iso8601(xml::text(contents, "LastModified").value_or(""));
+      info.size = std::stoull(contents.text("Size").value_or("0"));
+      info.last_modified = parse_iso8601(contents.text("LastModified").value_or(""));
       found.push_back(std::move(info));
     }
-    if (xml::text(response.body, "IsTruncated").value_or("false") != "true") break;
-    token = xml::text(response.body, "NextContinuationToken").value_or("");
+    if (listing.text("IsTruncated").value_or("false") != "true") break;
+    token = listing.text("NextContinuationToken").value_or("");
     if (token.empty()) {
       throw Error(ErrorSource::storage, Recovery::fail,
                   fmt::format("listing s3://{}/{} was truncated without a continuation token",

@@ -207,7 +207,7 @@ class DbopTest : public ::testing::Test {
     fresh.name = "dbop test " + suffix_;
     fresh.start = start;
     fresh.end = start + 1h;
-    fresh.speed = *session::Speed::parse("1");
+    fresh.speed = session::Speed::parse("1");
     fresh.database_template = "tdk_dbop_<id>";
     const auto record = sessions_->create(fresh);
     session_ids_.push_back(record.id);

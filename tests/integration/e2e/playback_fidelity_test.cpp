@@ -165,7 +165,6 @@ class PlaybackFidelityTest : public ::testing::Test {
         {"TAPEDECK_NATS_CDC_STREAM", "E2E_CDC_" + suffix_},
         {"TAPEDECK_NATS_CDC_PREFIX", "e2e" + suffix_},
         {"TAPEDECK_NATS_EVENTS_STREAM", "E2E_EVENTS_" + suffix_},
-        {"TAPEDECK_NATS_KV_BUCKET", "e2e_" + suffix_},
         {"TAPEDECK_CAPTURE_SLOT_NAME", "e2e_" + suffix_},
         {"TAPEDECK_CAPTURE_PUBLICATION", "e2e_" + suffix_},
         {"TAPEDECK_TRANSFORM_DURABLE", "e2e_" + suffix_},

@@ -119,7 +119,7 @@ class MsgopTest : public ::testing::Test {
     created.name = "msgop-test";
     created.start = start;
     created.end = end;
-    created.speed = *session::Speed::parse(speed);
+    created.speed = session::Speed::parse(speed);
     created.database_template = "msgop_test_<id>";
     const auto record = sessions_->create(created);
     sessions_->transition(record.id, session::Transition::restore_begin,

@@ -568,6 +568,38 @@ TEST_F(ReplaymgrTest, ListsTheSnapshotsOldestFirst) {
   EXPECT_EQ(snapshots.body[0]["lsn"], "0/16B3748");
 }
 
+TEST_F(ReplaymgrTest, ShowsHowFarTheStoredRecordingTrailsTheLiveDatabase) {
+  start_replaymgr();
+  // Nothing proven stored yet: no watermark.
+  auto shown = request("GET", "/api/recording");
+  ASSERT_EQ(shown.status, 200) << shown.body.dump();
+  EXPECT_TRUE(shown.body["recorded_until"].is_null()) << shown.body.dump();
+  EXPECT_EQ(shown.body["live_system_time"], "2026-02-01T12:00:00.000000Z");
+  EXPECT_TRUE(shown.body["lag_seconds"].is_null());
+
+  // transform stored everything up to a statement committed at 11:59:30 and moved the
+  // watermark past it; a later statement above the watermark does not count.
+  store_->exec(
+      "INSERT INTO tapedeck.statements (event_id, commit_lsn, position, xid, commit_time, "
+      "schema_name, table_name, op, sql) VALUES "
+      "('a', '0/100', 0, 10, '2026-02-01T11:59:30Z', 'public', 't', 'c', 'SELECT 1'), "
+      "('b', '0/300', 0, 11, '2026-02-01T11:59:50Z', 'public', 't', 'c', 'SELECT 1')");
+  store_->exec("INSERT INTO tapedeck.watermarks (name, lsn) VALUES ('TAPEDECK_CDC', '0/200')");
+  shown = request("GET", "/api/recording");
+  EXPECT_EQ(shown.body["recorded_until"], "2026-02-01T11:59:30.000000Z") << shown.body.dump();
+  EXPECT_DOUBLE_EQ(shown.body["lag_seconds"].get<double>(), 30.0);
+
+  http::Request metrics;
+  metrics.url = base_url() + "/metrics";
+  ASSERT_TRUE(eventually(
+      [&] {
+        return client_.send(metrics).body.find("tapedeck_recording_lag_seconds 30") !=
+               std::string::npos;
+      },
+      10s))
+      << client_.send(metrics).body;
+}
+
 TEST_F(ReplaymgrTest, SessionCliPrintsJsonAndExitsWith1WhenRefused) {
   start_replaymgr();
   const auto init =

@@ -53,16 +53,6 @@ TEST(SessionSubjects, CarryTheIdAndTheEvent) {
   EXPECT_EQ(stream_subjects(), "tapedeck.session.>");
 }
 
-TEST(SessionSpeed, AcceptsPositiveFactorsAndMax) {
-  EXPECT_TRUE(Speed::parse("max")->max);
-  EXPECT_EQ(Speed::parse("0.25")->factor, 0.25);
-  EXPECT_EQ(Speed::parse("10")->str(), "10");
-  EXPECT_FALSE(Speed::parse("0"));
-  EXPECT_FALSE(Speed::parse("-1"));
-  EXPECT_FALSE(Speed::parse("fast"));
-  EXPECT_FALSE(Speed::parse("1x"));
-}
-
 TEST(SessionIds, AreShortHexAndValidated) {
   const auto id = new_session_id();
   EXPECT_TRUE(valid_session_id(id)) << id;

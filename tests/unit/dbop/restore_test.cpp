@@ -106,6 +106,7 @@ TEST(DownloadVerified, ReportsAChecksumMismatchAndRemovesTheFile) {
         *store, record, target, [] {}, 1s);
     FAIL() << "expected a checksum mismatch";
   } catch (const Error& error) {
+    EXPECT_EQ(error.kind(), ErrorKind::content_mismatch);
     EXPECT_EQ(error.message().rfind("checksum mismatch: expected " + record.sha256 + " got " +
                                         storage::sha256_hex("corrupted!"),
                                     0),
@@ -127,6 +128,7 @@ TEST(DownloadVerified, ReportsASizeMismatch) {
         *store, record, dir.path() / "k.dump", [] {}, 1s);
     FAIL() << "expected a size mismatch";
   } catch (const Error& error) {
+    EXPECT_EQ(error.kind(), ErrorKind::content_mismatch);
     EXPECT_NE(error.message().find("size mismatch: expected 6 bytes got 5"), std::string::npos);
   }
 }

@@ -1,4 +1,4 @@
-// PlaybackClock: due times and playback time at several speeds, pauses, lateness; Speed text.
+// PlaybackClock: due times and playback time at several speeds, pauses, lateness.
 #include "msgop/schedule.hpp"
 
 #include <gtest/gtest.h>
@@ -11,6 +11,7 @@ namespace {
 
 using namespace std::chrono;
 using namespace std::chrono_literals;
+using session::Speed;
 
 // Session start S: the recorded moment playback begins from.
 const Instant S = sys_days{2024y / March / 1} + 8h;
@@ -175,41 +176,6 @@ TEST(PlaybackClock, ReportsHowLateTheApplierIs) {
   clock.pause(f.now());
   f.clock.advance(1h);
   EXPECT_EQ(clock.behind(f.now(), S + 10s), 1500ms);
-}
-
-TEST(Speed, ParsesDecimalsExactlyAndMax) {
-  EXPECT_EQ(Speed::parse("1").millionths(), 1'000'000);
-  EXPECT_EQ(Speed::parse("1.5").millionths(), 1'500'000);
-  EXPECT_EQ(Speed::parse("0.25").millionths(), 250'000);
-  EXPECT_EQ(Speed::parse(".5").millionths(), 500'000);
-  EXPECT_EQ(Speed::parse("0.000001").millionths(), 1);
-  EXPECT_TRUE(Speed::parse("max").is_max());
-  EXPECT_TRUE(Speed::parse("MAX").is_max());
-  EXPECT_EQ(Speed::factor(0.1).millionths(), 100'000);
-  EXPECT_EQ(Speed::factor(1.5), Speed::parse("1.5"));
-}
-
-TEST(Speed, PrintsTheShortestDecimal) {
-  EXPECT_EQ(Speed::parse("10").str(), "10");
-  EXPECT_EQ(Speed::parse("1.50").str(), "1.5");
-  EXPECT_EQ(Speed::parse("0.25").str(), "0.25");
-  EXPECT_EQ(Speed::max().str(), "max");
-}
-
-TEST(Speed, RefusesWhatIsNotAPositiveNumberOrMax) {
-  for (const char* bad :
-       {"", "0", "0.0", "-1", "abc", "1e3", "1.", "1.2.3", "0.0000001", "10000001", " 1"}) {
-    try {
-      Speed::parse(bad);
-      ADD_FAILURE() << "'" << bad << "' was accepted";
-    } catch (const Error& e) {
-      EXPECT_EQ(e.recovery(), Recovery::invalid);
-      EXPECT_EQ(e.message().rfind(std::string("speed '") + bad + "'", 0), 0u) << e.message();
-    }
-  }
-  EXPECT_THROW(Speed::factor(0), Error);
-  EXPECT_THROW(Speed::factor(-2), Error);
-  EXPECT_THROW(Speed::factor(std::numeric_limits<double>::infinity()), Error);
 }
 
 }  // namespace

@@ -32,8 +32,7 @@ TEST(ParseCreateRequest, ReadsEveryField) {
       R"( "speed": "0.25", "name": "incident 42"})");
   EXPECT_EQ(request.start, at("2026-01-01T10:00:00Z"));
   EXPECT_EQ(request.end, at("2026-01-01T10:30:00Z"));
-  EXPECT_FALSE(request.speed.max);
-  EXPECT_DOUBLE_EQ(request.speed.factor, 0.25);
+  EXPECT_EQ(request.speed.millionths(), 250'000);
   EXPECT_EQ(request.name, "incident 42");
 }
 
@@ -45,13 +44,13 @@ TEST(ParseCreateRequest, DefaultsSpeedToOneAndNameToEmpty) {
 }
 
 TEST(ParseCreateRequest, AcceptsSpeedAsANumberOrMax) {
-  EXPECT_DOUBLE_EQ(parse_create_request(R"({"start": "2026-01-01T10:00:00Z",)"
-                                        R"( "end": "2026-01-01T10:01:00Z", "speed": 10})")
-                       .speed.factor,
-                   10.0);
+  EXPECT_EQ(parse_create_request(R"({"start": "2026-01-01T10:00:00Z",)"
+                                 R"( "end": "2026-01-01T10:01:00Z", "speed": 10})")
+                .speed.str(),
+            "10");
   EXPECT_TRUE(parse_create_request(R"({"start": "2026-01-01T10:00:00Z",)"
                                    R"( "end": "2026-01-01T10:01:00Z", "speed": "max"})")
-                  .speed.max);
+                  .speed.is_max());
 }
 
 TEST(ParseCreateRequest, RefusesMalformedJson) {
@@ -84,6 +83,34 @@ TEST(ParseCreateRequest, RefusesZeroNegativeAndNonNumericSpeeds) {
     const auto body = std::string(R"({"start": "2026-01-01T10:00:00Z",)") +
                       R"( "end": "2026-01-01T10:01:00Z", "speed": )" + speed + "}";
     EXPECT_NE(invalid_reason(body).find("speed"), std::string::npos) << speed;
+  }
+}
+
+std::string body_with_speed(const std::string& speed) {
+  return R"({"start": "2026-01-01T10:00:00Z", "end": "2026-01-01T10:01:00Z", "speed": )" + speed +
+         "}";
+}
+
+// The API and msgop share session::Speed, so a speed is accepted exactly when msgop's parse
+// accepts its text, whether it comes as a JSON string or a JSON number.
+TEST(ParseCreateRequest, RefusesExactlyTheSpeedsMsgopRefuses) {
+  for (const char* text : {"0", "-1", "1e9", "0.0000001", "abc", "10000001", "1.", ""}) {
+    EXPECT_THROW(session::Speed::parse(text), Error) << text;
+    EXPECT_NE(invalid_reason(body_with_speed(std::string("\"") + text + "\"")).find("speed"),
+              std::string::npos)
+        << text;
+  }
+  for (const char* number : {"0", "-1", "1e9", "0.0000001", "1000000.5", "0.0000015"}) {
+    EXPECT_NE(invalid_reason(body_with_speed(number)).find("speed"), std::string::npos) << number;
+  }
+  for (const char* text : {"max", "MAX", "1", "0.25", "1.5", "0.000001", "1000000"}) {
+    const auto speed = session::Speed::parse(text);
+    EXPECT_EQ(parse_create_request(body_with_speed(std::string("\"") + text + "\"")).speed, speed)
+        << text;
+  }
+  for (const char* number : {"1", "0.25", "0.1", "1.5", "0.000001", "0.00001", "1000000"}) {
+    EXPECT_EQ(parse_create_request(body_with_speed(number)).speed, session::Speed::parse(number))
+        << number;
   }
 }
 

@@ -29,7 +29,7 @@ class SessionStoreTest : public ::testing::Test {
     session.name = "test";
     session.start = *parse_time("2026-11-24T10:00:00.123456Z");
     session.end = *parse_time("2026-11-24T10:05:00Z");
-    session.speed = *Speed::parse("1.5");
+    session.speed = Speed::parse("1.5");
     session.database_template = std::move(database_template);
     return session;
   }

@@ -1,4 +1,4 @@
-// Object key validation, store URLs and the XML reader used for S3 responses.
+// Object key validation and store URLs.
 #include <gtest/gtest.h>
 
 #include <functional>
@@ -6,7 +6,6 @@
 
 #include "core/error.hpp"
 #include "core/storage/object_store.hpp"
-#include "core/storage/xml.hpp"
 
 namespace tapedeck::storage {
 namespace {
@@ -54,38 +53,6 @@ TEST(OpenStore, NamesS3ObjectsUnderTheBucketAndPrefix) {
   EXPECT_EQ(store->url_of(ObjectKey("a/b.dump")), "s3://bucket/some/prefix/a/b.dump");
   const auto bare = open_store({"s3://bucket", config.s3});
   EXPECT_EQ(bare->url_of(ObjectKey("k")), "s3://bucket/k");
-}
-
-TEST(Xml, ExtractsElementsByExactNameIncludingAttributesAndEmptyOnes) {
-  const std::string doc =
-      "<?xml version=\"1.0\"?><ListBucketResult xmlns=\"x\"><KeyCount>2</KeyCount>"
-      "<Contents><Key>a &amp; b</Key><Size>1</Size></Contents>"
-      "<Contents><Key>c&lt;d&#x20;&#233;</Key><Size>22</Size></Contents>"
-      "<Prefix/><IsTruncated>false</IsTruncated></ListBucketResult>";
-  const auto contents = xml::elements(doc, "Contents");
-  ASSERT_EQ(contents.size(), 2u);
-  EXPECT_EQ(xml::text(contents[0], "Key"), "a & b");
-  EXPECT_EQ(xml::text(contents[1], "Key"), "c<d \xc3\xa9");
-  EXPECT_EQ(xml::text(contents[1], "Size"), "22");
-  EXPECT_EQ(xml::text(doc, "Key"), "a & b");  // <KeyCount> is not <Key>
-  EXPECT_EQ(xml::text(doc, "KeyCount"), "2");
-  EXPECT_EQ(xml::text(doc, "Prefix"), "");
-  EXPECT_EQ(xml::text(doc, "ListBucketResult").has_value(), true);
-  EXPECT_FALSE(xml::text(doc, "Missing").has_value());
-}
-
-TEST(Xml, ReadsS3ErrorDocumentsAndCdata) {
-  const std::string error =
-      "<Error><Code>NoSuchKey</Code><Message>The resource <![CDATA[<you>]]> requested does not "
-      "exist.</Message></Error>";
-  EXPECT_EQ(xml::text(error, "Code"), "NoSuchKey");
-  EXPECT_EQ(xml::text(error, "Message"), "The resource <you> requested does not exist.");
-}
-
-TEST(Xml, EscapesWhatDecodeReadsBack) {
-  const std::string text = "\"etag\" & <x> 'y'";
-  EXPECT_EQ(xml::escape(text), "&quot;etag&quot; &amp; &lt;x&gt; &apos;y&apos;");
-  EXPECT_EQ(xml::decode(xml::escape(text)), text);
 }
 
 }  // namespace
