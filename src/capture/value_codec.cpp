@@ -475,10 +475,6 @@ PlaceholderShape array_placeholder_shape(std::uint32_t element_oid) {
   return string;
 }
 
-bool time_is_millis(int precision) {
-  return precision >= 0 && precision <= 3;
-}
-
 }  // namespace
 
 ColumnCodec make_codec(std::uint32_t type_oid, std::int32_t typmod, const EncoderSettings& settings,
@@ -557,7 +553,8 @@ ColumnCodec make_codec(std::uint32_t type_oid, std::int32_t typmod, const Encode
       c.kind = CodecKind::date;
       return c;
     case oid::kTime:
-      c.kind = time_is_millis(time_precision) ? CodecKind::time_millis : CodecKind::time_micros;
+      c.kind = debezium::adaptive_precision_is_millis(time_precision) ? CodecKind::time_millis
+                                                                      : CodecKind::time_micros;
       c.precision = time_precision;
       return c;
     case oid::kTimetz:
@@ -565,8 +562,8 @@ ColumnCodec make_codec(std::uint32_t type_oid, std::int32_t typmod, const Encode
       c.precision = time_precision;
       return c;
     case oid::kTimestamp:
-      c.kind = time_is_millis(time_precision) ? CodecKind::timestamp_millis
-                                              : CodecKind::timestamp_micros;
+      c.kind = debezium::adaptive_precision_is_millis(time_precision) ? CodecKind::timestamp_millis
+                                                                      : CodecKind::timestamp_micros;
       c.precision = time_precision;
       return c;
     case oid::kTimestamptz:

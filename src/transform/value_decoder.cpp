@@ -257,16 +257,17 @@ Target from_catalog(const Target& catalog, const JsonValue& value, const DecodeO
       target.enc = Enc::date_days;
       break;
     case PgCategory::time:
-      target.enc = options.time_precision == TimePrecision::connect ? Enc::time_ms
-                   : options.time_precision == TimePrecision::adaptive_time_microseconds
-                       ? Enc::time_us
-                   : catalog.pg.fraction_digits() <= 3 ? Enc::time_ms
-                                                       : Enc::time_us;
+      target.enc =
+          options.time_precision == TimePrecision::connect                       ? Enc::time_ms
+          : options.time_precision == TimePrecision::adaptive_time_microseconds  ? Enc::time_us
+          : debezium::adaptive_precision_is_millis(catalog.pg.fraction_digits()) ? Enc::time_ms
+                                                                                 : Enc::time_us;
       break;
     case PgCategory::timestamp:
       target.enc = options.time_precision == TimePrecision::connect ? Enc::ts_ms
-                   : catalog.pg.fraction_digits() <= 3              ? Enc::ts_ms
-                                                                    : Enc::ts_us;
+                   : debezium::adaptive_precision_is_millis(catalog.pg.fraction_digits())
+                       ? Enc::ts_ms
+                       : Enc::ts_us;
       break;
     case PgCategory::timestamptz:
       target.enc = Enc::zoned_ts;

@@ -271,6 +271,10 @@ std::int64_t days_from_civil(std::int64_t year, unsigned month, unsigned day) {
   return era * 146097 + static_cast<std::int64_t>(doe) - 719468;
 }
 
+bool adaptive_precision_is_millis(int fraction_digits) {
+  return fraction_digits >= 0 && fraction_digits <= 3;
+}
+
 // --- PostgreSQL to Debezium --------------------------------------------------------------------
 
 bool parse_pg_date(std::string_view text, std::int64_t& days) {

@@ -13,6 +13,11 @@ namespace tapedeck::debezium {
 // Days since 1970-01-01 of a proleptic Gregorian date (astronomical years: 0 is 1 BC).
 std::int64_t days_from_civil(std::int64_t year, unsigned month, unsigned day);
 
+// time.precision.mode=adaptive: a time or timestamp column with 0 to 3 fraction digits
+// travels in milliseconds (Time, Timestamp), one with 4 to 6 in microseconds (MicroTime,
+// MicroTimestamp). A column without a declared precision has 6.
+bool adaptive_precision_is_millis(int fraction_digits);
+
 // --- PostgreSQL to Debezium (capture) ---
 // Each parser returns false when the text is not of its type.
 

@@ -142,6 +142,13 @@ TEST(DebeziumTemporal, MicroDurationAveragesMonths) {
   EXPECT_EQ(micro_duration(parts), 2'629'800'000'000 + 1'000'000);
 }
 
+TEST(DebeziumTemporal, AdaptivePrecisionUsesMillisUpToThreeFractionDigits) {
+  EXPECT_TRUE(adaptive_precision_is_millis(0));
+  EXPECT_TRUE(adaptive_precision_is_millis(3));
+  EXPECT_FALSE(adaptive_precision_is_millis(4));
+  EXPECT_FALSE(adaptive_precision_is_millis(6));
+}
+
 TEST(DebeziumTemporal, RefusesTextThatIsNotItsType) {
   std::int64_t value = 0, offset = 0;
   EXPECT_FALSE(parse_pg_date("20-06-2018", value));
