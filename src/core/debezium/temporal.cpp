@@ -83,20 +83,22 @@ void append_padded(std::string& out, std::int64_t value, int width) {
   out.append(buffer, end);
 }
 
+// "a<separator>bb<separator>cc", `a` padded to `first_width` digits: a date or a time of day.
+void append_three_fields(std::string& out, std::int64_t a, int first_width, char separator,
+                         std::int64_t b, std::int64_t c) {
+  append_padded(out, a, first_width);
+  out.push_back(separator);
+  append_padded(out, b, 2);
+  out.push_back(separator);
+  append_padded(out, c, 2);
+}
+
 void append_hh_mm_ss(std::string& out, std::int64_t h, std::int64_t m, std::int64_t s) {
-  append_padded(out, h, 2);
-  out.push_back(':');
-  append_padded(out, m, 2);
-  out.push_back(':');
-  append_padded(out, s, 2);
+  append_three_fields(out, h, 2, ':', m, s);
 }
 
 void append_yyyy_mm_dd(std::string& out, std::int64_t year, std::int64_t month, std::int64_t day) {
-  append_padded(out, year, 4);
-  out.push_back('-');
-  append_padded(out, month, 2);
-  out.push_back('-');
-  append_padded(out, day, 2);
+  append_three_fields(out, year, 4, '-', month, day);
 }
 
 void append_hms(std::string& out, std::int64_t seconds_of_day) {
@@ -116,6 +118,30 @@ bool append_date_without_era(std::string& out, std::int64_t days) {
   const bool bc = civil.year <= 0;
   append_yyyy_mm_dd(out, bc ? 1 - civil.year : civil.year, civil.month, civil.day);
   return bc;
+}
+
+// ---------------------------------------------------------------------------------------------
+// PostgreSQL's infinite dates and timestamps, as Debezium's sentinel values.
+
+// ±"infinity" -> its sentinel; false for any other text.
+bool parse_infinity(std::string_view text, std::int64_t positive, std::int64_t negative,
+                    std::int64_t& value) {
+  if (text == "infinity") {
+    value = positive;
+  } else if (text == "-infinity") {
+    value = negative;
+  } else {
+    return false;
+  }
+  return true;
+}
+
+// A sentinel -> ±"infinity"; false (appending nothing) for any other value.
+bool append_infinity(std::string& out, std::int64_t value, std::int64_t positive,
+                     std::int64_t negative) {
+  if (value != positive && value != negative) return false;
+  out.append(value == positive ? "infinity" : "-infinity");
+  return true;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -228,36 +254,43 @@ bool parse_digits(std::string_view text, std::int64_t& value) {
   return ec == std::errc() && end == text.data() + text.size();
 }
 
-// "HH:MM[:SS[.f{1,9}]]" at the start of `text`; consumes it.
-bool parse_iso_time(std::string_view& text, std::int64_t& h, std::int64_t& m, std::int64_t& s,
-                    std::string_view& fraction) {
+// A time of day as Debezium's ISO-8601 strings write it, fraction digits as sent.
+struct IsoTime {
+  std::int64_t h = 0, m = 0, s = 0;
+  std::string_view fraction;  // 1 to 9 digits, or empty
+};
+
+// "HH:MM[:SS[.f{1,9}]]", the whole of `text`.
+bool parse_iso_time(std::string_view text, IsoTime& time) {
   if (text.size() < 5 || text[2] != ':') return false;
-  if (!parse_digits(text.substr(0, 2), h) || !parse_digits(text.substr(3, 2), m)) return false;
+  if (!parse_digits(text.substr(0, 2), time.h) || !parse_digits(text.substr(3, 2), time.m)) {
+    return false;
+  }
   text.remove_prefix(5);
-  s = 0;
-  fraction = {};
   if (!text.empty() && text[0] == ':') {
-    if (text.size() < 3 || !parse_digits(text.substr(1, 2), s)) return false;
+    if (text.size() < 3 || !parse_digits(text.substr(1, 2), time.s)) return false;
     text.remove_prefix(3);
     if (!text.empty() && text[0] == '.') {
       std::size_t n = 1;
       while (n < text.size() && text[n] >= '0' && text[n] <= '9') ++n;
-      fraction = text.substr(1, n - 1);
-      if (fraction.empty() || fraction.size() > 9) return false;
+      time.fraction = text.substr(1, n - 1);
+      if (time.fraction.empty() || time.fraction.size() > 9) return false;
       text.remove_prefix(n);
     }
   }
-  return h <= 24 && m <= 59 && s <= 60;
+  return text.empty() && time.h <= 24 && time.m <= 59 && time.s <= 60;
 }
 
-void append_time_text(std::string& out, std::int64_t h, std::int64_t m, std::int64_t s,
-                      std::string_view fraction) {
-  append_hh_mm_ss(out, h, m, s);
+// "HH:MM:SS[.f]+00", trailing fraction zeros dropped.
+void append_pg_utc_time(std::string& out, const IsoTime& time) {
+  append_hh_mm_ss(out, time.h, time.m, time.s);
+  std::string_view fraction = time.fraction;
   while (!fraction.empty() && fraction.back() == '0') fraction.remove_suffix(1);
   if (!fraction.empty()) {
     out.push_back('.');
     out.append(fraction);
   }
+  out.append("+00");
 }
 
 }  // namespace
@@ -278,14 +311,7 @@ bool adaptive_precision_is_millis(int fraction_digits) {
 // --- PostgreSQL to Debezium --------------------------------------------------------------------
 
 bool parse_pg_date(std::string_view text, std::int64_t& days) {
-  if (text == "infinity") {
-    days = kDatePositiveInfinityDays;
-    return true;
-  }
-  if (text == "-infinity") {
-    days = kDateNegativeInfinityDays;
-    return true;
-  }
+  if (parse_infinity(text, kDatePositiveInfinityDays, kDateNegativeInfinityDays, days)) return true;
   const bool bc = bc_suffix(text);
   Cursor c{bc ? text.substr(0, text.size() - 3) : text};
   if (!parse_date_part(c, days) || !c.done()) return false;
@@ -304,15 +330,8 @@ bool parse_pg_timetz(std::string_view text, std::int64_t& micros, std::int64_t& 
 }
 
 bool parse_pg_timestamp(std::string_view text, std::int64_t& micros) {
-  if (text == "infinity") {
-    micros = kTimestampPositiveInfinity;
-    return true;
-  }
-  if (text == "-infinity") {
-    micros = kTimestampNegativeInfinity;
-    return true;
-  }
-  return parse_date_time(text, false, micros);
+  return parse_infinity(text, kTimestampPositiveInfinity, kTimestampNegativeInfinity, micros) ||
+         parse_date_time(text, false, micros);
 }
 
 bool parse_pg_timestamptz(std::string_view text, std::int64_t& micros) {
@@ -385,19 +404,10 @@ void append_iso_instant(std::string& out, std::int64_t unix_micros, int fraction
   const std::int64_t days = floor_div(unix_micros, kMicrosPerDay);
   const std::int64_t micros_of_day = unix_micros - days * kMicrosPerDay;
   const Civil civil = civil_from_days(days);
-  if (civil.year > 9999) {
-    out.push_back('+');
-    append_padded(out, civil.year, 0);
-  } else if (civil.year < 0) {
-    out.push_back('-');
-    append_padded(out, -civil.year, 4);
-  } else {
-    append_padded(out, civil.year, 4);
-  }
-  out.push_back('-');
-  append_padded(out, civil.month, 2);
-  out.push_back('-');
-  append_padded(out, civil.day, 2);
+  // java.time: a sign before years past 9999 and before negative years.
+  if (civil.year > 9999) out.push_back('+');
+  if (civil.year < 0) out.push_back('-');
+  append_yyyy_mm_dd(out, civil.year < 0 ? -civil.year : civil.year, civil.month, civil.day);
   out.push_back('T');
   append_micros_of_day(out, micros_of_day, fraction_digits <= 0 ? -1 : fraction_digits);
   out.push_back('Z');
@@ -451,13 +461,11 @@ bool is_infinite_date(std::int64_t days) {
 }
 
 void append_pg_date(std::string& out, std::int64_t days_since_epoch) {
-  if (days_since_epoch == kDatePositiveInfinityDays) {
-    out.append("infinity");
-  } else if (days_since_epoch == kDateNegativeInfinityDays) {
-    out.append("-infinity");
-  } else if (append_date_without_era(out, days_since_epoch)) {
-    out.append(" BC");
+  if (append_infinity(out, days_since_epoch, kDatePositiveInfinityDays,
+                      kDateNegativeInfinityDays)) {
+    return;
   }
+  if (append_date_without_era(out, days_since_epoch)) out.append(" BC");
 }
 
 bool append_pg_time(std::string& out, std::int64_t units, std::int64_t per_second) {
@@ -468,14 +476,7 @@ bool append_pg_time(std::string& out, std::int64_t units, std::int64_t per_secon
 }
 
 void append_pg_timestamp(std::string& out, std::int64_t units, std::int64_t per_second) {
-  if (units == kTimestampPositiveInfinity) {
-    out.append("infinity");
-    return;
-  }
-  if (units == kTimestampNegativeInfinity) {
-    out.append("-infinity");
-    return;
-  }
+  if (append_infinity(out, units, kTimestampPositiveInfinity, kTimestampNegativeInfinity)) return;
   const std::int64_t seconds = floor_div(units, per_second);
   const std::int64_t fraction = units - seconds * per_second;
   const std::int64_t days = floor_div(seconds, 86400);
@@ -509,33 +510,24 @@ bool append_pg_timestamptz(std::string& out, std::string_view iso) {
   if (iso.size() < 7 || iso[0] != '-' || iso[3] != '-' || iso[6] != 'T') return false;
   if (!parse_digits(iso.substr(1, 2), month) || !parse_digits(iso.substr(4, 2), day)) return false;
   if (month < 1 || month > 12 || day < 1 || day > 31) return false;
-  iso.remove_prefix(7);
-  std::int64_t h = 0;
-  std::int64_t m = 0;
-  std::int64_t s = 0;
-  std::string_view fraction;
-  if (!parse_iso_time(iso, h, m, s, fraction) || !iso.empty()) return false;
+  IsoTime time;
+  if (!parse_iso_time(iso.substr(7), time)) return false;
   // ISO year 0 is 1 BC, -1 is 2 BC.
   const std::int64_t signed_year = negative ? -year : year;
   const bool bc = signed_year <= 0;
   append_yyyy_mm_dd(out, bc ? 1 - signed_year : signed_year, month, day);
   out.push_back(' ');
-  append_time_text(out, h, m, s, fraction);
-  out.append("+00");
+  append_pg_utc_time(out, time);
   if (bc) out.append(" BC");
   return true;
 }
 
 bool append_pg_timetz(std::string& out, std::string_view iso) {
-  if (iso.size() < 2 || iso.back() != 'Z') return false;
-  iso.remove_suffix(1);
-  std::int64_t h = 0;
-  std::int64_t m = 0;
-  std::int64_t s = 0;
-  std::string_view fraction;
-  if (!parse_iso_time(iso, h, m, s, fraction) || !iso.empty()) return false;
-  append_time_text(out, h, m, s, fraction);
-  out.append("+00");
+  IsoTime time;
+  if (iso.size() < 2 || iso.back() != 'Z' || !parse_iso_time(iso.substr(0, iso.size() - 1), time)) {
+    return false;
+  }
+  append_pg_utc_time(out, time);
   return true;
 }
 
