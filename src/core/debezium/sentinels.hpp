@@ -1,4 +1,4 @@
-// Values that stand for something else in a Debezium event (FORMAT.md §7, §8): PostgreSQL's
+// Values that stand for something else in a Debezium event: PostgreSQL's
 // infinite dates and timestamps, and the placeholder of an unchanged TOASTed column.
 #pragma once
 

@@ -1,4 +1,4 @@
-// Dates, times, timestamps and intervals (FORMAT.md §7), both ways: PostgreSQL's text output
+// Dates, times, timestamps and intervals, both ways: PostgreSQL's text output
 // (DateStyle=ISO, IntervalStyle=postgres) to Debezium's epoch counts and ISO-8601 strings
 // (capture), and those back to PostgreSQL input text (transform). Proleptic Gregorian, no
 // time zone library: every instant is UTC.
