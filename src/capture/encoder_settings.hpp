@@ -3,6 +3,8 @@
 
 #include <string>
 
+#include "core/debezium/sentinels.hpp"
+
 namespace tapedeck::capture {
 
 // decimal.handling.mode
@@ -22,7 +24,7 @@ struct EncoderSettings {
   IntervalHandlingMode interval_handling_mode = IntervalHandlingMode::string;
   TimePrecisionMode time_precision_mode = TimePrecisionMode::adaptive;
   // unavailable.value.placeholder; "hex:<hex digits>" gives raw octets, as in Debezium.
-  std::string unavailable_value_placeholder = "__debezium_unavailable_value";
+  std::string unavailable_value_placeholder{debezium::kUnavailablePlaceholder};
   int money_fraction_digits = 2;             // money.fraction.digits
   bool include_unknown_datatypes = false;    // include.unknown.datatypes: text bytes as base64
   bool provide_transaction_metadata = true;  // provide.transaction.metadata

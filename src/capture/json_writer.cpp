@@ -6,6 +6,8 @@
 #include <cmath>
 #include <cstring>
 
+#include "core/base64.hpp"
+
 namespace tapedeck::capture {
 namespace {
 
@@ -152,29 +154,9 @@ void JsonWriter::base64(std::string_view bytes) {
 }
 
 void append_base64(fmt::memory_buffer& out, std::string_view bytes) {
-  static constexpr char kAlphabet[] =
-      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  const auto* p = reinterpret_cast<const unsigned char*>(bytes.data());
-  const std::size_t n = bytes.size();
   const std::size_t start = out.size();
-  out.resize(start + (n + 2) / 3 * 4);
-  char* w = out.data() + start;
-  std::size_t i = 0;
-  for (; i + 3 <= n; i += 3) {
-    const std::uint32_t v = (p[i] << 16) | (p[i + 1] << 8) | p[i + 2];
-    *w++ = kAlphabet[(v >> 18) & 63];
-    *w++ = kAlphabet[(v >> 12) & 63];
-    *w++ = kAlphabet[(v >> 6) & 63];
-    *w++ = kAlphabet[v & 63];
-  }
-  if (i < n) {
-    std::uint32_t v = p[i] << 16;
-    if (i + 1 < n) v |= p[i + 1] << 8;
-    *w++ = kAlphabet[(v >> 18) & 63];
-    *w++ = kAlphabet[(v >> 12) & 63];
-    *w++ = i + 1 < n ? kAlphabet[(v >> 6) & 63] : '=';
-    *w++ = '=';
-  }
+  out.resize(start + base64_encoded_size(bytes.size()));
+  base64_encode_to(out.data() + start, bytes);
 }
 
 }  // namespace tapedeck::capture

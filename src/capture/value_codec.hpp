@@ -10,6 +10,7 @@
 #include "capture/encoder_settings.hpp"
 #include "capture/json_writer.hpp"
 #include "capture/relation_cache.hpp"
+#include "core/debezium/sentinels.hpp"
 
 namespace tapedeck::capture {
 
@@ -75,12 +76,7 @@ struct ColumnCodec {
 };
 
 // The unavailable-value placeholder in every form the shapes need, computed once.
-struct Placeholder {
-  std::string bytes;  // the placeholder's octets ("hex:" settings decoded)
-  std::string uuid;   // UUID.nameUUIDFromBytes(bytes), as text
-
-  static Placeholder from_setting(std::string_view setting);
-};
+using Placeholder = debezium::UnavailablePlaceholder;
 
 // Returns the type facts of a non-built-in oid, or nullptr when unknown.
 using TypeLookup = std::function<const TypeInfo*(std::uint32_t oid)>;

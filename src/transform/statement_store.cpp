@@ -11,13 +11,13 @@
 #include <cstring>
 #include <nlohmann/json.hpp>
 
+#include "core/debezium/temporal.hpp"
 #include "core/error.hpp"
 #include "core/pg/copy.hpp"
 #include "core/pg/transaction.hpp"
 #include "core/recording/statements_table.hpp"
 #include "core/recording/watermarks_table.hpp"
 #include "core/schema/store_schema.hpp"
-#include "transform/temporal.hpp"
 
 namespace tapedeck::transform {
 namespace {
@@ -136,7 +136,7 @@ void Batch::add_statement(const StatementRow& row) {
   row_.push_back('\t');
   append_number(row_, row.xid.value);
   row_.push_back('\t');
-  temporal::append_timestamp(row_, row.commit_time_us, 1'000'000);
+  debezium::append_pg_timestamp(row_, row.commit_time_us, 1'000'000);
   row_.append("+00\t");
   append_copy_text(row_, row.schema);
   row_.push_back('\t');

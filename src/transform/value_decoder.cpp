@@ -2,21 +2,23 @@
 #include "transform/value_decoder.hpp"
 
 #include <fmt/format.h>
-#include <openssl/evp.h>
 
-#include <array>
 #include <charconv>
 #include <cmath>
 #include <cstdint>
-#include <vector>
 
-#include "core/debezium_sentinels.hpp"
+#include "core/base64.hpp"
+#include "core/debezium/binary.hpp"
+#include "core/debezium/connect_schema.hpp"
+#include "core/debezium/decimal.hpp"
+#include "core/debezium/temporal.hpp"
 #include "core/error.hpp"
 #include "core/sql_quote.hpp"
-#include "transform/temporal.hpp"
 
 namespace tapedeck::transform {
 namespace {
+
+namespace connect = debezium::connect;
 
 enum class Enc {
   boolean,
@@ -65,90 +67,10 @@ std::string_view kind_name(const JsonValue& value) {
   return to_string(value.kind);
 }
 
-// --- base64 -------------------------------------------------------------------------
-
-int base64_digit(char c, bool url_safe) {
-  if (c >= 'A' && c <= 'Z') return c - 'A';
-  if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-  if (c >= '0' && c <= '9') return c - '0' + 52;
-  if (c == (url_safe ? '-' : '+')) return 62;
-  if (c == (url_safe ? '_' : '/')) return 63;
-  return -1;
-}
-
-// Calls sink(byte) for each decoded byte; false on malformed input.
-template <typename Sink>
-bool base64_decode(std::string_view text, bool url_safe, Sink&& sink) {
-  while (!text.empty() && text.back() == '=') text.remove_suffix(1);
-  if (text.size() % 4 == 1) return false;
-  std::uint32_t buffer = 0;
-  int bits = 0;
-  for (char c : text) {
-    const int digit = base64_digit(c, url_safe);
-    if (digit < 0) return false;
-    buffer = (buffer << 6) | static_cast<std::uint32_t>(digit);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      sink(static_cast<std::uint8_t>((buffer >> bits) & 0xFF));
-    }
-  }
-  return true;
-}
-
-std::string base64_encode(std::string_view bytes) {
-  static constexpr char kAlphabet[] =
-      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  std::size_t i = 0;
-  for (; i + 2 < bytes.size(); i += 3) {
-    const std::uint32_t n = (std::uint32_t(std::uint8_t(bytes[i])) << 16) |
-                            (std::uint32_t(std::uint8_t(bytes[i + 1])) << 8) |
-                            std::uint8_t(bytes[i + 2]);
-    for (int shift : {18, 12, 6, 0}) out.push_back(kAlphabet[(n >> shift) & 63]);
-  }
-  if (i < bytes.size()) {
-    std::uint32_t n = std::uint32_t(std::uint8_t(bytes[i])) << 16;
-    if (i + 1 < bytes.size()) n |= std::uint32_t(std::uint8_t(bytes[i + 1])) << 8;
-    out.push_back(kAlphabet[(n >> 18) & 63]);
-    out.push_back(kAlphabet[(n >> 12) & 63]);
-    out.push_back(i + 1 < bytes.size() ? kAlphabet[(n >> 6) & 63] : '=');
-    out.push_back('=');
-  }
-  return out;
-}
-
-// UUID.nameUUIDFromBytes: MD5 with the version 3 and IETF variant bits.
-std::string name_uuid(std::string_view bytes) {
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int length = 0;
-  if (EVP_Digest(bytes.data(), bytes.size(), digest, &length, EVP_md5(), nullptr) != 1 ||
-      length != 16) {
-    return {};
-  }
-  digest[6] = static_cast<unsigned char>((digest[6] & 0x0F) | 0x30);
-  digest[8] = static_cast<unsigned char>((digest[8] & 0x3F) | 0x80);
-  std::string out;
-  for (unsigned i = 0; i < 16; ++i) {
-    if (i == 4 || i == 6 || i == 8 || i == 10) out.push_back('-');
-    fmt::format_to(std::back_inserter(out), "{:02x}", digest[i]);
-  }
-  return out;
-}
-
 // --- numbers --------------------------------------------------------------------------
 
-bool is_integer_text(std::string_view text) {
-  if (!text.empty() && text[0] == '-') text.remove_prefix(1);
-  if (text.empty()) return false;
-  for (char c : text) {
-    if (c < '0' || c > '9') return false;
-  }
-  return true;
-}
-
 std::int64_t parse_int64(std::string_view column, const JsonValue& value, std::string_view what) {
-  if (value.kind != JsonValue::Kind::number || !is_integer_text(value.text)) {
+  if (value.kind != JsonValue::Kind::number || !debezium::is_integer_text(value.text)) {
     refuse(column, fmt::format("{} must be an integer, not {} {}", what, kind_name(value),
                                value.text.substr(0, 40)));
   }
@@ -161,75 +83,9 @@ std::int64_t parse_int64(std::string_view column, const JsonValue& value, std::s
   return number;
 }
 
-// Plain decimal text: -?digits[.digits][e[+-]digits], or NaN / ±Infinity.
-bool is_decimal_text(std::string_view text) {
-  if (text == "NaN" || text == "Infinity" || text == "-Infinity") return true;
-  std::size_t i = 0;
-  if (i < text.size() && (text[i] == '-' || text[i] == '+')) ++i;
-  std::size_t digits = 0;
-  while (i < text.size() && text[i] >= '0' && text[i] <= '9') ++i, ++digits;
-  if (i < text.size() && text[i] == '.') {
-    ++i;
-    while (i < text.size() && text[i] >= '0' && text[i] <= '9') ++i, ++digits;
-  }
-  if (digits == 0) return false;
-  if (i < text.size() && (text[i] == 'e' || text[i] == 'E')) {
-    ++i;
-    if (i < text.size() && (text[i] == '-' || text[i] == '+')) ++i;
-    const std::size_t start = i;
-    while (i < text.size() && text[i] >= '0' && text[i] <= '9') ++i;
-    if (i == start) return false;
-  }
-  return i == text.size();
-}
-
-// Appends the decimal text of a big-endian two's-complement integer scaled by 10^-scale.
-void append_scaled(std::string& out, const std::vector<std::uint8_t>& bytes, int scale) {
-  std::vector<std::uint8_t> magnitude(bytes);
-  const bool negative = !magnitude.empty() && (magnitude[0] & 0x80) != 0;
-  if (negative) {
-    for (auto& b : magnitude) b = static_cast<std::uint8_t>(~b);
-    for (auto it = magnitude.rbegin(); it != magnitude.rend(); ++it) {
-      if (++*it != 0) break;
-    }
-  }
-  // Repeated division by 10^9 over base-256 digits.
-  std::string digits;  // least significant first
-  std::size_t first = 0;
-  while (first < magnitude.size() && magnitude[first] == 0) ++first;
-  while (first < magnitude.size()) {
-    std::uint64_t remainder = 0;
-    for (std::size_t i = first; i < magnitude.size(); ++i) {
-      const std::uint64_t current = (remainder << 8) | magnitude[i];
-      magnitude[i] = static_cast<std::uint8_t>(current / 1000000000u);
-      remainder = current % 1000000000u;
-    }
-    while (first < magnitude.size() && magnitude[first] == 0) ++first;
-    for (int k = 0; k < 9; ++k) {
-      digits.push_back(static_cast<char>('0' + remainder % 10));
-      remainder /= 10;
-      if (first == magnitude.size() && remainder == 0) break;
-    }
-  }
-  while (digits.size() > 1 && digits.back() == '0') digits.pop_back();
-  if (digits.empty()) digits = "0";
-  if (negative && digits != "0") out.push_back('-');
-  if (scale <= 0) {
-    out.append(digits.rbegin(), digits.rend());
-    if (digits != "0") out.append(static_cast<std::size_t>(-scale), '0');
-    return;
-  }
-  const auto s = static_cast<std::size_t>(scale);
-  if (digits.size() <= s) digits.append(s + 1 - digits.size(), '0');
-  out.append(digits.rbegin(), digits.rend() - static_cast<std::ptrdiff_t>(s));
-  out.push_back('.');
-  out.append(digits.rbegin() + static_cast<std::ptrdiff_t>(digits.size() - s), digits.rend());
-}
-
 // Shortest text that reads back as the same double (or float).
 void append_float(std::string& out, std::string_view column, const JsonValue& value, bool single) {
-  if (value.kind == JsonValue::Kind::string &&
-      (value.text == "NaN" || value.text == "Infinity" || value.text == "-Infinity")) {
+  if (value.kind == JsonValue::Kind::string && debezium::is_special_number(value.text)) {
     out.append(value.text);
     return;
   }
@@ -275,47 +131,45 @@ Target from_schema(const FieldSchema& schema, const Target& catalog, const Decod
   // string_view: == compares the length first, where std::string == const char* scans both.
   const std::string_view name = schema.name;
   if (!name.empty()) {
-    if (name == "org.apache.kafka.connect.data.Decimal") {
+    if (name == connect::kDecimal) {
       target.enc = Enc::decimal_bytes;
-      target.scale = int_parameter(schema, "scale");
+      target.scale = int_parameter(schema, connect::kScaleParameter);
       if (target.scale < 0 && catalog.known_category) target.scale = catalog.pg.numeric_scale();
-    } else if (name == "io.debezium.data.VariableScaleDecimal") {
+    } else if (name == connect::kVariableScaleDecimal) {
       target.enc = Enc::decimal_variable;
-    } else if (name == "io.debezium.time.Date" || name == "org.apache.kafka.connect.data.Date") {
+    } else if (name == connect::kDate || name == connect::kConnectDate) {
       target.enc = Enc::date_days;
-    } else if (name == "io.debezium.time.Time" || name == "org.apache.kafka.connect.data.Time") {
+    } else if (name == connect::kTime || name == connect::kConnectTime) {
       target.enc = Enc::time_ms;
-    } else if (name == "io.debezium.time.MicroTime") {
+    } else if (name == connect::kMicroTime) {
       target.enc = Enc::time_us;
-    } else if (name == "io.debezium.time.NanoTime") {
+    } else if (name == connect::kNanoTime) {
       target.enc = Enc::time_ns;
-    } else if (name == "io.debezium.time.Timestamp" ||
-               name == "org.apache.kafka.connect.data.Timestamp") {
+    } else if (name == connect::kTimestamp || name == connect::kConnectTimestamp) {
       target.enc = Enc::ts_ms;
-    } else if (name == "io.debezium.time.MicroTimestamp") {
+    } else if (name == connect::kMicroTimestamp) {
       target.enc = Enc::ts_us;
-    } else if (name == "io.debezium.time.NanoTimestamp") {
+    } else if (name == connect::kNanoTimestamp) {
       target.enc = Enc::ts_ns;
-    } else if (name == "io.debezium.time.ZonedTimestamp") {
+    } else if (name == connect::kZonedTimestamp) {
       target.enc = Enc::zoned_ts;
-    } else if (name == "io.debezium.time.ZonedTime") {
+    } else if (name == connect::kZonedTime) {
       target.enc = Enc::zoned_time;
-    } else if (name == "io.debezium.time.MicroDuration") {
+    } else if (name == connect::kMicroDuration) {
       target.enc = Enc::micro_duration;
-    } else if (name == "io.debezium.time.Interval") {
+    } else if (name == connect::kInterval) {
       target.enc = Enc::interval_text;
-    } else if (name == "io.debezium.data.Bits") {
+    } else if (name == connect::kBits) {
       target.enc = Enc::bits;
-      target.bits = int_parameter(schema, "length");
+      target.bits = int_parameter(schema, connect::kLengthParameter);
       if (catalog.known_category && catalog.category == PgCategory::varbit) target.bits = -1;
-    } else if (name == "io.debezium.data.geometry.Point") {
+    } else if (name == connect::kPoint) {
       target.enc = Enc::point;
-    } else if (name == "io.debezium.data.Json" || name == "io.debezium.data.Xml" ||
-               name == "io.debezium.data.Uuid" || name == "io.debezium.data.Enum" ||
-               name == "io.debezium.data.Ltree" || name == "io.debezium.data.Tsvector" ||
-               name == "io.debezium.data.EnumSet") {
+    } else if (name == connect::kJson || name == connect::kXml || name == connect::kUuid ||
+               name == connect::kEnum || name == connect::kLtree || name == connect::kTsvector ||
+               name == connect::kEnumSet) {
       target.enc = Enc::text;
-      if (name == "io.debezium.data.Json" && catalog.category == PgCategory::hstore) {
+      if (name == connect::kJson && catalog.category == PgCategory::hstore) {
         refuse(column, "hstore values (hstore.handling.mode=json) are not supported");
       }
     } else {
@@ -324,25 +178,26 @@ Target from_schema(const FieldSchema& schema, const Target& catalog, const Decod
     return target;
   }
   const std::string_view type = schema.type;
-  if (type == "boolean") {
+  if (type == connect::kBoolean) {
     target.enc = Enc::boolean;
-  } else if (type == "int8" || type == "int16" || type == "int32" || type == "int64") {
+  } else if (type == connect::kInt8 || type == connect::kInt16 || type == connect::kInt32 ||
+             type == connect::kInt64) {
     target.enc = Enc::integer;
-  } else if (type == "float" || type == "double") {
+  } else if (type == connect::kFloat || type == connect::kDouble) {
     target.enc = Enc::floating;
     if (!catalog.known_category)
-      target.category = type == "float" ? PgCategory::float4 : PgCategory::float8;
+      target.category = type == connect::kFloat ? PgCategory::float4 : PgCategory::float8;
     if (catalog.known_category &&
         (catalog.category == PgCategory::numeric || catalog.category == PgCategory::money)) {
       target.enc = Enc::decimal_text;  // decimal.handling.mode=double
     }
-  } else if (type == "bytes") {
+  } else if (type == connect::kBytes) {
     target.enc = Enc::bytes_base64;
     if (catalog.known_category &&
         (catalog.category == PgCategory::numeric || catalog.category == PgCategory::money)) {
       refuse(column, "a decimal arrived as bytes without the Decimal schema name");
     }
-  } else if (type == "string") {
+  } else if (type == connect::kString) {
     target.enc = Enc::text;
     if (catalog.known_category) {
       if (catalog.category == PgCategory::bytea) {
@@ -356,7 +211,7 @@ Target from_schema(const FieldSchema& schema, const Target& catalog, const Decod
         refuse(column, "hstore values (hstore.handling.mode=json) are not supported");
       }
     }
-  } else if (type == "array") {
+  } else if (type == connect::kArray) {
     target.enc = Enc::array;
   } else {
     refuse(column, fmt::format("a field of Connect type {} is not supported", type.substr(0, 40)));
@@ -402,16 +257,17 @@ Target from_catalog(const Target& catalog, const JsonValue& value, const DecodeO
       target.enc = Enc::date_days;
       break;
     case PgCategory::time:
-      target.enc = options.time_precision == TimePrecision::connect ? Enc::time_ms
-                   : options.time_precision == TimePrecision::adaptive_time_microseconds
-                       ? Enc::time_us
-                   : catalog.pg.fraction_digits() <= 3 ? Enc::time_ms
-                                                       : Enc::time_us;
+      target.enc =
+          options.time_precision == TimePrecision::connect                       ? Enc::time_ms
+          : options.time_precision == TimePrecision::adaptive_time_microseconds  ? Enc::time_us
+          : debezium::adaptive_precision_is_millis(catalog.pg.fraction_digits()) ? Enc::time_ms
+                                                                                 : Enc::time_us;
       break;
     case PgCategory::timestamp:
       target.enc = options.time_precision == TimePrecision::connect ? Enc::ts_ms
-                   : catalog.pg.fraction_digits() <= 3              ? Enc::ts_ms
-                                                                    : Enc::ts_us;
+                   : debezium::adaptive_precision_is_millis(catalog.pg.fraction_digits())
+                       ? Enc::ts_ms
+                       : Enc::ts_us;
       break;
     case PgCategory::timestamptz:
       target.enc = Enc::zoned_ts;
@@ -559,13 +415,10 @@ void check_decimal_fits(std::string_view column, std::string_view text, const Ta
 
 void append_decimal_bytes(std::string& out, std::string_view column, std::string_view base64,
                           int scale, const Target& target) {
-  std::vector<std::uint8_t> bytes;
-  bytes.reserve(base64.size() * 3 / 4);
-  if (!base64_decode(base64, false, [&](std::uint8_t b) { bytes.push_back(b); })) {
+  const std::size_t start = out.size();
+  if (!debezium::append_decimal_from_base64(out, base64, scale)) {
     refuse(column, "a precise decimal is not valid base64");
   }
-  const std::size_t start = out.size();
-  append_scaled(out, bytes, scale);
   check_decimal_fits(column, std::string_view(out).substr(start), target);
 }
 
@@ -631,60 +484,30 @@ void append_bits(std::string& out, std::string_view column, const JsonValue& val
            "bit varying arrives as little-endian bytes without its length, so leading zero "
            "bits are lost; it cannot be replayed exactly");
   }
-  std::vector<std::uint8_t> bytes;
-  if (!base64_decode(value.text, false, [&](std::uint8_t b) { bytes.push_back(b); })) {
-    refuse(column, "a bit string is not valid base64");
-  }
-  const auto n = static_cast<std::size_t>(target.bits);
-  for (std::size_t k = n; k < bytes.size() * 8; ++k) {
-    if ((bytes[k / 8] >> (k % 8)) & 1) {
-      refuse(column, fmt::format("the bits do not fit bit({})", n));
-    }
-  }
-  for (std::size_t i = 0; i < n; ++i) {
-    const std::size_t k = n - 1 - i;
-    const bool set = k / 8 < bytes.size() && ((bytes[k / 8] >> (k % 8)) & 1) != 0;
-    out.push_back(set ? '1' : '0');
+  std::string bytes;
+  if (!base64_decode_append(value.text, bytes)) refuse(column, "a bit string is not valid base64");
+  if (!debezium::append_pg_bits(out, bytes, static_cast<std::size_t>(target.bits))) {
+    refuse(column, fmt::format("the bits do not fit bit({})", target.bits));
   }
 }
 
 void append_bytes(std::string& out, std::string_view column, const JsonValue& value, Enc enc) {
   expect(column, value, JsonValue::Kind::string, "a binary value");
-  static constexpr char kHex[] = "0123456789abcdef";
-  out.append("\\x");
-  if (enc == Enc::bytes_hex) {
-    for (char c : value.text) {
-      const bool hex = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
-      if (!hex) refuse(column, "a hex binary value contains a non-hex character");
-    }
-    if (value.text.size() % 2 != 0) refuse(column, "a hex binary value has an odd length");
-    out.append(value.text);
-    return;
-  }
-  out.reserve(out.size() + value.text.size() * 3 / 2 + 4);
-  const bool ok = base64_decode(value.text, enc == Enc::bytes_base64_url, [&](std::uint8_t b) {
-    out.push_back(kHex[b >> 4]);
-    out.push_back(kHex[b & 15]);
-  });
-  if (!ok) refuse(column, "a binary value is not valid base64");
+  const auto mode = enc == Enc::bytes_hex          ? debezium::BinaryHandling::hex
+                    : enc == Enc::bytes_base64_url ? debezium::BinaryHandling::base64_url_safe
+                                                   : debezium::BinaryHandling::base64;
+  if (const char* why = debezium::append_pg_bytea(out, value.text, mode)) refuse(column, why);
 }
 
 void append_timestamp(std::string& out, std::string_view column, const JsonValue& value,
                       std::int64_t per_second) {
-  const std::int64_t units = parse_int64(column, value, "a timestamp");
-  if (units == debezium::kTimestampPositiveInfinity) {
-    out.append("infinity");
-  } else if (units == debezium::kTimestampNegativeInfinity) {
-    out.append("-infinity");
-  } else {
-    temporal::append_timestamp(out, units, per_second);
-  }
+  debezium::append_pg_timestamp(out, parse_int64(column, value, "a timestamp"), per_second);
 }
 
 void append_time(std::string& out, std::string_view column, const JsonValue& value,
                  std::int64_t per_second) {
   const std::int64_t units = parse_int64(column, value, "a time of day");
-  if (!temporal::append_time_of_day(out, units, per_second)) {
+  if (!debezium::append_pg_time(out, units, per_second)) {
     refuse(column, fmt::format("{} is not a time of day at {} units a second", units, per_second));
   }
 }
@@ -707,7 +530,7 @@ void append_text(std::string& out, std::string_view column, const JsonValue& val
     case Enc::floating:
       append_float(out, column, value,
                    target.category == PgCategory::float4 ||
-                       (target.schema != nullptr && target.schema->type == "float"));
+                       (target.schema != nullptr && target.schema->type == connect::kFloat));
       return;
     case Enc::decimal_bytes:
       expect(column, value, JsonValue::Kind::string, "a precise decimal");
@@ -733,30 +556,22 @@ void append_text(std::string& out, std::string_view column, const JsonValue& val
     }
     case Enc::decimal_text:
       if ((value.kind != JsonValue::Kind::string && value.kind != JsonValue::Kind::number) ||
-          !is_decimal_text(value.text)) {
+          !debezium::is_decimal_text(value.text)) {
         refuse(column, fmt::format("{} is not a decimal number", value.text.substr(0, 60)));
       }
       check_decimal_fits(column, value.text, target);
       out.append(value.text);
       return;
     case Enc::date_days: {
-      if (value.kind == JsonValue::Kind::string && temporal::is_iso_date(value.text)) {
+      if (value.kind == JsonValue::Kind::string && debezium::is_iso_date(value.text)) {
         out.append(value.text);
         return;
       }
       const std::int64_t days = parse_int64(column, value, "a date (days since 1970-01-01)");
-      if (days == debezium::kDatePositiveInfinityDays) {
-        out.append("infinity");
-        return;
-      }
-      if (days == debezium::kDateNegativeInfinityDays) {
-        out.append("-infinity");
-        return;
-      }
-      if (days < -2451545 - 1000000 || days > 2147483647) {
+      if (!debezium::is_infinite_date(days) && (days < -2451545 - 1000000 || days > 2147483647)) {
         refuse(column, fmt::format("{} days is outside the date range", days));
       }
-      temporal::append_date(out, days);
+      debezium::append_pg_date(out, days);
       return;
     }
     case Enc::time_ms:
@@ -779,14 +594,14 @@ void append_text(std::string& out, std::string_view column, const JsonValue& val
       return;
     case Enc::zoned_ts:
       expect(column, value, JsonValue::Kind::string, "a ZonedTimestamp");
-      if (!temporal::append_zoned_timestamp(out, value.text)) {
+      if (!debezium::append_pg_timestamptz(out, value.text)) {
         refuse(column,
                fmt::format("\"{}\" is not an ISO-8601 UTC timestamp", value.text.substr(0, 60)));
       }
       return;
     case Enc::zoned_time:
       expect(column, value, JsonValue::Kind::string, "a ZonedTime");
-      if (!temporal::append_zoned_time(out, value.text)) {
+      if (!debezium::append_pg_timetz(out, value.text)) {
         refuse(column, fmt::format("\"{}\" is not an ISO-8601 UTC time", value.text.substr(0, 60)));
       }
       return;
@@ -803,7 +618,7 @@ void append_text(std::string& out, std::string_view column, const JsonValue& val
     }
     case Enc::interval_text:
       expect(column, value, JsonValue::Kind::string, "an ISO-8601 interval");
-      if (!temporal::is_iso_interval(value.text)) {
+      if (!debezium::is_iso_interval(value.text)) {
         refuse(column, fmt::format("\"{}\" is not an ISO-8601 interval", value.text.substr(0, 60)));
       }
       out.append(value.text);
@@ -847,20 +662,19 @@ bool no_equality(PgCategory category) {
 
 ValueDecoder::ValueDecoder(DecodeOptions options)
     : options_(std::move(options)),
-      placeholder_base64_(base64_encode(options_.unavailable_placeholder)),
-      placeholder_uuid_(name_uuid(options_.unavailable_placeholder)),
+      placeholder_(debezium::UnavailablePlaceholder::from_bytes(options_.unavailable_placeholder)),
       placeholder_hstore_(fmt::format("{{\"{0}\":\"{0}\"}}", options_.unavailable_placeholder)) {}
 
 bool ValueDecoder::is_placeholder(const JsonValue& value) const {
   const std::string& placeholder = options_.unavailable_placeholder;
   if (value.kind == JsonValue::Kind::string) {
-    return value.text == placeholder || value.text == placeholder_base64_ ||
+    return value.text == placeholder || value.text == placeholder_.base64 ||
            value.text == placeholder_hstore_;
   }
   if (value.kind != JsonValue::Kind::array) return false;
   if (value.items.size() == 1 && value.items[0].kind == JsonValue::Kind::string) {
     const std::string& text = value.items[0].text;
-    return text == placeholder || text == placeholder_base64_ || text == placeholder_uuid_;
+    return text == placeholder || text == placeholder_.base64 || text == placeholder_.uuid;
   }
   // int4[]/int8[]/date[]: the placeholder's bytes as numbers.
   if (value.items.size() != placeholder.size() || placeholder.empty()) return false;
@@ -924,9 +738,9 @@ bool ValueDecoder::compare_as_text(const FieldSchema* schema, const ColumnInfo* 
   }
   if (schema == nullptr) return false;
   const FieldSchema* level = schema;
-  while (level->type == "array" && level->element() != nullptr) level = level->element();
-  return level->name == "io.debezium.data.Json" || level->name == "io.debezium.data.Xml" ||
-         level->name == "io.debezium.data.geometry.Point";
+  while (level->type == connect::kArray && level->element() != nullptr) level = level->element();
+  return level->name == connect::kJson || level->name == connect::kXml ||
+         level->name == connect::kPoint;
 }
 
 }  // namespace tapedeck::transform

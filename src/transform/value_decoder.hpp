@@ -4,6 +4,8 @@
 #include <string>
 #include <string_view>
 
+#include "core/debezium/binary.hpp"
+#include "core/debezium/sentinels.hpp"
 #include "transform/field_schema.hpp"
 #include "transform/json_value.hpp"
 #include "transform/table_info.hpp"
@@ -14,14 +16,14 @@ namespace tapedeck::transform {
 // say most of this; without, these (and the catalog types) decide.
 enum class DecimalHandling { precise, string, double_value };
 enum class TimePrecision { adaptive, adaptive_time_microseconds, connect };
-enum class BinaryHandling { bytes, base64, base64_url_safe, hex };
+using BinaryHandling = debezium::BinaryHandling;
 
 struct DecodeOptions {
   DecimalHandling decimal_handling = DecimalHandling::precise;
   TimePrecision time_precision = TimePrecision::adaptive;
   BinaryHandling binary_handling = BinaryHandling::bytes;
   int money_fraction_digits = 2;  // money.fraction.digits
-  std::string unavailable_placeholder = "__debezium_unavailable_value";
+  std::string unavailable_placeholder{debezium::kUnavailablePlaceholder};
   // interval.handling.mode=numeric sends MicroDuration, which averages months (365.25/12
   // days) and cannot be turned back exactly. Refused unless this is set, in which case the
   // value is replayed as that many microseconds.
@@ -53,8 +55,7 @@ class ValueDecoder {
   bool is_placeholder(const JsonValue& value) const;
 
   DecodeOptions options_;
-  std::string placeholder_base64_;
-  std::string placeholder_uuid_;
+  debezium::UnavailablePlaceholder placeholder_;
   std::string placeholder_hstore_;
 };
 

@@ -1,4 +1,4 @@
-// SHA-256, HMAC-SHA-256, hex and base64 against their standards' published vectors.
+// SHA-256, HMAC-SHA-256 and hex against their standards' published vectors.
 #include "core/storage/sha256.hpp"
 
 #include <gtest/gtest.h>
@@ -55,32 +55,6 @@ TEST(Hex, RoundTripsBytesAndRejectsBadDigits) {
   EXPECT_EQ(from_hex("007F80ff"), bytes);
   EXPECT_THROW(from_hex("abc"), Error);
   EXPECT_THROW(from_hex("zz"), Error);
-}
-
-// RFC 4648 section 10.
-TEST(Base64, EncodesAndDecodesTheRfc4648Vectors) {
-  const std::pair<const char*, const char*> vectors[] = {{"", ""},
-                                                         {"f", "Zg=="},
-                                                         {"fo", "Zm8="},
-                                                         {"foo", "Zm9v"},
-                                                         {"foob", "Zm9vYg=="},
-                                                         {"fooba", "Zm9vYmE="},
-                                                         {"foobar", "Zm9vYmFy"}};
-  for (const auto& [plain, encoded] : vectors) {
-    EXPECT_EQ(base64_encode(plain), encoded);
-    EXPECT_EQ(base64_decode(encoded), plain);
-  }
-}
-
-TEST(Base64, RoundTripsEveryByteValue) {
-  std::string bytes;
-  for (int i = 0; i < 256; ++i) bytes.push_back(static_cast<char>(i));
-  EXPECT_EQ(base64_decode(base64_encode(bytes)), bytes);
-}
-
-TEST(Base64, RejectsTextOutsideTheAlphabetOrOfTheWrongLength) {
-  EXPECT_THROW(base64_decode("Zm9"), Error);
-  EXPECT_THROW(base64_decode("Zm9*"), Error);
 }
 
 }  // namespace
