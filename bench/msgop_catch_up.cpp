@@ -326,7 +326,7 @@ int main(int argc, char** argv) {
     session::NewSession created;
     created.start = start;
     created.end = start + std::chrono::milliseconds(paced_transactions + 100);
-    created.speed = *session::Speed::parse("1");
+    created.speed = session::Speed::parse("1");
     created.database_template = "bench_paced_<id>";
     const auto record = sessions.create(created);
     sessions.transition(record.id, session::Transition::restore_begin);

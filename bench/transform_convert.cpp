@@ -2,8 +2,10 @@
 // Run: build/bench/bench_transform_convert  (prints events/s as items_per_second)
 #include <benchmark/benchmark.h>
 
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <iostream>
 #include <map>
 #include <sstream>
 #include <string>
@@ -16,13 +18,18 @@ namespace {
 
 using namespace tapedeck::transform;
 
+// The Debezium examples the tests use too (tests/fixtures/debezium, sources in SOURCES.md).
 std::filesystem::path fixtures_dir() {
-  return std::filesystem::path(__FILE__).parent_path().parent_path().parent_path() / "shared" /
-         "debezium" / "fixtures";
+  return std::filesystem::path(TAPEDECK_FIXTURE_DIR) / "debezium";
 }
 
 std::vector<std::string> lines_of(const std::string& name) {
   std::ifstream file(fixtures_dir() / name);
+  if (!file) {
+    std::cerr << "bench_transform_convert: cannot read the fixture " << (fixtures_dir() / name)
+              << "\n";
+    std::exit(2);
+  }
   std::stringstream text;
   text << file.rdbuf();
   if (name.ends_with(".json")) return {text.str()};

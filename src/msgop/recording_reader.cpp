@@ -8,6 +8,7 @@
 
 #include "core/error.hpp"
 #include "core/pg/params.hpp"
+#include "core/recording/rtus_calls_table.hpp"
 #include "core/recording/statements_table.hpp"
 #include "core/session.hpp"
 #include "core/sql_quote.hpp"
@@ -15,20 +16,6 @@
 namespace tapedeck::msgop {
 
 namespace {
-
-// $1 last called_at, $2 last call_id, $3 until, $4 page size, $5 after.
-constexpr const char* kRtusPage = R"(
-SELECT call_id, (extract(epoch FROM called_at) * 1000000)::int8, method, path, headers::text, body
-  FROM tapedeck.rtus_calls
- WHERE (called_at, call_id) > ($1::timestamptz, $2::text)
-   AND called_at > $5::timestamptz
-   AND called_at <= $3::timestamptz
- ORDER BY called_at, call_id
- LIMIT $4)";
-
-constexpr const char* kCountRtusCalls = R"(
-SELECT count(*) FROM tapedeck.rtus_calls
- WHERE called_at > $1::timestamptz AND called_at <= $2::timestamptz)";
 
 std::string time_param(Instant time) {
   return session::format_time(time);
@@ -156,9 +143,10 @@ RtusCallReader::RtusCallReader(pg::Connection& store, Instant after, Instant unt
 std::optional<RtusCall> RtusCallReader::next() {
   if (index_ >= page_.size()) {
     if (exhausted_) return std::nullopt;
-    const auto result = store_.exec_params(
-        kRtusPage, pg::Params::of(time_param(last_time_), last_id_, time_param(until_), page_rows_,
-                                  time_param(after_)));
+    const auto result =
+        store_.exec_params(recording::rtus_calls::kWindowPage,
+                           pg::Params::of(time_param(last_time_), last_id_, time_param(until_),
+                                          page_rows_, time_param(after_)));
     page_.clear();
     index_ = 0;
     for (int row = 0; row < result.rows(); ++row) {
@@ -195,7 +183,9 @@ WindowExtent measure_window(pg::Connection& store, Instant after, Instant until)
 }
 
 std::int64_t count_rtus_calls(pg::Connection& store, Instant after, Instant until) {
-  return store.exec_params(kCountRtusCalls, pg::Params::of(time_param(after), time_param(until)))
+  return store
+      .exec_params(recording::rtus_calls::kCountWindow,
+                   pg::Params::of(time_param(after), time_param(until)))
       .get<std::int64_t>(0, 0);
 }
 

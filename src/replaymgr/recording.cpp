@@ -4,7 +4,7 @@
 #include <algorithm>
 #include <optional>
 
-
+#include "core/backups/backups_table.hpp"
 #include "core/pg/params.hpp"
 #include "core/pg/result.hpp"
 #include "core/recording/statements_table.hpp"
@@ -17,13 +17,6 @@ namespace {
 constexpr std::string_view kLiveSystemTime = R"(
 SELECT (extract(epoch FROM max(system_time)) * 1000000)::int8 AS system_time
 FROM tapedeck.system_time)";
-
-constexpr std::string_view kSnapshotAtOrBefore = R"(
-SELECT (extract(epoch FROM max(coalesce(system_time, created_at))) * 1000000)::int8 AS taken
-FROM tapedeck.backups
-WHERE NOT deleting
-  AND coalesce(system_time, created_at)
-      <= to_timestamp(0) + $1::int8 * interval '1 microsecond')";
 
 constexpr std::string_view kSessionsByState =
     "SELECT state, count(*)::int8 AS sessions FROM tapedeck.sessions GROUP BY state";
@@ -51,7 +44,7 @@ RecordingBounds recording_bounds(pg::Connection& store, pg::Connection& live, se
 
   pg::Params params;
   params.add(static_cast<std::int64_t>(start.time_since_epoch().count()));
-  bounds.snapshot_at = time_at(live.exec_params(kSnapshotAtOrBefore, params), "taken");
+  bounds.snapshot_at = time_at(live.exec_params(backups::table::kTakenAtOrBefore, params), "taken");
   return bounds;
 }
 

@@ -3,6 +3,7 @@
 
 #include <fmt/format.h>
 
+#include "core/backups/backups_table.hpp"
 #include "core/error.hpp"
 #include "core/log.hpp"
 #include "core/pg/client_programs.hpp"
@@ -28,20 +29,6 @@ SELECT pg_export_snapshot(),
        current_setting('server_version'),
        current_setting('server_version_num')::int)";
 
-// Records the upload in the same transaction that ends its journal entry.
-constexpr const char* kInsertBackup = R"(
-WITH uploaded AS (DELETE FROM tapedeck.backup_uploads WHERE object_key = $1)
-INSERT INTO tapedeck.backups
-  (object_key, storage_url, size_bytes, sha256, created_at, system_time, lsn, txid_snapshot,
-   server_version)
-VALUES ($1, $2, $3, $4, $5::timestamptz, $6::timestamptz, $7::pg_lsn, $8::pg_snapshot, $9)
-RETURNING id)";
-
-constexpr const char* kJournalUpload =
-    "INSERT INTO tapedeck.backup_uploads (object_key, storage_url) VALUES ($1, $2)";
-constexpr const char* kEndJournalEntry =
-    "DELETE FROM tapedeck.backup_uploads WHERE object_key = $1";
-
 // After a failure: the object goes, and with it the journal entry. Neither step may hide the
 // failure being reported; what is left, the next backup cleanup removes.
 void remove_quietly(storage::ObjectStore& store, const storage::ObjectKey& key,
@@ -61,7 +48,7 @@ void remove_quietly(storage::ObjectStore& store, const storage::ObjectKey& key,
 }  // namespace
 
 void end_upload_journal_entry(pg::Connection& live, const storage::ObjectKey& key) {
-  live.exec_params(kEndJournalEntry, pg::Params::of(key.str()));
+  live.exec_params(backups::table::kEndJournalEntry, pg::Params::of(key.str()));
 }
 
 BackupSettings backup_settings(const config::Config& config) {
@@ -95,7 +82,8 @@ backups::BackupRecord run_backup(const BackupSettings& settings, const BackupHoo
   logger->info("backup: snapshot {} at {} ({}), dumping to {}", info.txid_snapshot, info.lsn.str(),
                taken_at, store->url_of(key));
   if (hooks.snapshot_exported) hooks.snapshot_exported(info);
-  journal.exec_params(kJournalUpload, pg::Params::of(info.object_key, store->url_of(key)));
+  journal.exec_params(backups::table::kJournalUpload,
+                      pg::Params::of(info.object_key, store->url_of(key)));
 
   const std::string program = settings.pg_dump.empty()
                                   ? pg::find_client_program("pg_dump", server_major)
@@ -127,7 +115,7 @@ backups::BackupRecord run_backup(const BackupSettings& settings, const BackupHoo
   std::int64_t id = 0;
   try {
     const auto inserted = live.exec_params(
-        kInsertBackup,
+        backups::table::kInsert,
         pg::Params::of(info.object_key, store->url_of(key), static_cast<std::int64_t>(stored.size),
                        stored.sha256, taken_at, system_time, info.lsn.str(), info.txid_snapshot,
                        server_version));

@@ -6,9 +6,12 @@
 #include <algorithm>
 
 #include "core/backups/backup_record.hpp"
+#include "core/backups/backups_table.hpp"
 #include "core/error.hpp"
 #include "core/log.hpp"
 #include "core/pg/connection.hpp"
+#include "core/recording/dead_letters_table.hpp"
+#include "core/recording/rtus_calls_table.hpp"
 #include "core/recording/statements_table.hpp"
 #include "core/schema/live_schema.hpp"
 #include "core/schema/store_schema.hpp"
@@ -20,37 +23,10 @@ namespace tapedeck::scheduler {
 
 namespace {
 
-constexpr const char* kBackupAges = R"(
-SELECT id, (extract(epoch FROM created_at) * 1000000)::bigint,
-       (extract(epoch FROM clock_timestamp()) * 1000000)::bigint
-  FROM tapedeck.backups WHERE NOT deleting ORDER BY created_at, id)";
-constexpr const char* kMarkDeleting =
-    "UPDATE tapedeck.backups SET deleting = true WHERE id = $1 AND NOT deleting";
-constexpr const char* kDeleteRow = "DELETE FROM tapedeck.backups WHERE id = $1 AND deleting";
-
-constexpr const char* kAbandonedUploads =
-    "SELECT object_key, storage_url FROM tapedeck.backup_uploads ORDER BY started_at";
-
-constexpr const char* kOldestBackup = R"(
-SELECT txid_snapshot::text, created_at::text, lsn::text
-  FROM tapedeck.backups WHERE NOT deleting ORDER BY created_at, id LIMIT 1)";
 constexpr const char* kCutoff = R"(
 SELECT (clock_timestamp() - $1::bigint * interval '1 millisecond')::text,
        to_char((clock_timestamp() - $1::bigint * interval '1 millisecond') AT TIME ZONE 'UTC',
                'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'))";
-
-constexpr const char* kDeleteRtusCalls = R"(
-WITH doomed AS (
-  SELECT call_id FROM tapedeck.rtus_calls
-   WHERE called_at < $1::timestamptz AND ($2::timestamptz IS NULL OR called_at < $2::timestamptz)
-   ORDER BY called_at
-   LIMIT $3)
-DELETE FROM tapedeck.rtus_calls r USING doomed WHERE r.call_id = doomed.call_id)";
-constexpr const char* kDeleteDeadLetters = R"(
-WITH doomed AS (
-  SELECT id FROM tapedeck.dead_letters WHERE received_at < $1::timestamptz
-   ORDER BY received_at LIMIT $2)
-DELETE FROM tapedeck.dead_letters d USING doomed WHERE d.id = doomed.id)";
 
 // Runs `statement` until a batch deletes fewer than `batch` rows (or a stop is requested).
 std::int64_t delete_in_batches(pg::Connection& store, const char* statement,
@@ -69,7 +45,7 @@ std::int64_t delete_in_batches(pg::Connection& store, const char* statement,
 std::int64_t remove_abandoned_uploads(pg::Connection& live, storage::ObjectStore& store,
                                       const std::string& store_url) {
   auto logger = log::get("scheduler");
-  const auto entries = live.exec(kAbandonedUploads);
+  const auto entries = live.exec(backups::table::kAbandonedUploads);
   if (entries.rows() == 0) return 0;
   const auto lock = JobLock::try_acquire(live, "backup");
   if (!lock) {
@@ -79,7 +55,8 @@ std::int64_t remove_abandoned_uploads(pg::Connection& live, storage::ObjectStore
     return 0;
   }
   std::int64_t removed = 0;
-  const auto locked_entries = live.exec(kAbandonedUploads);  // none can start while locked
+  const auto locked_entries =
+      live.exec(backups::table::kAbandonedUploads);  // none can start while locked
   for (int row = 0; row < locked_entries.rows(); ++row) {
     const storage::ObjectKey key(std::string(locked_entries.text(row, 0)));
     const std::string storage_url(locked_entries.text(row, 1));
@@ -146,7 +123,7 @@ BackupCleanupResult cleanup_backups(const BackupCleanupSettings& settings) {
       return false;
     }
     store->remove(key);
-    live.exec_params(kDeleteRow, pg::Params::of(record.id));
+    live.exec_params(backups::table::kDeleteRow, pg::Params::of(record.id));
     return true;
   };
 
@@ -163,7 +140,7 @@ BackupCleanupResult cleanup_backups(const BackupCleanupSettings& settings) {
     }
   }
 
-  const auto ages = live.exec(kBackupAges);
+  const auto ages = live.exec(backups::table::kAges);
   std::vector<BackupAge> backups;
   Instant now{};
   for (int row = 0; row < ages.rows(); ++row) {
@@ -183,7 +160,8 @@ BackupCleanupResult cleanup_backups(const BackupCleanupSettings& settings) {
       ++result.skipped;
       continue;
     }
-    if (live.exec_params(kMarkDeleting, pg::Params::of(id)).affected_rows() != 1) continue;
+    if (live.exec_params(backups::table::kMarkDeleting, pg::Params::of(id)).affected_rows() != 1)
+      continue;
     auto marked = *record;
     marked.deleting = true;
     finish(marked);
@@ -217,7 +195,7 @@ TransformCleanupResult cleanup_transform(const TransformCleanupSettings& setting
   {
     pg::Connection live(settings.live_dsn, "tapedeck-cleanup-transform");
     schema::migrate_live(live);
-    const auto oldest = live.exec(kOldestBackup);
+    const auto oldest = live.exec(backups::table::kOldest);
     if (oldest.rows() == 1) {
       snapshot = oldest.get<std::string>(0, 0);
       backup_time = oldest.get<std::string>(0, 1);
@@ -237,11 +215,11 @@ TransformCleanupResult cleanup_transform(const TransformCleanupSettings& setting
       pg::Params::of(cutoff, snapshot, backup_time, settings.batch, backup_lsn), settings.batch);
   if (!stop::requested()) {
     result.rtus_calls =
-        delete_in_batches(store, kDeleteRtusCalls,
+        delete_in_batches(store, recording::rtus_calls::kDeleteBatch,
                           pg::Params::of(cutoff, backup_time, settings.batch), settings.batch);
   }
   if (!stop::requested()) {
-    result.dead_letters = delete_in_batches(store, kDeleteDeadLetters,
+    result.dead_letters = delete_in_batches(store, recording::dead_letters::kDeleteBatch,
                                             pg::Params::of(cutoff, settings.batch), settings.batch);
   }
   logger->info(

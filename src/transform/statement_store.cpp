@@ -15,6 +15,8 @@
 #include "core/error.hpp"
 #include "core/pg/copy.hpp"
 #include "core/pg/transaction.hpp"
+#include "core/recording/dead_letters_table.hpp"
+#include "core/recording/rtus_calls_table.hpp"
 #include "core/recording/statements_table.hpp"
 #include "core/recording/watermarks_table.hpp"
 #include "core/schema/store_schema.hpp"
@@ -23,16 +25,6 @@ namespace tapedeck::transform {
 namespace {
 
 constexpr std::string_view kUniqueViolation = "23505";
-
-constexpr const char* kInsertRtusCall = R"(
-INSERT INTO tapedeck.rtus_calls (call_id, called_at, method, path, headers, body)
-VALUES ($1, $2::timestamptz, $3, $4, $5::jsonb, $6)
-ON CONFLICT (call_id) DO NOTHING)";
-
-constexpr const char* kInsertDeadLetter = R"(
-INSERT INTO tapedeck.dead_letters (stream, stream_sequence, subject, raw, reason)
-VALUES ($1, $2, $3, decode($4, 'hex'), $5)
-ON CONFLICT (stream, stream_sequence) DO NOTHING)";
 
 // Text that PostgreSQL accepts: valid UTF-8 without NUL; anything else shown escaped.
 std::string printable(std::string_view text) {
@@ -196,7 +188,7 @@ WriteResult StatementStore::write(const Batch& batch, std::optional<Lsn> waterma
     for (const auto& [key, value] : call.headers) headers[key] = value;
     result.rtus_calls_stored +=
         transaction
-            .exec_params(kInsertRtusCall,
+            .exec_params(recording::rtus_calls::kInsert,
                          pg::Params::of(call.id, format_rfc3339_micros(call.time_us), call.method,
                                         call.path, headers.dump(), call.body))
             .affected_rows();
@@ -204,7 +196,7 @@ WriteResult StatementStore::write(const Batch& batch, std::optional<Lsn> waterma
   for (const auto& letter : batch.dead_letters()) {
     result.dead_letters_stored +=
         transaction
-            .exec_params(kInsertDeadLetter,
+            .exec_params(recording::dead_letters::kInsert,
                          pg::Params::of(stream_, static_cast<std::int64_t>(letter.stream_sequence),
                                         printable(letter.subject), hex(letter.raw),
                                         printable(letter.reason)))

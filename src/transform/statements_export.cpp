@@ -5,8 +5,11 @@
 
 #include <charconv>
 
+#include "core/backups/backups_table.hpp"
 #include "core/error.hpp"
 #include "core/pg/transaction.hpp"
+#include "core/recording/dead_letters_table.hpp"
+#include "core/recording/rtus_calls_table.hpp"
 #include "core/recording/statements_table.hpp"
 #include "core/recording/watermarks_table.hpp"
 
@@ -14,9 +17,6 @@ namespace tapedeck::transform {
 namespace {
 
 constexpr int kFetchRows = 2000;
-
-constexpr const char* kBackupSnapshot =
-    "SELECT txid_snapshot::text FROM tapedeck.backups WHERE id = $1";
 
 std::uint64_t to_u64(std::string_view text) {
   std::uint64_t value = 0;
@@ -70,7 +70,7 @@ void ScriptWriter::finish() {
 }
 
 TxidSnapshot backup_snapshot(pg::Connection& live, std::int64_t backup_id) {
-  const auto result = live.exec_params(kBackupSnapshot, pg::Params::of(backup_id));
+  const auto result = live.exec_params(backups::table::kSnapshotOf, pg::Params::of(backup_id));
   if (result.rows() == 0) {
     throw Error(ErrorSource::input, Recovery::not_found,
                 fmt::format("there is no backup {} in tapedeck.backups of the Live DB; "
@@ -127,18 +127,15 @@ std::string statements_stats(pg::Connection& store) {
     fmt::format_to(std::back_inserter(out), "  {}.{} {} {}\n", by_table.text(row, 0),
                    by_table.text(row, 1), by_table.text(row, 2), by_table.text(row, 3));
   }
-  const auto rtus = store.exec(
-      "SELECT count(*), min(called_at)::text, max(called_at)::text FROM tapedeck.rtus_calls");
+  const auto rtus = store.exec(recording::rtus_calls::kTotals);
   fmt::format_to(std::back_inserter(out), "rtus calls: {}", rtus.text(0, 0));
   if (!rtus.is_null(0, 1)) {
     fmt::format_to(std::back_inserter(out), " ({} .. {})", rtus.text(0, 1), rtus.text(0, 2));
   }
   out.push_back('\n');
-  const auto dead = store.exec("SELECT count(*) FROM tapedeck.dead_letters");
+  const auto dead = store.exec(recording::dead_letters::kCount);
   fmt::format_to(std::back_inserter(out), "dead letters: {}\n", dead.text(0, 0));
-  const auto latest = store.exec(
-      "SELECT received_at::text, stream, stream_sequence, subject, left(reason, 200) "
-      "FROM tapedeck.dead_letters ORDER BY id DESC LIMIT 5");
+  const auto latest = store.exec(recording::dead_letters::kNewest);
   for (int row = 0; row < latest.rows(); ++row) {
     fmt::format_to(std::back_inserter(out), "  {} {}#{} {}: {}\n", latest.text(row, 0),
                    latest.text(row, 1), latest.text(row, 2), latest.text(row, 3),

@@ -1,0 +1,59 @@
+// tapedeck.backups and tapedeck.backup_uploads (Live DB): the one home of every query on them
+// but the listing (backup_record.hpp). The scheduler's backup job writes them and its cleanup
+// trims them; replaymgr and `tapedeck statements export` look snapshots up. The DDL is in
+// core/schema/live_schema.cpp.
+#pragma once
+
+namespace tapedeck::backups::table {
+
+// --- the backup job ---------------------------------------------------------------------------
+
+// An upload is journaled before it starts, so a job that dies midway leaves a trace the
+// cleanup follows.
+inline constexpr const char* kJournalUpload =
+    "INSERT INTO tapedeck.backup_uploads (object_key, storage_url) VALUES ($1, $2)";
+inline constexpr const char* kEndJournalEntry =
+    "DELETE FROM tapedeck.backup_uploads WHERE object_key = $1";
+
+// Records the upload in the same transaction that ends its journal entry.
+inline constexpr const char* kInsert = R"(
+WITH uploaded AS (DELETE FROM tapedeck.backup_uploads WHERE object_key = $1)
+INSERT INTO tapedeck.backups
+  (object_key, storage_url, size_bytes, sha256, created_at, system_time, lsn, txid_snapshot,
+   server_version)
+VALUES ($1, $2, $3, $4, $5::timestamptz, $6::timestamptz, $7::pg_lsn, $8::pg_snapshot, $9)
+RETURNING id)";
+
+// --- the backup cleanup -----------------------------------------------------------------------
+
+inline constexpr const char* kAges = R"(
+SELECT id, (extract(epoch FROM created_at) * 1000000)::bigint,
+       (extract(epoch FROM clock_timestamp()) * 1000000)::bigint
+  FROM tapedeck.backups WHERE NOT deleting ORDER BY created_at, id)";
+inline constexpr const char* kMarkDeleting =
+    "UPDATE tapedeck.backups SET deleting = true WHERE id = $1 AND NOT deleting";
+inline constexpr const char* kDeleteRow = "DELETE FROM tapedeck.backups WHERE id = $1 AND deleting";
+inline constexpr const char* kAbandonedUploads =
+    "SELECT object_key, storage_url FROM tapedeck.backup_uploads ORDER BY started_at";
+
+// The oldest retained backup: what the recording must still reach back to.
+inline constexpr const char* kOldest = R"(
+SELECT txid_snapshot::text, created_at::text, lsn::text
+  FROM tapedeck.backups WHERE NOT deleting ORDER BY created_at, id LIMIT 1)";
+
+// --- look-ups ---------------------------------------------------------------------------------
+
+// The transaction snapshot of backup $1 (`tapedeck statements export --after-backup`).
+inline constexpr const char* kSnapshotOf =
+    "SELECT txid_snapshot::text FROM tapedeck.backups WHERE id = $1";
+
+// When the newest snapshot at or before $1 (microseconds since the epoch) was taken: its
+// system time, or its creation time when it has none (replaymgr's check of a session start).
+inline constexpr const char* kTakenAtOrBefore = R"(
+SELECT (extract(epoch FROM max(coalesce(system_time, created_at))) * 1000000)::int8 AS taken
+FROM tapedeck.backups
+WHERE NOT deleting
+  AND coalesce(system_time, created_at)
+      <= to_timestamp(0) + $1::int8 * interval '1 microsecond')";
+
+}  // namespace tapedeck::backups::table

@@ -1,0 +1,27 @@
+// tapedeck.dead_letters (TransformMsg DB): the one home of every query on it. transform writes
+// the events it could not convert, `tapedeck statements stats` shows them, the cleanup job
+// trims them. The DDL is in core/schema/store_schema.cpp.
+#pragma once
+
+namespace tapedeck::recording::dead_letters {
+
+// transform: a redelivered event is dead-lettered once.
+inline constexpr const char* kInsert = R"(
+INSERT INTO tapedeck.dead_letters (stream, stream_sequence, subject, raw, reason)
+VALUES ($1, $2, $3, decode($4, 'hex'), $5)
+ON CONFLICT (stream, stream_sequence) DO NOTHING)";
+
+// `tapedeck statements stats`: the count and the newest five.
+inline constexpr const char* kCount = "SELECT count(*) FROM tapedeck.dead_letters";
+inline constexpr const char* kNewest =
+    "SELECT received_at::text, stream, stream_sequence, subject, left(reason, 200) "
+    "FROM tapedeck.dead_letters ORDER BY id DESC LIMIT 5";
+
+// The cleanup: one batch of dead letters received before $1, $2 rows at most.
+inline constexpr const char* kDeleteBatch = R"(
+WITH doomed AS (
+  SELECT id FROM tapedeck.dead_letters WHERE received_at < $1::timestamptz
+   ORDER BY received_at LIMIT $2)
+DELETE FROM tapedeck.dead_letters d USING doomed WHERE d.id = doomed.id)";
+
+}  // namespace tapedeck::recording::dead_letters
