@@ -34,8 +34,28 @@ constexpr KeySpec kKeys[] = {
      "subject prefix (Debezium topic.prefix); not 'tapedeck', whose session events are on "
      "tapedeck.session.>"},
     {"nats.events_stream", string, "TAPEDECK_EVENTS", "JetStream stream of session events"},
-    {"nats.create_streams", boolean, "true", "create the streams when they are missing"},
-    {"nats.duplicate_window", duration, "2m", "JetStream duplicate window of the CDC stream"},
+    {"nats.create_streams", boolean, "true",
+     "create the streams when they are missing (false: they must exist, with these settings)"},
+    {"nats.duplicate_window", duration, "2m",
+     "JetStream duplicate window of the CDC stream; tapedeck sets it on an existing stream"},
+    {"nats.cdc_max_age", duration, "3d",
+     "the CDC stream drops events older than this (0: never). It only has to hold what "
+     "transform has not stored yet: transform stores within seconds, so 3 days covers a "
+     "transform outage over a long weekend; beyond scheduler.transform_retention it is useless "
+     "(cleanup would delete the statements at once). Events dropped before transform stored "
+     "them are lost to the recording"},
+    {"nats.cdc_max_bytes", integer, "0",
+     "the CDC stream drops its oldest events beyond this many bytes (0: no limit, the max age "
+     "bounds it); a limit makes a long transform outage lose events"},
+    {"nats.cdc_replicas", integer, "1",
+     "copies of the CDC stream (1 on a single nats-server; 3 in a JetStream cluster)"},
+    {"nats.events_max_age", duration, "7d",
+     "the EVENTS stream drops session events older than this (0: never); they are read within "
+     "seconds, the rest is history, kept as long as scheduler.transform_retention by default"},
+    {"nats.events_max_bytes", integer, "0",
+     "the EVENTS stream drops its oldest session events beyond this many bytes (0: no limit)"},
+    {"nats.events_replicas", integer, "1",
+     "copies of the EVENTS stream (1 on a single nats-server; 3 in a JetStream cluster)"},
     {"nats.kv_bucket", string, "tapedeck", "KeyValue bucket for the transform watermark"},
 
     {"storage.url", string, "file:///var/lib/tapedeck/snapshots",
