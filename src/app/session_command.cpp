@@ -19,8 +19,7 @@ namespace tapedeck::app {
 namespace {
 
 replaymgr::ApiClient api_client(const Context& context) {
-  const auto config = context.load_config();
-  return replaymgr::ApiClient(config.string("replaymgr.url"), config.string("replaymgr.api_token"));
+  return replaymgr::ApiClient::from_config(context.load_config());
 }
 
 void print(const std::string& text) {

@@ -114,8 +114,23 @@ constexpr KeySpec kKeys[] = {
     {"scheduler.listen", string, "127.0.0.1:9104", "address of /healthz and /metrics"},
 
     {"replaymgr.listen", string, "127.0.0.1:8080", "address of the REST API"},
-    {"replaymgr.api_token", string, "", "bearer token the REST API requires (empty: none)", true},
-    {"replaymgr.url", string, "http://127.0.0.1:8080", "where `tapedeck session` finds the API"},
+    {"replaymgr.api_token", string, "",
+     "bearer token the REST API requires (empty: the one in replaymgr.token_file, unless "
+     "replaymgr.open)",
+     true},
+    {"replaymgr.open", boolean, "false",
+     "serve the API without a token; only for a trusted network"},
+    {"replaymgr.token_file", string, "~/.config/tapedeck/api-token",
+     "where replaymgr keeps the API token it generates when api_token is empty and open is "
+     "false (mode 0600), and where `tapedeck session` reads it"},
+    {"replaymgr.tls_cert", string, "",
+     "PEM certificate (chain) of the API: with tls_key the API is served over HTTPS only"},
+    {"replaymgr.tls_key", string, "", "PEM private key of tls_cert"},
+    {"replaymgr.url", string, "http://127.0.0.1:8080",
+     "where `tapedeck session` finds the API (https://... when it serves TLS)"},
+    {"replaymgr.tls_ca", string, "",
+     "PEM file of the certificate authorities `tapedeck session` trusts for an https "
+     "replaymgr.url (empty: the system's; a self-signed certificate is its own CA)"},
     {"replaymgr.drop_grace", duration, "30s",
      "how long after its end a session's leftover database is dropped (playback.drop_on_end)"},
     {"replaymgr.worker_timeout", duration, "10s",
