@@ -5,7 +5,6 @@
 
 #include <algorithm>
 
-#include "core/config.hpp"
 #include "core/log.hpp"
 #include "core/nats/status.hpp"
 
@@ -147,14 +146,7 @@ StreamInfo JetStream::ensure_stream(const StreamConfig& config, Setup setup) {
     status = js_AddStream(&raw, js_.get(), &cfg, nullptr, &code);
     si.reset(raw);
     if (status == NATS_OK) {
-      log::get("nats")->info(
-          "created stream {}: subjects [{}], {} storage, max age {}, max bytes {}, {} "
-          "replica(s)",
-          config.name, fmt::join(config.subjects, ", "),
-          config.storage == StorageType::file ? "file" : "memory",
-          config.max_age.count() > 0 ? config::format_duration(config.max_age) : "unlimited",
-          config.max_bytes > 0 ? fmt::format("{}", config.max_bytes) : "unlimited",
-          config.replicas);
+      log::get("nats")->info("created stream {}: {}", config.name, describe_settings(config));
       return convert(*si);
     }
     if (code != JSStreamNameExistErr) {

@@ -139,6 +139,14 @@ std::vector<StreamDifference> stream_differences(const StreamConfig& existing,
   return differences;
 }
 
+std::string describe_settings(const StreamConfig& config) {
+  return fmt::format(
+      "subjects {}, {} storage, max age {}, max bytes {}, {} replica(s), duplicate window {}",
+      print_subjects(config.subjects), print_storage(config.storage), print_age(config.max_age),
+      print_bytes(config.max_bytes), config.replicas,
+      config::format_duration(config.duplicate_window));
+}
+
 Error stream_conflict(const StreamConfig& configured,
                       const std::vector<StreamDifference>& refused) {
   std::vector<std::string> lines;

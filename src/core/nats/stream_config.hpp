@@ -77,6 +77,10 @@ struct StreamDifference {
 std::vector<StreamDifference> stream_differences(const StreamConfig& existing,
                                                  const StreamConfig& configured);
 
+// "subjects [cdc.>], file storage, max age 3d, max bytes unlimited, 1 replica(s), duplicate
+// window 2m": for the log line of a created stream.
+std::string describe_settings(const StreamConfig& config);
+
 // The error that refuses to use an existing stream that differs in `refused`: Error(config,
 // conflict) naming the stream, each setting with its existing and configured value and the key
 // that sets it, and the two ways out (change the key, or `nats stream edit`).

@@ -100,6 +100,12 @@ TEST(StreamConflict, NamesTheStreamEachDifferenceItsKeyAndWhatToDo) {
             "(storage cannot be edited: that takes a new stream)");
 }
 
+TEST(StreamSettings, AreDescribedTheWayTheConfigurationWritesThem) {
+  EXPECT_EQ(describe_settings(cdc_stream()),
+            "subjects [cdc.>], file storage, max age 3d, max bytes unlimited, 1 replica(s), "
+            "duplicate window 2m");
+}
+
 TEST(StreamLimits, AreReadFromTheStreamsKeysWithZeroBytesMeaningUnlimited) {
   const auto config = config::Config::load(std::nullopt, {{"TAPEDECK_NATS_EVENTS_MAX_AGE", "2d"},
                                                           {"TAPEDECK_NATS_EVENTS_REPLICAS", "3"}});
