@@ -1,5 +1,6 @@
 // `tapedeck session init|start|pause|resume|end|show|list|watch` and `tapedeck snapshots`:
-// clients of the replaymgr REST API (replaymgr.url, replaymgr.api_token).
+// clients of the replaymgr REST API (replaymgr.url, the token of replaymgr/api_token.hpp,
+// replaymgr.tls_ca).
 #include <fmt/format.h>
 #include <unistd.h>
 

@@ -202,10 +202,11 @@ http::ServerResponse ReplaymgrService::handle(
     http::ServerResponse (ReplaymgrService::*handler)(const http::ServerRequest&)) {
   http::ServerResponse response;
   if (!authorized(request.header("Authorization"), settings_.token.token)) {
-    response = json_response(
-        401, {{"error", fmt::format("missing or wrong bearer token: send 'Authorization: Bearer "
-                                    "<token>' with the token of {}",
-                                    settings_.token.origin)}});
+    // Names the keys, not the token file's path: the caller is not trusted yet.
+    response = json_response(401, {{"error",
+                                    "missing or wrong bearer token: send 'Authorization: Bearer "
+                                    "<token>', the token of replaymgr.api_token or of the file "
+                                    "replaymgr.token_file"}});
     response.headers.emplace_back("WWW-Authenticate", "Bearer");
   } else {
     try {
