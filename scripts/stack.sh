@@ -147,6 +147,7 @@ start_rtus_recorder() {
 
 write_config() {
   mkdir -p "$state/snapshots" "$state/dbop"
+  api_token() { od -An -tx1 -N16 /dev/urandom | tr -d ' \n'; }
   cat >"$state/tapedeck.toml" <<CONF
 # Written by scripts/stack.sh for the local stack; every key can be overridden by the
 # environment (TAPEDECK_<SECTION>_<KEY>).
@@ -194,6 +195,9 @@ listen = "127.0.0.1:$SCHEDULER_PORT"
 [replaymgr]
 listen = "127.0.0.1:$REPLAYMGR_PORT"
 url = "http://127.0.0.1:$REPLAYMGR_PORT"
+# An explicit token: every process started with this file (TAPEDECK_CONFIG) uses it, and none
+# writes a token file into \$HOME.
+api_token = "$(api_token)"
 
 [dbop]
 listen = "127.0.0.1:$DBOP_PORT"

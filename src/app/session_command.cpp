@@ -1,5 +1,6 @@
 // `tapedeck session init|start|pause|resume|end|show|list|watch` and `tapedeck snapshots`:
-// clients of the replaymgr REST API (replaymgr.url, replaymgr.api_token).
+// clients of the replaymgr REST API (replaymgr.url, the token of replaymgr/api_token.hpp,
+// replaymgr.tls_ca).
 #include <fmt/format.h>
 #include <unistd.h>
 
@@ -20,8 +21,7 @@ namespace tapedeck::app {
 namespace {
 
 replaymgr::ApiClient api_client(const Context& context) {
-  const auto config = context.load_config();
-  return replaymgr::ApiClient(config.string("replaymgr.url"), config.string("replaymgr.api_token"));
+  return replaymgr::ApiClient::from_config(context.load_config());
 }
 
 void print(const std::string& text) {

@@ -96,10 +96,9 @@ class CaptureService::Session {
         resolver_(live_),
         relations_(&resolver_),
         replication_(with_session_options(settings.live_dsn), kApplicationName) {
-    if (settings_.cdc.create) {
-      // Created, or brought up to date when it exists (subjects, duplicate window).
+    {
       nats::JetStream js(nats_);
-      js.ensure_stream(settings_.cdc.stream_config());
+      service::ensure_cdc_stream(js, settings_.cdc);
     }
     reconnects_at_start_ = nats_.reconnect_count();
     // The publication first: pgoutput reads it through the slot's historic catalog snapshot,
@@ -342,6 +341,8 @@ int CaptureService::run() {
   service::RetryLoopOptions loop;
   loop.retry = settings_.retry;
   loop.failures = &metrics_.errors;
+  // A configuration mistake (a CDC stream whose settings differ from the keys) stops capture.
+  loop.is_final = [](const Error& error) { return error.source() == ErrorSource::config; };
   loop.texts.recovered = "streaming again after {} failed attempts";
   loop.texts.first_failure = "cannot start streaming: {}; retrying with backoff";
   loop.texts.still_failing = "still cannot start streaming: {}";

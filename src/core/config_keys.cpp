@@ -34,8 +34,28 @@ constexpr KeySpec kKeys[] = {
      "subject prefix (Debezium topic.prefix); not 'tapedeck', whose session events are on "
      "tapedeck.session.>"},
     {"nats.events_stream", string, "TAPEDECK_EVENTS", "JetStream stream of session events"},
-    {"nats.create_streams", boolean, "true", "create the streams when they are missing"},
-    {"nats.duplicate_window", duration, "2m", "JetStream duplicate window of the CDC stream"},
+    {"nats.create_streams", boolean, "true",
+     "create the streams when they are missing (false: they must exist, with these settings)"},
+    {"nats.duplicate_window", duration, "2m",
+     "JetStream duplicate window of the CDC stream; tapedeck sets it on an existing stream"},
+    {"nats.cdc_max_age", duration, "3d",
+     "the CDC stream drops events older than this (0: never). It only has to hold what "
+     "transform has not stored yet: transform stores within seconds, so 3 days covers a "
+     "transform outage over a long weekend; beyond scheduler.transform_retention it is useless "
+     "(cleanup would delete the statements at once). Events dropped before transform stored "
+     "them are lost to the recording"},
+    {"nats.cdc_max_bytes", integer, "0",
+     "the CDC stream drops its oldest events beyond this many bytes (0: no limit, the max age "
+     "bounds it); a limit makes a long transform outage lose events"},
+    {"nats.cdc_replicas", integer, "1",
+     "copies of the CDC stream (1 on a single nats-server; 3 in a JetStream cluster)"},
+    {"nats.events_max_age", duration, "7d",
+     "the EVENTS stream drops session events older than this (0: never); they are read within "
+     "seconds, the rest is history, kept as long as scheduler.transform_retention by default"},
+    {"nats.events_max_bytes", integer, "0",
+     "the EVENTS stream drops its oldest session events beyond this many bytes (0: no limit)"},
+    {"nats.events_replicas", integer, "1",
+     "copies of the EVENTS stream (1 on a single nats-server; 3 in a JetStream cluster)"},
 
     {"storage.url", string, "file:///var/lib/tapedeck/snapshots",
      "where snapshots go: file:///folder or s3://bucket[/prefix]"},
@@ -93,8 +113,23 @@ constexpr KeySpec kKeys[] = {
     {"scheduler.listen", string, "127.0.0.1:9104", "address of /healthz and /metrics"},
 
     {"replaymgr.listen", string, "127.0.0.1:8080", "address of the REST API"},
-    {"replaymgr.api_token", string, "", "bearer token the REST API requires (empty: none)", true},
-    {"replaymgr.url", string, "http://127.0.0.1:8080", "where `tapedeck session` finds the API"},
+    {"replaymgr.api_token", string, "",
+     "bearer token the REST API requires (empty: the one in replaymgr.token_file, unless "
+     "replaymgr.open)",
+     true},
+    {"replaymgr.open", boolean, "false",
+     "serve the API without a token; only for a trusted network"},
+    {"replaymgr.token_file", string, "~/.config/tapedeck/api-token",
+     "where replaymgr keeps the API token it generates when api_token is empty and open is "
+     "false (mode 0600), and where `tapedeck session` reads it"},
+    {"replaymgr.tls_cert", string, "",
+     "PEM certificate (chain) of the API: with tls_key the API is served over HTTPS only"},
+    {"replaymgr.tls_key", string, "", "PEM private key of tls_cert"},
+    {"replaymgr.url", string, "http://127.0.0.1:8080",
+     "where `tapedeck session` finds the API (https://... when it serves TLS)"},
+    {"replaymgr.tls_ca", string, "",
+     "PEM file of the certificate authorities `tapedeck session` trusts for an https "
+     "replaymgr.url (empty: the system's; a self-signed certificate is its own CA)"},
     {"replaymgr.drop_grace", duration, "30s",
      "how long after its end a session's leftover database is dropped (playback.drop_on_end)"},
     {"replaymgr.worker_timeout", duration, "10s",

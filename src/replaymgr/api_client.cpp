@@ -8,6 +8,7 @@
 
 #include "core/error.hpp"
 #include "core/session.hpp"
+#include "replaymgr/api_token.hpp"
 #include "replaymgr/request.hpp"
 
 namespace tapedeck::replaymgr {
@@ -39,9 +40,14 @@ std::optional<double> percent_done(const nlohmann::json& session) {
 
 }  // namespace
 
-ApiClient::ApiClient(std::string base_url, std::string token)
-    : base_url_(std::move(base_url)), token_(std::move(token)) {
+ApiClient::ApiClient(std::string base_url, std::string token, std::string ca_file)
+    : base_url_(std::move(base_url)), token_(std::move(token)), ca_file_(std::move(ca_file)) {
   while (!base_url_.empty() && base_url_.back() == '/') base_url_.pop_back();
+}
+
+ApiClient ApiClient::from_config(const config::Config& config) {
+  return ApiClient(config.string("replaymgr.url"), client_token(config),
+                   config.string("replaymgr.tls_ca"));
 }
 
 nlohmann::json ApiClient::get(std::string_view path) {
@@ -59,6 +65,7 @@ nlohmann::json ApiClient::send(std::string_view method, std::string_view path,
   request.url = base_url_ + std::string(path);
   request.body = body;
   request.total_timeout = std::chrono::seconds(60);
+  request.ca_file = ca_file_;
   request.headers.set("Accept", "application/json");
   if (method == "POST") request.headers.set("Content-Type", "application/json");
   if (!token_.empty()) request.headers.set("Authorization", "Bearer " + token_);

@@ -5,17 +5,21 @@
 #include <string>
 #include <string_view>
 
+#include "core/config.hpp"
 #include "core/http/client.hpp"
 
 namespace tapedeck::replaymgr {
 
-// Talks to replaymgr at `base_url` (replaymgr.url) with the bearer `token` (none when empty).
+// Talks to replaymgr at `base_url` (replaymgr.url) with the bearer `token` (none when empty),
+// trusting the certificate authorities of `ca_file` for https (the system's when empty).
 // A refused request throws Error(http, recovery_for_status(status), <the server's reason>,
 // <status>); a server that cannot be reached throws the http::Client's retry Error. Owns one
 // http::Client; one thread at a time.
 class ApiClient {
  public:
-  ApiClient(std::string base_url, std::string token);
+  ApiClient(std::string base_url, std::string token, std::string ca_file = {});
+  // replaymgr.url, the token of client_token (api_token or the token file), replaymgr.tls_ca.
+  static ApiClient from_config(const config::Config& config);
 
   nlohmann::json get(std::string_view path);
   nlohmann::json post(std::string_view path, const nlohmann::json& body = nlohmann::json::object());
@@ -25,6 +29,7 @@ class ApiClient {
 
   std::string base_url_;
   std::string token_;
+  std::string ca_file_;
   http::Client client_;
 };
 

@@ -59,7 +59,15 @@ constexpr Command kCommands[] = {
 ReplaymgrSettings ReplaymgrSettings::from_config(const config::Config& config) {
   ReplaymgrSettings settings;
   settings.listen = config.string("replaymgr.listen");
-  settings.api_token = config.string("replaymgr.api_token");
+  settings.security.tls_cert = config.string("replaymgr.tls_cert");
+  settings.security.tls_key = config.string("replaymgr.tls_key");
+  if (settings.security.tls_cert.empty() != settings.security.tls_key.empty()) {
+    throw Error(ErrorSource::config, Recovery::invalid,
+                "replaymgr.tls_cert and replaymgr.tls_key go together: set both to serve "
+                "HTTPS, or neither");
+  }
+  settings.security.max_body_bytes = kMaxRequestBytes;
+  settings.token = server_token(config);
   settings.store_dsn = config.string("store.dsn");
   settings.live_dsn = config.string("live.dsn");
   settings.playback_dsn = config.string("playback.dsn");
@@ -92,10 +100,13 @@ ReplaymgrService::~ReplaymgrService() = default;
 int ReplaymgrService::run() {
   auto logger = log::get(std::string(kLogger));
   service::ServerOptions serving{settings_.listen};
-  serving.about =
-      fmt::format(" and the REST API under /api{}; worker timeout {} ms",
-                  settings_.api_token.empty() ? " (no API token: every client is trusted)" : "",
-                  settings_.worker_timeout.count());
+  serving.security = settings_.security;
+  // Where the token is, never the token itself.
+  const std::string access = settings_.token.token.empty()
+                                 ? " with no API token (replaymgr.open: every client is trusted)"
+                                 : fmt::format(" (bearer token from {})", settings_.token.origin);
+  serving.about = fmt::format(" and the REST API under /api{}; worker timeout {} ms", access,
+                              settings_.worker_timeout.count());
   serving.add_routes = [this](http::Server& server) {
     const auto route =
         [&](const char* method, const char* pattern,
@@ -190,10 +201,12 @@ http::ServerResponse ReplaymgrService::handle(
     const http::ServerRequest& request,
     http::ServerResponse (ReplaymgrService::*handler)(const http::ServerRequest&)) {
   http::ServerResponse response;
-  if (!authorized(request.header("Authorization"), settings_.api_token)) {
+  if (!authorized(request.header("Authorization"), settings_.token.token)) {
+    // Names the keys, not the token file's path: the caller is not trusted yet.
     response = json_response(401, {{"error",
-                                    "missing or wrong bearer token: send "
-                                    "'Authorization: Bearer <replaymgr.api_token>'"}});
+                                    "missing or wrong bearer token: send 'Authorization: Bearer "
+                                    "<token>', the token of replaymgr.api_token or of the file "
+                                    "replaymgr.token_file"}});
     response.headers.emplace_back("WWW-Authenticate", "Bearer");
   } else {
     try {

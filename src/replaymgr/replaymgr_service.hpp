@@ -14,15 +14,22 @@
 #include "core/nats/jetstream.hpp"
 #include "core/service/health_state.hpp"
 #include "core/sessions/session_store.hpp"
+#include "replaymgr/api_token.hpp"
 #include "replaymgr/connection_slot.hpp"
 #include "replaymgr/recording.hpp"
 
 namespace tapedeck::replaymgr {
 
+// The largest request body the API reads; a session's JSON is a few hundred bytes.
+constexpr std::size_t kMaxRequestBytes = 64 * 1024;
+
 // Everything replaymgr reads from the configuration.
 struct ReplaymgrSettings {
   std::string listen;
-  std::string api_token;  // empty: no token required
+  // The bearer token requests need (empty: replaymgr.open), resolved by server_token: reading
+  // or at first start writing the token file when replaymgr.api_token is empty.
+  ServerToken token;
+  http::ServerSecurity security;  // replaymgr.tls_cert, replaymgr.tls_key, kMaxRequestBytes
   std::string store_dsn;
   std::string live_dsn;
   std::string playback_dsn;

@@ -144,7 +144,7 @@ class NatsSink {
       connection_.emplace(options);
     }
     nats::JetStream js(*connection_, settings_.publish_timeout);
-    service::ensure_stream_exists(js, settings_.cdc, *log::get("timekeeper"));
+    service::ensure_cdc_stream(js, settings_.cdc);
     js_.emplace(std::move(js));
   }
 

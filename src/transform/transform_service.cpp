@@ -120,7 +120,7 @@ class TransformService::Session {
         processor_(
             ProcessorOptions{settings.cdc.prefix, settings.max_message_bytes, settings.decode},
             catalog_) {
-    service::ensure_stream_exists(js_, settings.cdc, *log_);
+    service::ensure_cdc_stream(js_, settings.cdc);
     nats::ConsumerConfig consumer;
     consumer.ack_wait = settings.ack_wait;
     consumer.max_ack_pending =

@@ -70,6 +70,9 @@ struct Request {
   std::chrono::milliseconds connect_timeout{std::chrono::seconds(10)};
   // Limit for the whole exchange; zero means none.
   std::chrono::milliseconds total_timeout{std::chrono::minutes(5)};
+  // For https: a PEM file of the certificate authorities to trust instead of the system's
+  // (a self-signed server certificate is its own CA). Empty: the system's store.
+  std::string ca_file;
 };
 
 struct Response {

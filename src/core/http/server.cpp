@@ -3,8 +3,11 @@
 
 #include <fmt/format.h>
 #include <httplib.h>
+#include <unistd.h>
 
+#include <cerrno>
 #include <charconv>
+#include <cstring>
 #include <nlohmann/json.hpp>
 
 #include "core/error.hpp"
@@ -64,17 +67,64 @@ std::pair<std::string, int> parse_listen(const std::string& listen, const std::s
 }
 
 struct Server::Impl {
-  httplib::Server server;
+  // An httplib::SSLServer when serving HTTPS.
+  std::unique_ptr<httplib::Server> server;
 };
 
-Server::Server(std::string listen) : impl_(std::make_unique<Impl>()) {
+namespace {
+
+std::unique_ptr<httplib::Server> make_server(const ServerSecurity& security) {
+  if (security.tls_cert.empty() != security.tls_key.empty()) {
+    throw Error(ErrorSource::config, Recovery::invalid,
+                "a TLS certificate needs its private key and the other way round: give both "
+                "files or neither");
+  }
+  if (!security.tls()) return std::make_unique<httplib::Server>();
+  for (const auto& file : {security.tls_cert, security.tls_key}) {
+    if (::access(file.c_str(), R_OK) != 0) {
+      throw Error(ErrorSource::config, Recovery::invalid,
+                  fmt::format("cannot read TLS file {}: {}", file, std::strerror(errno)));
+    }
+  }
+  auto server =
+      std::make_unique<httplib::SSLServer>(security.tls_cert.c_str(), security.tls_key.c_str());
+  if (!server->is_valid()) {
+    throw Error(ErrorSource::config, Recovery::invalid,
+                fmt::format("{} and {} are not a PEM certificate and its private key",
+                            security.tls_cert, security.tls_key));
+  }
+  return server;
+}
+
+}  // namespace
+
+Server::Server(std::string listen, const ServerSecurity& security)
+    : impl_(std::make_unique<Impl>()), tls_(security.tls()) {
   std::tie(host_, port_) = parse_listen(listen, "listen");
+  impl_->server = make_server(security);
+  auto& server = *impl_->server;
   // httplib also sets SO_REUSEPORT, which lets a second process share a taken port silently.
-  impl_->server.set_socket_options([](socket_t socket) {
+  server.set_socket_options([](socket_t socket) {
     int yes = 1;
     setsockopt(socket, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
   });
-  impl_->server.set_exception_handler(
+  if (security.max_body_bytes > 0) {
+    server.set_payload_max_length(security.max_body_bytes);
+    // httplib answers an oversized body with a bare 413; say why. Every other error response
+    // is the handler's own and stays as it is.
+    server.set_error_handler(httplib::Server::HandlerWithResponse([limit = security.max_body_bytes](
+                                                                      const httplib::Request&,
+                                                                      httplib::Response& response) {
+      if (response.status != 413 || !response.body.empty()) {
+        return httplib::Server::HandlerResponse::Unhandled;
+      }
+      response.set_content(
+          nlohmann::json{{"error", fmt::format("request body larger than {} bytes", limit)}}.dump(),
+          "application/json");
+      return httplib::Server::HandlerResponse::Handled;
+    }));
+  }
+  server.set_exception_handler(
       [](const httplib::Request&, httplib::Response& response, std::exception_ptr error) {
         std::string message = "internal error";
         try {
@@ -107,7 +157,7 @@ void Server::route(const std::string& method, const std::string& pattern, Handle
     for (auto& [name, value] : out.headers) response.set_header(name, value);
     response.set_content(std::move(out.body), out.content_type);
   };
-  auto& server = impl_->server;
+  auto& server = *impl_->server;
   const bool any = method == "*";
   if (any || method == "GET") server.Get(pattern, adapter);
   if (any || method == "POST") server.Post(pattern, adapter);
@@ -117,7 +167,7 @@ void Server::route(const std::string& method, const std::string& pattern, Handle
 }
 
 void Server::start() {
-  auto& server = impl_->server;
+  auto& server = *impl_->server;
   if (port_ == 0) {
     port_ = server.bind_to_any_port(host_);
   } else if (!server.bind_to_port(host_, port_)) {
@@ -136,7 +186,7 @@ void Server::start() {
 
 void Server::stop() {
   if (thread_.joinable()) {
-    impl_->server.stop();
+    impl_->server->stop();
     thread_.join();
   }
 }

@@ -1,6 +1,7 @@
 // A small HTTP server for /healthz, /metrics and REST APIs; hides cpp-httplib from callers.
 #pragma once
 
+#include <cstddef>
 #include <functional>
 #include <map>
 #include <memory>
@@ -42,11 +43,25 @@ struct ServerResponse {
 
 using Handler = std::function<ServerResponse(const ServerRequest&)>;
 
+// How a server protects itself: TLS and the largest request body it reads.
+struct ServerSecurity {
+  // PEM files of the certificate (chain) and its private key: both to serve HTTPS, neither
+  // for plain HTTP.
+  std::string tls_cert;
+  std::string tls_key;
+  // A larger request body is refused with 413 and a JSON error, unread. 0: no limit of ours.
+  std::size_t max_body_bytes = 0;
+
+  bool tls() const { return !tls_cert.empty(); }
+};
+
 // Owns its listening thread: start() binds (throws Error(http) when it cannot) and serves in the
 // background; the destructor stops and joins. Handlers run on the server's worker threads.
 class Server {
  public:
-  explicit Server(std::string listen);  // "host:port"; port 0 picks a free one
+  // "host:port"; port 0 picks a free one. Throws Error(config, invalid) when only one of the
+  // TLS files is given or they cannot be loaded as a certificate and its key.
+  explicit Server(std::string listen, const ServerSecurity& security = {});
   ~Server();
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;
@@ -59,12 +74,14 @@ class Server {
   void stop();
   int port() const { return port_; }
   const std::string& host() const { return host_; }
+  bool tls() const { return tls_; }
 
  private:
   struct Impl;
   std::unique_ptr<Impl> impl_;
   std::string host_;
   int port_ = 0;
+  bool tls_ = false;
   std::thread thread_;
 };
 

@@ -4,7 +4,6 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <set>
 
 #include "core/log.hpp"
 #include "core/nats/status.hpp"
@@ -26,13 +25,27 @@ std::int64_t to_nanos(std::chrono::milliseconds duration) {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(duration).count();
 }
 
+// What tapedeck configures of a stream, as the server holds it.
+StreamConfig read_config(const jsStreamConfig& native) {
+  StreamConfig config;
+  config.name = native.Name == nullptr ? "" : native.Name;
+  for (int i = 0; i < native.SubjectsLen; ++i) config.subjects.emplace_back(native.Subjects[i]);
+  config.storage = native.Storage == js_FileStorage ? StorageType::file : StorageType::memory;
+  config.duplicate_window = std::chrono::duration_cast<std::chrono::milliseconds>(
+      std::chrono::nanoseconds(native.Duplicates));
+  config.max_age = std::chrono::duration_cast<std::chrono::milliseconds>(
+      std::chrono::nanoseconds(native.MaxAge));
+  config.max_bytes = native.MaxBytes;
+  config.replicas = native.Replicas;
+  return config;
+}
+
 StreamInfo convert(const jsStreamInfo& si) {
   StreamInfo info;
   if (si.Config != nullptr) {
-    info.name = si.Config->Name == nullptr ? "" : si.Config->Name;
-    for (int i = 0; i < si.Config->SubjectsLen; ++i) {
-      info.subjects.emplace_back(si.Config->Subjects[i]);
-    }
+    info.config = read_config(*si.Config);
+    info.name = info.config.name;
+    info.subjects = info.config.subjects;
   }
   info.messages = si.State.Msgs;
   info.bytes = si.State.Bytes;
@@ -55,16 +68,8 @@ jsStreamConfig native_config(const StreamConfig& config, std::vector<const char*
   cfg.Duplicates = to_nanos(config.duplicate_window);
   cfg.MaxAge = to_nanos(config.max_age);
   cfg.MaxBytes = config.max_bytes;
+  cfg.Replicas = config.replicas;
   return cfg;
-}
-
-// Whether the stream's current config differs from `wanted` in what ensure_stream manages.
-bool needs_update(const jsStreamConfig& current, const StreamConfig& wanted) {
-  std::set<std::string> have;
-  for (int i = 0; i < current.SubjectsLen; ++i) have.emplace(current.Subjects[i]);
-  std::set<std::string> want(wanted.subjects.begin(), wanted.subjects.end());
-  return have != want || current.Duplicates != to_nanos(wanted.duplicate_window) ||
-         current.MaxAge != to_nanos(wanted.max_age) || current.MaxBytes != wanted.max_bytes;
 }
 
 PublishFailure describe_failure(natsMsg* msg, natsStatus status, int js_code, std::string reason) {
@@ -122,44 +127,59 @@ StreamInfo JetStream::stream_info(const std::string& name) {
   return convert(*si);
 }
 
-StreamInfo JetStream::ensure_stream(const StreamConfig& config) {
-  std::vector<const char*> subjects;
-  jsStreamConfig cfg = native_config(config, subjects);
-  const std::string what = "creating stream " + config.name;
-
+StreamInfo JetStream::ensure_stream(const StreamConfig& config, Setup setup) {
   jsStreamInfo* raw = nullptr;
   jsErrCode code = static_cast<jsErrCode>(0);
   natsStatus status = js_GetStreamInfo(&raw, js_.get(), config.name.c_str(), nullptr, &code);
   StreamInfoPtr si(raw);
   if (status == NATS_NOT_FOUND) {
+    if (setup == Setup::require_existing) {
+      throw Error(ErrorSource::nats, Recovery::not_found,
+                  fmt::format("stream {} does not exist and tapedeck may not create it "
+                              "(nats.create_streams is false): create it, or allow tapedeck to",
+                              config.name),
+                  std::string(status_name(status)));
+    }
+    std::vector<const char*> subjects;
+    jsStreamConfig cfg = native_config(config, subjects);
     raw = nullptr;
     status = js_AddStream(&raw, js_.get(), &cfg, nullptr, &code);
     si.reset(raw);
-    if (status == NATS_OK) return convert(*si);
-    if (code != JSStreamNameExistErr) check(status, what, static_cast<int>(code));
-    // Another process created it first: look at what it made.
+    if (status == NATS_OK) {
+      log::get("nats")->info("created stream {}: {}", config.name, describe_settings(config));
+      return convert(*si);
+    }
+    if (code != JSStreamNameExistErr) {
+      check(status, "creating stream " + config.name, static_cast<int>(code));
+    }
+    // Another process created it first: check what it made like any existing stream.
     raw = nullptr;
     status = js_GetStreamInfo(&raw, js_.get(), config.name.c_str(), nullptr, &code);
     si.reset(raw);
   }
   check(status, "reading the info of stream " + config.name, static_cast<int>(code));
 
-  const jsStreamConfig& current = *si->Config;
-  if (current.Storage != cfg.Storage) {
-    throw Error(ErrorSource::nats, Recovery::conflict,
-                fmt::format("stream {} exists with {} storage but {} was asked for; storage "
-                            "cannot be changed: delete the stream or fix the configuration",
-                            config.name, current.Storage == js_FileStorage ? "file" : "memory",
-                            config.storage == StorageType::file ? "file" : "memory"));
+  std::vector<StreamDifference> refused;
+  std::vector<StreamDifference> owned;
+  for (auto& difference : stream_differences(read_config(*si->Config), config)) {
+    const bool update = setup == Setup::create_missing && tapedeck_owns(difference.setting);
+    (update ? owned : refused).push_back(std::move(difference));
   }
-  if (!needs_update(current, config)) return convert(*si);
+  if (!refused.empty()) throw stream_conflict(config, refused);
+  if (owned.empty()) return convert(*si);
 
+  // Only what tapedeck owns changes; everything else stays as the stream has it.
+  jsStreamConfig updated_config = *si->Config;
+  updated_config.Duplicates = to_nanos(config.duplicate_window);
   raw = nullptr;
-  status = js_UpdateStream(&raw, js_.get(), &cfg, nullptr, &code);
+  status = js_UpdateStream(&raw, js_.get(), &updated_config, nullptr, &code);
   StreamInfoPtr updated(raw);
-  check(status, "updating stream " + config.name, static_cast<int>(code));
-  log::get("nats")->info("updated stream {} to subjects [{}]", config.name,
-                         fmt::join(config.subjects, ", "));
+  check(status, "updating the duplicate window of stream " + config.name, static_cast<int>(code));
+  for (const auto& difference : owned) {
+    log::get("nats")->info("stream {}: set {} from {} to {}", config.name,
+                           to_string(difference.setting), difference.existing,
+                           difference.configured);
+  }
   return convert(*updated);
 }
 

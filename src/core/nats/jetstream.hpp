@@ -14,24 +14,14 @@
 #include "core/error.hpp"
 #include "core/nats/connection.hpp"
 #include "core/nats/message.hpp"
+#include "core/nats/stream_config.hpp"
 
 namespace tapedeck::nats {
-
-enum class StorageType { file, memory };
-
-struct StreamConfig {
-  std::string name;
-  std::vector<std::string> subjects;
-  StorageType storage = StorageType::file;
-  // Messages with a Nats-Msg-Id seen within this window are dropped as duplicates.
-  std::chrono::milliseconds duplicate_window{std::chrono::minutes(2)};
-  std::chrono::milliseconds max_age{0};  // 0: keep forever
-  std::int64_t max_bytes = -1;           // -1: unlimited
-};
 
 struct StreamInfo {
   std::string name;
   std::vector<std::string> subjects;
+  StreamConfig config;  // the settings tapedeck configures, as the server holds them (no keys)
   std::uint64_t messages = 0;
   std::uint64_t bytes = 0;
   std::uint64_t first_sequence = 0;
@@ -60,9 +50,14 @@ class JetStream {
   explicit JetStream(Connection& connection,
                      std::chrono::milliseconds api_timeout = std::chrono::seconds(5));
 
-  // Creates the stream, or updates it when it exists with other subjects or limits.
-  // Throws Error(conflict) when it exists with another storage type (not updatable).
-  StreamInfo ensure_stream(const StreamConfig& config);
+  // The one way tapedeck sets up a stream it uses. A missing stream is created with `config`
+  // (create_missing) or is Error(not_found) (require_existing: nats.create_streams is off). An
+  // existing stream is never replaced: with create_missing a difference in a setting tapedeck
+  // owns (tapedeck_owns: the duplicate window) is updated in place, keeping every other
+  // setting of the stream; any other difference (and with require_existing, every difference)
+  // throws stream_conflict's Error(config, conflict) and leaves the stream untouched.
+  enum class Setup { create_missing, require_existing };
+  StreamInfo ensure_stream(const StreamConfig& config, Setup setup = Setup::create_missing);
   // Throws Error(not_found) when there is no such stream.
   StreamInfo stream_info(const std::string& name);
   // False when there was no such stream.

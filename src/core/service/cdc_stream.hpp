@@ -8,10 +8,6 @@
 #include "core/config.hpp"
 #include "core/nats/jetstream.hpp"
 
-namespace spdlog {
-class logger;
-}
-
 namespace tapedeck::service {
 
 struct CdcStreamSettings {
@@ -19,17 +15,19 @@ struct CdcStreamSettings {
   std::string prefix;  // nats.cdc_prefix: every subject of the stream is under "<prefix>."
   bool create = true;  // nats.create_streams
   std::chrono::milliseconds duplicate_window{std::chrono::minutes(2)};  // nats.duplicate_window
+  nats::StreamLimits limits;  // nats.cdc_max_age, nats.cdc_max_bytes, nats.cdc_replicas
 
   // Reads the nats.* keys above.
   static CdcStreamSettings from_config(const config::Config& config);
   // File storage, every subject under "<prefix>.>", deduplication by Nats-Msg-Id over the
-  // duplicate window.
+  // duplicate window, the configured limits and replicas.
   nats::StreamConfig stream_config() const;
 };
 
-// Makes sure the stream exists: when it does, leaves it as it is; when it does not, creates it
-// if `settings.create` (logging "created stream <name>") and throws Error(not_found) otherwise.
-void ensure_stream_exists(nats::JetStream& jetstream, const CdcStreamSettings& settings,
-                          spdlog::logger& log);
+// Sets the stream up the one way (JetStream::ensure_stream): creates it when missing if
+// `settings.create` (Error not_found otherwise); refuses an existing stream whose settings
+// differ from the configuration (Error config/conflict naming each difference), leaving it as
+// it is; sets only the duplicate window tapedeck owns.
+nats::StreamInfo ensure_cdc_stream(nats::JetStream& jetstream, const CdcStreamSettings& settings);
 
 }  // namespace tapedeck::service

@@ -25,6 +25,8 @@ struct ServerOptions {
   std::string about;
   // Routes besides /healthz and /metrics (replaymgr's REST API), added before the server starts.
   std::function<void(http::Server&)> add_routes;
+  // TLS and the request body limit (replaymgr's API); none by default.
+  http::ServerSecurity security;
 };
 
 // Binds, starts serving and logs the one start-up line in its constructor (throws Error(http)

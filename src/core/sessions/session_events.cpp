@@ -10,16 +10,15 @@ nats::StreamConfig events_stream_config(const config::Config& config) {
   stream.name = config.string("nats.events_stream");
   stream.subjects = {stream_subjects()};
   stream.storage = nats::StorageType::file;
+  nats::StreamLimits::from_config(config, "nats.events").apply_to(stream);
   return stream;
 }
 
 void ensure_events_stream(nats::JetStream& jetstream, const config::Config& config) {
-  const auto stream = events_stream_config(config);
-  if (config.boolean("nats.create_streams")) {
-    jetstream.ensure_stream(stream);
-  } else {
-    jetstream.stream_info(stream.name);  // throws not_found naming the stream
-  }
+  jetstream.ensure_stream(events_stream_config(config),
+                          config.boolean("nats.create_streams")
+                              ? nats::JetStream::Setup::create_missing
+                              : nats::JetStream::Setup::require_existing);
 }
 
 nats::PullConsumer bind_event_consumer(nats::JetStream& jetstream, const config::Config& config,

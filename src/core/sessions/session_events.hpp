@@ -12,11 +12,13 @@
 
 namespace tapedeck::session {
 
-// The EVENTS stream: nats.events_stream, subjects tapedeck.session.>, file storage.
+// The EVENTS stream: nats.events_stream, subjects tapedeck.session.>, file storage, the limits
+// and replicas of nats.events_max_age, nats.events_max_bytes and nats.events_replicas.
 nats::StreamConfig events_stream_config(const config::Config& config);
 
-// Creates or updates the EVENTS stream when nats.create_streams is set; otherwise checks that
-// it exists (Error not_found naming the setting otherwise).
+// Sets up the EVENTS stream the one way (JetStream::ensure_stream): created when missing if
+// nats.create_streams (Error not_found otherwise); an existing stream with other settings is
+// refused (Error config/conflict naming each difference) and left as it is.
 void ensure_events_stream(nats::JetStream& jetstream, const config::Config& config);
 
 // Binds the durable pull consumer `durable` on tapedeck.session.*.<event> of the EVENTS stream,

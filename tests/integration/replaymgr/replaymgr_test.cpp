@@ -25,6 +25,7 @@
 #include "core/schema/store_schema.hpp"
 #include "core/sessions/session_store.hpp"
 #include "core/sql_quote.hpp"
+#include "replaymgr/replaymgr_service.hpp"
 #include "support/free_port.hpp"
 #include "support/process.hpp"
 #include "support/scratch.hpp"
@@ -184,16 +185,18 @@ class ReplaymgrTest : public ::testing::Test {
         {"TAPEDECK_REPLAYMGR_API_TOKEN", token_},
         {"TAPEDECK_LOG_LEVEL", "info"},
     };
+    for (const auto& [name, value] : overrides_) env[name] = value;
     for (const auto& [name, value] : extra) env[name] = value;
     return env;
   }
 
-  std::string base_url() const { return fmt::format("http://127.0.0.1:{}", port_); }
+  std::string base_url() const { return fmt::format("{}://127.0.0.1:{}", scheme_, port_); }
 
   // Starts replaymgr and waits until /healthz answers 200 (its store check passed).
-  void start_replaymgr(const std::map<std::string, std::string>& extra = {}) {
+  void start_replaymgr(const std::map<std::string, std::string>& extra = {},
+                       const std::string& log_file = {}) {
     replaymgr_.emplace(std::vector<std::string>{testing::tapedeck_binary(), "replaymgr"},
-                       environment(extra));
+                       environment(extra), log_file);
     ASSERT_TRUE(eventually(
         [&] {
           try {
@@ -215,6 +218,7 @@ class ReplaymgrTest : public ::testing::Test {
     request.body = body;
     request.connect_timeout = 2s;
     request.total_timeout = 30s;
+    request.ca_file = ca_file_;
     if (with_token)
       request.headers.set("Authorization", "Bearer " + (token.empty() ? token_ : token));
     const auto response = client_.send(request);
@@ -300,6 +304,10 @@ class ReplaymgrTest : public ::testing::Test {
 
   std::string suffix_;
   std::string token_;
+  // For the security tests: settings over environment()'s, the scheme, the CA file to trust.
+  std::map<std::string, std::string> overrides_;
+  std::string scheme_ = "http";
+  std::string ca_file_;
   std::string stream_;
   std::string live_name_;
   std::string live_dsn_;
@@ -647,6 +655,135 @@ TEST_F(ReplaymgrTest, SessionCliPrintsJsonAndExitsWith1WhenRefused) {
   const auto watch = cli("session watch " + id);
   EXPECT_EQ(watch.exit_code, 0) << watch.err;
   EXPECT_NE(watch.out.find("session " + id + " ended"), std::string::npos) << watch.out;
+}
+
+// A scratch folder for token files and certificates, removed with the test.
+class ScratchFolder {
+ public:
+  explicit ScratchFolder(const std::string& name)
+      : path_(fs::temp_directory_path() / ("tapedeck-rm-" + name + "-" + unique_suffix())) {
+    fs::create_directories(path_);
+  }
+  ~ScratchFolder() {
+    std::error_code ignored;
+    fs::remove_all(path_, ignored);
+  }
+  const fs::path& path() const { return path_; }
+
+ private:
+  fs::path path_;
+};
+
+std::string read_text(const fs::path& file) {
+  std::ifstream in(file);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+fs::perms permissions_of(const fs::path& path) {
+  return fs::status(path).permissions() & fs::perms::all;
+}
+
+TEST_F(ReplaymgrTest, WithoutATokenOrOpenItWritesATokenFileOnlyItsOwnerMayReadAndTheCliUsesIt) {
+  const ScratchFolder folder("token");
+  const fs::path file = folder.path() / "tapedeck" / "api-token";
+  overrides_ = {{"TAPEDECK_REPLAYMGR_API_TOKEN", ""},
+                {"TAPEDECK_REPLAYMGR_TOKEN_FILE", file.string()}};
+  const fs::path log = folder.path() / "replaymgr.log";
+  start_replaymgr({}, log.string());
+
+  ASSERT_TRUE(fs::exists(file));
+  EXPECT_EQ(permissions_of(file), fs::perms::owner_read | fs::perms::owner_write);
+  EXPECT_EQ(permissions_of(file.parent_path()), fs::perms::owner_all);
+  std::string written = read_text(file);
+  while (!written.empty() && written.back() == '\n') written.pop_back();
+  EXPECT_EQ(written.size(), 64u) << "32 random bytes as hex";
+
+  EXPECT_EQ(request("GET", "/api/sessions", "", false).status, 401);
+  EXPECT_EQ(request("GET", "/api/sessions", "", true, token_).status, 401);
+  token_ = written;
+  EXPECT_EQ(request("GET", "/api/sessions").status, 200);
+  const auto listed = cli("session list --json");
+  EXPECT_EQ(listed.exit_code, 0) << listed.err;
+
+  // The log says where the token is, never the token.
+  const std::string logged = read_text(log);
+  EXPECT_NE(logged.find(file.string()), std::string::npos) << logged;
+  EXPECT_EQ(logged.find(written), std::string::npos) << logged;
+
+  // A restart keeps the token.
+  replaymgr_.reset();
+  start_replaymgr();
+  EXPECT_EQ(request("GET", "/api/sessions").status, 200);
+}
+
+TEST_F(ReplaymgrTest, ATokenFileOthersMayReadIsRefusedNamingTheChmod) {
+  const ScratchFolder folder("token");
+  const fs::path file = folder.path() / "api-token";
+  std::ofstream(file) << "shared-secret\n";
+  fs::permissions(file, fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read |
+                            fs::perms::others_read);
+  overrides_ = {{"TAPEDECK_REPLAYMGR_API_TOKEN", ""},
+                {"TAPEDECK_REPLAYMGR_TOKEN_FILE", file.string()}};
+  const auto refused = cli("session list --json");
+  EXPECT_NE(refused.exit_code, 0);
+  EXPECT_NE(refused.err.find("chmod 600 " + file.string()), std::string::npos) << refused.err;
+  EXPECT_EQ(refused.err.find("shared-secret"), std::string::npos) << refused.err;
+}
+
+TEST_F(ReplaymgrTest, OpenServesTheApiWithoutATokenAndWritesNoTokenFile) {
+  const ScratchFolder folder("token");
+  const fs::path file = folder.path() / "api-token";
+  overrides_ = {{"TAPEDECK_REPLAYMGR_API_TOKEN", ""},
+                {"TAPEDECK_REPLAYMGR_OPEN", "true"},
+                {"TAPEDECK_REPLAYMGR_TOKEN_FILE", file.string()}};
+  start_replaymgr();
+  EXPECT_EQ(request("GET", "/api/sessions", "", false).status, 200);
+  EXPECT_FALSE(fs::exists(file));
+  const auto listed = cli("session list --json");
+  EXPECT_EQ(listed.exit_code, 0) << listed.err;
+}
+
+TEST_F(ReplaymgrTest, ServesHttpsWithTheConfiguredCertificateAndNotPlainHttp) {
+  const ScratchFolder folder("tls");
+  const auto cert = folder.path() / "cert.pem";
+  const auto key = folder.path() / "key.pem";
+  const auto command = fmt::format(
+      "openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=127.0.0.1 "
+      "-addext subjectAltName=IP:127.0.0.1 -keyout {} -out {} 2>/dev/null",
+      shell_quote(key.string()), shell_quote(cert.string()));
+  ASSERT_EQ(std::system(command.c_str()), 0) << command;
+  overrides_ = {{"TAPEDECK_REPLAYMGR_TLS_CERT", cert.string()},
+                {"TAPEDECK_REPLAYMGR_TLS_KEY", key.string()},
+                {"TAPEDECK_REPLAYMGR_TLS_CA", cert.string()}};
+  scheme_ = "https";
+  ca_file_ = cert.string();
+  start_replaymgr();
+  EXPECT_EQ(request("GET", "/api/sessions").status, 200);
+  const auto listed = cli("session list --json");
+  EXPECT_EQ(listed.exit_code, 0) << listed.err;
+
+  // Without the CA the certificate is not trusted; plain http gets no answer.
+  ca_file_.clear();
+  EXPECT_THROW(request("GET", "/api/sessions"), Error);
+  ca_file_ = cert.string();
+  scheme_ = "http";
+  EXPECT_THROW(request("GET", "/api/sessions"), Error);
+}
+
+TEST_F(ReplaymgrTest, ABodyOverSixtyFourKibibytesIsRefusedWith413) {
+  start_replaymgr();
+  const std::string huge = nlohmann::json{{"start", "2026-02-01T10:30:00Z"},
+                                          {"end", "2026-02-01T11:00:00Z"},
+                                          {"name", std::string(kMaxRequestBytes, 'x')}}
+                               .dump();
+  const auto refused = request("POST", "/api/sessions", huge);
+  EXPECT_EQ(refused.status, 413);
+  EXPECT_EQ(refused.body.value("error", ""), "request body larger than 65536 bytes")
+      << refused.body.dump();
+  EXPECT_EQ(rows_named(std::string(kMaxRequestBytes, 'x')), 0);
+  EXPECT_EQ(create().status, 201);
 }
 
 }  // namespace

@@ -18,11 +18,13 @@
 #include <utility>
 #include <vector>
 
+#include "core/config.hpp"
 #include "core/lsn.hpp"
 #include "core/nats/connection.hpp"
 #include "core/nats/jetstream.hpp"
 #include "core/nats/library.hpp"
 #include "core/pg/connection.hpp"
+#include "core/service/cdc_stream.hpp"
 #include "support/process.hpp"
 #include "support/scratch.hpp"
 #include "support/stack_env.hpp"
@@ -124,11 +126,10 @@ class StreamFixture {
 
   // Creates the stream as transform would (so messages can be published before it starts).
   void create_stream() {
-    nats::StreamConfig config;
-    config.name = stream_;
-    config.subjects = {prefix_ + ".>"};
-    config.storage = nats::StorageType::file;
-    js_->ensure_stream(config);
+    auto settings = service::CdcStreamSettings::from_config(config::Config::load(std::nullopt, {}));
+    settings.name = stream_;
+    settings.prefix = prefix_;
+    service::ensure_cdc_stream(*js_, settings);
   }
 
   // The environment a `tapedeck` child needs to use this stream and the given databases.

@@ -23,26 +23,111 @@ TEST_F(JetStreamTest, EnsureStreamCreatesThenLeavesAnIdenticalStreamAlone) {
   EXPECT_EQ(again.messages, 1u);
 }
 
-TEST_F(JetStreamTest, EnsureStreamUpdatesAStreamWithOtherSubjects) {
+// The conflict's text, or a failure when ensure_stream did not refuse.
+std::string refusal_of(JetStream& js, const StreamConfig& config,
+                       JetStream::Setup setup = JetStream::Setup::create_missing) {
+  try {
+    js.ensure_stream(config, setup);
+  } catch (const Error& error) {
+    EXPECT_EQ(error.source(), ErrorSource::config);
+    EXPECT_EQ(error.recovery(), Recovery::conflict);
+    return error.message();
+  }
+  ADD_FAILURE() << "stream " << config.name << " was not refused";
+  return {};
+}
+
+TEST_F(JetStreamTest, AMissingStreamIsCreatedWithTheConfiguredLimits) {
+  StreamConfig config = stream_config();
+  config.max_age = std::chrono::hours(72);
+  config.max_bytes = 64 << 20;
+  config.duplicate_window = std::chrono::minutes(5);
+  js_->ensure_stream(config);
+  const StreamConfig held = js_->stream_info(stream_).config;
+  EXPECT_EQ(held.max_age, std::chrono::hours(72));
+  EXPECT_EQ(held.max_bytes, 64 << 20);
+  EXPECT_EQ(held.replicas, 1);
+  EXPECT_EQ(held.duplicate_window, std::chrono::minutes(5));
+  EXPECT_EQ(held.storage, StorageType::memory);
+  EXPECT_EQ(held.subjects, config.subjects);
+}
+
+TEST_F(JetStreamTest, AMatchingStreamIsLeftAloneEvenWhenTapedeckMayNotCreateStreams) {
+  StreamConfig config = stream_config();
+  config.max_age = std::chrono::hours(24);
+  js_->ensure_stream(config);
+  js_->publish(prefix_ + ".a", "x");
+  StreamInfo again = js_->ensure_stream(config, JetStream::Setup::require_existing);
+  EXPECT_EQ(again.messages, 1u);
+  EXPECT_EQ(again.config.max_age, std::chrono::hours(24));
+}
+
+TEST_F(JetStreamTest, AStreamWithOtherLimitsIsRefusedNamingEachDifferenceAndLeftUntouched) {
+  StreamConfig operators = stream_config();
+  operators.max_age = std::chrono::hours(24 * 30);
+  operators.max_bytes = 1 << 30;
+  js_->ensure_stream(operators);
+  js_->publish(prefix_ + ".a", "x");
+
+  StreamConfig configured = stream_config();
+  configured.max_age = std::chrono::hours(72);
+  configured.keys.max_age = "nats.cdc_max_age";
+  configured.keys.max_bytes = "nats.cdc_max_bytes";
+  const std::string message = refusal_of(*js_, configured);
+  EXPECT_NE(message.find("stream " + stream_), std::string::npos) << message;
+  EXPECT_NE(
+      message.find("max age is 30d on the server, 3d in the configuration (nats.cdc_max_age)"),
+      std::string::npos)
+      << message;
+  EXPECT_NE(message.find("max bytes is 1073741824 on the server, unlimited in the configuration "
+                         "(nats.cdc_max_bytes)"),
+            std::string::npos)
+      << message;
+  EXPECT_NE(message.find("nats stream edit " + stream_), std::string::npos) << message;
+
+  const StreamInfo after = js_->stream_info(stream_);
+  EXPECT_EQ(after.messages, 1u);
+  EXPECT_EQ(after.config.max_age, std::chrono::hours(24 * 30));
+  EXPECT_EQ(after.config.max_bytes, 1 << 30);
+}
+
+TEST_F(JetStreamTest, AStreamWithOtherSubjectsIsRefusedNotWidened) {
   js_->ensure_stream(stream_config());
   StreamConfig wider = stream_config();
   wider.subjects.push_back(prefix_ + "-extra.>");
-  StreamInfo updated = js_->ensure_stream(wider);
-  EXPECT_EQ(std::set<std::string>(updated.subjects.begin(), updated.subjects.end()),
-            std::set<std::string>(wider.subjects.begin(), wider.subjects.end()));
-  PubAck ack = js_->publish(prefix_ + "-extra.b", "y");
-  EXPECT_EQ(ack.stream, stream_);
+  const std::string message = refusal_of(*js_, wider);
+  EXPECT_NE(message.find("subjects is [" + prefix_ + ".>] on the server"), std::string::npos)
+      << message;
+  EXPECT_EQ(js_->stream_info(stream_).subjects, stream_config().subjects);
 }
 
-TEST_F(JetStreamTest, EnsureStreamRefusesToChangeTheStorageType) {
+TEST_F(JetStreamTest, TheDuplicateWindowTapedeckOwnsIsSetKeepingTheOperatorsOtherSettings) {
+  StreamConfig config = stream_config();
+  config.max_age = std::chrono::hours(24);
+  js_->ensure_stream(config);
+  config.duplicate_window = std::chrono::minutes(10);
+  const StreamInfo updated = js_->ensure_stream(config);
+  EXPECT_EQ(updated.config.duplicate_window, std::chrono::minutes(10));
+  EXPECT_EQ(js_->stream_info(stream_).config.max_age, std::chrono::hours(24));
+}
+
+TEST_F(JetStreamTest, WithoutLeaveToCreateStreamsEvenTheDuplicateWindowIsRefused) {
   js_->ensure_stream(stream_config());
-  StreamConfig on_file = stream_config();
-  on_file.storage = StorageType::file;
+  StreamConfig config = stream_config();
+  config.duplicate_window = std::chrono::minutes(10);
+  const std::string message = refusal_of(*js_, config, JetStream::Setup::require_existing);
+  EXPECT_NE(message.find("duplicate window is 2m on the server, 10m"), std::string::npos)
+      << message;
+  EXPECT_EQ(js_->stream_info(stream_).config.duplicate_window, std::chrono::minutes(2));
+}
+
+TEST_F(JetStreamTest, AMissingStreamTapedeckMayNotCreateIsNotFound) {
   try {
-    js_->ensure_stream(on_file);
-    FAIL() << "expected a conflict";
+    js_->ensure_stream(stream_config(), JetStream::Setup::require_existing);
+    FAIL() << "expected not_found";
   } catch (const Error& error) {
-    EXPECT_EQ(error.recovery(), Recovery::conflict);
+    EXPECT_EQ(error.recovery(), Recovery::not_found);
+    EXPECT_NE(error.message().find("nats.create_streams"), std::string::npos);
   }
 }
 

@@ -50,6 +50,52 @@ TEST(Server, TurnsAHandlerExceptionIntoA500WithTheMessage) {
   EXPECT_NE(response->body.find("it broke"), std::string::npos);
 }
 
+TEST(Server, RefusesALargerBodyWith413AndAReasonButLeavesHandlersErrorsAlone) {
+  ServerSecurity security;
+  security.max_body_bytes = 16;
+  Server server("127.0.0.1:0", security);
+  server.route("POST", "/echo", [](const ServerRequest& request) {
+    return request.body == "no" ? ServerResponse::error(403, "handler says no")
+                                : ServerResponse::json(200, request.body);
+  });
+  server.start();
+  httplib::Client client("127.0.0.1", server.port());
+
+  auto small = client.Post("/echo", R"({"a":1})", "application/json");
+  ASSERT_TRUE(small);
+  EXPECT_EQ(small->status, 200);
+
+  auto large = client.Post("/echo", std::string(100, 'x'), "application/json");
+  ASSERT_TRUE(large);
+  EXPECT_EQ(large->status, 413);
+  EXPECT_EQ(large->body, R"({"error":"request body larger than 16 bytes"})");
+
+  auto refused = client.Post("/echo", "no", "text/plain");
+  ASSERT_TRUE(refused);
+  EXPECT_EQ(refused->status, 403);
+  EXPECT_EQ(refused->body, R"({"error":"handler says no"})");
+}
+
+TEST(Server, RefusesACertificateWithoutItsKeyAndUnreadableTlsFiles) {
+  ServerSecurity only_cert;
+  only_cert.tls_cert = "/etc/hostname";
+  try {
+    Server server("127.0.0.1:0", only_cert);
+    FAIL() << "a certificate without its key was accepted";
+  } catch (const Error& error) {
+    EXPECT_EQ(error.source(), ErrorSource::config);
+  }
+  ServerSecurity missing;
+  missing.tls_cert = "/nonexistent/cert.pem";
+  missing.tls_key = "/nonexistent/key.pem";
+  try {
+    Server server("127.0.0.1:0", missing);
+    FAIL() << "missing TLS files were accepted";
+  } catch (const Error& error) {
+    EXPECT_NE(error.message().find("/nonexistent/cert.pem"), std::string::npos);
+  }
+}
+
 TEST(Server, ServesHealthAndMetrics) {
   Metrics metrics;
   metrics.counter("tapedeck_test_total", "t").inc(5);

@@ -30,4 +30,17 @@ TEST(CdcStreamSettings, AreReadFromTheNatsKeys) {
   EXPECT_EQ(settings.duplicate_window, std::chrono::minutes(5));
 }
 
+TEST(CdcStreamSettings, CarryTheCdcLimitsAndNameTheirKeys) {
+  const auto config = config::Config::load(std::nullopt, {{"TAPEDECK_NATS_CDC_MAX_AGE", "1d"},
+                                                          {"TAPEDECK_NATS_CDC_MAX_BYTES", "4096"},
+                                                          {"TAPEDECK_NATS_CDC_REPLICAS", "3"}});
+  const auto stream = CdcStreamSettings::from_config(config).stream_config();
+  EXPECT_EQ(stream.max_age, std::chrono::hours(24));
+  EXPECT_EQ(stream.max_bytes, 4096);
+  EXPECT_EQ(stream.replicas, 3);
+  EXPECT_EQ(stream.keys.max_age, "nats.cdc_max_age");
+  EXPECT_EQ(stream.keys.subjects, "nats.cdc_prefix");
+  EXPECT_EQ(stream.keys.duplicate_window, "nats.duplicate_window");
+}
+
 }  // namespace tapedeck::service
