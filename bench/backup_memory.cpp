@@ -91,7 +91,8 @@ int main(int argc, char** argv) {
     settings.store.url = "file://" + folder.string();
     measure("folder", settings);
 
-    settings.store.url = "s3://" + bench::required_env("TAPEDECK_STACK_S3_BUCKET") + "/bench-" + suffix;
+    settings.store.url =
+        "s3://" + bench::required_env("TAPEDECK_STACK_S3_BUCKET") + "/bench-" + suffix;
     settings.store.s3.endpoint = bench::required_env("TAPEDECK_S3_ENDPOINT");
     settings.store.s3.access_key = "S3RVER";
     settings.store.s3.secret_key = "S3RVER";

@@ -24,10 +24,10 @@
 #include "core/pg/params.hpp"
 #include "core/pg/replication.hpp"
 #include "core/pg/replication_admin.hpp"
+#include "core/recording/watermarks_table.hpp"
 #include "core/service/cdc_stream.hpp"
 #include "core/service/observability_server.hpp"
 #include "core/service/retry_loop.hpp"
-#include "core/recording/watermarks_table.hpp"
 #include "core/stop.hpp"
 
 namespace tapedeck::capture {
