@@ -341,7 +341,7 @@ http::ServerResponse ReplaymgrService::list_snapshots(const http::ServerRequest&
 }
 
 http::ServerResponse ReplaymgrService::get_recording(const http::ServerRequest&) {
-  return http::ServerResponse::json(200, current_recording_lag().to_json());
+  return json_response(200, current_recording_lag().to_json());
 }
 
 RecordingLag ReplaymgrService::current_recording_lag() {

@@ -159,7 +159,8 @@ class PlaybackFidelityTest : public ::testing::Test {
     const std::map<std::string, std::string> settings = {
         {"TAPEDECK_LIVE_DSN", live_dsn()},
         {"TAPEDECK_STORE_DSN", fmt::format("{} dbname={}", server_, store_db_)},
-        {"TAPEDECK_PLAYBACK_DATABASE_TEMPLATE", "e2e_<id>"},
+        // This test's own prefix: tests run side by side, and each drops only its own.
+        {"TAPEDECK_PLAYBACK_DATABASE_TEMPLATE", "e2e_" + suffix_ + "_<id>"},
         {"TAPEDECK_STORAGE_URL", "file://" + (folder_ / "snapshots").string()},
         {"TAPEDECK_NATS_URL", nats_.url()},
         {"TAPEDECK_NATS_CDC_STREAM", "E2E_CDC_" + suffix_},
@@ -196,7 +197,8 @@ class PlaybackFidelityTest : public ::testing::Test {
         admin().exec(fmt::format("DROP DATABASE IF EXISTS {} WITH (FORCE)", db));
       }
       const auto sessions =
-          admin().exec("SELECT datname FROM pg_database WHERE datname ~ '^e2e_s'");
+          admin().exec_params("SELECT datname FROM pg_database WHERE starts_with(datname, $1)",
+                              pg::Params::of("e2e_" + suffix_ + "_s"));
       for (int row = 0; row < sessions.rows(); ++row) {
         admin().exec(fmt::format("DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)",
                                  sessions.get<std::string>(row, 0)));
@@ -249,6 +251,24 @@ class PlaybackFidelityTest : public ::testing::Test {
     const auto sums = live().exec(checksums).get<std::string>(0, 0);
     std::this_thread::sleep_for(1200ms);
     return {time, sums};
+  }
+
+  // Waits until replaymgr answers and capture streams its slot: a change committed before the
+  // slot exists is in no recording.
+  void wait_until_recording_and_serving() {
+    ASSERT_TRUE(eventually([&] { return run_tapedeck("session list --json").status == 0; }, 60s))
+        << "replaymgr did not answer; see " << (folder_ / "run.log");
+    ASSERT_TRUE(eventually(
+        [&] {
+          return admin()
+                     .exec_params(
+                         "SELECT count(*) FROM pg_replication_slots WHERE slot_name = $1 AND "
+                         "active",
+                         pg::Params::of("e2e_" + suffix_))
+                     .get<std::int64_t>(0, 0) == 1;
+        },
+        60s))
+        << "capture did not stream its slot; see " << (folder_ / "run.log");
   }
 
   // Waits until everything the Live DB wrote so far is stored (the slot confirms only what
@@ -321,8 +341,7 @@ TEST_F(PlaybackFidelityTest, SessionsAtSeveralMomentsEqualTheLiveDatabaseThen) {
   std::printf("workload seed %u\n", seed);
   run_.emplace(std::vector<std::string>{testing::tapedeck_binary(), "run"},
                std::map<std::string, std::string>{}, (folder_ / "run.log").string());
-  ASSERT_TRUE(eventually([&] { return run_tapedeck("session list --json").status == 0; }, 60s))
-      << "replaymgr did not answer; see " << (folder_ / "run.log");
+  wait_until_recording_and_serving();
 
   run_workload(seed, 60);
 
@@ -425,8 +444,7 @@ TEST_F(PlaybackFidelityTest, TriggersCascadesAndLinkedTruncatesReplayAsRecordedA
   live().exec(kPlantSchema);
   run_.emplace(std::vector<std::string>{testing::tapedeck_binary(), "run"},
                std::map<std::string, std::string>{}, (folder_ / "run.log").string());
-  ASSERT_TRUE(eventually([&] { return run_tapedeck("session list --json").status == 0; }, 60s))
-      << "replaymgr did not answer; see " << (folder_ / "run.log");
+  wait_until_recording_and_serving();
 
   plant_workload(live(), 1, 10);
   tapedeck_output("backup run");
@@ -478,8 +496,7 @@ TEST_F(PlaybackFidelityTest, ASessionCreatedWhileTransformIsStoppedWaitsThenEqua
                       std::map<std::string, std::string>{}, (folder_ / "transform.log").string());
   };
   start_transform();
-  ASSERT_TRUE(eventually([&] { return run_tapedeck("session list --json").status == 0; }, 60s))
-      << "replaymgr did not answer; see " << (folder_ / "run.log");
+  wait_until_recording_and_serving();
 
   run_workload(7, 20);
   tapedeck_output("backup run");

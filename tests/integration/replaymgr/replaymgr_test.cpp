@@ -590,8 +590,8 @@ TEST_F(ReplaymgrTest, ShowsHowFarTheStoredRecordingTrailsTheLiveDatabase) {
   store_->exec(
       "INSERT INTO tapedeck.statements (event_id, commit_lsn, position, xid, commit_time, "
       "schema_name, table_name, op, sql) VALUES "
-      "('a', '0/100', 0, 10, '2026-02-01T11:59:30Z', 'public', 't', 'c', 'SELECT 1'), "
-      "('b', '0/300', 0, 11, '2026-02-01T11:59:50Z', 'public', 't', 'c', 'SELECT 1')");
+      "('a', '0/100', 0, '10', '2026-02-01T11:59:30Z', 'public', 't', 'c', 'SELECT 1'), "
+      "('b', '0/300', 0, '11', '2026-02-01T11:59:50Z', 'public', 't', 'c', 'SELECT 1')");
   store_->exec("INSERT INTO tapedeck.watermarks (name, lsn) VALUES ('TAPEDECK_CDC', '0/200')");
   shown = request("GET", "/api/recording");
   EXPECT_EQ(shown.body["recorded_until"], "2026-02-01T11:59:30.000000Z") << shown.body.dump();

@@ -34,7 +34,7 @@ class ScratchDatabase : public ::testing::Test {
 
 TEST_F(ScratchDatabase, CreatesTheStoreTablesAndRecordsTheVersion) {
   pg::Connection store(dsn_);
-  EXPECT_EQ(migrate_store(store), 2);
+  EXPECT_EQ(migrate_store(store), store_migrations().back().version);
   const auto tables = store.exec(
       "SELECT string_agg(table_name, ',' ORDER BY table_name) FROM information_schema.tables "
       "WHERE table_schema = 'tapedeck'");
