@@ -336,5 +336,20 @@ TEST(CaptureTypes, AColumnOfATypeCaptureCannotCarryStopsCaptureNamingItAndTheRem
   h.start_capture({{"TAPEDECK_CAPTURE_EXCLUDE_TABLES", "public.shapes"}});
 }
 
+// A table created after capture started is refused when its first change arrives, before
+// that row is encoded: capture stops rather than record the row without the column.
+TEST(CaptureTypes, ATableOfAnUncarriedTypeCreatedWhileCaptureRunsStopsIt) {
+  CaptureHarness h;
+  h.exec("CREATE TABLE public.plain (id integer PRIMARY KEY)");
+  h.start_capture();
+  h.exec("CREATE TABLE public.later (id integer PRIMARY KEY, at pg_lsn)");
+  h.exec("INSERT INTO public.later VALUES (1, '0/16B3748')");
+
+  const int code = h.capture()->wait(120s);
+  EXPECT_NE(code, 0);
+  EXPECT_NE(code, -1) << "capture kept running; log:\n" << h.log_tail();
+  EXPECT_NE(h.log_text().find("public.later.at of type pg_lsn"), std::string::npos) << h.log_tail();
+}
+
 }  // namespace
 }  // namespace tapedeck::capture::testing
