@@ -125,7 +125,9 @@ inline constexpr std::uint32_t kBool = 16, kBytea = 17, kChar = 18, kName = 19, 
                                kTimetz = 1266, kBit = 1560, kVarbit = 1562, kNumeric = 1700,
                                kUuid = 2950, kTsvector = 3614, kJsonb = 3802, kInt4range = 3904,
                                kNumrange = 3906, kTsrange = 3908, kTstzrange = 3910,
-                               kDaterange = 3912, kInt8range = 3926;
+                               kDaterange = 3912, kInt8range = 3926, kLseg = 601, kPath = 602,
+                               kBox = 603, kPolygon = 604, kLine = 628, kCircle = 718,
+                               kPgLsn = 3220, kTsquery = 3615;
 }  // namespace oid
 
 }  // namespace tapedeck::capture

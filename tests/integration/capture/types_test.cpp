@@ -323,14 +323,15 @@ TEST(CaptureTypes, TransactionMetadataFramesEachTransactionWithEventCounts) {
 // row is never recorded without the column. Leaving the table out lets capture start.
 TEST(CaptureTypes, AColumnOfATypeCaptureCannotCarryStopsCaptureNamingItAndTheRemedy) {
   CaptureHarness h;
-  h.exec("CREATE TABLE public.shapes (id integer PRIMARY KEY, outline box)");
-  h.exec("INSERT INTO public.shapes VALUES (1, '((0,0),(1,1))')");
+  h.exec("CREATE TABLE public.shapes (id integer PRIMARY KEY, outline int4multirange)");
+  h.exec("INSERT INTO public.shapes VALUES (1, '{[1,3), [5,8)}')");
 
   const int code = h.run_capture_until_it_stops({}, 120s);
   EXPECT_NE(code, 0);
   EXPECT_NE(code, -1) << "capture kept running; log:\n" << h.log_tail();
   const std::string log = h.log_text();
-  EXPECT_NE(log.find("public.shapes.outline of type box"), std::string::npos) << h.log_tail();
+  EXPECT_NE(log.find("public.shapes.outline of type int4multirange"), std::string::npos)
+      << h.log_tail();
   EXPECT_NE(log.find("capture.exclude_tables"), std::string::npos) << h.log_tail();
 
   h.start_capture({{"TAPEDECK_CAPTURE_EXCLUDE_TABLES", "public.shapes"}});
@@ -342,13 +343,14 @@ TEST(CaptureTypes, ATableOfAnUncarriedTypeCreatedWhileCaptureRunsStopsIt) {
   CaptureHarness h;
   h.exec("CREATE TABLE public.plain (id integer PRIMARY KEY)");
   h.start_capture();
-  h.exec("CREATE TABLE public.later (id integer PRIMARY KEY, at pg_lsn)");
-  h.exec("INSERT INTO public.later VALUES (1, '0/16B3748')");
+  h.exec("CREATE TYPE addr AS (street text, zip integer)");
+  h.exec("CREATE TABLE public.later (id integer PRIMARY KEY, at addr)");
+  h.exec("INSERT INTO public.later VALUES (1, ROW('Main St', 12345))");
 
   const int code = h.capture()->wait(120s);
   EXPECT_NE(code, 0);
   EXPECT_NE(code, -1) << "capture kept running; log:\n" << h.log_tail();
-  EXPECT_NE(h.log_text().find("public.later.at of type pg_lsn"), std::string::npos) << h.log_tail();
+  EXPECT_NE(h.log_text().find("public.later.at of type addr"), std::string::npos) << h.log_tail();
 }
 
 }  // namespace

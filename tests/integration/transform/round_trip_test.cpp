@@ -35,6 +35,8 @@ CREATE TABLE typed (
   ia integer[], ta text[], m mood, pt point, bits bit(8),
   -- varbit travels as its text: Debezium's Bits bytes would lose its length
   vb varbit, vb12 bit varying(12), hs hstore,
+  -- no Debezium converter: PostgreSQL's text form, cast back
+  gb box, gpath path, gpoly polygon, gc circle, gl line, gls lseg, lsn pg_lsn, q tsquery,
   big text
 );
 -- Out of line without compression: a big value stays TOASTed, so an UPDATE that leaves it
@@ -48,10 +50,10 @@ CREATE TABLE composite (k1 integer, k2 text, v jsonb, PRIMARY KEY (k1, k2));
 
 const std::vector<std::string> kTables = {"typed", "dupes", "\"Odd \"\"Name\"\" t\"", "composite"};
 
-const std::vector<std::string> kTypedColumns = {"i2",  "i4",   "i8", "flag", "r4", "f8", "n",  "nv",
-                                                "t",   "vc",   "ch", "bin",  "u",  "j",  "jb", "d",
-                                                "tod", "todz", "ts", "tstz", "iv", "ia", "ta", "m",
-                                                "pt",  "bits", "vb", "vb12", "hs", "big"};
+const std::vector<std::string> kTypedColumns = {
+    "i2", "i4",   "i8", "flag", "r4",    "f8",    "n",    "nv", "t",   "vc",  "ch", "bin", "u",
+    "j",  "jb",   "d",  "tod",  "todz",  "ts",    "tstz", "iv", "ia",  "ta",  "m",  "pt",  "bits",
+    "vb", "vb12", "hs", "gb",   "gpath", "gpoly", "gc",   "gl", "gls", "lsn", "q",  "big"};
 
 // Random values of every column type, drawn from one seeded engine.
 class Values {
@@ -218,6 +220,33 @@ class Values {
     if (name == "bits") return bits(8);
     if (name == "vb") return bits(uniform(0, 70));  // leading zeros and the empty string too
     if (name == "vb12") return bits(uniform(0, 12));
+    if (name == "gb" || name == "gpath" || name == "gpoly" || name == "gc" || name == "gl" ||
+        name == "gls") {
+      auto coordinate = [&] {
+        return fmt::format("{}{}.{}e{}", chance(0.5) ? "-" : "", uniform(0, 999), digits(3),
+                           uniform(-20, 20));
+      };
+      auto points = [&](int count) {
+        std::string out;
+        for (int i = 0; i < count; ++i) {
+          out += fmt::format("{}({},{})", i ? "," : "", coordinate(), coordinate());
+        }
+        return out;
+      };
+      if (name == "gb" || name == "gls") return "(" + points(2) + ")";
+      if (name == "gpath") {  // open [..] or closed (..)
+        return chance(0.5) ? "[" + points(uniform(1, 5)) + "]" : "(" + points(uniform(1, 5)) + ")";
+      }
+      if (name == "gpoly") return "(" + points(uniform(1, 5)) + ")";
+      if (name == "gc")
+        return fmt::format("<({},{}),{}>", coordinate(), coordinate(), uniform(0, 99));
+      return fmt::format("{{{},{},{}}}", uniform(1, 9), uniform(-9, 9), coordinate());  // line
+    }
+    if (name == "lsn") return fmt::format("{:X}/{:X}", uniform(0, 0xFFFF), uniform(0, 1 << 30));
+    if (name == "q") {
+      return pick(std::vector<std::string>{"'it''s' & !'x':*", "'a' <-> ('b' | 'c':AB)",
+                                           "'ünï' <2> 'κόσμε'", "'\\back' & '\"q\"'"});
+    }
     if (name == "hs") {
       // hstore's own quoting: '"' and '\' escaped; NULL values, "NULL" as a word, empty.
       auto quoted = [](const std::string& text) {

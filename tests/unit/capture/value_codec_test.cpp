@@ -289,18 +289,30 @@ TEST(ValueCodec, EnumsAndDomainsResolveThroughTheLookup) {
 }
 
 TEST(ValueCodec, AnUncarriedColumnIsRefusedByNameWithTheRemedy) {
-  const ColumnCodec box = make_codec(603, -1, {}, {});
-  EXPECT_EQ(box.kind, CodecKind::uncarried);
+  const ColumnCodec multirange = make_codec(4451, -1, {}, {});  // int4multirange
+  EXPECT_EQ(multirange.kind, CodecKind::uncarried);
   try {
-    require_carried(box, "public.shapes.outline", "box");
-    ADD_FAILURE() << "a box column was accepted";
+    require_carried(multirange, "public.spans.covered", "int4multirange");
+    ADD_FAILURE() << "an int4multirange column was accepted";
   } catch (const Error& error) {
     const std::string text = error.what();
     EXPECT_EQ(error.source(), ErrorSource::config);
-    EXPECT_NE(text.find("public.shapes.outline of type box"), std::string::npos) << text;
+    EXPECT_NE(text.find("public.spans.covered of type int4multirange"), std::string::npos) << text;
     EXPECT_NE(text.find("capture.exclude_tables"), std::string::npos) << text;
   }
   EXPECT_NO_THROW(require_carried(make_codec(oid::kText, -1, {}, {}), "public.t.c", "text"));
+}
+
+TEST(ValueCodec, GeometricTypesPgLsnAndTsqueryAreTheirTextButNotTheirArrays) {
+  EXPECT_EQ(encode(oid::kBox, "(1,1),(0,0)"), "\"(1,1),(0,0)\"");
+  EXPECT_EQ(encode(oid::kPgLsn, "0/16B3748"), "\"0/16B3748\"");
+  EXPECT_EQ(encode(oid::kTsquery, "'it''s' & !'x':*"), "\"'it''s' & !'x':*\"");
+  EXPECT_EQ(schema(oid::kCircle), R"({"type":"string","optional":true,"field":"c"})");
+  TypeInfo box_array;
+  box_array.kind = TypeInfo::Kind::array;
+  box_array.element_oid = oid::kBox;
+  const TypeLookup lookup = [&](std::uint32_t) { return &box_array; };
+  EXPECT_EQ(make_codec(1020, -1, {}, lookup).kind, CodecKind::uncarried);  // box[]: ';'-delimited
 }
 
 TEST(ValueCodec, OnlyPreciseNumericLosesNaNAndInfinity) {
