@@ -14,6 +14,7 @@
 #include "capture/pgoutput.hpp"
 #include "capture/relation_cache.hpp"
 #include "capture/session_options.hpp"
+#include "capture/value_codec.hpp"
 #include "core/cdc_headers.hpp"
 #include "core/error.hpp"
 #include "core/exit_codes.hpp"
@@ -107,6 +108,7 @@ class CaptureService::Session {
                                settings_.tables.publication_tables())) {
       log_->info("created publication {}", settings_.publication);
     }
+    check_published_columns();
     const pg::SystemIdentity identity = replication_.identify_system();
     EncoderSettings encoder_settings = settings_.encoder;
     encoder_settings.database_name = identity.dbname;
@@ -189,6 +191,26 @@ class CaptureService::Session {
     options.url = settings.nats_url;
     options.name = kApplicationName;
     return options;
+  }
+
+  // Refuses, before streaming, a recorded column whose type capture cannot carry exactly
+  // (Error(config), which stops capture), and warns about each numeric column whose NaN and
+  // ±Infinity the chosen decimal_handling_mode records as NULL.
+  void check_published_columns() {
+    const TypeLookup lookup = [this](std::uint32_t oid) { return relations_.type(oid); };
+    for (const PublishedColumn& column : resolver_.published_columns(settings_.publication)) {
+      if (settings_.tables.excluded(column.schema, column.table)) continue;
+      const ColumnCodec codec =
+          make_codec(column.type_oid, column.type_modifier, settings_.encoder, lookup);
+      const std::string name = fmt::format("{}.{}.{}", column.schema, column.table, column.column);
+      require_carried(codec, name, column.type_name);
+      if (loses_special_numbers(codec)) {
+        log_->warn(
+            "column {} ({}): capture.decimal_handling_mode=precise records numeric NaN "
+            "and Infinity as NULL (Debezium's behaviour); use string to keep them",
+            name, column.type_name);
+      }
+    }
   }
 
   void check_nats() {
@@ -347,6 +369,9 @@ int CaptureService::run() {
   loop.texts.first_failure = "cannot start streaming: {}; retrying with backoff";
   loop.texts.still_failing = "still cannot start streaming: {}";
   loop.texts.broke_after_start = "streaming stopped: {}; starting again from the slot";
+  // A configuration error (a column capture cannot carry, a bad table name) does not go away
+  // by retrying: capture stops and says why.
+  loop.is_final = [](const Error& error) { return error.source() == ErrorSource::config; };
   std::uint64_t attempts = 0;
   service::retry_until_stopped(*log, health_, loop, [&](const service::Started& started) {
     if (attempts++ > 0) metrics_.restarts.inc();

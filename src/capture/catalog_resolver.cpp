@@ -36,6 +36,17 @@ JOIN pg_catalog.pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnu
 WHERE i.indrelid = $1::int8::oid AND i.indisprimary
 ORDER BY k.position)";
 
+constexpr const char* kPublishedColumnsStatement = "tapedeck_capture_published_columns";
+constexpr const char* kPublishedColumnsQuery = R"(
+SELECT p.schemaname::text, p.tablename::text, a.attname::text, a.atttypid::int8, a.atttypmod,
+       pg_catalog.format_type(a.atttypid, a.atttypmod)
+FROM pg_catalog.pg_publication_tables p
+JOIN pg_catalog.pg_namespace n ON n.nspname = p.schemaname
+JOIN pg_catalog.pg_class c ON c.relnamespace = n.oid AND c.relname = p.tablename
+JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+WHERE p.pubname = $1
+ORDER BY p.schemaname, p.tablename, a.attnum)";
+
 TypeInfo::Kind kind_of(char typtype, char category, std::uint32_t element) {
   switch (typtype) {
     case 'e':
@@ -60,6 +71,7 @@ CatalogResolver::CatalogResolver(pg::Connection& live) : live_(live) {
   live_.prepare(kEnumLabelStatement, kEnumLabelQuery);
   live_.prepare(kNotNullStatement, kNotNullQuery);
   live_.prepare(kPrimaryKeyStatement, kPrimaryKeyQuery);
+  live_.prepare(kPublishedColumnsStatement, kPublishedColumnsQuery);
 }
 
 std::optional<TypeInfo> CatalogResolver::resolve_type(std::uint32_t oid) {
@@ -101,6 +113,24 @@ RelationDetails CatalogResolver::relation_details(std::uint32_t relation_oid) {
     details.primary_key = std::move(columns);
   }
   return details;
+}
+
+std::vector<PublishedColumn> CatalogResolver::published_columns(const std::string& publication) {
+  const pg::Result result =
+      live_.exec_prepared(kPublishedColumnsStatement, pg::Params::of(publication));
+  std::vector<PublishedColumn> columns;
+  columns.reserve(static_cast<std::size_t>(result.rows()));
+  for (int row = 0; row < result.rows(); ++row) {
+    PublishedColumn column;
+    column.schema = result.get<std::string>(row, 0);
+    column.table = result.get<std::string>(row, 1);
+    column.column = result.get<std::string>(row, 2);
+    column.type_oid = static_cast<std::uint32_t>(result.get<std::int64_t>(row, 3));
+    column.type_modifier = result.get<int>(row, 4);
+    column.type_name = result.get<std::string>(row, 5);
+    columns.push_back(std::move(column));
+  }
+  return columns;
 }
 
 }  // namespace tapedeck::capture

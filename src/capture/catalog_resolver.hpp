@@ -3,6 +3,8 @@
 
 #include <cstdint>
 #include <optional>
+#include <string>
+#include <vector>
 
 #include "capture/relation_cache.hpp"
 #include "core/pg/connection.hpp"
@@ -15,12 +17,25 @@ namespace tapedeck::capture {
 // is read as it is now, not as of the change's WAL position (Debezium does the same).
 // Holds a reference to `live`, which must outlive it; used by the streaming thread only.
 // A lost connection throws Error(postgres, retry): the stream is restarted.
+// One column of a table in the publication, as the catalog says now.
+struct PublishedColumn {
+  std::string schema;
+  std::string table;
+  std::string column;
+  std::uint32_t type_oid = 0;
+  std::int32_t type_modifier = -1;
+  std::string type_name;  // format_type(): "box", "numeric(10,2)", "public.mood[]"
+};
+
 class CatalogResolver final : public TypeResolver {
  public:
   explicit CatalogResolver(pg::Connection& live);
 
   std::optional<TypeInfo> resolve_type(std::uint32_t oid) override;
   RelationDetails relation_details(std::uint32_t relation_oid) override;
+  // Every column of every table `publication` lists (dropped columns left out), so capture
+  // can refuse a type it cannot carry before it streams.
+  std::vector<PublishedColumn> published_columns(const std::string& publication);
 
  private:
   pg::Connection& live_;

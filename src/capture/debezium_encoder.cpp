@@ -173,7 +173,15 @@ const DebeziumEncoder::Prepared& DebeziumEncoder::prepared(std::uint32_t relatio
   std::vector<std::string> key_names;
   for (std::size_t i = 0; i < rel.columns.size(); ++i) {
     const ColumnInfo& column = rel.columns[i];
-    p->codecs.push_back(make_codec(column.type_oid, column.type_modifier, settings_, lookup));
+    ColumnCodec codec = make_codec(column.type_oid, column.type_modifier, settings_, lookup);
+    // Normally refused at start (CaptureService checks the publication's columns); a table
+    // created or altered since then is refused here, before its first row is encoded.
+    if (codec.kind == CodecKind::uncarried) {
+      const TypeInfo* type = lookup(column.type_oid);
+      require_carried(codec, fmt::format("{}.{}.{}", rel.schema, rel.name, column.name),
+                      type != nullptr ? type->name : fmt::format("oid {}", column.type_oid));
+    }
+    p->codecs.push_back(std::move(codec));
     p->field_keys.push_back(escaped(column.name) + ":");
     p->not_null.push_back(column.not_null);
   }
@@ -193,7 +201,6 @@ const DebeziumEncoder::Prepared& DebeziumEncoder::prepared(std::uint32_t relatio
     JsonWriter w(fields);
     bool first = true;
     for (std::size_t i = 0; i < rel.columns.size(); ++i) {
-      if (p->codecs[i].kind == CodecKind::omitted) continue;
       if (!first) w.raw(',');
       first = false;
       write_schema(w, p->codecs[i], !rel.columns[i].not_null, rel.columns[i].name);
@@ -392,7 +399,6 @@ void DebeziumEncoder::emit_row(const Prepared& rel, char op, const pgoutput::Tup
     bool first = true;
     for (std::size_t i = 0; i < rel.codecs.size(); ++i) {
       const ColumnCodec& codec = rel.codecs[i];
-      if (codec.kind == CodecKind::omitted) continue;
       if (!first) w.raw(',');
       first = false;
       w.raw(rel.field_keys[i]);

@@ -18,6 +18,8 @@ struct EncoderSettings {
   std::string topic_prefix = "tapedeck";  // topic.prefix: subjects and source.name
   std::string database_name;              // source.db: the Live DB's name
   bool schemas_enable = true;             // JsonConverter schemas.enable (its default)
+  // Debezium's default here; tapedeck's configuration defaults to string (core/config_keys.cpp),
+  // the one mode that carries numeric NaN and ±Infinity.
   DecimalHandlingMode decimal_handling_mode = DecimalHandlingMode::precise;
   // Debezium's default is numeric (approximate microseconds); tapedeck defaults to the exact
   // ISO-8601 string so that transform can replay intervals without loss.

@@ -184,6 +184,15 @@ void write_hstore(JsonWriter& out, std::string_view text) {
   out.string(std::string_view(json.data(), json.size()));
 }
 
+// An uncarried column never reaches the value writers (require_carried refuses it first);
+// writing null here would be the silent loss capture promises never to commit.
+[[noreturn]] void throw_uncarried_value(const ColumnCodec& codec) {
+  throw Error(ErrorSource::internal, Recovery::fail,
+              fmt::format("a value of type oid {} has no encoding; the column should have been "
+                          "refused when its relation was read",
+                          codec.type_oid));
+}
+
 // ---------------------------------------------------------------------------------------------
 // Arrays: "{1,2,NULL}", "{\"a b\",\"c\\\"d\"}", "[0:1]={1,2}", "{{1,2},{3,4}}".
 
@@ -273,9 +282,8 @@ void write_array(JsonWriter& out, const ColumnCodec& codec, std::string_view tex
 void write_scalar(JsonWriter& out, const ColumnCodec& codec, std::string_view text,
                   const EncoderSettings& settings) {
   switch (codec.kind) {
-    case CodecKind::omitted:
-      out.null();
-      return;
+    case CodecKind::uncarried:
+      throw_uncarried_value(codec);
     case CodecKind::boolean:
       if (text == "t" || text == "true") {
         out.boolean(true);
@@ -475,6 +483,23 @@ PlaceholderShape array_placeholder_shape(std::uint32_t element_oid) {
   return string;
 }
 
+// Types carried as their text form whose arrays are not carried yet.
+bool element_is_text_form_only(std::uint32_t type_oid) {
+  switch (type_oid) {
+    case oid::kLseg:
+    case oid::kPath:
+    case oid::kBox:
+    case oid::kPolygon:
+    case oid::kLine:
+    case oid::kCircle:
+    case oid::kPgLsn:
+    case oid::kTsquery:
+      return true;
+    default:
+      return false;
+  }
+}
+
 }  // namespace
 
 ColumnCodec make_codec(std::uint32_t type_oid, std::int32_t typmod, const EncoderSettings& settings,
@@ -580,12 +605,30 @@ ColumnCodec make_codec(std::uint32_t type_oid, std::int32_t typmod, const Encode
       c.placeholder = PlaceholderShape::bytes;
       return c;
     case oid::kBit:
-    case oid::kVarbit:
       c.bit_length = typmod < 0 ? 2147483647 : typmod;
       c.kind = c.bit_length == 1 ? CodecKind::bit_boolean : CodecKind::bits;
       return c;
+    case oid::kVarbit:
+      // Debezium's Bits bytes lose a varbit's length (leading zeros, the empty string): its
+      // text form ("0101") as a plain string keeps it, and PostgreSQL reads it back.
+      c.bit_length = typmod < 0 ? 2147483647 : typmod;
+      c.kind = CodecKind::string;
+      return c;
     case oid::kPoint:
       c.kind = CodecKind::point;
+      return c;
+    // No Debezium converter: PostgreSQL's own text output as a plain string (as Debezium's
+    // include.unknown.datatypes would, but readable), which transform casts back to the
+    // column's type. Their arrays stay refused (box[] is ';'-delimited, not ',').
+    case oid::kLseg:
+    case oid::kPath:
+    case oid::kBox:
+    case oid::kPolygon:
+    case oid::kLine:
+    case oid::kCircle:
+    case oid::kPgLsn:
+    case oid::kTsquery:
+      c.kind = CodecKind::string;
       return c;
     default:
       break;
@@ -647,11 +690,11 @@ ColumnCodec make_codec(std::uint32_t type_oid, std::int32_t typmod, const Encode
   }
   if (element_oid != 0) {
     ColumnCodec element = make_codec(element_oid, typmod, settings, lookup);
-    if (element.kind == CodecKind::omitted || element.kind == CodecKind::array ||
+    if (element.kind == CodecKind::uncarried || element.kind == CodecKind::array ||
         element.kind == CodecKind::unknown_bytes || element.kind == CodecKind::interval_micros ||
         element.kind == CodecKind::interval_string || element.kind == CodecKind::money ||
         element.kind == CodecKind::point || element.kind == CodecKind::xml ||
-        (element.kind == CodecKind::bits && element.type_oid == oid::kVarbit)) {
+        element.type_oid == oid::kVarbit || element_is_text_form_only(element.type_oid)) {
       return settings.include_unknown_datatypes
                  ? ColumnCodec{CodecKind::unknown_bytes, type_oid, -1, 0, 0, {}, nullptr,
                                PlaceholderShape::bytes}
@@ -667,6 +710,23 @@ ColumnCodec make_codec(std::uint32_t type_oid, std::int32_t typmod, const Encode
     c.placeholder = PlaceholderShape::bytes;
   }
   return c;
+}
+
+void require_carried(const ColumnCodec& codec, std::string_view qualified_column,
+                     std::string_view type_name) {
+  if (codec.kind != CodecKind::uncarried) return;
+  throw Error(ErrorSource::config, Recovery::fail,
+              fmt::format("capture cannot record column {} of type {} exactly (no encoding for "
+                          "this type), and never drops a column silently; leave its table out "
+                          "with capture.exclude_tables (or capture.include_tables), or change "
+                          "the column's type",
+                          qualified_column, type_name));
+}
+
+bool loses_special_numbers(const ColumnCodec& codec) {
+  if (codec.kind == CodecKind::array) return loses_special_numbers(*codec.element);
+  return codec.type_oid == oid::kNumeric &&
+         (codec.kind == CodecKind::decimal || codec.kind == CodecKind::variable_decimal);
 }
 
 void write_value(JsonWriter& out, const ColumnCodec& codec, std::string_view text,
@@ -720,9 +780,8 @@ void write_placeholder(JsonWriter& out, const ColumnCodec& codec, const Placehol
 
 void write_fallback(JsonWriter& out, const ColumnCodec& codec) {
   switch (codec.kind) {
-    case CodecKind::omitted:
-      out.null();
-      return;
+    case CodecKind::uncarried:
+      throw_uncarried_value(codec);
     case CodecKind::boolean:
     case CodecKind::bit_boolean:
       out.boolean(false);
@@ -795,7 +854,7 @@ void write_fallback(JsonWriter& out, const ColumnCodec& codec) {
 void write_schema(JsonWriter& out, const ColumnCodec& codec, bool optional,
                   std::string_view field) {
   switch (codec.kind) {
-    case CodecKind::omitted:
+    case CodecKind::uncarried:
       return;
     case CodecKind::boolean:
     case CodecKind::bit_boolean:

@@ -16,7 +16,8 @@ namespace tapedeck::capture {
 
 // How a column is encoded, decided once per column (type oid + typmod + settings).
 enum class CodecKind : std::uint8_t {
-  omitted,  // Debezium has no converter: the column is left out of the event and its schema
+  uncarried,  // no exact encoding: capture refuses a published column of this type
+              // (require_carried)
   boolean,
   bit_boolean,  // bit(1) / varbit(1): '1' -> true
   int16,
@@ -65,7 +66,7 @@ enum class PlaceholderShape : std::uint8_t {
 };
 
 struct ColumnCodec {
-  CodecKind kind = CodecKind::omitted;
+  CodecKind kind = CodecKind::uncarried;
   std::uint32_t type_oid = 0;
   int precision = -1;        // numeric precision (-1 unknown)
   int scale = 0;             // numeric scale
@@ -81,10 +82,20 @@ using Placeholder = debezium::UnavailablePlaceholder;
 // Returns the type facts of a non-built-in oid, or nullptr when unknown.
 using TypeLookup = std::function<const TypeInfo*(std::uint32_t oid)>;
 
-// Decides the codec of a column. Never throws for unknown types: they become `omitted`
+// Decides the codec of a column. Never throws for unknown types: they become `uncarried`
 // (or `unknown_bytes` with include_unknown_datatypes).
 ColumnCodec make_codec(std::uint32_t type_oid, std::int32_t type_modifier,
                        const EncoderSettings& settings, const TypeLookup& lookup);
+
+// Throws Error(config, fail) when `codec` is `uncarried`: the message names the column
+// ("schema.table.column"), its type and how to leave the table out. Capture never drops a
+// column or nulls a value silently: a table it cannot record exactly stops it instead.
+void require_carried(const ColumnCodec& codec, std::string_view qualified_column,
+                     std::string_view type_name);
+
+// Where NaN and ±Infinity of a column are lost: numeric in decimal_handling_mode=precise
+// (Debezium writes null, as documented). True for such a column, so capture can warn.
+bool loses_special_numbers(const ColumnCodec& codec);
 
 // Writes the JSON value of one non-null column from PostgreSQL's text output (DateStyle ISO,
 // IntervalStyle postgres, bytea_output hex or escape). Text that does not parse as the type
@@ -114,7 +125,9 @@ inline constexpr std::uint32_t kBool = 16, kBytea = 17, kChar = 18, kName = 19, 
                                kTimetz = 1266, kBit = 1560, kVarbit = 1562, kNumeric = 1700,
                                kUuid = 2950, kTsvector = 3614, kJsonb = 3802, kInt4range = 3904,
                                kNumrange = 3906, kTsrange = 3908, kTstzrange = 3910,
-                               kDaterange = 3912, kInt8range = 3926;
+                               kDaterange = 3912, kInt8range = 3926, kLseg = 601, kPath = 602,
+                               kBox = 603, kPolygon = 604, kLine = 628, kCircle = 718,
+                               kPgLsn = 3220, kTsquery = 3615;
 }  // namespace oid
 
 }  // namespace tapedeck::capture

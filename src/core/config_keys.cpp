@@ -79,8 +79,12 @@ constexpr KeySpec kKeys[] = {
     {"capture.exclude_tables", string_list, "", "schema.table list left out of the publication"},
     {"capture.schemas_enable", boolean, "true",
      "wrap events as {schema, payload} like Debezium's JsonConverter"},
-    {"capture.decimal_handling_mode", string, "precise", "Debezium decimal.handling.mode", false,
-     "precise|string|double"},
+    // string, not Debezium's precise: precise records numeric NaN and ±Infinity as NULL and
+    // double rounds; string keeps every numeric and money value exactly, specials included.
+    {"capture.decimal_handling_mode", string, "string",
+     "Debezium decimal.handling.mode; string (the default) is exact for every numeric value, "
+     "precise (Debezium's default) records NaN and Infinity as NULL, double rounds",
+     false, "precise|string|double"},
     {"capture.interval_handling_mode", string, "string",
      "Debezium interval.handling.mode (string is exact)", false, "numeric|string"},
     {"capture.confirm_mode", string, "watermark",

@@ -11,6 +11,7 @@
 #include "core/debezium/binary.hpp"
 #include "core/debezium/connect_schema.hpp"
 #include "core/debezium/decimal.hpp"
+#include "core/debezium/hstore.hpp"
 #include "core/debezium/temporal.hpp"
 #include "core/error.hpp"
 #include "core/sql_quote.hpp"
@@ -43,6 +44,7 @@ enum class Enc {
   bytes_hex,
   bits,
   text,
+  hstore_json,  // hstore.handling.mode=json: a JSON object of strings in a string
   point,
   array,
 };
@@ -168,10 +170,9 @@ Target from_schema(const FieldSchema& schema, const Target& catalog, const Decod
     } else if (name == connect::kJson || name == connect::kXml || name == connect::kUuid ||
                name == connect::kEnum || name == connect::kLtree || name == connect::kTsvector ||
                name == connect::kEnumSet) {
-      target.enc = Enc::text;
-      if (name == connect::kJson && catalog.category == PgCategory::hstore) {
-        refuse(column, "hstore values (hstore.handling.mode=json) are not supported");
-      }
+      target.enc = name == connect::kJson && catalog.category == PgCategory::hstore
+                       ? Enc::hstore_json
+                       : Enc::text;
     } else {
       refuse(column, fmt::format("the Debezium type {} is not supported", name.substr(0, 80)));
     }
@@ -208,7 +209,7 @@ Target from_schema(const FieldSchema& schema, const Target& catalog, const Decod
       } else if (catalog.category == PgCategory::numeric || catalog.category == PgCategory::money) {
         target.enc = Enc::decimal_text;  // decimal.handling.mode=string
       } else if (catalog.category == PgCategory::hstore) {
-        refuse(column, "hstore values (hstore.handling.mode=json) are not supported");
+        target.enc = Enc::hstore_json;
       }
     }
   } else if (type == connect::kArray) {
@@ -220,7 +221,7 @@ Target from_schema(const FieldSchema& schema, const Target& catalog, const Decod
 }
 
 Target from_catalog(const Target& catalog, const JsonValue& value, const DecodeOptions& options,
-                    std::string_view column) {
+                    std::string_view /*column*/) {
   Target target = catalog;
   if (catalog.pg.array_dims > 0) {
     target.enc = Enc::array;
@@ -300,7 +301,8 @@ Target from_catalog(const Target& catalog, const JsonValue& value, const DecodeO
       target.enc = Enc::point;
       break;
     case PgCategory::hstore:
-      refuse(column, "hstore values (hstore.handling.mode=json) are not supported");
+      target.enc = Enc::hstore_json;
+      break;
     default:
       target.enc = Enc::text;
       break;
@@ -635,6 +637,14 @@ void append_text(std::string& out, std::string_view column, const JsonValue& val
       expect(column, value, JsonValue::Kind::string, "a text value");
       out.append(value.text);
       return;
+    case Enc::hstore_json: {
+      expect(column, value, JsonValue::Kind::string, "an hstore as a JSON object");
+      std::string why;
+      if (!debezium::append_pg_hstore(out, value.text, why)) {
+        refuse(column, fmt::format("hstore {}: {}", value.text.substr(0, 60), why));
+      }
+      return;
+    }
     case Enc::point: {
       expect(column, value, JsonValue::Kind::object, "a point");
       const JsonValue* x = value.member("x");

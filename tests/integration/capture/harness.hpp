@@ -209,6 +209,15 @@ class CaptureHarness {
     EXPECT_TRUE(streaming) << "capture did not start streaming; log:\n" << log_tail();
     return *capture_;
   }
+  // Starts `tapedeck capture` expecting it to stop by itself (a refused configuration) and
+  // returns its exit code, -1 when it still ran after `timeout`.
+  int run_capture_until_it_stops(const std::map<std::string, std::string>& extra,
+                                 std::chrono::milliseconds timeout) {
+    capture_ = std::make_unique<ChildProcess>(
+        std::vector<std::string>{tapedeck::testing::tapedeck_binary(), "capture"},
+        capture_env(extra), log_file_);
+    return capture_->wait(timeout);
+  }
   ChildProcess* capture() { return capture_.get(); }
   void kill_capture() {
     if (capture_) capture_->kill_now();

@@ -107,6 +107,9 @@ class TransformServiceTest : public ::testing::Test {
 
 TEST_F(TransformServiceTest, MalformedMessagesAreDeadLetteredWithReasonsAndTheStreamContinues) {
   env_["TAPEDECK_TRANSFORM_MAX_MESSAGE_BYTES"] = "2048";
+  // Debezium's precise mode, where a schemaless decimal has no scale (tapedeck's default is
+  // string).
+  env_["TAPEDECK_CAPTURE_DECIMAL_HANDLING_MODE"] = "precise";
   publish(capture_insert(stream_.prefix(), "public", "items", Lsn{0x1000100}, 1, 700, 1, "before"));
   const std::string source =
       R"("source":{"version":"2.5.0.Final","connector":"postgresql","name":"x","ts_ms":1700000000000,)"

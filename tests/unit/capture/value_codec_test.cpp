@@ -241,11 +241,18 @@ TEST(ValueCodec, ByteaHexAndEscapeFormsBecomeBase64) {
 
 TEST(ValueCodec, BitStringsAreLittleEndianBytes) {
   EXPECT_EQ(encode(oid::kBit, "101", 3), "\"BQ==\"");
-  EXPECT_EQ(encode(oid::kVarbit, "100000001", 16), "\"AQE=\"");  // 257 -> 01 01
-  EXPECT_EQ(encode(oid::kVarbit, "000", 3), "\"\"");
+  EXPECT_EQ(encode(oid::kBit, "100000001", 9), "\"AQE=\"");  // 257 -> 01 01
   EXPECT_EQ(schema(oid::kBit, 3),
             R"({"type":"bytes","optional":true,"name":"io.debezium.data.Bits",)"
             R"("version":1,"parameters":{"length":"3"},"field":"c"})");
+}
+
+// Bits bytes would lose a varbit's length ("000" and "0" are both no bytes at all).
+TEST(ValueCodec, VarbitIsItsTextSoItsLengthSurvives) {
+  EXPECT_EQ(encode(oid::kVarbit, "000", 3), "\"000\"");
+  EXPECT_EQ(encode(oid::kVarbit, "", -1), "\"\"");
+  EXPECT_EQ(encode(oid::kVarbit, "1", 1), "\"1\"");
+  EXPECT_EQ(schema(oid::kVarbit, 16), R"({"type":"string","optional":true,"field":"c"})");
 }
 
 TEST(ValueCodec, PointIsAStructWithWkb) {
@@ -281,10 +288,48 @@ TEST(ValueCodec, EnumsAndDomainsResolveThroughTheLookup) {
   EXPECT_EQ(encode(90003, "{sad,happy}", -1, {}, lookup), R"(["sad","happy"])");
 }
 
-TEST(ValueCodec, UnknownTypesAreOmittedUnlessIncluded) {
-  EXPECT_EQ(make_codec(99999, -1, {}, {}).kind, CodecKind::omitted);
+TEST(ValueCodec, AnUncarriedColumnIsRefusedByNameWithTheRemedy) {
+  const ColumnCodec multirange = make_codec(4451, -1, {}, {});  // int4multirange
+  EXPECT_EQ(multirange.kind, CodecKind::uncarried);
+  try {
+    require_carried(multirange, "public.spans.covered", "int4multirange");
+    ADD_FAILURE() << "an int4multirange column was accepted";
+  } catch (const Error& error) {
+    const std::string text = error.what();
+    EXPECT_EQ(error.source(), ErrorSource::config);
+    EXPECT_NE(text.find("public.spans.covered of type int4multirange"), std::string::npos) << text;
+    EXPECT_NE(text.find("capture.exclude_tables"), std::string::npos) << text;
+  }
+  EXPECT_NO_THROW(require_carried(make_codec(oid::kText, -1, {}, {}), "public.t.c", "text"));
+}
+
+TEST(ValueCodec, GeometricTypesPgLsnAndTsqueryAreTheirTextButNotTheirArrays) {
+  EXPECT_EQ(encode(oid::kBox, "(1,1),(0,0)"), "\"(1,1),(0,0)\"");
+  EXPECT_EQ(encode(oid::kPgLsn, "0/16B3748"), "\"0/16B3748\"");
+  EXPECT_EQ(encode(oid::kTsquery, "'it''s' & !'x':*"), "\"'it''s' & !'x':*\"");
+  EXPECT_EQ(schema(oid::kCircle), R"({"type":"string","optional":true,"field":"c"})");
+  TypeInfo box_array;
+  box_array.kind = TypeInfo::Kind::array;
+  box_array.element_oid = oid::kBox;
+  const TypeLookup lookup = [&](std::uint32_t) { return &box_array; };
+  EXPECT_EQ(make_codec(1020, -1, {}, lookup).kind, CodecKind::uncarried);  // box[]: ';'-delimited
+}
+
+TEST(ValueCodec, OnlyPreciseNumericLosesNaNAndInfinity) {
+  EXPECT_TRUE(loses_special_numbers(make_codec(oid::kNumeric, -1, {}, {})));
+  EXPECT_TRUE(loses_special_numbers(make_codec(1231, -1, {}, {})));  // numeric[]
+  EXPECT_FALSE(loses_special_numbers(
+      make_codec(oid::kNumeric, -1, decimal_mode(DecimalHandlingMode::string), {})));
+  EXPECT_FALSE(loses_special_numbers(make_codec(oid::kFloat8, -1, {}, {})));
+  EXPECT_EQ(encode(oid::kNumeric, "NaN", -1, decimal_mode(DecimalHandlingMode::string)), "\"NaN\"");
+  EXPECT_EQ(encode(oid::kNumeric, "-Infinity", -1, decimal_mode(DecimalHandlingMode::string)),
+            "\"-Infinity\"");
+}
+
+TEST(ValueCodec, UnknownTypesAreUncarriedUnlessIncluded) {
+  EXPECT_EQ(make_codec(99999, -1, {}, {}).kind, CodecKind::uncarried);
   EXPECT_EQ(make_codec(1187, -1, {}, {}).kind,
-            CodecKind::omitted);  // interval[]: Debezium drops it
+            CodecKind::uncarried);  // interval[]: Debezium drops it
   EXPECT_EQ(encode(99999, "(1,x)", -1, include_unknown()), "\"KDEseCk=\"");
 }
 

@@ -222,6 +222,29 @@ TEST(ValueDecoder, BitsAreLittleEndianBytesOfTheDeclaredLength) {
   EXPECT_NE(refusal(str("AQI="), "bit varying(16)").find("leading zero"), std::string::npos);
 }
 
+TEST(ValueDecoder, HstoreJsonBecomesAnHstoreLiteral) {
+  EXPECT_EQ(literal(str(R"({"a":"it's","b":null,"c\"":"x\\y"})"), "public.hstore"),
+            R"('"a"=>"it''s", "b"=>NULL, "c\""=>"x\\y"'::public.hstore)");
+  EXPECT_EQ(literal(str("{}"), "hstore"), "''::hstore");
+  const ColumnInfo column("c", "hstore");
+  std::string out;
+  const FieldSchema json = schema("string", "io.debezium.data.Json");
+  ValueDecoder().append_literal(out, "c", str(R"({"k":"v"})"), &json, &column);
+  EXPECT_EQ(out, R"('"k"=>"v"'::hstore)");
+  EXPECT_NE(refusal(str(R"({"k":1})"), "hstore").find("hstore"), std::string::npos);
+}
+
+// Capture sends varbit as its text in a plain string: the length (leading zeros) survives.
+TEST(ValueDecoder, VarbitAsAPlainStringKeepsItsLength) {
+  const ColumnInfo column("c", "bit varying(16)");
+  const FieldSchema text = schema("string");
+  for (const std::string bits : {"0010", "", "1"}) {
+    std::string out;
+    ValueDecoder().append_literal(out, "c", str(bits), &text, &column);
+    EXPECT_EQ(out, "'" + bits + "'::bit varying(16)");
+  }
+}
+
 TEST(ValueDecoder, StringTypesPassTheirTextWithACast) {
   EXPECT_EQ(literal(str("{\"k1\": \"v1\"}"), "json"), "'{\"k1\": \"v1\"}'::json");
   EXPECT_EQ(literal(str("<a>it's</a>"), "xml"), "'<a>it''s</a>'::xml");
