@@ -483,8 +483,10 @@ PlaceholderShape array_placeholder_shape(std::uint32_t element_oid) {
   return string;
 }
 
-// Types carried as their text form whose arrays are not carried yet.
-bool element_is_text_form_only(std::uint32_t type_oid) {
+// Types with no Debezium converter, carried as PostgreSQL's own text output in a plain string
+// (as Debezium's include.unknown.datatypes would, but readable), which transform casts back to
+// the column's type. Their arrays stay refused (box[] is ';'-delimited, not ',').
+bool is_text_form_type(std::uint32_t type_oid) {
   switch (type_oid) {
     case oid::kLseg:
     case oid::kPath:
@@ -617,21 +619,12 @@ ColumnCodec make_codec(std::uint32_t type_oid, std::int32_t typmod, const Encode
     case oid::kPoint:
       c.kind = CodecKind::point;
       return c;
-    // No Debezium converter: PostgreSQL's own text output as a plain string (as Debezium's
-    // include.unknown.datatypes would, but readable), which transform casts back to the
-    // column's type. Their arrays stay refused (box[] is ';'-delimited, not ',').
-    case oid::kLseg:
-    case oid::kPath:
-    case oid::kBox:
-    case oid::kPolygon:
-    case oid::kLine:
-    case oid::kCircle:
-    case oid::kPgLsn:
-    case oid::kTsquery:
-      c.kind = CodecKind::string;
-      return c;
     default:
       break;
+  }
+  if (is_text_form_type(type_oid)) {
+    c.kind = CodecKind::string;
+    return c;
   }
   // Built-in arrays and everything else go through the catalog facts.
   struct BuiltinArray {
@@ -694,7 +687,7 @@ ColumnCodec make_codec(std::uint32_t type_oid, std::int32_t typmod, const Encode
         element.kind == CodecKind::unknown_bytes || element.kind == CodecKind::interval_micros ||
         element.kind == CodecKind::interval_string || element.kind == CodecKind::money ||
         element.kind == CodecKind::point || element.kind == CodecKind::xml ||
-        element.type_oid == oid::kVarbit || element_is_text_form_only(element.type_oid)) {
+        element.type_oid == oid::kVarbit || is_text_form_type(element.type_oid)) {
       return settings.include_unknown_datatypes
                  ? ColumnCodec{CodecKind::unknown_bytes, type_oid, -1, 0, 0, {}, nullptr,
                                PlaceholderShape::bytes}
