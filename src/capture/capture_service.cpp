@@ -14,6 +14,7 @@
 #include "capture/pgoutput.hpp"
 #include "capture/relation_cache.hpp"
 #include "capture/session_options.hpp"
+#include "capture/slot_guard.hpp"
 #include "capture/value_codec.hpp"
 #include "core/cdc_headers.hpp"
 #include "core/error.hpp"
@@ -26,6 +27,7 @@
 #include "core/pg/replication.hpp"
 #include "core/pg/replication_admin.hpp"
 #include "core/recording/watermarks_table.hpp"
+#include "core/schema/live_schema.hpp"
 #include "core/service/cdc_stream.hpp"
 #include "core/service/observability_server.hpp"
 #include "core/service/retry_loop.hpp"
@@ -42,6 +44,10 @@ constexpr const char* kApplicationName = "tapedeck-capture";
 constexpr const char* kCurrentWalQuery = "SELECT pg_current_wal_lsn()::text";
 // The longest a read waits when nothing is pending, so the stop flag is seen promptly.
 constexpr auto kIdleRead = 200ms;
+// While JetStream holds capture back (a full publish window, acks slow to come), capture
+// waits in slices of this length and sends the walsender a status update between them, so
+// PostgreSQL does not end the replication connection after wal_sender_timeout.
+constexpr auto kBlockedSlice = 500ms;
 
 std::int64_t unix_micros_now() {
   return std::chrono::duration_cast<std::chrono::microseconds>(
@@ -79,7 +85,16 @@ CaptureMetrics::CaptureMetrics(Metrics& registry)
                                        "events acknowledged per second, last status interval")),
       confirmed_lsn(registry.gauge("tapedeck_capture_confirmed_lsn",
                                    "the LSN confirmed to the replication slot, as a number")),
-      streaming(registry.gauge("tapedeck_capture_streaming", "1 while streaming from the slot")) {}
+      streaming(registry.gauge("tapedeck_capture_streaming", "1 while streaming from the slot")),
+      slot_retained_bytes(registry.gauge("tapedeck_capture_slot_retained_wal_bytes",
+                                         "WAL the slot holds back: pg_current_wal_lsn() - "
+                                         "restart_lsn")),
+      slot_wal_status(registry.gauge("tapedeck_capture_slot_wal_status",
+                                     "the slot's wal_status: 0 reserved, 1 extended, "
+                                     "2 unreserved, 3 lost")),
+      slot_safe_wal_size(registry.gauge("tapedeck_capture_slot_safe_wal_size_bytes",
+                                        "WAL that may still be written before the slot is "
+                                        "invalidated (-1: max_slot_wal_keep_size = -1)")) {}
 
 // One streaming session: connections, slot, stream, and the read-encode-publish-confirm loop.
 // Members are declared so that they are destroyed in the right order: the publisher before
@@ -92,7 +107,7 @@ class CaptureService::Session {
         metrics_(metrics),
         log_(log::get("capture")),
         nats_(nats_options(settings)),
-        publisher_(nats_, nats::AsyncPublisherOptions{settings.max_in_flight, 5000ms}),
+        publisher_(nats_, nats::AsyncPublisherOptions{settings.max_in_flight, kBlockedSlice}),
         live_(settings.live_dsn, std::string(kApplicationName) + "-catalog"),
         resolver_(live_),
         relations_(&resolver_),
@@ -102,6 +117,10 @@ class CaptureService::Session {
       service::ensure_cdc_stream(js, settings_.cdc);
     }
     reconnects_at_start_ = nats_.reconnect_count();
+    // tapedeck's Live DB tables and the event triggers that record schema changes: the
+    // recording is incomplete without them, and capture is where it starts (warns when the
+    // triggers cannot be installed).
+    schema::migrate_live(live_);
     // The publication first: pgoutput reads it through the slot's historic catalog snapshot,
     // so a publication younger than the slot's start would not be found.
     if (pg::ensure_publication(live_, settings_.publication,
@@ -124,6 +143,8 @@ class CaptureService::Session {
                   fmt::format("replication slot {} vanished right after it was checked",
                               settings_.slot_name));
     }
+    // A lost slot cannot stream again (PostgreSQL removed WAL it needed): say so and stop.
+    if (slot->wal_status == "lost") throw lost_slot_error(settings_.slot_name);
     if (slot->plugin != "pgoutput") {
       throw Error(ErrorSource::postgres, Recovery::fail,
                   fmt::format("replication slot {} uses plugin {}, capture needs pgoutput; "
@@ -253,7 +274,18 @@ class CaptureService::Session {
     if (!event.key_change_header.empty()) {
       headers_.emplace_back(std::string(event.key_change_header), event.key_change);
     }
-    publisher_.publish(event.subject, event.value, headers_, event.message_id);
+    // A full window throws after kBlockedSlice (nothing sent): answer the walsender and try
+    // again while the connection is up, for as long as acks may take (ack_timeout).
+    const auto deadline = Steady::now() + settings_.ack_timeout;
+    for (;;) {
+      try {
+        publisher_.publish(event.subject, event.value, headers_, event.message_id);
+        break;
+      } catch (const Error&) {
+        if (nats_.disconnected() || Steady::now() >= deadline) throw;
+        send_status();
+      }
+    }
     ++unacked_;
     unacked_bytes_ += event.value.size();
   }
@@ -261,7 +293,14 @@ class CaptureService::Session {
   // Waits for every outstanding ack; any failure ends the session (re-streamed from the slot).
   void checkpoint() {
     if (unacked_ == 0) return;
-    const auto failures = publisher_.wait_all(settings_.ack_timeout);
+    // In slices, with a status update to the walsender after each (see kBlockedSlice).
+    const auto deadline = Steady::now() + settings_.ack_timeout;
+    while (deadline - Steady::now() > kBlockedSlice && !publisher_.settle(kBlockedSlice)) {
+      send_status();
+    }
+    const auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Steady::now());
+    const auto failures = publisher_.wait_all(std::max(left, 1ms));
     if (!failures.empty()) {
       const auto& first = failures.front();
       throw Error(ErrorSource::nats, Recovery::retry,
@@ -302,6 +341,7 @@ class CaptureService::Session {
     checkpoint();
     read_watermark();
     send_status();
+    check_slot_retention();
     const pg::Result current = live_.exec(kCurrentWalQuery);
     const Lsn wal = parse_lsn(current.text(0, 0), "pg_current_wal_lsn()");
     metrics_.lag_bytes.set(wal > confirmed_ ? static_cast<double>(wal.value - confirmed_.value)
@@ -316,6 +356,22 @@ class CaptureService::Session {
     }
   }
 
+  // The slot's gauges, a warning when it nears invalidation (once per approach), and the
+  // final error once it is lost.
+  void check_slot_retention() {
+    const auto retention = pg::slot_retention(live_, settings_.slot_name);
+    if (!retention) return;
+    metrics_.slot_retained_bytes.set(static_cast<double>(retention->retained_bytes));
+    metrics_.slot_wal_status.set(wal_status_code(retention->wal_status));
+    metrics_.slot_safe_wal_size.set(
+        retention->safe_wal_size ? static_cast<double>(*retention->safe_wal_size) : -1.0);
+    if (retention->wal_status == "lost") throw lost_slot_error(settings_.slot_name);
+    const auto warning =
+        slot_retention_warning(settings_.slot_name, *retention, settings_.slot_warn_fraction);
+    if (warning && !slot_warned_) log_->warn("{}", *warning);
+    slot_warned_ = warning.has_value();
+  }
+
   const CaptureSettings& settings_;
   CaptureMetrics& metrics_;
   std::shared_ptr<spdlog::logger> log_;
@@ -328,6 +384,7 @@ class CaptureService::Session {
   pg::ReplicationConnection replication_;
   std::optional<pg::Connection> store_;
   bool watermarks_exist_ = false;
+  bool slot_warned_ = false;
   std::optional<ConfirmTracker> tracker_;
 
   std::uint64_t reconnects_at_start_ = 0;

@@ -24,8 +24,11 @@ struct CaptureMetrics {
   Gauge& lag_bytes;       // pg_current_wal_lsn() - the LSN confirmed to the slot
   Gauge& lag_seconds;     // processing time - commit time of the last transaction streamed
   Gauge& events_per_second;
-  Gauge& confirmed_lsn;  // as a number, for graphs
-  Gauge& streaming;      // 1 while a session streams
+  Gauge& confirmed_lsn;        // as a number, for graphs
+  Gauge& streaming;            // 1 while a session streams
+  Gauge& slot_retained_bytes;  // pg_current_wal_lsn() - restart_lsn of the slot
+  Gauge& slot_wal_status;      // wal_status_code() of pg_replication_slots.wal_status
+  Gauge& slot_safe_wal_size;   // -1 when max_slot_wal_keep_size = -1
 };
 
 // Owns the observability server and runs streaming sessions one after the other until the

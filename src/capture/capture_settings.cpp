@@ -30,6 +30,10 @@ CaptureSettings CaptureSettings::from_config(const config::Config& config) {
   if (settings.max_in_flight < 1) {
     throw invalid("capture.max_in_flight", "must be at least 1");
   }
+  settings.slot_warn_fraction = config.number("capture.slot_warn_fraction");
+  if (!(settings.slot_warn_fraction >= 0 && settings.slot_warn_fraction <= 1)) {
+    throw invalid("capture.slot_warn_fraction", "must be between 0 and 1");
+  }
   settings.status_interval = config.duration("capture.status_interval");
   if (settings.status_interval < std::chrono::milliseconds(10)) {
     throw invalid("capture.status_interval", "must be at least 10ms");
@@ -60,6 +64,12 @@ CaptureSettings CaptureSettings::from_config(const config::Config& config) {
   encoder.interval_handling_mode = config.string("capture.interval_handling_mode") == "numeric"
                                        ? IntervalHandlingMode::numeric
                                        : IntervalHandlingMode::string;
+  encoder.array_handling_mode = config.string("capture.array_handling_mode") == "json"
+                                    ? ArrayHandlingMode::json
+                                    : ArrayHandlingMode::text;
+  encoder.timetz_handling_mode = config.string("capture.timetz_handling_mode") == "zoned_time"
+                                     ? TimetzHandlingMode::zoned_time
+                                     : TimetzHandlingMode::text;
   // pgoutput sends logical decoding messages only when asked; capture does not ask.
   encoder.emit_messages = false;
   return settings;

@@ -28,6 +28,8 @@ struct CaptureSettings {
   std::chrono::milliseconds status_interval{1000};
   // How long acknowledgements may take before the publishes count as failed.
   std::chrono::milliseconds ack_timeout{10'000};
+  // Warn when the slot's safe_wal_size falls below this fraction of max_slot_wal_keep_size.
+  double slot_warn_fraction = 0.2;
   std::string listen;
   TableFilter tables{{}, {}};
   EncoderSettings encoder;

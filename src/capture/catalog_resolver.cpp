@@ -57,6 +57,8 @@ TypeInfo::Kind kind_of(char typtype, char category, std::uint32_t element) {
       return TypeInfo::Kind::composite;
     case 'r':
       return TypeInfo::Kind::range;
+    case 'm':
+      return TypeInfo::Kind::multirange;
     case 'b':
       return category == 'A' && element != 0 ? TypeInfo::Kind::array : TypeInfo::Kind::base;
     default:

@@ -14,7 +14,7 @@ namespace tapedeck::capture {
 // What capture needs to know about a type that is not built in. Filled by a TypeResolver from
 // pg_type / pg_enum (the I/O side), or from a pgoutput Type message (name only, kind unknown).
 struct TypeInfo {
-  enum class Kind { unknown, base, enum_, domain, array, composite, range };
+  enum class Kind { unknown, base, enum_, domain, array, composite, range, multirange };
 
   std::uint32_t oid = 0;
   std::string namespace_;

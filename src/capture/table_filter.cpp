@@ -34,6 +34,15 @@ TableFilter::TableFilter(std::vector<pg::TableName> include, std::vector<pg::Tab
   for (auto& table : include) {
     if (!excluded(table.schema, table.name)) publication_tables_.push_back(std::move(table));
   }
+  // Schema changes are part of the recording whichever tables it names.
+  const pg::TableName schema_changes{schema::kSchemaChangesSchema, schema::kSchemaChangesTable};
+  if (!publication_tables_.empty() && !excluded(schema_changes.schema, schema_changes.name) &&
+      std::none_of(
+          publication_tables_.begin(), publication_tables_.end(), [&](const pg::TableName& table) {
+            return table.schema == schema_changes.schema && table.name == schema_changes.name;
+          })) {
+    publication_tables_.push_back(schema_changes);
+  }
 }
 
 TableFilter TableFilter::from_lists(const std::vector<std::string>& include,

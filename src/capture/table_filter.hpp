@@ -19,7 +19,8 @@ pg::TableName parse_table_name(std::string_view text, std::string_view key);
 // "FOR ALL TABLES EXCEPT", so with an empty include list the publication is FOR ALL TABLES
 // (tables created later are recorded) and the excluded tables are dropped from the stream
 // here; with an include list the publication names those tables minus the excluded ones.
-// The Live DB's unrecorded tables (schema::kUnrecordedLiveTables) are always excluded.
+// The Live DB's unrecorded tables (schema::kUnrecordedLiveTables) are always excluded, and
+// tapedeck.schema_changes (the recorded schema changes) is always in an include list.
 // A value object; pure.
 class TableFilter {
  public:

@@ -10,6 +10,7 @@
 #include "core/debezium/decimal.hpp"
 #include "core/debezium/geometric.hpp"
 #include "core/debezium/temporal.hpp"
+#include "core/debezium/text_form.hpp"
 #include "core/error.hpp"
 
 namespace tapedeck::capture {
@@ -338,6 +339,7 @@ void write_scalar(JsonWriter& out, const ColumnCodec& codec, std::string_view te
       write_money(out, codec, text, settings.money_fraction_digits);
       return;
     case CodecKind::string:
+    case CodecKind::text_form:
     case CodecKind::json:
     case CodecKind::xml:
     case CodecKind::uuid:
@@ -483,22 +485,22 @@ PlaceholderShape array_placeholder_shape(std::uint32_t element_oid) {
   return string;
 }
 
-// Types with no Debezium converter, carried as PostgreSQL's own text output in a plain string
-// (as Debezium's include.unknown.datatypes would, but readable), which transform casts back to
-// the column's type. Their arrays stay refused (box[] is ';'-delimited, not ',').
-bool is_text_form_type(std::uint32_t type_oid) {
-  switch (type_oid) {
-    case oid::kLseg:
-    case oid::kPath:
-    case oid::kBox:
-    case oid::kPolygon:
-    case oid::kLine:
-    case oid::kCircle:
-    case oid::kPgLsn:
-    case oid::kTsquery:
-      return true;
-    default:
+// Whether a JSON array of `element` values reads back exactly. Not for elements carried as
+// their text form (box[] is ';'-delimited, a composite's text has its own quoting), nor for
+// the element encodings Debezium keeps out of arrays (interval, point, xml): such arrays go
+// whole, as the array's own text form, which keeps NULL elements, empty and multidimensional
+// arrays and explicit bounds ("[0:1]={...}") as PostgreSQL wrote them.
+bool fits_json_array(const ColumnCodec& element) {
+  switch (element.kind) {
+    case CodecKind::text_form:
+    case CodecKind::array:  // an array of a domain over an array
+    case CodecKind::interval_micros:
+    case CodecKind::interval_string:
+    case CodecKind::point:
+    case CodecKind::xml:
       return false;
+    default:
+      return true;
   }
 }
 
@@ -585,7 +587,8 @@ ColumnCodec make_codec(std::uint32_t type_oid, std::int32_t typmod, const Encode
       c.precision = time_precision;
       return c;
     case oid::kTimetz:
-      c.kind = CodecKind::timetz;
+      c.kind = settings.timetz_handling_mode == TimetzHandlingMode::text ? CodecKind::text_form
+                                                                         : CodecKind::timetz;
       c.precision = time_precision;
       return c;
     case oid::kTimestamp:
@@ -610,20 +613,14 @@ ColumnCodec make_codec(std::uint32_t type_oid, std::int32_t typmod, const Encode
       c.bit_length = typmod < 0 ? 2147483647 : typmod;
       c.kind = c.bit_length == 1 ? CodecKind::bit_boolean : CodecKind::bits;
       return c;
-    case oid::kVarbit:
-      // Debezium's Bits bytes lose a varbit's length (leading zeros, the empty string): its
-      // text form ("0101") as a plain string keeps it, and PostgreSQL reads it back.
-      c.bit_length = typmod < 0 ? 2147483647 : typmod;
-      c.kind = CodecKind::string;
-      return c;
     case oid::kPoint:
       c.kind = CodecKind::point;
       return c;
     default:
       break;
   }
-  if (is_text_form_type(type_oid)) {
-    c.kind = CodecKind::string;
+  if (debezium::is_text_form_builtin(type_oid)) {
+    c.kind = CodecKind::text_form;
     return c;
   }
   // Built-in arrays and everything else go through the catalog facts.
@@ -641,17 +638,25 @@ ColumnCodec make_codec(std::uint32_t type_oid, std::int32_t typmod, const Encode
       {1270, oid::kTimetz},    {2951, oid::kUuid},        {199, oid::kJson},
       {3807, oid::kJsonb},     {3905, oid::kInt4range},   {3907, oid::kNumrange},
       {3909, oid::kTsrange},   {3911, oid::kTstzrange},   {3913, oid::kDaterange},
-      {3927, oid::kInt8range}, {1561, oid::kBit},
+      {3927, oid::kInt8range}, {1561, oid::kBit},         {791, oid::kMoney},
+      {1003, oid::kName},      {1187, oid::kInterval},    {1563, oid::kVarbit},
+      {143, oid::kXml},        {1017, oid::kPoint},
   };
-  // money[], name[], interval[], varbit[], xml[], point[]: Debezium drops these columns.
-  static constexpr std::uint32_t kDroppedArrays[] = {791, 1003, 1187, 1563, 143, 1017};
-  for (std::uint32_t dropped : kDroppedArrays) {
-    if (type_oid == dropped) return c;
-  }
   std::uint32_t element_oid = 0;
   for (const auto& a : kArrays) {
     if (a.array == type_oid) element_oid = a.element;
   }
+  // A type Debezium has no converter for: its text form, or the text form's bytes as Debezium
+  // writes them under include.unknown.datatypes.
+  const auto without_converter = [&] {
+    if (settings.include_unknown_datatypes) {
+      c.kind = CodecKind::unknown_bytes;
+      c.placeholder = PlaceholderShape::bytes;
+    } else {
+      c.kind = CodecKind::text_form;
+    }
+    return c;
+  };
   const TypeInfo* info = element_oid == 0 && lookup ? lookup(type_oid) : nullptr;
   if (info != nullptr) {
     if (info->kind == TypeInfo::Kind::enum_) {
@@ -669,6 +674,9 @@ ColumnCodec make_codec(std::uint32_t type_oid, std::int32_t typmod, const Encode
     }
     if (info->kind == TypeInfo::Kind::array && info->element_oid != 0) {
       element_oid = info->element_oid;
+    } else if (info->kind == TypeInfo::Kind::composite || info->kind == TypeInfo::Kind::range ||
+               info->kind == TypeInfo::Kind::multirange) {
+      return without_converter();
     } else if (info->name == "hstore") {
       c.kind = CodecKind::hstore;
       c.placeholder = PlaceholderShape::hstore_json;
@@ -683,21 +691,24 @@ ColumnCodec make_codec(std::uint32_t type_oid, std::int32_t typmod, const Encode
   }
   if (element_oid != 0) {
     ColumnCodec element = make_codec(element_oid, typmod, settings, lookup);
-    if (element.kind == CodecKind::uncarried || element.kind == CodecKind::array ||
-        element.kind == CodecKind::unknown_bytes || element.kind == CodecKind::interval_micros ||
-        element.kind == CodecKind::interval_string || element.kind == CodecKind::money ||
-        element.kind == CodecKind::point || element.kind == CodecKind::xml ||
-        element.type_oid == oid::kVarbit || is_text_form_type(element.type_oid)) {
+    if (element.kind == CodecKind::uncarried || element.kind == CodecKind::unknown_bytes) {
       return settings.include_unknown_datatypes
                  ? ColumnCodec{CodecKind::unknown_bytes, type_oid, -1, 0, 0, {}, nullptr,
                                PlaceholderShape::bytes}
                  : c;
+    }
+    if (settings.array_handling_mode == ArrayHandlingMode::text || !fits_json_array(element)) {
+      return without_converter();
     }
     c.kind = CodecKind::array;
     c.placeholder = array_placeholder_shape(element.type_oid);
     c.element = std::make_shared<const ColumnCodec>(std::move(element));
     return c;
   }
+  // Any other base type (jsonpath, xid8, an extension's type): its text output is what pg_dump
+  // restores it from, so PostgreSQL's input reads it back. A type the catalog does not know
+  // (anymore) stays uncarried, and refused.
+  if (info != nullptr && info->kind == TypeInfo::Kind::base) return without_converter();
   if (settings.include_unknown_datatypes) {
     c.kind = CodecKind::unknown_bytes;
     c.placeholder = PlaceholderShape::bytes;
@@ -812,6 +823,7 @@ void write_fallback(JsonWriter& out, const ColumnCodec& codec) {
       }
       return;
     case CodecKind::string:
+    case CodecKind::text_form:
     case CodecKind::json:
     case CodecKind::xml:
     case CodecKind::uuid:
@@ -886,6 +898,7 @@ void write_schema(JsonWriter& out, const ColumnCodec& codec, bool optional,
       return;
     case CodecKind::decimal_string:
     case CodecKind::string:
+    case CodecKind::text_form:
       simple_schema(out, connect::kString, optional, {}, field);
       return;
     case CodecKind::json:

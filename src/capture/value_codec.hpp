@@ -31,6 +31,8 @@ enum class CodecKind : std::uint8_t {
   decimal_double,    // decimal.handling.mode=double (numeric and money)
   money,             // precise: Decimal with scale money.fraction.digits
   string,
+  text_form,  // PostgreSQL's own text output, cast back by transform (core/debezium/text_form.hpp):
+              // types without an exact Debezium encoding, and whole arrays of them
   json,
   xml,
   uuid,
@@ -41,7 +43,7 @@ enum class CodecKind : std::uint8_t {
   date,
   time_millis,
   time_micros,
-  timetz,
+  timetz,  // timetz_handling_mode=zoned_time: io.debezium.time.ZonedTime, in UTC
   timestamp_millis,
   timestamp_micros,
   timestamptz,
@@ -127,7 +129,7 @@ inline constexpr std::uint32_t kBool = 16, kBytea = 17, kChar = 18, kName = 19, 
                                kNumrange = 3906, kTsrange = 3908, kTstzrange = 3910,
                                kDaterange = 3912, kInt8range = 3926, kLseg = 601, kPath = 602,
                                kBox = 603, kPolygon = 604, kLine = 628, kCircle = 718,
-                               kPgLsn = 3220, kTsquery = 3615;
+                               kPgLsn = 3220, kTsquery = 3615, kInt4multirange = 4451;
 }  // namespace oid
 
 }  // namespace tapedeck::capture

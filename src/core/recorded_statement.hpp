@@ -12,4 +12,15 @@ namespace tapedeck::recorded_statement {
 // unless the referencing table is truncated by the same command.
 inline constexpr std::string_view kTruncateOnly = "TRUNCATE ONLY ";
 
+// An UPDATE (op 'u') or DELETE (op 'd') event is rendered as a statement starting with one of
+// these that changes exactly one row where it was recorded (a key, or one of identical rows by
+// ctid); msgop checks that it changes exactly one row in the session database too.
+inline constexpr std::string_view kUpdate = "UPDATE ";
+inline constexpr std::string_view kDelete = "DELETE FROM ";
+
+// A DDL statement (op 'D') is rendered as this prefix (the search_path it ran under, for its
+// transaction) followed by ";\n" and the DDL itself: two commands in one text, which msgop
+// applies as one simple query (pipeline mode takes one command per statement).
+inline constexpr std::string_view kDdlSearchPath = "SELECT pg_catalog.set_config('search_path', ";
+
 }  // namespace tapedeck::recorded_statement

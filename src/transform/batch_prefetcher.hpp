@@ -47,6 +47,13 @@ class BatchPrefetcher {
   BatchPrefetcher(const BatchPrefetcher&) = delete;
   BatchPrefetcher& operator=(const BatchPrefetcher&) = delete;
 
+  // Calls `visit` on each batch fetched and not yet taken (under the lock: keep it short).
+  // transform uses it to keep them in progress while an earlier batch's commit is slow.
+  void for_each_ready(const std::function<void(Batch&)>& visit) {
+    std::lock_guard lock(mutex_);
+    for (auto& batch : ready_) visit(batch);
+  }
+
   // The oldest batch fetched, waiting for one if none is ready. Rethrows the error that
   // ended the fetching once every batch fetched before it has been taken.
   Batch next() {

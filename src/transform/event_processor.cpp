@@ -6,6 +6,7 @@
 #include "core/error.hpp"
 #include "core/log.hpp"
 #include "core/rtus_call.hpp"
+#include "transform/schema_change.hpp"
 
 namespace tapedeck::transform {
 
@@ -135,13 +136,18 @@ Outcome EventProcessor::change_event(const InMessage& message, Batch& batch) {
 
     const std::string& schema = event_.source.schema;
     const std::string& table = event_.source.table;
+    if (is_schema_changes_table(schema, table)) return schema_change(placement, xid, batch);
     tables_.note_schema(schema, table, event_.schema.get());
-    auto info = tables_.find(schema, table);
+    // The shape the table had when it last changed, when a schema change recorded it; else
+    // the Live DB's catalog now.
+    const auto recorded = shapes_.find(std::make_pair(schema, table));
+    auto info = recorded != shapes_.end() ? recorded->second : tables_.find(schema, table);
     try {
       renderer_.render(event_, info.get(), rendered_);
     } catch (const Error& error) {
       if (error.recovery() != Recovery::not_found) throw;
-      // A column the cached definition does not know: the table changed since it was read.
+      // A column the cached definition does not know: the table changed since it was read
+      // (by a change no event trigger recorded, when the shape is a recorded one).
       tables_.refresh(schema, table);
       info = tables_.find(schema, table);
       renderer_.render(event_, info.get(), rendered_);
@@ -156,6 +162,50 @@ Outcome EventProcessor::change_event(const InMessage& message, Batch& batch) {
     if (error.source() != ErrorSource::input) throw;
     return dead_letter(message, error.message(), batch);
   }
+}
+
+Outcome EventProcessor::schema_change(const EventPlacement& placement, Xid xid, Batch& batch) {
+  // Only the triggers' INSERTs are changes; anything else done to the table is not replayed.
+  if (event_.op != Op::create) return Outcome::skipped;
+  const SchemaChange change = parse_schema_change(event_);
+  // The statement first: a refused one throws before any shape moves.
+  if (change.kind == SchemaChange::Kind::ddl) {
+    std::string sql = replay_statement(change);
+    for (const auto& shape : change.shapes) {
+      const auto previous =
+          shapes_.find(std::make_pair(shape.table->schema(), shape.table->table()));
+      sql += added_column_fills(previous == shapes_.end() ? nullptr : previous->second.get(),
+                                *shape.table);
+    }
+    batch.add_statement(StatementRow{placement.event_id, placement.commit_lsn, placement.position,
+                                     xid, commit_time_us(event_.source), event_.source.schema,
+                                     event_.source.table, kSchemaChangeOp, sql});
+  }
+  for (const auto& [schema, table] : change.dropped) {
+    shapes_.erase(std::make_pair(schema, table));
+    batch.add_shape_change(ShapeChange{schema, table, std::nullopt, placement.commit_lsn});
+  }
+  for (const auto& shape : change.shapes) {
+    const auto& info = *shape.table;
+    shapes_[std::make_pair(info.schema(), info.table())] = shape.table;
+    batch.add_shape_change(
+        ShapeChange{info.schema(), info.table(), shape.json, placement.commit_lsn});
+  }
+  return Outcome::schema_change;
+}
+
+void EventProcessor::load_shapes(
+    const std::vector<std::tuple<std::string, std::string, std::string>>& shapes) {
+  shapes_.clear();
+  for (const auto& [schema, table, json] : shapes) {
+    shapes_[std::make_pair(schema, table)] = parse_table_shape(json).table;
+  }
+}
+
+std::shared_ptr<const TableInfo> EventProcessor::recorded_shape(const std::string& schema,
+                                                                const std::string& table) const {
+  const auto found = shapes_.find(std::make_pair(schema, table));
+  return found == shapes_.end() ? nullptr : found->second;
 }
 
 }  // namespace tapedeck::transform

@@ -3,10 +3,12 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -59,7 +61,16 @@ struct ProcessorOptions {
   DecodeOptions decode;
 };
 
-enum class Outcome { statement, rtus_call, dead_letter, transaction_metadata, skipped };
+// schema_change: a row of tapedeck.schema_changes that updated table shapes and, for DDL,
+// stored its statement.
+enum class Outcome {
+  statement,
+  rtus_call,
+  dead_letter,
+  transaction_metadata,
+  skipped,
+  schema_change
+};
 
 // An END of a capture transaction seen in the batch.
 struct EndEvent {
@@ -85,11 +96,20 @@ class EventProcessor {
   // The reason of the last dead letter (for logs and tests).
   const std::string& last_reason() const { return last_reason_; }
 
+  // Table shapes recorded by schema changes stored earlier (StatementStore::table_shapes()):
+  // data events of these tables render with them instead of the table source's.
+  // Throws Error(input, invalid) for a malformed shape.
+  void load_shapes(const std::vector<std::tuple<std::string, std::string, std::string>>& shapes);
+  // The recorded shape of a table, or null when none (tests).
+  std::shared_ptr<const TableInfo> recorded_shape(const std::string& schema,
+                                                  const std::string& table) const;
+
  private:
   Outcome dead_letter(const InMessage& message, std::string reason, Batch& batch);
   Outcome change_event(const InMessage& message, Batch& batch);
   Outcome transaction_metadata(const InMessage& message, Batch& batch);
   Outcome rtus_call(const InMessage& message, Batch& batch);
+  Outcome schema_change(const EventPlacement& placement, Xid xid, Batch& batch);
   void track(const InMessage& message, std::optional<Lsn> commit_lsn);
 
   ProcessorOptions options_;
@@ -104,6 +124,8 @@ class EventProcessor {
   std::string message_subject_;
   std::vector<EndEvent> ends_;
   std::string last_reason_;
+  // Per table, the shape the newest schema change processed recorded (see load_shapes).
+  std::map<std::pair<std::string, std::string>, std::shared_ptr<const TableInfo>> shapes_;
 
   // The capture transaction this process is watching since its BEGIN: contiguous consumer
   // sequences mean no other process and no redelivery took a message in between.

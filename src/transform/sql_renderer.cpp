@@ -94,7 +94,7 @@ class Builder {
   // Returns false when no column is left to set.
   bool update() {
     const Row& after = *event_.after;
-    sql_.append("UPDATE ");
+    sql_.append(recorded_statement::kUpdate);
     table_name();
     sql_.append(" SET ");
     bool any = false;
@@ -132,7 +132,7 @@ class Builder {
   void move_key() {
     const Row& new_key = *event_.new_key;
     if (new_key.empty()) refuse(event_, "the __debezium.newkey header names no column");
-    sql_.append("UPDATE ");
+    sql_.append(recorded_statement::kUpdate);
     table_name();
     sql_.append(" SET ");
     for (std::size_t i = 0; i < new_key.size(); ++i) {
@@ -150,7 +150,7 @@ class Builder {
   }
 
   void remove() {
-    sql_.append("DELETE FROM ");
+    sql_.append(recorded_statement::kDelete);
     table_name();
     where();
   }
@@ -166,11 +166,39 @@ class Builder {
     return info != nullptr && info->identity_always;
   }
 
+  // Whether "=" may hold between values whose text differs: 1.5 = 1.50, -0 = 0 (float),
+  // '1 day' = '24 hours', citext 'A' = 'a'. A key finds one row whatever "=" means, but in a
+  // keyless REPLICA IDENTITY FULL table the condition must tell such rows apart.
+  // An interval sent as approximate microseconds (an opt-in mode) has no exact text to match.
+  static bool equality_looser_than_text(const ColumnInfo& info, const JsonValue& value) {
+    switch (info.pg.category) {
+      case PgCategory::numeric:
+      case PgCategory::float4:
+      case PgCategory::float8:
+        return true;
+      case PgCategory::interval:
+        return value.kind != JsonValue::Kind::number;
+      case PgCategory::text:
+        return info.type.find("citext") != std::string::npos ||
+               info.base_type.find("citext") != std::string::npos;
+      default:
+        return false;
+    }
+  }
+
   // One "column = value" / "column IS NULL" condition.
   void condition(const Row& row, const RowField& field) {
     const FieldSchema* field_schema = schema(row, field.name);
     const ColumnInfo* info = column(field.name);
-    const bool as_text = ValueDecoder::compare_as_text(field_schema, info);
+    const bool keyless = table_ != nullptr && table_->key_columns().empty();
+    // In a keyless table the condition finds the row by every column, so a type passed by its
+    // text (a composite holding a point or json, jsonpath, ...) may have no "=" at all; its
+    // text form is exact and indexes do not matter there.
+    const bool as_text = ValueDecoder::compare_as_text(field_schema, info) ||
+                         (keyless && info != nullptr && info->pg.category == PgCategory::other);
+    // "=" too, so that an index on the column still serves the lookup.
+    const bool also_text =
+        !as_text && keyless && info != nullptr && equality_looser_than_text(*info, field.value);
     const std::size_t mark = sql_.size();
     sql::append_identifier(sql_, field.name);
     if (as_text) sql_.append("::text");
@@ -184,13 +212,31 @@ class Builder {
     }
     if (result == ValueDecoder::Result::null) {
       sql_.resize(mark);
+      // "c IS NULL" is also true of a composite whose fields are all null, "(,)": a different
+      // row. ROW(c) IS NULL tests c itself, and means c IS NULL for any other type.
+      const bool may_be_composite =
+          info == nullptr || (info->pg.category == PgCategory::other && info->pg.array_dims == 0);
+      if (may_be_composite) sql_.append("ROW(");
       sql::append_identifier(sql_, field.name);
-      sql_.append(" IS NULL");
+      sql_.append(may_be_composite ? ") IS NULL" : " IS NULL");
       return;
     }
     if (as_text) {
       // Normalise both sides through the type's output function.
       sql_.insert(value_at, "(");
+      sql_.append(")::text");
+    } else if (also_text) {
+      const std::string literal = sql_.substr(value_at);
+      sql_.append(" AND ");
+      sql::append_identifier(sql_, field.name);
+      // Through the column's type, as stored: 1.5 becomes 1.50 in a numeric(8,2).
+      sql_.append("::text = (");
+      sql_.append(literal);
+      if (!literal.ends_with("::" + info->type)) {
+        sql_.insert(sql_.size() - literal.size(), "(");
+        sql_.append(")::");
+        sql_.append(info->type);
+      }
       sql_.append(")::text");
     }
   }

@@ -18,6 +18,7 @@
 #include "core/recording/dead_letters_table.hpp"
 #include "core/recording/rtus_calls_table.hpp"
 #include "core/recording/statements_table.hpp"
+#include "core/recording/table_shapes_table.hpp"
 #include "core/recording/watermarks_table.hpp"
 #include "core/schema/store_schema.hpp"
 
@@ -147,6 +148,7 @@ void Batch::clear() {
   statement_count_ = 0;
   rtus_calls_.clear();
   dead_letters_.clear();
+  shape_changes_.clear();
 }
 
 StatementStore::StatementStore(const std::string& dsn, std::string stream)
@@ -202,9 +204,29 @@ WriteResult StatementStore::write(const Batch& batch, std::optional<Lsn> waterma
                                         printable(letter.reason)))
             .affected_rows();
   }
+  for (const auto& change : batch.shape_changes()) {
+    if (change.shape) {
+      transaction.exec_params(
+          recording::table_shapes::kUpsert,
+          pg::Params::of(change.schema, change.table, *change.shape, change.commit_lsn.str()));
+    } else {
+      transaction.exec_params(recording::table_shapes::kForget,
+                              pg::Params::of(change.schema, change.table, change.commit_lsn.str()));
+    }
+  }
   if (watermark) upsert_watermark(*watermark);
   transaction.commit();
   return result;
+}
+
+std::vector<std::tuple<std::string, std::string, std::string>> StatementStore::table_shapes() {
+  const auto rows = connection_.exec(recording::table_shapes::kAll);
+  std::vector<std::tuple<std::string, std::string, std::string>> shapes;
+  for (int row = 0; row < rows.rows(); ++row) {
+    shapes.emplace_back(rows.get<std::string>(row, 0), rows.get<std::string>(row, 1),
+                        rows.get<std::string>(row, 2));
+  }
+  return shapes;
 }
 
 void StatementStore::write_watermark(Lsn watermark) {

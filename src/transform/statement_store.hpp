@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <tuple>
 #include <vector>
 
 #include "core/lsn.hpp"
@@ -18,6 +19,9 @@ namespace tapedeck::transform {
 // Appends `text` in COPY text format (backslash, tab, newline, carriage return escaped).
 // Throws Error(input, invalid) for a NUL byte, which PostgreSQL text cannot hold.
 void append_copy_text(std::string& out, std::string_view text);
+
+// The op of a statement that replays a schema change (DDL) of the Live DB.
+inline constexpr char kSchemaChangeOp = 'D';
 
 // One row of tapedeck.statements.
 struct StatementRow {
@@ -39,6 +43,15 @@ struct DeadLetter {
   std::string reason;
 };
 
+// A table's recorded shape set (`shape` JSON) or forgotten (nullopt: the table was dropped)
+// by a schema change committed at `commit_lsn`.
+struct ShapeChange {
+  std::string schema;
+  std::string table;
+  std::optional<std::string> shape;
+  Lsn commit_lsn;
+};
+
 // What one store transaction writes. Statements are kept as COPY text so a batch costs one
 // buffer, not one allocation per value. Reuse one Batch (clear()) across batches.
 class Batch {
@@ -47,14 +60,17 @@ class Batch {
   void add_statement(const StatementRow& row);
   void add_rtus_call(RtusCall call) { rtus_calls_.push_back(std::move(call)); }
   void add_dead_letter(DeadLetter letter) { dead_letters_.push_back(std::move(letter)); }
+  void add_shape_change(ShapeChange change) { shape_changes_.push_back(std::move(change)); }
   void clear();
 
   std::size_t statements() const { return statement_count_; }
   const std::string& copy_data() const { return copy_data_; }
   const std::vector<RtusCall>& rtus_calls() const { return rtus_calls_; }
   const std::vector<DeadLetter>& dead_letters() const { return dead_letters_; }
+  const std::vector<ShapeChange>& shape_changes() const { return shape_changes_; }
   bool empty() const {
-    return statement_count_ == 0 && rtus_calls_.empty() && dead_letters_.empty();
+    return statement_count_ == 0 && rtus_calls_.empty() && dead_letters_.empty() &&
+           shape_changes_.empty();
   }
 
  private:
@@ -63,6 +79,7 @@ class Batch {
   std::size_t statement_count_ = 0;
   std::vector<RtusCall> rtus_calls_;
   std::vector<DeadLetter> dead_letters_;
+  std::vector<ShapeChange> shape_changes_;
 };
 
 struct WriteResult {
@@ -84,6 +101,8 @@ class StatementStore {
   // Writes everything in one transaction, with the watermark row moved forward to
   // `watermark` when given.
   WriteResult write(const Batch& batch, std::optional<Lsn> watermark);
+  // Every table shape stored (tapedeck.table_shapes): (schema, table, shape JSON).
+  std::vector<std::tuple<std::string, std::string, std::string>> table_shapes();
   // Moves the watermark row forward (never back) on its own.
   void write_watermark(Lsn watermark);
 

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -69,6 +70,13 @@ struct ColumnInfo {
   // GENERATED ALWAYS AS IDENTITY: an INSERT must say OVERRIDING SYSTEM VALUE to write the
   // recorded value, and an UPDATE cannot set it (so it never changed on the Live DB either).
   bool identity_always = false;
+  // From a recorded shape (0 / empty / false when read from the catalog): the column's attnum;
+  // the value a non-volatile default gave the rows that existed when the column was added, as
+  // its text; whether its default (or identity) is not a constant, so that a table rewrite
+  // gave those rows values no recording holds.
+  int number = 0;
+  std::optional<std::string> missing;
+  bool default_not_constant = false;
 };
 
 // A table as the Live DB catalog describes it. Built by the caller (the catalog cache),

@@ -4,6 +4,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <functional>
 #include <future>
 #include <memory>
 #include <optional>
@@ -35,6 +37,13 @@ constexpr std::chrono::milliseconds kNakDelay{2000};
 constexpr std::size_t kBatchesAhead = 2;
 // How often a busy transform reads the consumer's ack floor to move the watermark.
 constexpr std::chrono::milliseconds kWatermarkInterval{250};
+
+// How often a batch still being stored tells the server it is in progress (+WIP): three
+// times per ack_wait, so a short ack_wait (quick redelivery after a kill) never redelivers a
+// healthy slow batch.
+std::chrono::milliseconds in_progress_interval(std::chrono::milliseconds ack_wait) {
+  return std::max(std::chrono::milliseconds(100), ack_wait / 3);
+}
 
 DecimalHandling decimal_handling(const std::string& mode) {
   if (mode == "string") return DecimalHandling::string;
@@ -128,6 +137,7 @@ class TransformService::Session {
     consumer_.emplace(js_, settings.cdc.name, settings.durable, settings.cdc.prefix + ".>",
                       consumer);
     catalog_.reference_xid();  // the Live DB must answer before anything is consumed
+    processor_.load_shapes(store_.table_shapes());
     log_->info("consuming {} (durable {}) into {}", settings.cdc.name, settings.durable,
                store_dsn_for_log());
   }
@@ -143,20 +153,27 @@ class TransformService::Session {
         },
         kBatchesAhead);
     std::unique_ptr<InFlight> in_flight;
+    std::unique_ptr<InFlight> next;
+    // While a commit is awaited, everything fetched after it is kept in progress too: the
+    // batch converted and held (`next`) and those the prefetcher holds.
+    const auto keep_alive = [&] {
+      if (next) keep_in_progress(next->messages);
+      prefetcher.for_each_ready(keep_in_progress);
+    };
     try {
       while (!stop::requested()) {
         auto messages = prefetcher.next();
         if (messages.empty()) {
-          finish(std::exchange(in_flight, nullptr));
+          finish(std::exchange(in_flight, nullptr), keep_alive);
           if (const auto watermark = advance_watermark(true)) store_.write_watermark(*watermark);
           continue;
         }
         const auto watermark = advance_watermark();
-        auto next = std::make_unique<InFlight>();
+        next = std::make_unique<InFlight>();
         next->messages = std::move(messages);
         try {
           convert(*next);
-          finish(std::exchange(in_flight, nullptr));
+          finish(std::exchange(in_flight, nullptr), keep_alive);
         } catch (...) {
           redeliver(next->messages, kNakDelay);
           throw;
@@ -167,7 +184,7 @@ class TransformService::Session {
         });
         in_flight = std::move(next);
       }
-      finish(std::exchange(in_flight, nullptr));
+      finish(std::exchange(in_flight, nullptr), keep_alive);
     } catch (...) {
       try {
         finish(std::exchange(in_flight, nullptr));
@@ -232,7 +249,8 @@ class TransformService::Session {
                    message.header(old_key_header)};
       metrics_.events_in.inc();
       const Outcome outcome = processor_.process(in, flight.batch);
-      if (outcome == Outcome::skipped || outcome == Outcome::transaction_metadata) {
+      if (outcome == Outcome::skipped || outcome == Outcome::transaction_metadata ||
+          outcome == Outcome::schema_change) {
         ++flight.skipped;
       }
       if (outcome == Outcome::dead_letter) {
@@ -244,11 +262,17 @@ class TransformService::Session {
   }
 
   // Waits for the batch's commit, then acknowledges it; a failed commit asks for redelivery
-  // and rethrows. Nothing to do for a null batch.
-  void finish(std::unique_ptr<InFlight> flight) {
+  // and rethrows. Nothing to do for a null batch. While it waits, the batch is kept in
+  // progress, and `keep_alive` does the same for what was fetched after it.
+  void finish(std::unique_ptr<InFlight> flight, const std::function<void()>& keep_alive = {}) {
     if (!flight) return;
     WriteResult result;
     try {
+      const auto interval = in_progress_interval(settings_.ack_wait);
+      while (flight->write.wait_for(interval) != std::future_status::ready) {
+        keep_in_progress(flight->messages);
+        if (keep_alive) keep_alive();
+      }
       result = flight->write.get();
     } catch (...) {
       redeliver(flight->messages, kNakDelay);
@@ -272,6 +296,18 @@ class TransformService::Session {
     }
     metrics_.batch_seconds.observe(
         std::chrono::duration<double>(std::chrono::steady_clock::now() - flight->started).count());
+  }
+
+  // Resets the messages' ack_wait timers. A failure is left to the commit's outcome: at worst
+  // the server redelivers them and the store drops the duplicates by event id.
+  static void keep_in_progress(std::vector<nats::Message>& messages) {
+    for (auto& message : messages) {
+      try {
+        message.in_progress();
+      } catch (const Error&) {
+        return;  // the connection is gone
+      }
+    }
   }
 
   // Not stored: ask for redelivery after `delay`.

@@ -22,7 +22,7 @@ struct TransformSettings {
   std::string durable;
   int batch_size = 1000;
   std::chrono::milliseconds fetch_timeout{200};
-  std::chrono::milliseconds ack_wait{std::chrono::seconds(30)};
+  std::chrono::milliseconds ack_wait{std::chrono::seconds(3)};
   std::size_t max_message_bytes = 8u << 20;
   std::string listen;
   std::string store_dsn;

@@ -13,6 +13,7 @@
 #include "core/debezium/decimal.hpp"
 #include "core/debezium/hstore.hpp"
 #include "core/debezium/temporal.hpp"
+#include "core/debezium/text_form.hpp"
 #include "core/error.hpp"
 #include "core/sql_quote.hpp"
 
@@ -200,7 +201,8 @@ Target from_schema(const FieldSchema& schema, const Target& catalog, const Decod
     }
   } else if (type == connect::kString) {
     target.enc = Enc::text;
-    if (catalog.known_category) {
+    // A string for an array column is the whole array's text form, cast to the column type.
+    if (catalog.known_category && catalog.pg.array_dims == 0) {
       if (catalog.category == PgCategory::bytea) {
         target.enc = options.binary_handling == BinaryHandling::hex ? Enc::bytes_hex
                      : options.binary_handling == BinaryHandling::base64_url_safe
@@ -223,11 +225,14 @@ Target from_schema(const FieldSchema& schema, const Target& catalog, const Decod
 Target from_catalog(const Target& catalog, const JsonValue& value, const DecodeOptions& options,
                     std::string_view /*column*/) {
   Target target = catalog;
+  const auto kind = value.kind;
   if (catalog.pg.array_dims > 0) {
-    target.enc = Enc::array;
+    // A string for an array column is the whole array's text form (box[], composite[], ...).
+    const bool text_form =
+        kind == JsonValue::Kind::string && debezium::is_array_text_form(value.text);
+    target.enc = text_form ? Enc::text : Enc::array;
     return target;
   }
-  const auto kind = value.kind;
   switch (catalog.category) {
     case PgCategory::boolean:
       target.enc = Enc::boolean;
@@ -274,7 +279,9 @@ Target from_catalog(const Target& catalog, const JsonValue& value, const DecodeO
       target.enc = Enc::zoned_ts;
       break;
     case PgCategory::timetz:
-      target.enc = Enc::zoned_time;
+      target.enc = kind == JsonValue::Kind::string && debezium::is_timetz_text_form(value.text)
+                       ? Enc::text
+                       : Enc::zoned_time;
       break;
     case PgCategory::interval:
       target.enc = kind == JsonValue::Kind::number ? Enc::micro_duration : Enc::interval_text;
@@ -443,6 +450,13 @@ void append_array(std::string& out, std::string_view column, const JsonValue& va
     first = false;
     if (item.is_null()) {
       out.append("NULL");
+      continue;
+    }
+    // An inner level of a multidimensional array ({{1,2},{3,4}}): PostgreSQL's array types
+    // have no dimensions, so neither the schema nor the catalog nests; same elements inside.
+    if (item.kind == JsonValue::Kind::array && element_catalog.pg.array_dims == 0 &&
+        (element_schema == nullptr || element_schema->type != connect::kArray)) {
+      append_array(out, column, item, target, options);
       continue;
     }
     const Target element = resolve(element_catalog, element_schema, item, options, column);

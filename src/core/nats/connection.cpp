@@ -2,8 +2,11 @@
 #include "core/nats/connection.hpp"
 
 #include <array>
+#include <cctype>
 #include <string>
+#include <string_view>
 #include <thread>
+#include <vector>
 
 #include "core/error.hpp"
 #include "core/log.hpp"
@@ -67,13 +70,41 @@ std::string_view to_string(ConnectionStatus status) {
   return "unknown";
 }
 
+std::vector<std::string> server_urls(std::string_view url) {
+  std::vector<std::string> urls;
+  std::size_t from = 0;
+  while (from <= url.size()) {
+    auto comma = url.find(',', from);
+    if (comma == std::string_view::npos) comma = url.size();
+    std::string_view part = url.substr(from, comma - from);
+    while (!part.empty() && std::isspace(static_cast<unsigned char>(part.front()))) {
+      part.remove_prefix(1);
+    }
+    while (!part.empty() && std::isspace(static_cast<unsigned char>(part.back()))) {
+      part.remove_suffix(1);
+    }
+    if (!part.empty()) urls.emplace_back(part);
+    from = comma + 1;
+  }
+  return urls;
+}
+
 Connection::Connection(const ConnectOptions& options)
     : events_(std::make_unique<detail::ConnectionEvents>()) {
   natsOptions* raw = nullptr;
   check(natsOptions_Create(&raw), "creating NATS connection options");
   std::unique_ptr<natsOptions, OptionsDeleter> opts(raw);
   const std::string what = "configuring the NATS connection to " + options.url;
-  check(natsOptions_SetURL(raw, options.url.c_str()), what);
+  // A cluster's servers come as one comma-separated nats.url; libnats takes a list only
+  // through SetServers (SetURL reads "a,b" as one unusable address).
+  const auto urls = server_urls(options.url);
+  std::vector<const char*> servers;
+  for (const auto& url : urls) servers.push_back(url.c_str());
+  if (servers.empty()) {
+    throw Error(ErrorSource::config, Recovery::invalid,
+                "nats.url names no server; set it to nats://host:port (several: comma-separated)");
+  }
+  check(natsOptions_SetServers(raw, servers.data(), static_cast<int>(servers.size())), what);
   check(natsOptions_SetName(raw, options.name.c_str()), what);
   check(natsOptions_SetTimeout(raw, options.connect_timeout.count()), what);
   check(natsOptions_SetAllowReconnect(raw, true), what);

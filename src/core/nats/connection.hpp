@@ -10,10 +10,15 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/nats/message.hpp"
 
 namespace tapedeck::nats {
+
+// The servers of a nats.url: "nats://a:4222" or a comma-separated list of a cluster's servers
+// ("nats://a:4222, nats://b:4222"), blanks around each trimmed, empty parts dropped. Pure.
+std::vector<std::string> server_urls(std::string_view url);
 
 struct ConnectOptions {
   std::string url = "nats://127.0.0.1:4222";  // comma-separated list for a cluster

@@ -251,6 +251,16 @@ void AsyncPublisher::publish(std::string_view subject, std::string_view data,
   check(status, "publishing asynchronously to JetStream subject " + std::string(subject));
 }
 
+bool AsyncPublisher::settle(std::chrono::milliseconds timeout) {
+  jsPubOptions wait;
+  jsPubOptions_Init(&wait);
+  wait.MaxWait = std::max<std::int64_t>(1, timeout.count());  // 0 would wait forever
+  const natsStatus status = js_PublishAsyncComplete(js_.get(), &wait);
+  if (status == NATS_TIMEOUT) return false;
+  check(status, "waiting for asynchronous publish acknowledgements");
+  return true;
+}
+
 std::vector<PublishFailure> AsyncPublisher::wait_all(std::chrono::milliseconds timeout) {
   jsPubOptions wait;
   jsPubOptions_Init(&wait);

@@ -127,6 +127,10 @@ class AsyncPublisher {
   // taken back from the library, so a late ack for them is ignored). Empty: all stored.
   std::vector<PublishFailure> wait_all(std::chrono::milliseconds timeout);
 
+  // Waits up to `timeout` for every outstanding ack and says whether they all came; unlike
+  // wait_all, nothing is taken back, so a caller can wait in slices and do other work between.
+  bool settle(std::chrono::milliseconds timeout);
+
  private:
   std::unique_ptr<detail::AsyncFailures> failures_;
   detail::JsPtr js_;

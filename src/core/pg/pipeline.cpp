@@ -112,12 +112,17 @@ void Pipeline::handle(pg_result* raw) {
       return;
     case PGRES_COMMAND_OK:
     case PGRES_TUPLES_OK:
-    case PGRES_EMPTY_QUERY:
-      affected_ += affected_rows(raw);
+    case PGRES_EMPTY_QUERY: {
+      const std::int64_t rows = affected_rows(raw);
+      affected_ += rows;
+      rows_.push_back(rows);
       return;
+    }
     case PGRES_PIPELINE_ABORTED:
+      rows_.push_back(-1);
       return;  // skipped because an earlier statement failed
     default:
+      rows_.push_back(-1);
       if (!first_error_) {
         first_error_.emplace(
             detail::result_error(conn_, raw, fmt::format("running pipeline statement #{}", done_)),
@@ -131,6 +136,8 @@ std::int64_t Pipeline::sync() {
   wait_for_sync();
   const std::int64_t affected = affected_;
   affected_ = 0;
+  synced_rows_.swap(rows_);
+  rows_.clear();
   if (!first_error_) return affected;
   PipelineError error = std::move(*first_error_);
   first_error_.reset();
@@ -143,6 +150,7 @@ std::int64_t Pipeline::sync() {
     --done_;
     sent_at_sync_ = sent_;
     affected_ = 0;
+    rows_.clear();
     first_error_.reset();
   }
   throw error;

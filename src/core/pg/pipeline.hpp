@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/error.hpp"
 #include "core/pg/connection.hpp"
@@ -29,14 +30,13 @@ class PipelineError : public Error {
 // Puts `connection` into pipeline (and non-blocking) mode for its lifetime. send() queues a
 // statement and writes as much as the socket takes, reading results whenever the server
 // pushes back, so neither side can block the other however many statements are queued;
-// results are checked as they arrive and not kept (only a running count and the first
-// error), so a long replay costs no memory per statement. Reusing one Params for every
-// send() means no allocation per statement beyond libpq's own buffers.
-// Without an explicit BEGIN, the statements between two sync points form one implicit
-// transaction. The destructor rolls back statements sent after the last sync() (unless an
-// explicit COMMIT among them already ran), then leaves pipeline mode; it never throws.
-// Borrows `connection`, which must outlive it and do nothing else meanwhile. Neither
-// copyable nor movable; one thread.
+// results are checked as they arrive and not kept (only the first error and, between two
+// sync points, a row count per statement), so a long replay costs memory only per sync. Reusing one
+// Params for every send() means no allocation per statement beyond libpq's own buffers. Without an
+// explicit BEGIN, the statements between two sync points form one implicit transaction. The
+// destructor rolls back statements sent after the last sync() (unless an explicit COMMIT among them
+// already ran), then leaves pipeline mode; it never throws. Borrows `connection`, which must
+// outlive it and do nothing else meanwhile. Neither copyable nor movable; one thread.
 class Pipeline {
  public:
   explicit Pipeline(Connection& connection);
@@ -57,6 +57,10 @@ class Pipeline {
   // failure left open (its COMMIT skipped) has been rolled back.
   std::int64_t sync();
 
+  // The rows each statement between the last two sync points affected (PQcmdTuples; -1 for
+  // one that failed or was skipped), in the order sent; valid after sync() returned.
+  const std::vector<std::int64_t>& synced_rows() const { return synced_rows_; }
+
   // Statements sent through this pipeline so far.
   std::size_t sent() const { return sent_; }
 
@@ -76,6 +80,8 @@ class Pipeline {
   std::size_t sent_at_sync_ = 0;
   bool awaiting_sync_ = false;
   std::int64_t affected_ = 0;
+  std::vector<std::int64_t> rows_;  // per statement since the last sync point
+  std::vector<std::int64_t> synced_rows_;
   std::optional<PipelineError> first_error_;
 };
 

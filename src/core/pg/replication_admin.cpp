@@ -10,7 +10,15 @@ namespace {
 constexpr std::string_view kPublicationExists =
     "SELECT 1 FROM pg_catalog.pg_publication WHERE pubname = $1";
 constexpr std::string_view kSlotState =
-    "SELECT plugin, active, restart_lsn::text, confirmed_flush_lsn::text "
+    "SELECT plugin, active, restart_lsn::text, confirmed_flush_lsn::text, wal_status "
+    "FROM pg_catalog.pg_replication_slots WHERE slot_name = $1";
+// max_slot_wal_keep_size is in MB (-1: unlimited); restart_lsn is NULL once the slot is lost.
+constexpr std::string_view kSlotRetention =
+    "SELECT wal_status, "
+    "COALESCE(pg_catalog.pg_wal_lsn_diff(pg_catalog.pg_current_wal_lsn(), restart_lsn), 0)"
+    "::bigint, safe_wal_size, "
+    "(SELECT CASE WHEN setting::bigint < 0 THEN -1 ELSE setting::bigint * 1048576 END "
+    "FROM pg_catalog.pg_settings WHERE name = 'max_slot_wal_keep_size') "
     "FROM pg_catalog.pg_replication_slots WHERE slot_name = $1";
 constexpr std::string_view kDropSlot =
     "SELECT pg_catalog.pg_drop_replication_slot(slot_name) "
@@ -58,7 +66,19 @@ std::optional<SlotState> replication_slot(Connection& connection, std::string_vi
   if (!result.is_null(0, 3)) {
     state.confirmed_flush_lsn = Lsn::parse(result.text(0, 3)).value_or(Lsn{});
   }
+  state.wal_status = result.get<std::optional<std::string>>(0, 4).value_or("");
   return state;
+}
+
+std::optional<SlotRetention> slot_retention(Connection& connection, std::string_view slot) {
+  const Result result = connection.exec_params(kSlotRetention, Params::of(slot));
+  if (result.rows() == 0) return std::nullopt;
+  SlotRetention retention;
+  retention.wal_status = result.get<std::optional<std::string>>(0, 0).value_or("");
+  retention.retained_bytes = result.get<std::int64_t>(0, 1);
+  if (!result.is_null(0, 2)) retention.safe_wal_size = result.get<std::int64_t>(0, 2);
+  retention.max_slot_wal_keep_bytes = result.get<std::int64_t>(0, 3);
+  return retention;
 }
 
 bool drop_replication_slot(Connection& connection, std::string_view slot) {

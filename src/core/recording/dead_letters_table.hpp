@@ -17,6 +17,16 @@ inline constexpr const char* kNewest =
     "SELECT received_at::text, stream, stream_sequence, subject, left(reason, 200) "
     "FROM tapedeck.dead_letters ORDER BY id DESC LIMIT 5";
 
+// replaymgr's timeline: dead letters per interval of their arrival, as
+// statements::kCountPerInterval.
+inline constexpr const char* kCountPerInterval = R"(
+SELECT least(((extract(epoch FROM received_at) * 1000000)::int8 - $1::int8) / $3::int8,
+             $4::int8 - 1) AS bucket, count(*) AS count
+  FROM tapedeck.dead_letters
+ WHERE received_at >= to_timestamp(0) + $1::int8 * interval '1 microsecond'
+   AND received_at <= to_timestamp(0) + $2::int8 * interval '1 microsecond'
+ GROUP BY 1)";
+
 // The cleanup: one batch of dead letters received before $1, $2 rows at most.
 inline constexpr const char* kDeleteBatch = R"(
 WITH doomed AS (

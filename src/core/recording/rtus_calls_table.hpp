@@ -27,6 +27,15 @@ inline constexpr const char* kCountWindow = R"(
 SELECT count(*) FROM tapedeck.rtus_calls
  WHERE called_at > $1::timestamptz AND called_at <= $2::timestamptz)";
 
+// replaymgr's timeline: calls per interval, as statements::kCountPerInterval.
+inline constexpr const char* kCountPerInterval = R"(
+SELECT least(((extract(epoch FROM called_at) * 1000000)::int8 - $1::int8) / $3::int8,
+             $4::int8 - 1) AS bucket, count(*) AS count
+  FROM tapedeck.rtus_calls
+ WHERE called_at >= to_timestamp(0) + $1::int8 * interval '1 microsecond'
+   AND called_at <= to_timestamp(0) + $2::int8 * interval '1 microsecond'
+ GROUP BY 1)";
+
 // `tapedeck statements stats`.
 inline constexpr const char* kTotals =
     "SELECT count(*), min(called_at)::text, max(called_at)::text FROM tapedeck.rtus_calls";

@@ -49,6 +49,24 @@ SELECT s.commit_lsn::text, s.position, s.xid::text,
    AND s.commit_time <= {1}::timestamptz
  ORDER BY s.commit_lsn, s.position)";
 
+// Verification's catch-up from one backup's snapshot exactly to another's: the transactions not
+// visible in snapshot {0} and visible in snapshot {1} (quoted literals), in commit order.
+inline constexpr const char* kCatchUpBetweenSnapshotsCursor = R"(
+DECLARE msgop_catch_up NO SCROLL CURSOR FOR
+SELECT s.commit_lsn::text, s.position, s.xid::text,
+       (extract(epoch FROM s.commit_time) * 1000000)::int8, s.sql
+  FROM tapedeck.statements s
+ WHERE NOT pg_visible_in_snapshot(s.xid, {0}::pg_snapshot)
+   AND pg_visible_in_snapshot(s.xid, {1}::pg_snapshot)
+ ORDER BY s.commit_lsn, s.position)";
+
+// How many statements catch-up applies (kCatchUpCursor's rows): the total its progress counts
+// toward. $1 snapshot, $2 until.
+inline constexpr const char* kCountCatchUp = R"(
+SELECT count(*) FROM tapedeck.statements s
+ WHERE NOT pg_visible_in_snapshot(s.xid, $1::pg_snapshot)
+   AND s.commit_time <= $2::timestamptz)";
+
 // One keyset page of the statements committed in (after, until].
 // $1 after, $2 until, $3/$4 the last (commit_lsn, position) returned, $5 page size.
 inline constexpr const char* kWindowPage = R"(
@@ -96,6 +114,25 @@ SELECT (extract(epoch FROM (SELECT max(commit_time) FROM tapedeck.statements)) *
          AS statements,
        (extract(epoch FROM (SELECT max(called_at) FROM tapedeck.rtus_calls)) * 1000000)::int8
          AS rtus_calls)";
+
+// The oldest recorded moment of statements and of RTUS calls, the counterpart of
+// kNewestRecorded (replaymgr's timeline starts there).
+inline constexpr const char* kOldestRecorded = R"(
+SELECT (extract(epoch FROM (SELECT min(commit_time) FROM tapedeck.statements)) * 1000000)::int8
+         AS statements,
+       (extract(epoch FROM (SELECT min(called_at) FROM tapedeck.rtus_calls)) * 1000000)::int8
+         AS rtus_calls)";
+
+// replaymgr's timeline: statements per interval. $1 from, $2 to (µs since the epoch, both
+// included), $3 the interval's length in µs, $4 the number of intervals; the row's bucket is
+// the interval's index (a moment at `to` falls in the last one).
+inline constexpr const char* kCountPerInterval = R"(
+SELECT least(((extract(epoch FROM commit_time) * 1000000)::int8 - $1::int8) / $3::int8,
+             $4::int8 - 1) AS bucket, count(*) AS count
+  FROM tapedeck.statements
+ WHERE commit_time >= to_timestamp(0) + $1::int8 * interval '1 microsecond'
+   AND commit_time <= to_timestamp(0) + $2::int8 * interval '1 microsecond'
+ GROUP BY 1)";
 
 // `tapedeck statements stats`: totals, then counts by table and operation.
 inline constexpr const char* kTotals =

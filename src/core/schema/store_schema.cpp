@@ -105,6 +105,38 @@ ALTER TABLE tapedeck.sessions
   ADD COLUMN recorded_until        timestamptz,
   ADD COLUMN waiting_for_recording boolean NOT NULL DEFAULT false;
 )"},
+    {4, "schema changes: their statements and the table shapes transform renders with", R"(
+-- op 'D': a schema change of the Live DB (DDL), replayed at its place like any statement.
+ALTER TABLE tapedeck.statements DROP CONSTRAINT statements_op_check;
+ALTER TABLE tapedeck.statements ADD CONSTRAINT statements_op_check
+  CHECK (op IN ('c', 'r', 'u', 'd', 't', 'D'));
+
+-- Per table, its shape as the newest schema change transform stored recorded it (JSON, see
+-- tapedeck.table_shape in the Live DB). transform renders data events with it, so an event
+-- is rendered against the table as it was when it changed, not as the Live DB is now.
+-- Written in the transaction of the batch that held the change.
+CREATE TABLE tapedeck.table_shapes (
+  schema_name text   NOT NULL,
+  table_name  text   NOT NULL,
+  shape       text   NOT NULL,
+  commit_lsn  pg_lsn NOT NULL,
+  PRIMARY KEY (schema_name, table_name)
+);
+)"},
+    {5, "the tape transport: point-in-time sessions, seek, step, phase progress", R"(
+-- A point-in-time session has no end (NULL): it stays ready at its start until started.
+-- While seeking, seek_to is the moment sought and resume_state the state to return to;
+-- seek_restore says where a backward seek's restore is ('requested' by msgop, 'restoring' by
+-- dbop, 'restored' for msgop to catch up). steps_pending: transactions a paused session is
+-- asked to apply. progress: the current phase's progress (core/progress.hpp), as JSON.
+ALTER TABLE tapedeck.sessions
+  ALTER COLUMN end_time DROP NOT NULL,
+  ADD COLUMN seek_to       timestamptz,
+  ADD COLUMN resume_state  text,
+  ADD COLUMN seek_restore  text,
+  ADD COLUMN steps_pending bigint NOT NULL DEFAULT 0,
+  ADD COLUMN progress      jsonb;
+)"},
 };
 
 }  // namespace

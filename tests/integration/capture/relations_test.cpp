@@ -87,9 +87,17 @@ TEST(CaptureRelations, ATableCreatedWhileCaptureRunsIsCaptured) {
   h.exec("CREATE TABLE early (id int PRIMARY KEY)");
   h.start_capture();
   h.exec("INSERT INTO early VALUES (1)");
-  h.exec("CREATE TABLE late (id int PRIMARY KEY, name text NOT NULL)");
-  h.exec("INSERT INTO late VALUES (7, 'seven')");
-  const auto events = h.read_distinct(6, 60s);
+  // Qualified: capture created the schema tapedeck, which the stack's user (tapedeck) has
+  // first on its search path.
+  h.exec("CREATE TABLE public.late (id int PRIMARY KEY, name text NOT NULL)");
+  h.exec("INSERT INTO public.late VALUES (7, 'seven')");
+  // Three transactions of three messages: the CREATE TABLE is recorded too, as a row of
+  // tapedeck.schema_changes (capture installs the event triggers; the stack's role is a
+  // superuser).
+  const auto events = h.read_distinct(9, 60s);
+  const auto changes = h.table_events(events, "tapedeck.schema_changes");
+  ASSERT_EQ(changes.size(), 1u) << h.log_tail();
+  EXPECT_EQ(changes[0].payload()["after"]["command_tag"], "CREATE TABLE");
   const auto rows = h.table_events(events, "public.late");
   ASSERT_EQ(rows.size(), 1u) << h.log_tail();
   EXPECT_EQ(rows[0].payload()["after"], json::parse(R"({"id":7,"name":"seven"})"));

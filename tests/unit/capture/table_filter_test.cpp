@@ -29,9 +29,17 @@ TEST(TableFilter, WithoutAnIncludeListPublishesAllTablesAndDropsTheUnrecordedOne
 TEST(TableFilter, AnIncludeListBecomesThePublicationMinusTheExcludedTables) {
   const TableFilter filter =
       TableFilter::from_lists({"orders", "sales.items", "tapedeck.backups"}, {"sales.items"});
-  ASSERT_EQ(filter.publication_tables().size(), 1u);
+  ASSERT_EQ(filter.publication_tables().size(), 2u);
   EXPECT_EQ(filter.publication_tables()[0].schema, "public");
   EXPECT_EQ(filter.publication_tables()[0].name, "orders");
+  EXPECT_EQ(filter.publication_tables()[1].schema, "tapedeck");
+  EXPECT_EQ(filter.publication_tables()[1].name, "schema_changes");
+}
+
+TEST(TableFilter, AnIncludeListAlwaysCarriesTheRecordedSchemaChangesOnce) {
+  const TableFilter filter = TableFilter::from_lists({"tapedeck.schema_changes", "orders"}, {});
+  EXPECT_EQ(filter.publication_tables().size(), 2u);
+  EXPECT_TRUE(TableFilter::from_lists({}, {}).publication_tables().empty());
 }
 
 TEST(TableFilter, RefusesEmptyNames) {

@@ -68,7 +68,8 @@ TEST(Fixtures, UpdateOfAKeylessFullTableTouchesExactlyOneMatchingRow) {
       "\"description\" = 'Big 2-wheel scooter ', \"weight\" = '5.17'::double precision "
       "WHERE (tableoid, ctid) = (SELECT tableoid, ctid FROM \"inventory\".\"products\" "
       "WHERE \"id\" = 111 AND \"name\" = 'scooter' AND \"description\" = 'Big 2-wheel scooter ' "
-      "AND \"weight\" = '5.18'::double precision LIMIT 1)";
+      "AND \"weight\" = '5.18'::double precision AND \"weight\"::text = ('5.18'::double "
+      "precision)::text LIMIT 1)";
   EXPECT_EQ(sql_of(fixture("pg_v1.2_update_replica_full_schema_enabled.json"), &table), expected);
 }
 
@@ -78,7 +79,7 @@ TEST(Fixtures, DeleteOfAKeylessFullTableDeletesOneOfIdenticalRows) {
       "DELETE FROM \"inventory\".\"products\" WHERE (tableoid, ctid) = (SELECT tableoid, ctid "
       "FROM \"inventory\".\"products\" WHERE \"id\" = 111 AND \"name\" = 'scooter' AND "
       "\"description\" = 'Big 2-wheel scooter ' AND \"weight\" = '5.17'::double precision "
-      "LIMIT 1)";
+      "AND \"weight\"::text = ('5.17'::double precision)::text LIMIT 1)";
   EXPECT_EQ(sql_of(fixture("pg_v1.2_delete_replica_full_schemaless.json"), &table), expected);
   EXPECT_EQ(sql_of(fixture("pg_v1.2_delete_replica_full_schema_enabled.json"), &table), expected);
 }

@@ -182,6 +182,20 @@ TEST(ValueDecoder, ZonedTimesAreUtc) {
             "'11:11:11.00001+00'::time with time zone");
 }
 
+// capture.timetz_handling_mode=text: PostgreSQL's own output, offset kept, with or without
+// schemas; Debezium's ZonedTime (ending in Z) is still read as UTC.
+TEST(ValueDecoder, TimetzTextKeepsItsOffset) {
+  EXPECT_EQ(literal(str("12:00:00.5+05:30"), "time with time zone"),
+            "'12:00:00.5+05:30'::time with time zone");
+  const ColumnInfo column("c", "time(3) with time zone");
+  const FieldSchema text = schema("string");
+  std::string out;
+  ValueDecoder().append_literal(out, "c", str("23:59:59-14"), &text, &column);
+  EXPECT_EQ(out, "'23:59:59-14'::time(3) with time zone");
+  EXPECT_NE(refusal(str("12:00:00 +05"), "time with time zone").find("not an ISO-8601 UTC time"),
+            std::string::npos);
+}
+
 TEST(ValueDecoder, IsoIntervalsPassExactly) {
   EXPECT_EQ(literal(str("P1Y2M3DT4H5M6.78S"), "interval"), "'P1Y2M3DT4H5M6.78S'::interval");
   EXPECT_EQ(literal(str("P-1Y-2M3DT-4H-5M-6.78S"), "interval"),
@@ -262,12 +276,39 @@ TEST(ValueDecoder, ArraysBecomeArrayLiteralsWithQuotedElementsAndNulls) {
   EXPECT_EQ(literal(array({str("a\"b"), str("c\\d"), str("NULL"), str("it's")}), "text[]"),
             "'{\"a\\\"b\",\"c\\\\d\",\"NULL\",\"it''s\"}'::text[]");
   EXPECT_EQ(literal(array({}), "text[]"), "'{}'::text[]");
+  EXPECT_EQ(literal(array({array({num("1"), null()}), array({num("3"), num("4")})}), "integer[]"),
+            "'{{\"1\",NULL},{\"3\",\"4\"}}'::integer[]");
+  FieldSchema texts = schema("array");
+  texts.items.push_back(schema("string"));
+  EXPECT_EQ(literal(array({array({str("a,b")}), array({str("{c}")})}), texts),
+            "'{{\"a,b\"},{\"{c}\"}}'");
   EXPECT_EQ(literal(array({str("AAE=")}), "bytea[]"), "'{\"\\\\x0001\"}'::bytea[]");
   EXPECT_EQ(literal(array({str("D54=")}), "numeric(10,2)[]"), "'{\"39.98\"}'::numeric(10,2)[]");
   FieldSchema dates = schema("array");
   dates.items.push_back(schema("int32", "io.debezium.time.Date"));
   EXPECT_EQ(literal(array({num("0"), num("1")}), dates),
             "'{\"1970-01-01\",\"1970-01-02\"}'::date[]");
+}
+
+// An array carried as its whole text form (box[], composites, interval[], ...): the string is
+// quoted once and cast to the column's type, with or without schemas.
+TEST(ValueDecoder, ArraysAsTheirTextArePassedWholeWithTheColumnCast) {
+  EXPECT_EQ(literal(str("{(1,1),(0,0);NULL}"), "box[]"), "'{(1,1),(0,0);NULL}'::box[]");
+  EXPECT_EQ(literal(str(R"x([0:1]={"(\"it's\",)",NULL})x"), "public.addr[]"),
+            R"x('[0:1]={"(\"it''s\",)",NULL}'::public.addr[])x");
+  const ColumnInfo column("c", "public.spans", "interval[]");  // a domain over interval[]
+  const FieldSchema text = schema("string");
+  std::string out;
+  ValueDecoder().append_literal(out, "c", str(R"({"1 year",NULL})"), &text, &column);
+  EXPECT_EQ(out, R"('{"1 year",NULL}'::public.spans)");
+  // Not an array's text (include.unknown.datatypes' base64): refused as before.
+  EXPECT_NE(refusal(str("e30="), "box[]").find("an array value"), std::string::npos);
+}
+
+TEST(ValueDecoder, CompositesAndMultirangesAreTheirTextCastToTheColumnType) {
+  EXPECT_EQ(literal(str(R"x(("a ""b""",,"(1,2)"))x"), "public.addr"),
+            R"x('("a ""b""",,"(1,2)")'::public.addr)x");
+  EXPECT_EQ(literal(str("{[1,3),[5,8)}"), "int4multirange"), "'{[1,3),[5,8)}'::int4multirange");
 }
 
 TEST(ValueDecoder, PointsPrintShortestExactCoordinates) {

@@ -14,6 +14,7 @@
 #include <stdexcept>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "support/free_port.hpp"
 
@@ -39,6 +40,8 @@ class PrivateNatsServer {
   PrivateNatsServer& operator=(const PrivateNatsServer&) = delete;
 
   std::string url() const { return "nats://127.0.0.1:" + std::to_string(port_); }
+  // More nats-server arguments for the next start() (cluster name, routes).
+  void set_extra_args(std::vector<std::string> args) { extra_args_ = std::move(args); }
 
   // Starts the server and waits until it accepts connections.
   void start() {
@@ -53,8 +56,13 @@ class PrivateNatsServer {
         dup2(fd, STDOUT_FILENO);
         dup2(fd, STDERR_FILENO);
       }
-      execlp("nats-server", "nats-server", "-js", "-sd", store.c_str(), "-a", "127.0.0.1", "-p",
-             port.c_str(), static_cast<char*>(nullptr));
+      std::vector<std::string> args = {"nats-server", "-js",       "-sd", store,
+                                       "-a",          "127.0.0.1", "-p",  port};
+      args.insert(args.end(), extra_args_.begin(), extra_args_.end());
+      std::vector<char*> argv;
+      for (auto& arg : args) argv.push_back(arg.data());
+      argv.push_back(nullptr);
+      execvp("nats-server", argv.data());
       _exit(127);
     }
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(15);
@@ -63,6 +71,15 @@ class PrivateNatsServer {
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
     throw std::runtime_error("nats-server did not start on port " + port + "; see " + log);
+  }
+
+  // SIGSTOP / SIGCONT: the server keeps its connections but answers nothing meanwhile, as a
+  // stalled (overloaded, paused) server does.
+  void pause() {
+    if (pid_ > 0) ::kill(pid_, SIGSTOP);
+  }
+  void resume() {
+    if (pid_ > 0) ::kill(pid_, SIGCONT);
   }
 
   // SIGKILL: no goodbye to clients, as when a host dies.
@@ -89,6 +106,37 @@ class PrivateNatsServer {
   int port_;
   std::filesystem::path dir_;
   pid_t pid_ = -1;
+  std::vector<std::string> extra_args_;
+};
+
+// Three PrivateNatsServers forming one JetStream cluster over loopback routes; url() lists
+// all three, comma-separated, as cnats accepts. Node i may be killed and started again.
+class PrivateNatsCluster {
+ public:
+  PrivateNatsCluster() {
+    std::string routes;
+    for (int i = 0; i < 3; ++i) {
+      route_ports_[i] = free_port();
+      routes +=
+          (i > 0 ? "," : "") + std::string("nats://127.0.0.1:") + std::to_string(route_ports_[i]);
+    }
+    for (int i = 0; i < 3; ++i) {
+      nodes_[i].set_extra_args({"-n", "n" + std::to_string(i + 1), "--cluster_name", "tapedeck",
+                                "--cluster", "nats://127.0.0.1:" + std::to_string(route_ports_[i]),
+                                "--routes", routes});
+    }
+  }
+  void start() {
+    for (auto& node : nodes_) node.start();
+  }
+  PrivateNatsServer& node(int i) { return nodes_[i]; }
+  std::string url() const {
+    return nodes_[0].url() + "," + nodes_[1].url() + "," + nodes_[2].url();
+  }
+
+ private:
+  PrivateNatsServer nodes_[3];
+  int route_ports_[3] = {};
 };
 
 }  // namespace tapedeck::nats::testing

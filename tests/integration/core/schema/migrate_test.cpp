@@ -38,8 +38,9 @@ TEST_F(ScratchDatabase, CreatesTheStoreTablesAndRecordsTheVersion) {
   const auto tables = store.exec(
       "SELECT string_agg(table_name, ',' ORDER BY table_name) FROM information_schema.tables "
       "WHERE table_schema = 'tapedeck'");
-  EXPECT_EQ(tables.get<std::string>(0, 0),
-            "dead_letters,rtus_calls,schema_migrations,sessions,statements,watermarks");
+  EXPECT_EQ(
+      tables.get<std::string>(0, 0),
+      "dead_letters,rtus_calls,schema_migrations,sessions,statements,table_shapes,watermarks");
 }
 
 TEST_F(ScratchDatabase, RunsEachMigrationOnceHoweverOftenItIsCalled) {
@@ -50,6 +51,42 @@ TEST_F(ScratchDatabase, RunsEachMigrationOnceHoweverOftenItIsCalled) {
   EXPECT_EQ(live.exec("SELECT count(*) FROM tapedeck.schema_migrations WHERE component = 'live'")
                 .get<int>(0, 0),
             static_cast<int>(live_migrations().size()));
+}
+
+TEST_F(ScratchDatabase, InstallsTheSchemaChangeTriggersOnceWithABaselineOfEveryTable) {
+  pg::Connection live(dsn_);
+  live.exec("CREATE TABLE public.t (id int PRIMARY KEY, v numeric(5,2))");
+  migrate_live(live);
+  EXPECT_EQ(install_schema_change_triggers(live), SchemaChangeRecording::installed);
+  EXPECT_EQ(live.exec("SELECT count(*) FROM pg_event_trigger WHERE evtname LIKE 'tapedeck_%'")
+                .get<int>(0, 0),
+            2);
+  const auto baseline =
+      live.exec("SELECT shapes FROM tapedeck.schema_changes WHERE event = 'baseline'");
+  ASSERT_EQ(baseline.rows(), 1);
+  EXPECT_NE(baseline.get<std::string>(0, 0).find(R"j("type" : "numeric(5,2)")j"), std::string::npos)
+      << baseline.get<std::string>(0, 0);
+  live.exec("ALTER TABLE public.t ADD COLUMN w text; INSERT INTO public.t VALUES (1, 2, 'x')");
+  const auto change = live.exec(
+      "SELECT command_tag, ordinal, nested, search_path FROM tapedeck.schema_changes "
+      "WHERE event = 'ddl_command_end'");
+  ASSERT_EQ(change.rows(), 1);
+  EXPECT_EQ(change.get<std::string>(0, 0), "ALTER TABLE");
+  EXPECT_EQ(change.get<int>(0, 1), 1);
+  EXPECT_FALSE(change.get<bool>(0, 2));
+}
+
+TEST_F(ScratchDatabase, WithoutASuperuserTheTriggersAreMissingAndNothingElseFails) {
+  const std::string role = name_ + "_plain";
+  admin_->exec("CREATE ROLE " + role + " LOGIN");
+  admin_->exec("ALTER DATABASE " + name_ + " OWNER TO " + role);
+  {
+    pg::Connection live(dsn_ + " user=" + role);
+    EXPECT_EQ(migrate_live(live), live_migrations().back().version);
+    EXPECT_EQ(install_schema_change_triggers(live), SchemaChangeRecording::missing);
+  }
+  admin_->exec("DROP DATABASE " + name_ + " WITH (FORCE)");
+  admin_->exec("DROP ROLE " + role);
 }
 
 TEST_F(ScratchDatabase, AppliesOnlyTheNewerMigrations) {

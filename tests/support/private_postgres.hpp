@@ -14,9 +14,7 @@
 
 #include "support/free_port.hpp"
 
-namespace tapedeck::transform::testing {
-
-using tapedeck::testing::free_port;
+namespace tapedeck::testing {
 
 // Owns the cluster folder and the server process (through pg_ctl). Used by one thread.
 class PrivatePostgres {
@@ -42,10 +40,12 @@ class PrivatePostgres {
   PrivatePostgres(const PrivatePostgres&) = delete;
   PrivatePostgres& operator=(const PrivatePostgres&) = delete;
 
-  void start() {
+  // `settings`: more server options, e.g. "-c wal_level=logical".
+  void start(const std::string& settings = {}) {
     run(as_user_ + bin("pg_ctl") + " -D " + data() + " -l " + log_path() + " -w -o \"-p " +
         std::to_string(port_) + " -k " + dir_.string() +
-        " -c listen_addresses=127.0.0.1 -c fsync=off -c shared_buffers=16MB\" start >/dev/null");
+        " -c listen_addresses=127.0.0.1 -c fsync=off -c shared_buffers=16MB " + settings +
+        "\" start >/dev/null");
   }
   // Immediate shutdown: connections are cut as in a crash.
   void stop() {
@@ -69,4 +69,4 @@ class PrivatePostgres {
   std::string as_user_;  // command prefix that drops root
 };
 
-}  // namespace tapedeck::transform::testing
+}  // namespace tapedeck::testing
