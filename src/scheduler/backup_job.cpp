@@ -3,7 +3,10 @@
 
 #include <fmt/format.h>
 
+#include <chrono>
+
 #include "core/backups/backups_table.hpp"
+#include "core/backups/verification_record.hpp"
 #include "core/error.hpp"
 #include "core/log.hpp"
 #include "core/pg/client_programs.hpp"
@@ -45,6 +48,23 @@ void remove_quietly(storage::ObjectStore& store, const storage::ObjectKey& key,
   }
 }
 
+// Checksums every recorded table in the transaction `live` is in, and logs the rate (a full
+// scan of each table while the snapshot is held: the cost scheduler.backup_checksums turns off).
+std::vector<backups::TableChecksum> checksum_snapshot(pg::Connection& live,
+                                                      const backups::TableSelection& selection) {
+  const auto started = std::chrono::steady_clock::now();
+  backups::use_canonical_row_text(live);
+  auto sums = backups::checksum_tables(live, backups::tables_to_check(live, selection));
+  std::int64_t rows = 0;
+  for (const auto& sum : sums) rows += sum.rows;
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  log::get("scheduler")
+      ->info("backup: checksummed {} tables, {} rows in {:.3f} s ({:.0f} rows/s)", sums.size(),
+             rows, seconds, seconds > 0 ? static_cast<double>(rows) / seconds : 0.0);
+  return sums;
+}
+
 }  // namespace
 
 void end_upload_journal_entry(pg::Connection& live, const storage::ObjectKey& key) {
@@ -55,6 +75,9 @@ BackupSettings backup_settings(const config::Config& config) {
   BackupSettings settings;
   settings.live_dsn = config.string("live.dsn");
   settings.store = storage::store_config(config);
+  settings.table_checksums = config.boolean("scheduler.backup_checksums");
+  settings.recorded_tables.include = config.string_list("capture.include_tables");
+  settings.recorded_tables.exclude = config.string_list("capture.exclude_tables");
   return settings;
 }
 
@@ -109,17 +132,28 @@ backups::BackupRecord run_backup(const BackupSettings& settings, const BackupHoo
     throw Error(ErrorSource::postgres, Recovery::fail,
                 fmt::format("backup: {}; the stored object was removed", *failure));
   }
-  snapshot.commit();  // pg_dump is done with the snapshot
+  // Still in the exported snapshot's transaction: the checksums describe exactly what was dumped.
+  std::vector<backups::TableChecksum> sums;
+  try {
+    if (settings.table_checksums) sums = checksum_snapshot(live, settings.recorded_tables);
+  } catch (...) {
+    remove_quietly(*store, key, journal);
+    throw;
+  }
+  snapshot.commit();  // pg_dump and the checksums are done with the snapshot
   if (hooks.object_stored) hooks.object_stored(info);
 
   std::int64_t id = 0;
   try {
-    const auto inserted = live.exec_params(
+    pg::Transaction record(live);
+    const auto inserted = record.exec_params(
         backups::table::kInsert,
         pg::Params::of(info.object_key, store->url_of(key), static_cast<std::int64_t>(stored.size),
                        stored.sha256, taken_at, system_time, info.lsn.str(), info.txid_snapshot,
                        server_version));
     id = inserted.get<std::int64_t>(0, 0);
+    backups::insert_checksums(live, id, sums);
+    record.commit();
   } catch (...) {
     remove_quietly(*store, key, journal);
     throw;

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "core/backups/backup_record.hpp"
+#include "core/backups/table_checksums.hpp"
 #include "core/config.hpp"
 #include "core/lsn.hpp"
 #include "core/pg/connection.hpp"
@@ -19,6 +20,10 @@ struct BackupSettings {
   std::string pg_dump;
   // application_name of the job's connection and of pg_dump's.
   std::string application_name = "tapedeck-backup";
+  // Per-table checksums of the snapshot (scheduler.backup_checksums), over the tables capture
+  // records (capture.include_tables / capture.exclude_tables): what `tapedeck verify` compares.
+  bool table_checksums = true;
+  backups::TableSelection recorded_tables;
 };
 
 // live.dsn and the snapshot store.
@@ -46,9 +51,12 @@ struct BackupHooks {
 //    and the time;
 // 2. pg_dump -Fc --snapshot=<id> streams into the store (bounded memory, SHA-256 on the way)
 //    while the transaction stays open;
-// 3. only when the object is fully stored and pg_dump exited 0, the tapedeck.backups row is
-//    inserted. Any failure leaves no row and no object (the object is removed again when
-//    pg_dump or the insert fails after the upload).
+// 3. when pg_dump exited 0, the same transaction (so the same snapshot) computes each recorded
+//    table's checksum (core/backups/table_checksums.hpp) unless settings.table_checksums is off;
+// 4. only when the object is fully stored and pg_dump exited 0, the tapedeck.backups row is
+//    inserted, with its tapedeck.backup_checksums rows in the same transaction. Any failure leaves
+//    no row and no object (the object is removed again when pg_dump or the insert fails after the
+//    upload).
 // A row in tapedeck.backup_uploads journals the upload from before it starts until the row
 // is inserted, so that cleanup_backups removes the object of a job that crashed in between.
 // Takes no job lock (the caller does). Throws Error; returns the inserted row.

@@ -15,6 +15,7 @@
 #include "core/recording/statements_table.hpp"
 #include "core/schema/live_schema.hpp"
 #include "core/schema/store_schema.hpp"
+#include "core/sessions/session_store.hpp"
 #include "core/stop.hpp"
 #include "scheduler/backup_job.hpp"
 #include "scheduler/job_lock.hpp"
@@ -78,9 +79,29 @@ std::int64_t remove_abandoned_uploads(pg::Connection& live, storage::ObjectStore
 
 }  // namespace
 
+std::set<std::int64_t> backups_sessions_need(const std::vector<BackupAge>& backups,
+                                             const std::vector<SessionNeed>& sessions) {
+  std::set<std::int64_t> needed;
+  for (const auto& session : sessions) {
+    if (session.backup_id) needed.insert(*session.backup_id);
+    // The newest taken at or before the window start: the one a restore to it would choose.
+    const BackupAge* best = nullptr;
+    for (const auto& backup : backups) {
+      if (backup.taken_at > session.window_start) continue;
+      if (best == nullptr || backup.taken_at > best->taken_at ||
+          (backup.taken_at == best->taken_at && backup.id > best->id)) {
+        best = &backup;
+      }
+    }
+    if (best != nullptr) needed.insert(best->id);
+  }
+  return needed;
+}
+
 std::vector<std::int64_t> backups_to_delete(std::vector<BackupAge> backups, Instant now,
                                             std::chrono::milliseconds retention,
-                                            std::int64_t keep_min) {
+                                            std::int64_t keep_min,
+                                            const std::set<std::int64_t>& needed) {
   std::sort(backups.begin(), backups.end(), [](const BackupAge& a, const BackupAge& b) {
     return a.created_at != b.created_at ? a.created_at < b.created_at : a.id < b.id;
   });
@@ -91,6 +112,7 @@ std::vector<std::int64_t> backups_to_delete(std::vector<BackupAge> backups, Inst
   std::vector<std::int64_t> ids;
   for (const auto& backup : backups) {
     if (static_cast<std::int64_t>(ids.size()) >= deletable || backup.created_at >= cutoff) break;
+    if (needed.count(backup.id) != 0) continue;
     ids.push_back(backup.id);
   }
   return ids;
@@ -99,6 +121,7 @@ std::vector<std::int64_t> backups_to_delete(std::vector<BackupAge> backups, Inst
 BackupCleanupSettings backup_cleanup_settings(const config::Config& config) {
   BackupCleanupSettings settings;
   settings.live_dsn = config.string("live.dsn");
+  settings.store_dsn = config.string("store.dsn");
   settings.store = storage::store_config(config);
   settings.retention = config.duration("scheduler.backup_retention");
   settings.keep_min = config.integer("scheduler.backup_keep_min");
@@ -144,11 +167,32 @@ BackupCleanupResult cleanup_backups(const BackupCleanupSettings& settings) {
   std::vector<BackupAge> backups;
   Instant now{};
   for (int row = 0; row < ages.rows(); ++row) {
-    backups.push_back(
-        {ages.get<std::int64_t>(row, 0), Instant(Micros(ages.get<std::int64_t>(row, 1)))});
+    backups.push_back({ages.get<std::int64_t>(row, 0),
+                       Instant(Micros(ages.get<std::int64_t>(row, 1))),
+                       Instant(Micros(ages.get<std::int64_t>(row, 3)))});
     now = Instant(Micros(ages.get<std::int64_t>(row, 2)));
   }
-  const auto doomed = backups_to_delete(backups, now, settings.retention, settings.keep_min);
+  std::set<std::int64_t> needed;
+  if (!settings.store_dsn.empty()) {
+    pg::Connection store_db(settings.store_dsn, "tapedeck-cleanup-backups");
+    schema::migrate_store(store_db);
+    std::vector<SessionNeed> sessions;
+    for (const auto& session : session::Store(store_db).list(false)) {
+      sessions.push_back({session.start, session.backup
+                                             ? std::optional<std::int64_t>(session.backup->id)
+                                             : std::nullopt});
+    }
+    needed = backups_sessions_need(backups, sessions);
+  }
+  const auto doomed =
+      backups_to_delete(backups, now, settings.retention, settings.keep_min, needed);
+  for (const auto id : backups_to_delete(backups, now, settings.retention, settings.keep_min)) {
+    if (needed.count(id) != 0) ++result.needed;
+  }
+  if (result.needed > 0) {
+    logger->info("cleanup backups: kept {} old backup(s) that live sessions restore from",
+                 result.needed);
+  }
   const auto records = backups::list_backups(live, false);
   for (const auto id : doomed) {
     if (stop::requested()) break;

@@ -4,6 +4,8 @@
 
 #include <chrono>
 #include <cstdint>
+#include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -20,17 +22,35 @@ using Instant = std::chrono::sys_time<Micros>;
 struct BackupAge {
   std::int64_t id = 0;
   Instant created_at;
+  Instant taken_at;  // the snapshot's system time, or created_at when it has none
 };
+
+// What a session not yet ended (nor failed) may still restore from: the backup it was restored
+// from, and the newest backup taken at or before its window start (where a seek back lands).
+struct SessionNeed {
+  Instant window_start;
+  std::optional<std::int64_t> backup_id;
+};
+
+// The ids of the backups some session needs (see SessionNeed). A window start older than every
+// backup needs none (such a session cannot be restored anyway). Pure.
+std::set<std::int64_t> backups_sessions_need(const std::vector<BackupAge>& backups,
+                                             const std::vector<SessionNeed>& sessions);
 
 // Which backups to delete (ids, oldest first): those created before `now - retention`, but
 // never so many that fewer than `keep_min` backups remain (the newest are kept). `backups` in
-// any order. Pure.
+// any order. Backups in `needed` (backups_sessions_need) are never named; they still count
+// among those kept. Pure.
 std::vector<std::int64_t> backups_to_delete(std::vector<BackupAge> backups, Instant now,
                                             std::chrono::milliseconds retention,
-                                            std::int64_t keep_min);
+                                            std::int64_t keep_min,
+                                            const std::set<std::int64_t>& needed = {});
 
 struct BackupCleanupSettings {
   std::string live_dsn;
+  // The TransformMsg DB, whose tapedeck.sessions say which backups live sessions need; empty
+  // when there is none to ask (a scheduler without playback), then retention alone decides.
+  std::string store_dsn;
   storage::StoreConfig store;
   std::chrono::milliseconds retention{std::chrono::hours(24 * 7)};
   std::int64_t keep_min = 2;
@@ -42,6 +62,7 @@ struct BackupCleanupResult {
   std::int64_t resumed = 0;    // rows a previous run left marked deleting, now finished
   std::int64_t deleted = 0;    // backups deleted by this run's retention rule
   std::int64_t skipped = 0;    // rows whose storage_url is not in the configured store
+  std::int64_t needed = 0;     // backups kept because a live session needs them
   std::int64_t kept = 0;       // backups remaining
 };
 
@@ -53,6 +74,9 @@ struct BackupCleanupResult {
 // an object is never removed before its row is marked, so a crash at any point leaves only
 // marked rows that the next run finishes. Rows whose storage_url is not where the configured
 // store would put the key are left alone (logged): deleting them would orphan their object.
+// Backups a session that is neither ended nor failed needs (SessionNeed) are kept whatever
+// their age; so the transform cleanup, which keeps everything from the oldest retained backup
+// on, keeps the statements and RTUS calls those sessions catch up and replay from.
 // Takes no job lock. Throws Error.
 BackupCleanupResult cleanup_backups(const BackupCleanupSettings& settings);
 

@@ -51,20 +51,24 @@ std::string_view to_string(Job job) {
       return "cleanup_transform";
     case Job::cleanup_backups:
       return "cleanup_backups";
+    case Job::verify:
+      return "verify";
   }
   return "unknown";
 }
 
-const CronSchedule& SchedulerSettings::cron(Job job) const {
+const CronSchedule* SchedulerSettings::cron(Job job) const {
   switch (job) {
     case Job::backup:
-      return backup_cron;
+      return &backup_cron;
     case Job::cleanup_transform:
-      return cleanup_transform_cron;
+      return &cleanup_transform_cron;
     case Job::cleanup_backups:
-      return cleanup_backups_cron;
+      return &cleanup_backups_cron;
+    case Job::verify:
+      return verify_cron && verify ? &*verify_cron : nullptr;
   }
-  return backup_cron;
+  return nullptr;
 }
 
 SchedulerSettings scheduler_settings(const config::Config& config) {
@@ -80,6 +84,9 @@ SchedulerSettings scheduler_settings(const config::Config& config) {
   settings.backup_cron = parse_cron(config, "scheduler.backup_cron");
   settings.cleanup_transform_cron = parse_cron(config, "scheduler.cleanup_transform_cron");
   settings.cleanup_backups_cron = parse_cron(config, "scheduler.cleanup_backup_cron");
+  if (!config.string("scheduler.verify_cron").empty()) {
+    settings.verify_cron = parse_cron(config, "scheduler.verify_cron");
+  }
   settings.backup = backup_settings(config);
   settings.cleanup_transform = transform_cleanup_settings(config);
   settings.cleanup_backups = backup_cleanup_settings(config);
@@ -114,6 +121,12 @@ JobReport run_job_locked(const SchedulerSettings& settings, Job job) {
           "interrupted backups, left {} alone, {} kept",
           result.deleted, result.resumed, result.abandoned, result.skipped, result.kept);
     }
+    case Job::verify: {
+      if (!settings.verify) {
+        throw Error(ErrorSource::config, Recovery::invalid, "this scheduler has no verify job");
+      }
+      return settings.verify();
+    }
   }
   throw Error(ErrorSource::internal, Recovery::fail, "unknown job");
 }
@@ -124,17 +137,20 @@ SchedulerService::SchedulerService(SchedulerSettings settings, const Clock& cloc
 void SchedulerService::run() {
   auto logger = log::get("scheduler");
   service::ServerOptions serving{settings_.listen};
-  serving.about =
-      fmt::format("; zone {}; backup '{}', cleanup transform '{}', cleanup backups '{}'",
-                  settings_.zone.name(), settings_.backup_cron.text(),
-                  settings_.cleanup_transform_cron.text(), settings_.cleanup_backups_cron.text());
+  serving.about = fmt::format(
+      "; zone {}; backup '{}', cleanup transform '{}', cleanup backups '{}', verify '{}'",
+      settings_.zone.name(), settings_.backup_cron.text(), settings_.cleanup_transform_cron.text(),
+      settings_.cleanup_backups_cron.text(),
+      settings_.cron(Job::verify) ? settings_.cron(Job::verify)->text() : "off");
   const service::ObservabilityServer server(*logger, std::move(serving), metrics_, [this] {
     const int failing = failing_jobs_.load();
     return http::Health{
         failing == 0, failing == 0 ? "" : fmt::format("{} job(s) failed their last run", failing)};
   });
   std::vector<std::thread> threads;
-  for (const Job job : kJobs) threads.emplace_back([this, job] { job_loop(job); });
+  for (const Job job : kJobs) {
+    if (settings_.cron(job)) threads.emplace_back([this, job] { job_loop(job); });
+  }
   while (!stop::wait_for(std::chrono::seconds(1))) {
   }
   for (auto& thread : threads) thread.join();
@@ -159,7 +175,7 @@ void SchedulerService::job_loop(Job job) {
   std::uniform_real_distribution<double> unit(0.0, 1.0);
   bool failing = false;
 
-  const auto& cron = settings_.cron(job);
+  const auto& cron = *settings_.cron(job);
   while (!stop::requested()) {
     const auto now = std::chrono::floor<std::chrono::seconds>(clock_.now());
     const auto next = cron.next_after(now, settings_.zone);

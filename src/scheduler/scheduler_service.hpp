@@ -5,6 +5,7 @@
 #include <atomic>
 #include <chrono>
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -18,10 +19,15 @@
 
 namespace tapedeck::scheduler {
 
-enum class Job { backup, cleanup_transform, cleanup_backups };
-inline constexpr Job kJobs[] = {Job::backup, Job::cleanup_transform, Job::cleanup_backups};
-// "backup", "cleanup_transform", "cleanup_backups": the lock and metric label of the job.
+enum class Job { backup, cleanup_transform, cleanup_backups, verify };
+inline constexpr Job kJobs[] = {Job::backup, Job::cleanup_transform, Job::cleanup_backups,
+                                Job::verify};
+// "backup", "cleanup_transform", "cleanup_backups", "verify": the lock and metric label of the
+// job.
 std::string_view to_string(Job job);
+
+// A one-line summary of what a job did, for logs and the CLI.
+using JobReport = std::string;
 
 // Everything the scheduler reads from the configuration, validated up front (bad cron
 // expressions and unknown zones fail at start with the key named).
@@ -32,17 +38,21 @@ struct SchedulerSettings {
   CronSchedule backup_cron = CronSchedule::parse("@daily");
   CronSchedule cleanup_transform_cron = CronSchedule::parse("@daily");
   CronSchedule cleanup_backups_cron = CronSchedule::parse("@daily");
+  // scheduler.verify_cron; nullopt (the key empty, the default): the verify job never runs.
+  std::optional<CronSchedule> verify_cron;
+  // The verify job itself. `tapedeck verify` belongs to src/verify, which links dbop and msgop,
+  // and a component never links another: the app hands it in (app/components.cpp). It throws
+  // Error when the verdict is not ok, so a divergence counts as a failed run.
+  std::function<JobReport()> verify;
   BackupSettings backup;
   TransformCleanupSettings cleanup_transform;
   BackupCleanupSettings cleanup_backups;
   RetryPolicy retry{3, std::chrono::seconds(5), std::chrono::seconds(60), 0.2};
 
-  const CronSchedule& cron(Job job) const;
+  // The schedule of `job`; nullopt for a job that is off.
+  const CronSchedule* cron(Job job) const;
 };
 SchedulerSettings scheduler_settings(const config::Config& config);
-
-// A one-line summary of what a job did, for logs and the CLI.
-using JobReport = std::string;
 
 // Runs `job` once under its advisory lock (JobLock on the Live DB). Throws Error(conflict)
 // when another scheduler holds the lock, and whatever the job throws.

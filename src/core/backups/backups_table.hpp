@@ -28,7 +28,8 @@ RETURNING id)";
 
 inline constexpr const char* kAges = R"(
 SELECT id, (extract(epoch FROM created_at) * 1000000)::bigint,
-       (extract(epoch FROM clock_timestamp()) * 1000000)::bigint
+       (extract(epoch FROM clock_timestamp()) * 1000000)::bigint,
+       (extract(epoch FROM coalesce(system_time, created_at)) * 1000000)::bigint
   FROM tapedeck.backups WHERE NOT deleting ORDER BY created_at, id)";
 inline constexpr const char* kMarkDeleting =
     "UPDATE tapedeck.backups SET deleting = true WHERE id = $1 AND NOT deleting";

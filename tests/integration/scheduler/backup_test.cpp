@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "core/backups/backup_record.hpp"
+#include "core/backups/verification_record.hpp"
 #include "core/error.hpp"
 #include "core/storage/sha256.hpp"
 #include "core/txid_snapshot.hpp"
@@ -144,6 +145,13 @@ class BackupTest : public ::testing::Test {
     EXPECT_NE(contents(live), expected) << "the test's later transactions changed nothing";
     EXPECT_EQ(restored.exec("SELECT count(*) FROM tapedeck.backups").text(0, 0), "0")
         << "the dump saw its own metadata row";
+
+    // The per-table checksums were taken in the dump's snapshot: the restored copy gives the same
+    // (the transactions committed during the dump are in neither).
+    const auto recorded = backups::checksums_of(live, record.id);
+    EXPECT_FALSE(recorded.empty());
+    backups::use_canonical_row_text(restored);
+    EXPECT_EQ(backups::checksum_tables(restored, backups::tables_to_check(restored, {})), recorded);
 
     store->remove(key);
   }

@@ -10,6 +10,7 @@
 #include "core/backups/backup_record.hpp"
 #include "core/schema/live_schema.hpp"
 #include "core/schema/store_schema.hpp"
+#include "core/sessions/session_store.hpp"
 #include "core/storage/sha256.hpp"
 #include "fixture.hpp"
 #include "scheduler/job_lock.hpp"
@@ -250,6 +251,79 @@ TEST_F(TransformCleanupTest, DeletesByRetentionAloneWithoutBackups) {
   const auto result = cleanup_transform(settings_);
   EXPECT_EQ(result.statements, 5);
   EXPECT_EQ(left("SELECT event_id FROM tapedeck.statements"), (std::set<std::string>{"recent"}));
+}
+
+// A live session keeps the backup it restores from (its window start's) and so the statements
+// catch-up needs from it; once the session is ended, retention alone decides again.
+class SessionAwareCleanupTest : public BackupCleanupTest {
+ protected:
+  SessionAwareCleanupTest() : store_db_("sched_store"), store_conn_(store_db_.connect()) {
+    schema::migrate_store(store_conn_);
+    settings_.store_dsn = store_db_.dsn();
+  }
+
+  // A session starting `age` ago, not yet ended.
+  std::string add_session(std::chrono::hours age) {
+    session::NewSession session;
+    session.name = "needs-old-backup";
+    session.start =
+        std::chrono::time_point_cast<std::chrono::microseconds>(std::chrono::system_clock::now()) -
+        std::chrono::duration_cast<std::chrono::microseconds>(age);
+    session.database_template = "playback_<id>";
+    return session::Store(store_conn_).create(session).id;
+  }
+
+  ScratchDatabase store_db_;
+  pg::Connection store_conn_;
+};
+
+TEST_F(SessionAwareCleanupTest, KeepsTheBackupAndStatementsALiveSessionNeeds) {
+  add_backup("ten-days", 240h);
+  add_backup("nine-days", 216h);
+  add_backup("two-days", 48h);
+  add_backup("one-hour", 1h);
+  const auto id = add_session(230h);  // between ten-days and nine-days: restores ten-days
+
+  const auto result = cleanup_backups(settings_);
+  EXPECT_EQ(result.deleted, 1);
+  EXPECT_EQ(result.needed, 1);
+  EXPECT_EQ(rows(), (std::set<std::string>{"snapshots/ten-days.dump", "snapshots/two-days.dump",
+                                           "snapshots/one-hour.dump"}));
+  EXPECT_TRUE(objects().contains("snapshots/ten-days.dump"));
+
+  // The transform cleanup keeps what catch-up from that backup needs: a statement that later
+  // backups contain, older than the retention.
+  live_.exec(
+      "UPDATE tapedeck.backups SET txid_snapshot = CASE object_key WHEN "
+      "'snapshots/ten-days.dump' THEN '100:100:' ELSE '300:300:' END::pg_snapshot");
+  const auto add_statement = [&](const std::string& id, std::int64_t xid, int hours_ago,
+                                 const std::string& lsn) {
+    store_conn_.exec_params(
+        "INSERT INTO tapedeck.statements (event_id, commit_lsn, position, xid, commit_time, "
+        "schema_name, table_name, op, sql) VALUES ($1, $4::pg_lsn, 0, $2::text::xid8, "
+        "clock_timestamp() - $3::bigint * interval '1 hour', 'public', 't', 'c', 'SELECT 1')",
+        pg::Params::of(id, xid, static_cast<std::int64_t>(hours_ago), lsn));
+  };
+  add_statement("after-ten-days", 200, 235, "0/100");
+  add_statement("last-before-two-days", 250, 200, "0/200");
+  TransformCleanupSettings transform;
+  transform.live_dsn = settings_.live_dsn;
+  transform.store_dsn = settings_.store_dsn;
+  transform.retention = std::chrono::hours(24 * 7);
+  EXPECT_EQ(cleanup_transform(transform).statements, 0);
+
+  // Ended: nothing holds the old backup any more.
+  session::Store(store_conn_).transition(id, session::Transition::end);
+  const auto after_end = cleanup_backups(settings_);
+  EXPECT_EQ(after_end.deleted, 1);
+  EXPECT_EQ(after_end.needed, 0);
+  EXPECT_FALSE(rows().contains("snapshots/ten-days.dump"));
+  EXPECT_FALSE(objects().contains("snapshots/ten-days.dump"));
+  // And the statement only it needed goes (the last one before the oldest backup stays).
+  EXPECT_EQ(cleanup_transform(transform).statements, 1);
+  const auto left = store_conn_.exec("SELECT event_id FROM tapedeck.statements");
+  ASSERT_EQ(left.rows(), 1);
+  EXPECT_EQ(left.get<std::string>(0, 0), "last-before-two-days");
 }
 
 }  // namespace
