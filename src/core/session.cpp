@@ -14,8 +14,9 @@ namespace {
 
 using enum State;
 
-constexpr std::array<std::string_view, 8> kStateNames = {
-    "initializing", "restoring", "catching_up", "ready", "playing", "paused", "ended", "failed"};
+constexpr std::array<std::string_view, 9> kStateNames = {"initializing", "restoring", "catching_up",
+                                                         "ready",        "playing",   "paused",
+                                                         "seeking",      "ended",     "failed"};
 
 constexpr State kRestoreBegin[] = {initializing};
 constexpr State kRestoreOk[] = {restoring};
@@ -23,9 +24,11 @@ constexpr State kCatchUpDone[] = {catching_up};
 constexpr State kStart[] = {ready};
 constexpr State kPause[] = {playing};
 constexpr State kResume[] = {paused};
+constexpr State kSeek[] = {ready, playing, paused};
 constexpr State kFinish[] = {playing};
-constexpr State kEnd[] = {initializing, restoring, catching_up, ready, playing, paused, failed};
-constexpr State kFail[] = {initializing, restoring, catching_up, ready, playing, paused};
+constexpr State kEnd[] = {initializing, restoring, catching_up, ready,
+                          playing,      paused,    seeking,     failed};
+constexpr State kFail[] = {initializing, restoring, catching_up, ready, playing, paused, seeking};
 
 bool parse_two_digits(std::string_view text, std::size_t at, int& out) {
   if (at + 2 > text.size()) return false;
@@ -64,6 +67,8 @@ std::string_view to_string(Transition transition) {
       return "pause";
     case Transition::resume:
       return "resume";
+    case Transition::seek:
+      return "seek";
     case Transition::finish:
       return "finish";
     case Transition::end:
@@ -88,6 +93,8 @@ std::span<const State> allowed_from(Transition transition) {
       return kPause;
     case Transition::resume:
       return kResume;
+    case Transition::seek:
+      return kSeek;
     case Transition::finish:
       return kFinish;
     case Transition::end:
@@ -112,6 +119,8 @@ State target(Transition transition) {
       return paused;
     case Transition::resume:
       return playing;
+    case Transition::seek:
+      return seeking;
     case Transition::finish:
       return ended;
     case Transition::end:

@@ -14,7 +14,19 @@
 
 namespace tapedeck::session {
 
-enum class State { initializing, restoring, catching_up, ready, playing, paused, ended, failed };
+// `seeking`: moving a ready, playing or paused session to another moment; it returns to the
+// state it came from (the sessions row keeps that state while seeking).
+enum class State {
+  initializing,
+  restoring,
+  catching_up,
+  ready,
+  playing,
+  paused,
+  seeking,
+  ended,
+  failed
+};
 
 std::string_view to_string(State state);
 std::optional<State> parse_state(std::string_view text);
@@ -28,6 +40,7 @@ enum class Transition {
   start,          // command:                     ready -> playing
   pause,          // command:                     playing -> paused
   resume,         // command:                     paused -> playing
+  seek,           // command: ready, playing, paused -> seeking (back to that state when done)
   finish,         // msgop reached the end time:  playing -> ended
   end,            // command: any state but ended -> ended (a failed session is cleaned up)
   fail,           // any state before ended       -> failed
@@ -43,7 +56,8 @@ State target(Transition transition);
 std::optional<State> apply(State from, Transition transition);
 
 // Subjects: tapedeck.session.<id>.<event>; events: init, restore.ok, restore.ko, ready,
-// start, pause, resume, end, progress, finished (and failed, for a failure after restore).
+// start, pause, resume, seek, seeked, speed, step, end, progress, finished (and failed, for a
+// failure after restore).
 inline constexpr std::string_view kSubjectPrefix = "tapedeck.session";
 std::string subject(std::string_view session_id, std::string_view event);
 // "tapedeck.session.>" for the EVENTS stream.

@@ -7,9 +7,13 @@
 #include <deque>
 #include <exception>
 #include <mutex>
+#include <span>
 #include <thread>
+#include <utility>
+#include <vector>
 
 #include "core/error.hpp"
+#include "core/pg/pipeline.hpp"
 #include "core/recorded_statement.hpp"
 #include "core/recording/statements_table.hpp"
 #include "core/session.hpp"
@@ -18,15 +22,15 @@ namespace tapedeck::msgop {
 
 namespace {
 
-// A bounded hand-over of batches from the reader thread to the applier.
+// A bounded hand-over of groups from the reader thread to the applier.
 class BatchQueue {
  public:
   explicit BatchQueue(std::size_t capacity) : capacity_(capacity) {}
 
+  // Whole source transactions applied in one apply transaction (group commit).
   struct Batch {
-    std::string sql;
+    std::vector<RecordedTransaction> transactions;
     std::int64_t statements = 0;
-    std::int64_t transactions = 0;
   };
 
   // False when the consumer gave up (the reader should stop).
@@ -74,42 +78,138 @@ class BatchQueue {
   std::exception_ptr error_;
 };
 
+// The recorded statement a failure names: its source transaction and its index there.
+struct StatementRef {
+  const RecordedTransaction* transaction = nullptr;
+  std::size_t index = 0;
+  bool one_row = false;  // a recorded UPDATE or DELETE: changes exactly one row
+};
+
+// "at commit LSN <lsn> position <p> (xid <x>)" and the statement, shortened.
+std::pair<std::string, std::string> describe(const StatementRef& at) {
+  const auto& tx = *at.transaction;
+  const std::string position = at.index < tx.positions.size()
+                                   ? std::to_string(tx.positions[at.index])
+                                   : fmt::format("#{} of its transaction", at.index);
+  std::string sql = tx.statements[at.index];
+  constexpr std::size_t kShown = 500;
+  if (sql.size() > kShown) sql = sql.substr(0, kShown) + "...";
+  return {fmt::format("at commit LSN {} position {} (xid {})", tx.commit_lsn.str(), position,
+                      tx.xid.value),
+          std::move(sql)};
+}
+
+Error statement_failed(const Error& error, const StatementRef& at, std::size_t transactions) {
+  const auto [where, sql] = describe(at);
+  return std::move(Error(error.source(), error.recovery(),
+                         fmt::format("msgop: applying the recorded statement {} failed: {}; its "
+                                     "apply transaction ({} source transactions) was rolled "
+                                     "back whole; statement: {}",
+                                     where, error.message(), transactions, sql),
+                         error.code())
+                       .with_kind(error.kind()));
+}
+
+Error row_count_differs(const StatementRef& at, std::int64_t rows, std::size_t transactions) {
+  const auto [where, sql] = describe(at);
+  return Error(
+      ErrorSource::input, Recovery::fail,
+      fmt::format("msgop: the recorded statement {} changed {} rows of the session database where "
+                  "it changed one row of the Live DB, so the session database no longer matches "
+                  "the Live DB at that moment (a change missing from the recording, or a write to "
+                  "the session database from elsewhere); its apply transaction ({} source "
+                  "transactions) was rolled back whole; statement: {}",
+                  where, rows, transactions, sql));
+}
+
+bool changes_one_row(std::string_view statement) {
+  return statement.starts_with(recorded_statement::kUpdate) ||
+         statement.starts_with(recorded_statement::kDelete);
+}
+
 }  // namespace
 
-BatchBuilder::BatchBuilder(int max_statements) : max_statements_(max_statements) {
-  if (max_statements_ < 1) {
-    throw Error(ErrorSource::config, Recovery::invalid,
-                "msgop: msgop.batch_statements must be at least 1");
-  }
-}
-
-void BatchBuilder::add(const RecordedTransaction& transaction) {
-  if (text_.empty()) text_ = "BEGIN;\n";
+void apply_transactions(pg::Connection& target, std::span<const RecordedTransaction> group) {
+  using recorded_statement::kDdlSearchPath;
   using recorded_statement::kTruncateOnly;
-  bool truncating = false;  // the previous statement was a TRUNCATE of the same command
-  for (const auto& statement : transaction.statements) {
-    const bool truncate = statement.starts_with(kTruncateOnly);
-    if (truncate && truncating) {
-      text_.resize(text_.size() - 2);  // ";\n"
-      text_ += ", ";
-      text_.append(statement, kTruncateOnly.size());
-    } else {
-      text_ += statement;
+  const std::size_t transactions = group.size();
+  // What each statement sent through the current pipeline is; no transaction for BEGIN.
+  std::vector<StatementRef> sent;
+  std::optional<pg::Pipeline> pipeline;
+  std::string merged;  // a run of TRUNCATEs as one command
+  StatementRef merged_at;
+  // Waits for what was sent, the transaction still open, and checks every statement's rows; a
+  // failure rolls the transaction back and names the statement.
+  auto sync = [&] {
+    try {
+      pipeline->sync();
+    } catch (const pg::PipelineError& error) {
+      // Pipeline::sync rolled back the explicit transaction the failure left open.
+      const std::size_t index = error.statement_index();
+      if (index < sent.size() && sent[index].transaction != nullptr) {
+        throw statement_failed(error, sent[index], transactions);
+      }
+      throw;
     }
-    text_ += ";\n";
-    truncating = truncate;
+    const auto& rows = pipeline->synced_rows();
+    for (std::size_t i = 0; i < sent.size() && i < rows.size(); ++i) {
+      if (!sent[i].one_row || rows[i] == 1) continue;
+      const std::int64_t changed = rows[i];  // the ROLLBACK's sync replaces `rows`
+      pipeline->send("ROLLBACK");
+      pipeline->sync();
+      throw row_count_differs(sent[i], changed, transactions);
+    }
+    sent.clear();
+  };
+  auto send = [&](std::string_view sql, StatementRef at) {
+    pipeline->send(sql);
+    sent.push_back(at);
+  };
+  auto send_merged = [&] {
+    if (merged.empty()) return;
+    send(merged, merged_at);
+    merged.clear();
+  };
+  pipeline.emplace(target);
+  send("BEGIN", {});
+  for (const auto& tx : group) {
+    for (std::size_t i = 0; i < tx.statements.size(); ++i) {
+      const std::string& statement = tx.statements[i];
+      const StatementRef at{&tx, i, changes_one_row(statement)};
+      if (statement.starts_with(kTruncateOnly)) {
+        if (merged.empty()) {
+          merged = statement;
+          merged_at = at;
+        } else {
+          merged += ", ";
+          merged.append(statement, kTruncateOnly.size());
+        }
+        continue;
+      }
+      send_merged();
+      if (statement.starts_with(kDdlSearchPath)) {
+        sync();
+        pipeline.reset();
+        try {
+          target.exec(statement);
+        } catch (const Error& error) {
+          try {
+            target.exec("ROLLBACK");
+          } catch (const std::exception&) {
+            // The connection is gone; so is its transaction.
+          }
+          throw statement_failed(error, at, transactions);
+        }
+        pipeline.emplace(target);
+        continue;
+      }
+      send(statement, at);
+    }
+    send_merged();  // a TRUNCATE run never spans two source transactions
   }
-  statements_ += static_cast<std::int64_t>(transaction.statements.size());
-  ++transactions_;
-}
-
-std::string BatchBuilder::take() {
-  std::string text = std::move(text_);
-  if (!text.empty()) text += "COMMIT;\n";
-  text_.clear();
-  statements_ = 0;
-  transactions_ = 0;
-  return text;
+  sync();
+  send("COMMIT", {});
+  sync();
 }
 
 std::optional<std::string> recording_gap(const std::optional<RecordingStart>& oldest,
@@ -145,24 +245,25 @@ std::optional<RecordingStart> recording_start(pg::Connection& store) {
 
 CatchUpResult catch_up(pg::Connection& store, pg::Connection& target, TransactionFilter filter,
                        const CatchUpOptions& options, const KeepGoing& keep_going) {
+  if (options.batch_statements < 1) {
+    throw Error(ErrorSource::config, Recovery::invalid,
+                "msgop: msgop.batch_statements must be at least 1");
+  }
   BatchQueue queue(static_cast<std::size_t>(std::max(1, options.queued_batches)));
-  BatchBuilder builder(options.batch_statements);  // validates before the thread starts
 
   std::thread reader([&] {
     try {
       TransactionReader transactions(store, std::move(filter), options.batch_statements);
-      auto hand_over = [&] {
-        BatchQueue::Batch batch;
-        batch.statements = builder.statements();
-        batch.transactions = builder.transactions();
-        batch.sql = builder.take();
-        return queue.push(std::move(batch));
-      };
+      BatchQueue::Batch batch;
       while (auto transaction = transactions.next()) {
-        builder.add(*transaction);
-        if (builder.full() && !hand_over()) return queue.finish(nullptr);
+        batch.statements += static_cast<std::int64_t>(transaction->statements.size());
+        batch.transactions.push_back(std::move(*transaction));
+        if (batch.statements >= options.batch_statements) {
+          if (!queue.push(std::move(batch))) return queue.finish(nullptr);
+          batch = {};
+        }
       }
-      if (!builder.empty()) hand_over();
+      if (!batch.transactions.empty()) queue.push(std::move(batch));
       queue.finish(nullptr);
     } catch (...) {
       queue.finish(std::current_exception());
@@ -172,9 +273,9 @@ CatchUpResult catch_up(pg::Connection& store, pg::Connection& target, Transactio
   CatchUpResult result;
   try {
     while (auto batch = queue.pop()) {
-      target.exec(batch->sql);
+      apply_transactions(target, batch->transactions);
       result.statements += batch->statements;
-      result.transactions += batch->transactions;
+      result.transactions += static_cast<std::int64_t>(batch->transactions.size());
       ++result.batches;
       if (keep_going && !keep_going(result)) {
         result.stopped = true;

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <functional>
 #include <optional>
+#include <span>
 #include <string>
 
 #include "core/lsn.hpp"
@@ -13,30 +14,15 @@
 
 namespace tapedeck::msgop {
 
-// Packs whole source transactions into one multi-statement simple query
-// "BEGIN;\n<s1>;\n...;\nCOMMIT;\n": one round trip and one commit for many source transactions.
-// A source transaction is never split, so each one is applied entirely or not at all (the
-// batch is a larger atomic unit around them). Value type; one thread.
-class BatchBuilder {
- public:
-  explicit BatchBuilder(int max_statements);
-
-  // Appends `transaction`. A batch is full() once it holds max_statements statements or more;
-  // a single transaction larger than that makes a batch on its own.
-  void add(const RecordedTransaction& transaction);
-  bool empty() const { return transactions_ == 0; }
-  bool full() const { return statements_ >= max_statements_; }
-  std::int64_t statements() const { return statements_; }
-  std::int64_t transactions() const { return transactions_; }
-  // The query text, and resets the builder.
-  std::string take();
-
- private:
-  int max_statements_;
-  std::string text_;
-  std::int64_t statements_ = 0;
-  std::int64_t transactions_ = 0;
-};
+// Applies whole source transactions to `target` in one transaction of its own: BEGIN, every
+// statement pipelined (one command each), a sync, COMMIT. A run of TRUNCATEs of one source
+// transaction is one command (see recorded_statement.hpp); a DDL statement (two commands in one
+// text) syncs the pipeline and runs in order as a simple query inside the same transaction.
+// Every recorded UPDATE and DELETE must change exactly one row, as it did in the Live DB:
+// otherwise the session database has drifted from the recording, and nothing of the group is
+// committed. Any failure rolls the whole group back and throws an Error naming the recorded
+// statement (commit LSN, position, xid, SQL). Used by catch-up, seeks and paced replay alike.
+void apply_transactions(pg::Connection& target, std::span<const RecordedTransaction> group);
 
 // The oldest recorded statement: where the recording reaches back to.
 struct RecordingStart {
@@ -56,8 +42,8 @@ std::optional<std::string> recording_gap(const std::optional<RecordingStart>& ol
 std::optional<RecordingStart> recording_start(pg::Connection& store);
 
 struct CatchUpOptions {
-  int batch_statements = 5000;  // statements per round trip (msgop.batch_statements)
-  int queued_batches = 2;       // batches read ahead while one is applied
+  int batch_statements = 5000;  // statements per apply transaction (msgop.batch_statements)
+  int queued_batches = 2;       // groups read ahead while one is applied
 };
 
 struct CatchUpResult {
@@ -72,10 +58,15 @@ struct CatchUpResult {
 using KeepGoing = std::function<bool(const CatchUpResult& so_far)>;
 
 // Applies to `target`, in (commit_lsn, position) order, every transaction `filter` selects
-// from `store`. A reader thread streams pages from `store` and builds batches while the
-// calling thread applies the previous one, so reading and applying overlap; memory is bounded
-// by queued_batches. Borrows both connections (each used by one thread only during the
-// call). Throws the first Error of either side (a failed batch was rolled back whole).
+// from `store`. A reader thread streams pages from `store` and groups whole source
+// transactions (batch_statements statements or more, one transaction larger than that alone)
+// while the calling thread applies the previous group, so reading and applying overlap; memory
+// is bounded by queued_batches. Catch-up only needs the state at its end, so a group is one
+// apply transaction (group commit) whose statements go through libpq's pipeline mode, one
+// sync per group; a DDL statement runs in order as a simple query inside that transaction.
+// Borrows both connections (each used by one thread only during the call). Throws the first
+// Error of either side; a failed statement's Error names it (commit LSN, position, xid, SQL)
+// and its whole group was rolled back.
 CatchUpResult catch_up(pg::Connection& store, pg::Connection& target, TransactionFilter filter,
                        const CatchUpOptions& options, const KeepGoing& keep_going = {});
 

@@ -33,6 +33,10 @@ struct Running {
   std::thread thread;
 };
 
+// A restored session no msgop took this long after its restore lost its restore.ok event.
+constexpr std::chrono::milliseconds kLostEventAfter = 3s;
+constexpr auto kSweepInterval = 2s;
+
 }  // namespace
 
 MsgopSettings MsgopSettings::from_config(const config::Config& config) {
@@ -90,6 +94,43 @@ int MsgopService::run() {
     }
   };
 
+  // Runs session `id` on a thread of its own once it is claimed.
+  auto run_session = [&](const std::string& id, pg::Connection claim) {
+    metrics_.sessions_taken.inc();
+    Running entry;
+    entry.id = id;
+    auto runner = std::make_shared<SessionRunner>(settings_.runner, id, std::move(claim), nats,
+                                                  clock_, metrics_);
+    entry.thread = std::thread([runner, done = entry.done] {
+      runner->run();
+      done->store(true);
+    });
+    running.push_back(std::move(entry));
+  };
+
+  // Sessions find their way here from the sessions table too, so a lost restore.ok only
+  // delays one: a restored session whose worker has not reported for kLostEventAfter is
+  // claimed (the claim's advisory lock keeps a session another msgop runs where it is). Well
+  // within replaymgr.worker_timeout, after which the reaper fails such a session.
+  auto next_sweep = std::chrono::steady_clock::now();
+  auto sweep = [&] {
+    if (std::chrono::steady_clock::now() < next_sweep) return;
+    next_sweep = std::chrono::steady_clock::now() + kSweepInterval;
+    std::vector<std::string> waiting;
+    {
+      pg::Connection store(settings_.runner.store_dsn, "tapedeck-msgop");
+      waiting = session::Store(store).awaiting_replay(kLostEventAfter);
+    }
+    for (const auto& id : waiting) {
+      auto claim = claim_session(settings_.runner, id);
+      if (!claim) continue;
+      log->warn("session {}: restored but no restore.ok came for over {} ms; taking it", id,
+                kLostEventAfter.count());
+      metrics_.sessions_reclaimed.inc();
+      run_session(id, std::move(*claim));
+    }
+  };
+
   // Everything is retried, configuration mistakes included (a stream or server that is not
   // there yet): /healthz reports the reason meanwhile, and running sessions go on.
   service::RetryLoopOptions loop;
@@ -121,17 +162,9 @@ int MsgopService::run() {
           continue;
         }
         message.ack();
-        metrics_.sessions_taken.inc();
-        Running entry;
-        entry.id = id;
-        auto runner = std::make_shared<SessionRunner>(settings_.runner, id, std::move(*claim), nats,
-                                                      clock_, metrics_);
-        entry.thread = std::thread([runner, done = entry.done] {
-          runner->run();
-          done->store(true);
-        });
-        running.push_back(std::move(entry));
+        run_session(id, std::move(*claim));
       }
+      sweep();
     }
   });
   reap(true);

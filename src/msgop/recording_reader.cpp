@@ -49,6 +49,14 @@ TransactionFilter TransactionFilter::catch_up(const TxidSnapshot& snapshot, Inst
   return filter;
 }
 
+TransactionFilter TransactionFilter::between_snapshots(const TxidSnapshot& older,
+                                                       const TxidSnapshot& newer) {
+  TransactionFilter filter;
+  filter.snapshot = older.str();
+  filter.through_snapshot = newer.str();
+  return filter;
+}
+
 TransactionFilter TransactionFilter::window(Instant after, Instant until,
                                             std::optional<Lsn> first_commit_lsn) {
   TransactionFilter filter;
@@ -93,9 +101,15 @@ bool TransactionReader::fill() {
     if (!cursor_open_) {
       store_.exec("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
       cursor_open_ = true;
-      store_.exec(fmt::format(recording::statements::kCatchUpCursor,
-                              sql::quote_literal(*filter_.snapshot),
-                              sql::quote_literal(time_param(filter_.until))));
+      if (filter_.through_snapshot) {
+        store_.exec(fmt::format(recording::statements::kCatchUpBetweenSnapshotsCursor,
+                                sql::quote_literal(*filter_.snapshot),
+                                sql::quote_literal(*filter_.through_snapshot)));
+      } else {
+        store_.exec(fmt::format(recording::statements::kCatchUpCursor,
+                                sql::quote_literal(*filter_.snapshot),
+                                sql::quote_literal(time_param(filter_.until))));
+      }
     }
     page_ = store_.exec(fmt::format("FETCH FORWARD {} FROM msgop_catch_up", page_rows_));
   } else {
@@ -131,6 +145,7 @@ std::optional<RecordedTransaction> TransactionReader::next() {
     last_lsn_ = lsn;
     last_lsn_text_.assign(lsn_text);
     last_position_ = page_.get<std::int64_t>(row_, 1);
+    transaction.positions.push_back(last_position_);
     ++row_;
     ++statements_read_;
   }
@@ -180,6 +195,13 @@ WindowExtent measure_window(pg::Connection& store, Instant after, Instant until)
   extent.statements = result.get<std::int64_t>(0, 0);
   if (!result.is_null(0, 1)) extent.first_commit_lsn = parse_lsn(result.text(0, 1));
   return extent;
+}
+
+std::int64_t count_catch_up(pg::Connection& store, const TxidSnapshot& snapshot, Instant until) {
+  return store
+      .exec_params(recording::statements::kCountCatchUp,
+                   pg::Params::of(snapshot.str(), time_param(until)))
+      .get<std::int64_t>(0, 0);
 }
 
 std::int64_t count_rtus_calls(pg::Connection& store, Instant after, Instant until) {

@@ -21,6 +21,9 @@ struct RecordedTransaction {
   Xid xid;
   Instant commit_time;
   std::vector<std::string> statements;
+  // Each statement's position in the recording (tapedeck.statements.position), to name a
+  // failing one; empty where a transaction was built by hand.
+  std::vector<std::int64_t> positions;
 };
 
 // Which statements a TransactionReader returns.
@@ -32,10 +35,14 @@ struct TransactionFilter {
   // keyset starts; nullopt for an empty window.
   static TransactionFilter window(Instant after, Instant until,
                                   std::optional<Lsn> first_commit_lsn);
+  // Verification: transactions not visible in `older` and visible in `newer`, whatever their
+  // commit time, so that a database restored from `older`'s backup becomes `newer`'s snapshot.
+  static TransactionFilter between_snapshots(const TxidSnapshot& older, const TxidSnapshot& newer);
 
-  std::optional<std::string> snapshot;  // set for catch-up
-  std::optional<Instant> after;         // set for a window
-  std::optional<Lsn> first_commit_lsn;  // a window's; nullopt when it is empty
+  std::optional<std::string> snapshot;          // set for catch-up
+  std::optional<std::string> through_snapshot;  // set for a catch-up between two snapshots
+  std::optional<Instant> after;                 // set for a window
+  std::optional<Lsn> first_commit_lsn;          // a window's; nullopt when it is empty
   Instant until;
 };
 
@@ -102,6 +109,9 @@ struct WindowExtent {
   std::optional<Lsn> first_commit_lsn;
 };
 WindowExtent measure_window(pg::Connection& store, Instant after, Instant until);
+
+// How many statements catch-up from `snapshot` to `until` applies.
+std::int64_t count_catch_up(pg::Connection& store, const TxidSnapshot& snapshot, Instant until);
 
 // How many RTUS calls fall in (after, until].
 std::int64_t count_rtus_calls(pg::Connection& store, Instant after, Instant until);

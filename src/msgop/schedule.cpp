@@ -73,6 +73,26 @@ void PlaybackClock::resume(Instant now) {
   state_ = State::playing;
 }
 
+void PlaybackClock::rebase(Instant moment, Instant now) {
+  session_start_ = moment;
+  switch (state_) {
+    case State::ready:
+      t0_ = moment;
+      break;
+    case State::playing:
+      t0_ = now;
+      break;
+    case State::paused:
+      t0_ = paused_at_;
+      break;
+  }
+}
+
+void PlaybackClock::set_speed(session::Speed speed, Instant now, Instant reached) {
+  if (state_ != State::ready) rebase(playback_time(now).value_or(reached), now);
+  speed_ = speed;
+}
+
 std::optional<Instant> PlaybackClock::playback_time(Instant now) const {
   if (state_ == State::ready) return session_start_;
   if (speed_.is_max()) return std::nullopt;

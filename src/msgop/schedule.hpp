@@ -38,7 +38,16 @@ class PlaybackClock {
   // conflict) unless paused.
   void resume(Instant now);
 
+  // The playback time becomes `moment` at wall time `now`, in whatever state the clock is
+  // (a step or a seek moved the session): playing goes on from there, paused stays there,
+  // ready starts there.
+  void rebase(Instant moment, Instant now);
+  // A new speed from wall time `now` on, without a jump in playback time: the clock is rebased
+  // at the playback time now (`reached`, what the applier has reached, at speed max).
+  void set_speed(session::Speed speed, Instant now, Instant reached);
+
   State state() const { return state_; }
+  // The moment playing starts from: the session start, moved by rebase() and set_speed().
   Instant session_start() const { return session_start_; }
   session::Speed speed() const { return speed_; }
   // When playing began, shifted by the pauses so far; the session start time before start().

@@ -4,13 +4,18 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <functional>
+#include <span>
 #include <thread>
+#include <utility>
+#include <vector>
 
 #include "core/error.hpp"
 #include "core/http/client.hpp"
 #include "core/log.hpp"
 #include "core/nats/jetstream.hpp"
 #include "core/pg/dsn.hpp"
+#include "core/progress.hpp"
 #include "core/recording/watermarks_table.hpp"
 #include "core/session.hpp"
 #include "core/sessions/session_database.hpp"
@@ -44,6 +49,13 @@ std::string trim_slash(std::string url) {
 // Thrown inside the runner when the session left the runner's hands (ended, failed, stop).
 struct Stopped {};
 
+// Thrown inside the replay when a seek goes back before what is applied: the session
+// database must be restored again (by dbop, through the init path).
+struct SeekBackward {};
+
+constexpr const char* kUnlock =
+    "SELECT pg_advisory_unlock(hashtextextended('tapedeck.msgop.' || $1, 0))";
+
 }  // namespace
 
 MsgopMetrics::MsgopMetrics(Metrics& registry)
@@ -51,6 +63,9 @@ MsgopMetrics::MsgopMetrics(Metrics& registry)
                                      "sessions this msgop is catching up or replaying")),
       sessions_taken(
           registry.counter("tapedeck_msgop_sessions_taken_total", "sessions taken on restore.ok")),
+      sessions_reclaimed(registry.counter("tapedeck_msgop_sessions_reclaimed_total",
+                                          "restored sessions taken from the sessions table "
+                                          "because their restore.ok never came")),
       sessions_finished(registry.counter("tapedeck_msgop_sessions_finished_total",
                                          "sessions replayed to their end time")),
       sessions_ended(registry.counter("tapedeck_msgop_sessions_ended_total",
@@ -75,7 +90,9 @@ std::optional<pg::Connection> claim_session(const RunnerSettings& settings, cons
   if (!store.exec_params(kTryLock, pg::Params::of(id)).get<bool>(0, 0)) return std::nullopt;
   session::Store sessions(store);
   const auto record = sessions.find(id);
-  if (!record || record->state != State::catching_up) return std::nullopt;
+  const bool seek_restored = record && record->state == State::seeking && record->seek &&
+                             record->seek->restore == "restored";
+  if (!record || (record->state != State::catching_up && !seek_restored)) return std::nullopt;
   if (!sessions.heartbeat(id, settings.worker)) return std::nullopt;
   return store;
 }
@@ -148,23 +165,28 @@ class SessionRunner::Impl {
       throw Error(ErrorSource::input, Recovery::fail, *gap);
     }
 
-    const Instant start = record_.start;
-    const Instant end = record_.end;
-    wait_for_recording(start);
+    // A session claimed after a backward seek's restore catches up to the seek target.
+    const bool seeking = state_ == State::seeking;
+    const Instant target = record_.restore_target();
+    wait_for_recording(target);
     log_->info("session {}: catching up {} from backup {} (snapshot {}, LSN {}) to {}", id_,
                record_.database_name, record_.backup->id, snapshot.str(), backup_lsn->str(),
-               session::format_time(start));
+               session::format_time(target));
     const auto began = clock_.steady_now();
+    meter_.emplace(seeking ? "seeking" : "catching_up", "statements",
+                   static_cast<double>(count_catch_up(*data_, snapshot, target)), began);
+    moment_reached_ = std::nullopt;
     CatchUpOptions options;
     options.batch_statements = settings_.batch_statements;
-    const auto caught = catch_up(*data_, *target_, TransactionFilter::catch_up(snapshot, start),
+    const State working = state_;
+    const auto caught = catch_up(*data_, *target_, TransactionFilter::catch_up(snapshot, target),
                                  options, [&](const CatchUpResult& so_far) {
                                    metrics_.catch_up_statements.inc(
                                        static_cast<std::uint64_t>(so_far.statements - counted_));
                                    counted_ = so_far.statements;
                                    statements_done_ = so_far.statements;
                                    housekeeping(now());
-                                   return state_ == State::catching_up && !stop::requested();
+                                   return state_ == working && !stop::requested();
                                  });
     if (caught.stopped) handle_departure();
     const double seconds = std::chrono::duration<double>(clock_.steady_now() - began).count();
@@ -174,15 +196,76 @@ class SessionRunner::Impl {
     make_durable();
     statements_done_ = caught.statements;
     caught_up_statements_ = caught.statements;
+    moment_reached_ = target;
     report(now());
-    advance(session::Transition::catch_up_done);
-    state_ = State::ready;
-    session::publish_event(jetstream_, id_, "ready",
-                           {{"statements", caught.statements},
-                            {"transactions", caught.transactions},
-                            {"catch_up_seconds", seconds}});
+    meter_.reset();
+    if (seeking) {
+      finish_seek(target, seconds);
+    } else {
+      advance(session::Transition::catch_up_done);
+      state_ = State::ready;
+      session::publish_event(jetstream_, id_, "ready",
+                             {{"statements", caught.statements},
+                              {"transactions", caught.transactions},
+                              {"catch_up_seconds", seconds}});
+    }
 
-    replay(start, end);
+    Instant from = target;
+    while (true) {
+      try {
+        replay(from);
+        return;
+      } catch (const SeekBackward&) {
+        hand_over_for_restore();
+      }
+    }
+  }
+
+  // A backward seek: dbop restores the session database again (the init path, which drops
+  // and recreates it through core/sessions/session_database) and a msgop claims the session on
+  // its restore.ok, as for a new session. This runner lets go of the session first.
+  [[noreturn]] void hand_over_for_restore() {
+    log_->info("session {}: seek back to {}: the snapshot is restored again", id_,
+               session::format_time(record_.seek->to));
+    target_.reset();
+    durable_call([&] { sessions_.request_seek_restore(id_, settings_.worker); });
+    record_ = sessions_.get(id_);
+    control_.exec_params(kUnlock, pg::Params::of(id_));
+    session::publish_event(
+        jetstream_, id_, "init",
+        {{"name", record_.name},
+         {"start", session::format_time(record_.start)},
+         {"seek_to", session::format_time(record_.seek->to)},
+         {"database_name", record_.database_name}},
+        fmt::format("{}.init.seek.{}", id_, record_.updated_at.time_since_epoch().count()));
+    throw Stopped{};
+  }
+
+  // The seek reached `to`: the session returns to the state it was in.
+  void finish_seek(Instant to, double seconds) {
+    try {
+      control_.exec("SET synchronous_commit = on");
+      record_ = sessions_.finish_seek(id_, settings_.worker);
+      control_.exec("SET synchronous_commit = off");
+    } catch (const Error& error) {
+      control_.exec("SET synchronous_commit = off");
+      if (error.recovery() != Recovery::conflict) throw;
+      poll(now());
+      handle_departure();
+    }
+    state_ = record_.state;
+    log_->info("session {}: at {} after a seek of {:.3f} s; {}", id_, session::format_time(to),
+               seconds, session::to_string(state_));
+    session::publish_event(jetstream_, id_, "seeked",
+                           {{"state", session::to_string(state_)},
+                            {"playback_time", session::format_time(to)},
+                            {"seek_seconds", seconds}});
+  }
+
+  void durable_call(const std::function<void()>& change) {
+    control_.exec("SET synchronous_commit = on");
+    change();
+    control_.exec("SET synchronous_commit = off");
   }
 
   // --- state ---------------------------------------------------------------------------------
@@ -195,9 +278,16 @@ class SessionRunner::Impl {
   }
 
   void observe(State state, Instant at) {
+    if (state != state_ || record_.steps_pending > 0) ++changes_;
     state_ = state;
     if (!clock_state_) return;  // still catching up
     auto& clock = *clock_state_;
+    if (record_.speed != clock.speed()) {
+      // From the next transaction on, with no jump in playback time.
+      clock.set_speed(record_.speed, at, last_applied_time_);
+      ++changes_;
+      log_->info("session {}: speed {}", id_, record_.speed.str());
+    }
     if (state == State::playing || state == State::paused) {
       if (clock.state() == PlaybackClock::State::ready) {
         clock.start(at);
@@ -233,12 +323,12 @@ class SessionRunner::Impl {
   // Waits until `deadline` (wall time), a state change, or a stop; returns true when the
   // deadline was reached with the state unchanged.
   bool wait_until(Instant deadline) {
-    const State before = state_;
+    const auto before = changes_;
     while (true) {
       if (stop::requested()) return false;
       Instant at = now();
       housekeeping(at);
-      if (state_ != before) return false;
+      if (changes_ != before) return false;
       at = now();
       if (at >= deadline) return true;
       const auto steady = clock_.steady_now();
@@ -252,6 +342,7 @@ class SessionRunner::Impl {
         const auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(slice - 1ms);
         if (auto message = subscription_->next(wait)) {
           if (is_command(*message)) poll(now());
+          if (changes_ != before) return false;
         }
       } else {
         std::this_thread::sleep_for(slice);
@@ -279,31 +370,49 @@ class SessionRunner::Impl {
 
   // --- paced replay --------------------------------------------------------------------------
 
-  void replay(Instant start, Instant end) {
-    clock_state_.emplace(start, record_.speed);
+  // Replays from `from` (the start, or where a seek went) to the end, or on and on with the
+  // recording when the session has no end. A seek forward is applied on the way; a seek back
+  // throws SeekBackward.
+  void replay(Instant from) {
+    clock_state_.emplace(from, record_.speed);
     statements_done_ = 0;
     rtus_done_ = 0;
-    last_applied_time_ = start;
+    last_applied_time_ = from;
     poll(now());
+    report(now());  // the row's progress leaves the catch-up phase at once
 
     // The window is read in segments that the stored recording is proven to cover, so a
     // lagging recording delays the replay (and says so) instead of skipping what is missing.
-    Instant after = start;
-    while (after < end) {
-      const Instant until = wait_for_recording(after + Micros{1}, end);
+    const std::optional<Instant> end = record_.end;
+    Instant after = from;
+    while (!end || after < *end) {
+      const Instant until = wait_for_recording(after + Micros{1}, end.value_or(Instant::max()));
       replay_segment(after, until, end);
       after = until;
     }
     // Everything is applied; the session finishes when its clock reaches the end time.
     while (true) {
       if (stop::requested() || session::is_terminal(state_)) handle_departure();
+      if (state_ == State::seeking) {
+        // Nothing is left before the end: a seek forward has nothing more to apply.
+        if (record_.seek->to < last_applied_time_) throw SeekBackward{};
+        arrive_at(record_.seek->to);
+        continue;
+      }
+      if (state_ == State::paused && record_.steps_pending > 0) {
+        // Nothing is left to step through.
+        sessions_.steps_done(id_, record_.steps_pending);
+        record_.steps_pending = 0;
+        report(now());
+        continue;
+      }
       if (state_ != State::playing) {
         wait_until(Instant::max());
         continue;
       }
-      if (wait_until(clock_state_->due(end))) break;
+      if (wait_until(clock_state_->due(*end))) break;
     }
-    last_applied_time_ = end;
+    last_applied_time_ = *end;
     settle_sequences();
     make_durable();
     report(now());
@@ -311,19 +420,23 @@ class SessionRunner::Impl {
     session::publish_event(jetstream_, id_, "finished",
                            {{"statements_applied", statements_done_},
                             {"rtus_calls_sent", rtus_done_},
-                            {"playback_time", session::format_time(end)}});
+                            {"playback_time", session::format_time(*end)}});
     metrics_.sessions_finished.inc();
     log_->info("session {}: finished: {} statements, {} RTUS calls replayed", id_, statements_done_,
                rtus_done_);
   }
 
   // Replays the transactions and RTUS calls of (after, until] at their due times; `end` is the
-  // session's end, for the totals still to come.
-  void replay_segment(Instant after, Instant until, Instant end) {
+  // session's end (none: the totals count what is recorded so far). While seeking forward it
+  // applies everything up to the target at once (RTUS calls are not sent: like catch-up, a
+  // seek rebuilds the database, it does not replay the calls); while paused with steps asked
+  // for, it applies the next transactions one by one.
+  void replay_segment(Instant after, Instant until, std::optional<Instant> end) {
     const WindowExtent segment = measure_window(*data_, after, until);
-    statements_total_ = statements_done_ + measure_window(*data_, after, end).statements;
+    statements_total_ =
+        statements_done_ + measure_window(*data_, after, end.value_or(until)).statements;
     if (!settings_.rtus_url.empty()) {
-      rtus_total_ = rtus_done_ + count_rtus_calls(*data_, after, end);
+      rtus_total_ = rtus_done_ + count_rtus_calls(*data_, after, end.value_or(until));
     }
     TransactionReader transactions(
         *data_, TransactionFilter::window(after, until, segment.first_commit_lsn),
@@ -335,13 +448,41 @@ class SessionRunner::Impl {
 
     while (true) {
       if (stop::requested() || session::is_terminal(state_)) handle_departure();
+      const bool take_call =
+          call && (!transaction || Instant{Micros{call->time_us}} < transaction->commit_time);
+      if (state_ == State::seeking) {
+        const Instant to = record_.seek->to;
+        if (to < last_applied_time_) throw SeekBackward{};
+        if (!seek_meter_) begin_seek_forward(to);
+        if (take_call && Instant{Micros{call->time_us}} <= to) {
+          call = calls->next();  // a seek does not send RTUS calls
+          continue;
+        }
+        if (transaction && transaction->commit_time <= to) {
+          apply_up_to(to, transaction, transactions);
+          housekeeping(now());
+          continue;
+        }
+        if (until < to) return;  // the next segment holds the rest
+        arrive_at(to);
+        continue;
+      }
+      if (!transaction && !call) break;
+      if (state_ == State::paused && record_.steps_pending > 0) {
+        if (take_call) {
+          send(*call);
+          last_applied_time_ = Instant{Micros{call->time_us}};
+          call = calls->next();
+        } else {
+          step(*transaction);
+          transaction = transactions.next();
+        }
+        continue;
+      }
       if (state_ != State::playing) {
         wait_until(Instant::max());
         continue;
       }
-      const bool take_call =
-          call && (!transaction || Instant{Micros{call->time_us}} < transaction->commit_time);
-      if (!transaction && !call) break;
       const Instant at = take_call ? Instant{Micros{call->time_us}} : transaction->commit_time;
       if (!wait_until(clock_state_->due(at))) continue;  // state changed: decide again
       const Instant applied = now();
@@ -357,6 +498,69 @@ class SessionRunner::Impl {
       metrics_.behind_seconds.observe(std::chrono::duration<double>(behind).count());
       last_applied_time_ = at;
     }
+  }
+
+  // --- seeking forward and stepping --------------------------------------------------------
+
+  void begin_seek_forward(Instant to) {
+    log_->info("session {}: seek forward from {} to {}", id_,
+               session::format_time(last_applied_time_), session::format_time(to));
+    seek_began_ = clock_.steady_now();
+    seek_statements_ = 0;
+    seek_meter_.emplace(
+        "seeking", "statements",
+        static_cast<double>(measure_window(*data_, last_applied_time_, to).statements),
+        seek_began_);
+  }
+
+  // Applies `transaction` and the following ones committed at or before `to`, a batch of
+  // batch_statements at a time (whole source transactions), at full speed.
+  void apply_up_to(Instant to, std::optional<RecordedTransaction>& transaction,
+                   TransactionReader& transactions) {
+    std::vector<RecordedTransaction> batch;
+    std::int64_t statements = 0;
+    Instant reached = last_applied_time_;
+    while (transaction && transaction->commit_time <= to &&
+           statements < settings_.batch_statements) {
+      statements += static_cast<std::int64_t>(transaction->statements.size());
+      reached = transaction->commit_time;
+      batch.push_back(std::move(*transaction));
+      transaction = transactions.next();
+    }
+    apply_transactions(*target_, batch);
+    statements_done_ += statements;
+    seek_statements_ += statements;
+    metrics_.statements_applied.inc(static_cast<std::uint64_t>(statements));
+    metrics_.transactions_applied.inc(batch.size());
+    last_applied_time_ = reached;
+  }
+
+  // The seek forward is at `to`: the playback clock continues from there and the session
+  // returns to the state it was in.
+  void arrive_at(Instant to) {
+    const double seconds =
+        seek_meter_ ? std::chrono::duration<double>(clock_.steady_now() - seek_began_).count() : 0;
+    last_applied_time_ = to;
+    make_durable();
+    seek_meter_.reset();
+    finish_seek(to, seconds);
+    // The clock takes the state returned to (a pause made while seeking included) before it
+    // is put at the target, so a paused session stays exactly there.
+    observe(state_, now());
+    clock_state_->rebase(to, now());
+    report(now());
+    ++changes_;
+  }
+
+  // One step of a paused session: the next transaction, applied now; the clock stays paused
+  // at its commit time, which is the moment reached.
+  void step(const RecordedTransaction& transaction) {
+    apply(transaction);
+    last_applied_time_ = transaction.commit_time;
+    clock_state_->rebase(transaction.commit_time, now());
+    sessions_.steps_done(id_, 1);
+    --record_.steps_pending;
+    report(now());
   }
 
   // --- the recording's reach -----------------------------------------------------------------
@@ -395,9 +599,7 @@ class SessionRunner::Impl {
   }
 
   void apply(const RecordedTransaction& transaction) {
-    BatchBuilder batch(1);
-    batch.add(transaction);
-    target_->exec(batch.take());
+    apply_transactions(*target_, std::span(&transaction, 1));
     statements_done_ += static_cast<std::int64_t>(transaction.statements.size());
     metrics_.statements_applied.inc(transaction.statements.size());
     metrics_.transactions_applied.inc();
@@ -452,16 +654,18 @@ class SessionRunner::Impl {
     if (clock_state_) {
       playback = clock_state_->playback_time(at);
       if (!playback) playback = last_applied_time_;  // speed max
-      playback = std::min(*playback, record_.end);
+      if (record_.end) playback = std::min(*playback, *record_.end);
       // A moment counts as reached only once the recording is proven to cover it.
       if (recorded_until_)
-        playback = std::min(*playback, std::max(*recorded_until_, record_.start));
+        playback = std::min(*playback, std::max(*recorded_until_, clock_state_->session_start()));
+    } else if (moment_reached_) {
+      playback = moment_reached_;  // caught up: the database is at that moment
     }
     progress.playback_time = playback;
     progress.statements_applied = statements_done_;
     progress.statements_left = std::max<std::int64_t>(statements_total_ - statements_done_, 0);
     // Until the replay starts, the row shows what catch-up applied.
-    if (clock_state_ && clock_state_->state() == PlaybackClock::State::ready) {
+    if (clock_state_ && clock_state_->state() == PlaybackClock::State::ready && !seek_meter_) {
       progress.statements_applied = caught_up_statements_;
     }
     progress.rtus_calls_sent = rtus_done_;
@@ -469,27 +673,49 @@ class SessionRunner::Impl {
     progress.behind_ms = behind_ms_;
     progress.recorded_until = recorded_until_;
     progress.waiting_for_recording = waiting_for_recording_;
+    progress.phase = phase_progress(playback);
     if (!sessions_.report_progress(id_, progress, settings_.worker)) {
       poll(at);  // ended or failed meanwhile
       return;
     }
-    if (!clock_state_) return;  // catching up: the row is enough
     nlohmann::json fields = {{"state", session::to_string(state_)},
                              {"statements_applied", progress.statements_applied},
                              {"statements_left", progress.statements_left},
                              {"rtus_calls_sent", progress.rtus_calls_sent},
                              {"rtus_calls_left", progress.rtus_calls_left},
-                             {"behind_ms", progress.behind_ms}};
+                             {"behind_ms", progress.behind_ms},
+                             {"progress", progress.phase->to_json()}};
     if (playback) {
       fields["playback_time"] = session::format_time(*playback);
-      const auto speed = clock_state_->speed();
-      if (!speed.is_max()) {
-        const double left = std::chrono::duration<double>(record_.end - *playback).count();
-        fields["eta_seconds"] = left * static_cast<double>(session::Speed::one) /
-                                static_cast<double>(speed.millionths());
-      }
+      if (progress.phase->eta_seconds) fields["eta_seconds"] = *progress.phase->eta_seconds;
     }
     session::publish_event(jetstream_, id_, "progress", std::move(fields));
+  }
+
+  // The current phase: catching up or seeking (statements of the total), else the playback
+  // (seconds of the session's window played, at the speed's rate while playing).
+  session::PhaseProgress phase_progress(std::optional<Instant> playback) const {
+    const auto steady = clock_.steady_now();
+    if (meter_) return meter_->at(static_cast<double>(statements_done_), steady, moment_reached_);
+    if (seek_meter_) {
+      return seek_meter_->at(static_cast<double>(seek_statements_), steady, last_applied_time_);
+    }
+    session::PhaseProgress phase;
+    phase.unit = "seconds";
+    phase.phase = state_ == State::ready ? "ready" : state_ == State::paused ? "paused" : "playing";
+    phase.moment_reached = playback;
+    if (!playback) return phase;
+    phase.done = std::max(std::chrono::duration<double>(*playback - record_.start).count(), 0.0);
+    if (record_.end)
+      phase.total = std::chrono::duration<double>(*record_.end - record_.start).count();
+    std::optional<double> rate;
+    if (state_ == State::playing && !record_.speed.is_max()) {
+      rate = static_cast<double>(record_.speed.millionths()) /
+             static_cast<double>(session::Speed::one);
+    } else if (state_ == State::paused) {
+      rate = 0.0;
+    }
+    return session::with_rate(std::move(phase), rate);
   }
 
   // A transition committed with a WAL flush, as every state change must survive a crash.
@@ -568,6 +794,14 @@ class SessionRunner::Impl {
   std::int64_t rtus_done_ = 0;
   std::int64_t behind_ms_ = 0;
   Instant last_applied_time_{};
+  // Progress of the phase under way: catch-up (meter_) or a seek forward (seek_meter_).
+  std::optional<session::PhaseMeter> meter_;
+  std::optional<session::PhaseMeter> seek_meter_;
+  std::chrono::steady_clock::time_point seek_began_{};
+  std::int64_t seek_statements_ = 0;
+  std::optional<Instant> moment_reached_;
+  // Bumped by every change a wait must wake up for: state, speed, steps asked for.
+  std::uint64_t changes_ = 0;
   std::optional<Instant> recorded_until_;  // how far the stored recording is proven complete
   bool waiting_for_recording_ = false;
 };

@@ -35,6 +35,7 @@ struct MsgopMetrics {
 
   Gauge& sessions_active;
   Counter& sessions_taken;
+  Counter& sessions_reclaimed;
   Counter& sessions_finished;
   Counter& sessions_ended;
   Counter& sessions_failed;

@@ -2,9 +2,12 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/config.hpp"
 #include "core/nats/consumer.hpp"
@@ -34,5 +37,28 @@ nats::PullConsumer bind_event_consumer(nats::JetStream& jetstream, const config:
 nats::PubAck publish_event(nats::JetStream& jetstream, std::string_view id, std::string_view event,
                            nlohmann::json fields = nlohmann::json::object(),
                            std::string_view msg_id = {});
+
+// One event of a session as the EVENTS stream keeps it.
+struct StoredEvent {
+  std::uint64_t sequence = 0;      // the stream's sequence: the order events were stored in
+  std::string time;                // the event's sent_at, else when the stream stored it
+  std::string kind;                // the event: init, start, pause, progress, restore.ok, ...
+  nlohmann::json payload;          // its fields but session_id, event and sent_at
+  nlohmann::json to_json() const;  // {"sequence", "time", "kind", "payload"}
+};
+
+// The last `limit` events of session `id` still in the EVENTS stream (nats.events_max_age and
+// _max_bytes bound what is kept), oldest first; without `progress` events unless
+// `with_progress`. Reads them through a pull consumer of its own
+// filtered on the session's subjects, removed again before returning. Throws Error(retry)
+// when NATS is down; waits at most `timeout` for the stream.
+std::vector<StoredEvent> read_session_events(nats::JetStream& jetstream, const std::string& stream,
+                                             std::string_view id, std::size_t limit,
+                                             bool with_progress, std::chrono::milliseconds timeout);
+
+// A StoredEvent of a message on subject tapedeck.session.<id>.<event>: nullopt when its subject
+// is not a session's or its body is no JSON object. Pure.
+std::optional<StoredEvent> stored_event(std::string_view subject, std::string_view body,
+                                        std::uint64_t sequence, const std::string& stored_at);
 
 }  // namespace tapedeck::session

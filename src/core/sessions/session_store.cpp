@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <random>
 
 #include "core/error.hpp"
@@ -25,11 +26,13 @@ constexpr std::string_view kColumns = R"(
   (extract(epoch FROM playback_time) * 1000000)::int8 AS playback_us,
   statements_applied, statements_left, rtus_calls_sent, rtus_calls_left, behind_ms,
   (extract(epoch FROM recorded_until) * 1000000)::int8 AS recorded_until_us,
-  waiting_for_recording, worker, (extract(epoch FROM heartbeat_at) * 1000000)::int8 AS heartbeat_us)";
+  waiting_for_recording, worker, (extract(epoch FROM heartbeat_at) * 1000000)::int8 AS heartbeat_us,
+  (extract(epoch FROM seek_to) * 1000000)::int8 AS seek_to_us, resume_state, seek_restore,
+  steps_pending, progress::text AS progress)";
 
 // Working states: a worker owns the session and heartbeats.
 constexpr std::string_view kWorkingStates =
-    "'restoring', 'catching_up', 'ready', 'playing', 'paused'";
+    "'restoring', 'catching_up', 'ready', 'playing', 'paused', 'seeking'";
 
 Time from_micros(std::int64_t micros) {
   return Time(std::chrono::microseconds(micros));
@@ -59,7 +62,7 @@ Record read_record(const pg::Result& result, int row) {
   }
   record.state = *state;
   record.start = from_micros(result.get<std::int64_t>(row, "start_us"));
-  record.end = from_micros(result.get<std::int64_t>(row, "end_us"));
+  record.end = optional_time(result, row, "end_us");
   record.speed = Speed::parse(result.get<std::string>(row, "speed"));
   record.database_name = result.get<std::string>(row, "database_name");
   record.error = result.get<std::string>(row, "error");
@@ -80,6 +83,20 @@ Record read_record(const pg::Result& result, int row) {
   record.progress.waiting_for_recording = result.get<bool>(row, "waiting_for_recording");
   record.worker = result.get<std::string>(row, "worker");
   record.heartbeat_at = optional_time(result, row, "heartbeat_us");
+  if (const auto seek_to = optional_time(result, row, "seek_to_us")) {
+    Seek seek;
+    seek.to = *seek_to;
+    seek.resume_state =
+        parse_state(result.get<std::optional<std::string>>(row, "resume_state").value_or(""))
+            .value_or(State::ready);
+    seek.restore = result.get<std::optional<std::string>>(row, "seek_restore").value_or("");
+    record.seek = std::move(seek);
+  }
+  record.steps_pending = result.get<std::int64_t>(row, "steps_pending");
+  if (const auto progress = result.get<std::optional<std::string>>(row, "progress")) {
+    record.progress.phase = PhaseProgress::from_json(
+        nlohmann::json::parse(*progress, nullptr, /*allow_exceptions=*/false));
+  }
   return record;
 }
 
@@ -122,7 +139,7 @@ nlohmann::json Record::to_json() const {
       {"name", name},
       {"state", to_string(state)},
       {"start", format_time(start)},
-      {"end", format_time(end)},
+      {"end", optional_text(end)},
       {"speed", speed.str()},
       {"database_name", database_name},
       {"error", error},
@@ -139,6 +156,9 @@ nlohmann::json Record::to_json() const {
       {"worker", worker},
       {"heartbeat_at", optional_text(heartbeat_at)},
       {"backup", nullptr},
+      {"progress", progress.phase ? progress.phase->to_json() : nlohmann::json(nullptr)},
+      {"seek_to", seek ? nlohmann::json(format_time(seek->to)) : nlohmann::json(nullptr)},
+      {"steps_pending", steps_pending},
   };
   if (backup) {
     json["backup"] = {
@@ -148,11 +168,11 @@ nlohmann::json Record::to_json() const {
 }
 
 Record Store::create(const NewSession& session) {
-  if (session.end <= session.start) {
+  if (session.end && *session.end <= session.start) {
     throw Error(ErrorSource::input, Recovery::invalid,
                 fmt::format("session end {} is not after its start {}; give an end later than "
-                            "the start",
-                            format_time(session.end), format_time(session.start)));
+                            "the start, or none for a point-in-time session",
+                            format_time(*session.end), format_time(session.start)));
   }
   const auto id = new_session_id();
   const auto database = database_name(session.database_template, id);
@@ -164,8 +184,10 @@ Record Store::create(const NewSession& session) {
                     "to_timestamp(0) + $4::int8 * interval '1 microsecond', $5, $6) "
                     "RETURNING {}",
                     kColumns),
-        pg::Params::of(id, session.name, micros_param(session.start), micros_param(session.end),
-                       session.speed.str(), database));
+        pg::Params::of(
+            id, session.name, micros_param(session.start),
+            session.end ? std::optional<std::string>(micros_param(*session.end)) : std::nullopt,
+            session.speed.str(), database));
     return read_record(result, 0);
   } catch (const Error& error) {
     if (error.code() != "23505") throw;  // unique_violation: the fixed database is held
@@ -230,12 +252,16 @@ Record Store::transition(const std::string& id, Transition transition,
       params);
   if (result.rows() == 1) return read_record(result, 0);
 
+  throw refused(id, to_string(transition), allowed_from(transition));
+}
+
+Error Store::refused(const std::string& id, std::string_view command,
+                     std::span<const State> allowed) {
   const auto current = find(id);
-  if (!current) throw not_found(id);
-  throw Error(ErrorSource::input, Recovery::conflict,
-              fmt::format("session {} is {}; '{}' is allowed only when it is {}", id,
-                          to_string(current->state), to_string(transition),
-                          state_list(allowed_from(transition))));
+  if (!current) return not_found(id);
+  return Error(ErrorSource::input, Recovery::conflict,
+               fmt::format("session {} is {}; '{}' is allowed only when it is {}", id,
+                           to_string(current->state), command, state_list(allowed)));
 }
 
 bool Store::report_progress(const std::string& id, const Progress& progress,
@@ -258,6 +284,11 @@ bool Store::report_progress(const std::string& id, const Progress& progress,
     params.add(std::nullopt);
   }
   params.add(progress.waiting_for_recording);
+  if (progress.phase) {
+    params.add(progress.phase->to_json().dump());
+  } else {
+    params.add(std::nullopt);
+  }
   const auto result = store_.exec_params(
       "UPDATE tapedeck.sessions SET worker = $2, heartbeat_at = clock_timestamp(), "
       "playback_time = CASE WHEN $3::int8 IS NULL THEN playback_time "
@@ -266,9 +297,107 @@ bool Store::report_progress(const std::string& id, const Progress& progress,
       "rtus_calls_left = $7, behind_ms = $8, "
       "recorded_until = CASE WHEN $9::int8 IS NULL THEN recorded_until "
       "ELSE to_timestamp(0) + $9::int8 * interval '1 microsecond' END, "
-      "waiting_for_recording = $10 "
+      "waiting_for_recording = $10, progress = coalesce($11::jsonb, progress) "
       "WHERE id = $1 AND state NOT IN ('ended', 'failed')",
       params);
+  return result.affected_rows() == 1;
+}
+
+Record Store::seek(const std::string& id, Time to) {
+  // resume_state = state: SET sees the row as it was before the UPDATE.
+  const auto result = store_.exec_params(
+      fmt::format("UPDATE tapedeck.sessions SET state = 'seeking', resume_state = state, "
+                  "seek_to = to_timestamp(0) + $2::int8 * interval '1 microsecond', "
+                  "seek_restore = NULL, steps_pending = 0, updated_at = clock_timestamp() "
+                  "WHERE id = $1 AND state = ANY($3::text[]) RETURNING {}",
+                  kColumns),
+      pg::Params::of(id, micros_param(to), state_list(allowed_from(Transition::seek))));
+  if (result.rows() == 1) return read_record(result, 0);
+  throw refused(id, "seek", allowed_from(Transition::seek));
+}
+
+Record Store::finish_seek(const std::string& id, const std::string& worker) {
+  const auto result = store_.exec_params(
+      fmt::format("UPDATE tapedeck.sessions SET state = resume_state, resume_state = NULL, "
+                  "seek_to = NULL, seek_restore = NULL, worker = $2, "
+                  "heartbeat_at = clock_timestamp(), updated_at = clock_timestamp() "
+                  "WHERE id = $1 AND state = 'seeking' RETURNING {}",
+                  kColumns),
+      pg::Params::of(id, worker));
+  if (result.rows() == 1) return read_record(result, 0);
+  constexpr State kSeeking[] = {State::seeking};
+  throw refused(id, "finish_seek", kSeeking);
+}
+
+void Store::request_seek_restore(const std::string& id, const std::string& worker) {
+  const auto result = store_.exec_params(
+      "UPDATE tapedeck.sessions SET seek_restore = 'requested', worker = $2, "
+      "heartbeat_at = clock_timestamp(), updated_at = clock_timestamp() "
+      "WHERE id = $1 AND state = 'seeking'",
+      pg::Params::of(id, worker));
+  constexpr State kSeeking[] = {State::seeking};
+  if (result.affected_rows() != 1) throw refused(id, "request_seek_restore", kSeeking);
+}
+
+bool Store::begin_seek_restore(const std::string& id, const std::string& worker) {
+  const auto result = store_.exec_params(
+      "UPDATE tapedeck.sessions SET seek_restore = 'restoring', worker = $2, "
+      "heartbeat_at = clock_timestamp() "
+      "WHERE id = $1 AND state = 'seeking' AND seek_restore = 'requested'",
+      pg::Params::of(id, worker));
+  return result.affected_rows() == 1;
+}
+
+void Store::seek_restored(const std::string& id, const BackupRef& backup) {
+  const auto result = store_.exec_params(
+      "UPDATE tapedeck.sessions SET seek_restore = 'restored', backup_id = $2, "
+      "backup_lsn = $3::pg_lsn, backup_txid_snapshot = $4, updated_at = clock_timestamp() "
+      "WHERE id = $1 AND state = 'seeking' AND seek_restore = 'restoring'",
+      pg::Params::of(id, backup.id, backup.lsn, backup.txid_snapshot));
+  constexpr State kSeeking[] = {State::seeking};
+  if (result.affected_rows() != 1) throw refused(id, "seek_restored", kSeeking);
+}
+
+Record Store::set_speed(const std::string& id, Speed speed) {
+  constexpr State kSpeed[] = {State::ready, State::playing, State::paused};
+  const auto result = store_.exec_params(
+      fmt::format("UPDATE tapedeck.sessions SET speed = $2, updated_at = clock_timestamp() "
+                  "WHERE id = $1 AND state = ANY($3::text[]) RETURNING {}",
+                  kColumns),
+      pg::Params::of(id, speed.str(), state_list(kSpeed)));
+  if (result.rows() == 1) return read_record(result, 0);
+  throw refused(id, "speed", kSpeed);
+}
+
+Record Store::request_steps(const std::string& id, std::int64_t count) {
+  if (count < 1) {
+    throw Error(ErrorSource::input, Recovery::invalid,
+                fmt::format("step count {} must be at least 1", count));
+  }
+  constexpr State kStep[] = {State::paused};
+  const auto result = store_.exec_params(
+      fmt::format("UPDATE tapedeck.sessions SET steps_pending = steps_pending + $2, "
+                  "updated_at = clock_timestamp() "
+                  "WHERE id = $1 AND state = ANY($3::text[]) RETURNING {}",
+                  kColumns),
+      pg::Params::of(id, count, state_list(kStep)));
+  if (result.rows() == 1) return read_record(result, 0);
+  throw refused(id, "step", kStep);
+}
+
+void Store::steps_done(const std::string& id, std::int64_t count) {
+  store_.exec_params(
+      "UPDATE tapedeck.sessions SET steps_pending = greatest(steps_pending - $2, 0) "
+      "WHERE id = $1",
+      pg::Params::of(id, count));
+}
+
+bool Store::report_phase(const std::string& id, const PhaseProgress& phase,
+                         const std::string& worker) {
+  const auto result = store_.exec_params(
+      "UPDATE tapedeck.sessions SET heartbeat_at = clock_timestamp(), "
+      "progress = $3::jsonb WHERE id = $1 AND worker = $2 AND state NOT IN ('ended', 'failed')",
+      pg::Params::of(id, worker, phase.to_json().dump()));
   return result.affected_rows() == 1;
 }
 
@@ -293,6 +422,59 @@ std::vector<Record> Store::fail_stale(std::chrono::milliseconds timeout) {
       pg::Params::of(timeout.count())));
 }
 
+namespace {
+std::vector<std::string> ids_of(const pg::Result& result) {
+  std::vector<std::string> ids;
+  for (int row = 0; row < result.rows(); ++row) ids.push_back(result.get<std::string>(row, 0));
+  return ids;
+}
+}  // namespace
+
+std::vector<std::string> Store::awaiting_restore(std::chrono::milliseconds after) {
+  return ids_of(store_.exec_params(
+      "SELECT id FROM tapedeck.sessions WHERE "
+      "(state = 'initializing' AND updated_at < clock_timestamp() - $1::int8 * interval '1 "
+      "millisecond') OR (state = 'seeking' AND seek_restore = 'requested' AND "
+      "coalesce(heartbeat_at, updated_at) < clock_timestamp() - $1::int8 * interval '1 "
+      "millisecond') ORDER BY created_at, id",
+      pg::Params::of(after.count())));
+}
+
+namespace {
+// A restore under way whose dbop has not reported for $1 milliseconds.
+constexpr std::string_view kAbandonedRestore =
+    "(state = 'restoring' OR (state = 'seeking' AND seek_restore = 'restoring')) AND "
+    "coalesce(heartbeat_at, updated_at) < clock_timestamp() - $1::int8 * interval '1 "
+    "millisecond'";
+}  // namespace
+
+std::vector<std::string> Store::abandoned_restores(std::chrono::milliseconds stale) {
+  return ids_of(store_.exec_params(
+      fmt::format("SELECT id FROM tapedeck.sessions WHERE {} ORDER BY created_at, id",
+                  kAbandonedRestore),
+      pg::Params::of(static_cast<std::int64_t>(stale.count()))));
+}
+
+bool Store::take_over_restore(const std::string& id, const std::string& worker,
+                              std::chrono::milliseconds stale) {
+  return store_
+             .exec_params(fmt::format("UPDATE tapedeck.sessions SET worker = $3, "
+                                      "heartbeat_at = clock_timestamp() WHERE {} AND id = $2",
+                                      kAbandonedRestore),
+                          pg::Params::of(static_cast<std::int64_t>(stale.count()), id, worker))
+             .affected_rows() == 1;
+}
+
+std::vector<std::string> Store::awaiting_replay(std::chrono::milliseconds after) {
+  return ids_of(store_.exec_params(
+      "SELECT id FROM tapedeck.sessions WHERE "
+      "(state = 'catching_up' OR (state = 'seeking' AND seek_restore = 'restored')) AND "
+      "worker LIKE 'dbop@%' AND "
+      "coalesce(heartbeat_at, updated_at) < clock_timestamp() - $1::int8 * interval '1 "
+      "millisecond' ORDER BY created_at, id",
+      pg::Params::of(after.count())));
+}
+
 std::vector<std::string> Store::ended_databases(std::chrono::hours window,
                                                 std::chrono::milliseconds grace) {
   const pg::Result result = store_.exec_params(
@@ -308,6 +490,47 @@ std::vector<std::string> Store::ended_databases(std::chrono::hours window,
   names.reserve(static_cast<std::size_t>(result.rows()));
   for (int row = 0; row < result.rows(); ++row) names.emplace_back(result.text(row, 0));
   return names;
+}
+
+std::vector<Record> Store::expire_idle(std::chrono::milliseconds idle) {
+  return read_records(store_.exec_params(
+      fmt::format("UPDATE tapedeck.sessions SET state = 'ended', updated_at = clock_timestamp(), "
+                  "error = concat_ws('; ', CASE WHEN state = 'failed' THEN error END, "
+                  "format('ended by replaymgr.idle_expiry: no command and no state change "
+                  "since %s (%s)', updated_at, state)) "
+                  "WHERE state IN ('ready', 'paused', 'failed') "
+                  "AND updated_at < clock_timestamp() - $1::int8 * interval '1 millisecond' "
+                  "RETURNING {}",
+                  kColumns),
+      pg::Params::of(static_cast<std::int64_t>(idle.count()))));
+}
+
+std::size_t RestoreQueue::position_of(const std::string& id) const {
+  const auto found = std::find(waiting.begin(), waiting.end(), id);
+  return found == waiting.end() ? 0 : static_cast<std::size_t>(found - waiting.begin()) + 1;
+}
+
+RestoreQueue Store::restore_queue() {
+  RestoreQueue queue;
+  queue.waiting = ids_of(store_.exec(
+      "SELECT id FROM tapedeck.sessions WHERE state = 'initializing' ORDER BY created_at, id"));
+  queue.restoring = store_
+                        .exec(
+                            "SELECT count(*) FROM tapedeck.sessions WHERE state = 'restoring' "
+                            "OR (state = 'seeking' AND seek_restore = 'restoring')")
+                        .get<std::int64_t>(0, 0);
+  return queue;
+}
+
+std::int64_t Store::purge_ended(std::chrono::milliseconds retention) {
+  // One statement: the lock is taken before any row is read and released at its commit.
+  const pg::Result result = store_.exec_params(
+      "WITH purger AS (SELECT pg_try_advisory_xact_lock(hashtext('tapedeck.sessions purge')) "
+      "AS got) "
+      "DELETE FROM tapedeck.sessions WHERE (SELECT got FROM purger) AND state = 'ended' "
+      "AND updated_at < clock_timestamp() - $1::int8 * interval '1 millisecond'",
+      pg::Params::of(static_cast<std::int64_t>(retention.count())));
+  return result.affected_rows();
 }
 
 }  // namespace tapedeck::session

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <memory>
+#include <optional>
 #include <random>
 #include <string>
 #include <vector>
@@ -110,11 +111,12 @@ class MsgopTest : public ::testing::Test {
   }
 
   // A session on the scratch store, moved to catching_up as dbop would leave it. Unless told
-  // otherwise, the recording is sealed a second past its end, so it need not wait for it.
-  session::Record restored_session(Time start, Time end, const std::string& speed,
+  // otherwise, the recording is sealed a second past its end (its start without an end), so it
+  // need not wait for it.
+  session::Record restored_session(Time start, std::optional<Time> end, const std::string& speed,
                                    const std::string& backup_lsn, const std::string& snapshot,
                                    bool sealed = true) {
-    if (sealed) seal_recording(end + 1s);
+    if (sealed) seal_recording(end.value_or(start) + 1s);
     session::NewSession created;
     created.name = "msgop-test";
     created.start = start;

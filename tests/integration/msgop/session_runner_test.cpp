@@ -186,6 +186,67 @@ TEST_F(SessionRunnerTest, CatchUpKeepsEverySourceTransactionWholeAcrossPagesAndF
   EXPECT_EQ(check.exec("SELECT count(*) FROM t WHERE id = 900").get<std::int64_t>(0, 0), 0);
 }
 
+// Catch-up groups many source transactions into one apply transaction: a statement failing in
+// the middle of a group names itself, rolls the whole group back and fails the session before
+// it is reported ready.
+TEST_F(SessionRunnerTest, AStatementFailingInTheMiddleOfAGroupFailsTheSessionNamingIt) {
+  const Time start = at("2026-01-10T10:00:00Z");
+  record("0/100", 0, 99, start - 1h, "INSERT INTO t (id, v) VALUES (1, 'visible')");
+  // Five transactions of three statements: one group (batch_statements 1000). The third one's
+  // second statement (position 1) breaks the primary key.
+  for (int tx = 0; tx < 5; ++tx) {
+    const std::string lsn = fmt::format("0/{:X}", 0x300 + tx * 0x10);
+    for (int position = 0; position < 3; ++position) {
+      const int id = tx == 2 && position == 1 ? 10 : 10 + tx * 3 + position;
+      record(lsn, position, 200 + static_cast<std::uint64_t>(tx), start - 10s + tx * 1s,
+             fmt::format("INSERT INTO t (id, v) VALUES ({}, 'tx{}')", id, tx));
+    }
+  }
+  const auto session = restored_session(start, start + 10s, "1", "0/200", "150:150:");
+  const std::string dsn = create_session_database(session.database_name, {});
+  nats::JetStream jetstream(*nats_);
+  const auto durable = unique_name("ready-test");
+  nats::PullConsumer readies(jetstream, "TAPEDECK_EVENTS", durable,
+                             session::subject(session.id, "ready"));
+  run(session.id);
+  ASSERT_TRUE(reaches(session.id, session::State::failed)) << sessions_->get(session.id).error;
+  const auto error = sessions_->get(session.id).error;
+  EXPECT_NE(error.find("commit LSN 0/320 position 1 (xid 202)"), std::string::npos) << error;
+  EXPECT_NE(error.find("INSERT INTO t (id, v) VALUES (10, 'tx2')"), std::string::npos) << error;
+  EXPECT_NE(error.find("duplicate key"), std::string::npos) << error;
+  // Nothing of the group is left, not even the transactions before the failing one.
+  EXPECT_TRUE(ids(dsn).empty());
+  EXPECT_TRUE(readies.fetch(10, 500ms).empty()) << "a failed catch-up must not report ready";
+  nats::PullConsumer::remove(jetstream, "TAPEDECK_EVENTS", durable);
+}
+
+// A DDL statement (search_path and the DDL in one text) inside a group applies in its place:
+// the statements after it in the same apply transaction see its effect.
+TEST_F(SessionRunnerTest, CatchUpAppliesADdlStatementInOrderInsideAGroup) {
+  const Time start = at("2026-01-11T10:00:00Z");
+  record("0/100", 0, 300, start - 5s, "INSERT INTO t (id, v) VALUES (1, 'before')");
+  record("0/110", 0, 301, start - 4s,
+         "SELECT pg_catalog.set_config('search_path', 'public', true);\n"
+         "ALTER TABLE t ADD COLUMN w int");
+  record("0/120", 0, 302, start - 3s, "INSERT INTO t (id, v, w) VALUES (2, 'after', 7)");
+  record("0/120", 1, 302, start - 3s, "TRUNCATE ONLY \"public\".\"u\"");
+  record("0/120", 2, 302, start - 3s, "UPDATE t SET w = 8 WHERE id = 1");
+  const std::string dsn = create_session_database(unique_name("msgop_test_db"), {});
+  pg::Connection(dsn).exec("CREATE TABLE u (id int)");
+  pg::Connection target(dsn);
+  CatchUpOptions options;
+  options.batch_statements = 100;
+  const auto result =
+      catch_up(*store_, target, TransactionFilter::catch_up(TxidSnapshot::parse("300:300:"), start),
+               options);
+  EXPECT_EQ(result.statements, 5);
+  EXPECT_EQ(result.batches, 1);
+  pg::Connection check(dsn);
+  EXPECT_EQ(check.exec("SELECT string_agg(id || ':' || w, ',' ORDER BY id) FROM t")
+                .get<std::string>(0, 0),
+            "1:8,2:7");
+}
+
 // LSNs printed as text sort by their digits: '0/10000' before '0/FFF0'. Catch-up, replay and
 // the gap check must order by the LSN itself.
 TEST_F(SessionRunnerTest, AppliesTransactionsInLsnOrderWhereTheirTextSortsOtherwise) {
@@ -477,6 +538,248 @@ TEST_F(SessionRunnerTest, AKilledMsgopIsReportedAsFailedByTheReaper) {
   const auto record = sessions_->get(session.id);
   EXPECT_EQ(record.state, session::State::failed);
   EXPECT_NE(record.error.find("stopped reporting"), std::string::npos) << record.error;
+}
+
+// A lost restore.ok only delays a session: msgop finds a restored session no msgop took in the
+// sessions table and takes it.
+TEST_F(SessionRunnerTest, ARestoredSessionWhoseRestoreOkWasLostIsTakenFromTheSessionsTable) {
+  const Time start = at("2026-01-05T10:00:00Z");
+  record("0/100", 0, 50, start - 1h, "INSERT INTO t (id, v) VALUES (100, 'old')");
+  record("0/200", 0, 200, start - 1s, "INSERT INTO t (id, v) VALUES (1, 'caught')");
+  seal_recording(start + 1s);
+  session::NewSession created;
+  created.name = "msgop-test";
+  created.start = start;
+  created.speed = session::Speed::parse("1");
+  created.database_template = "msgop_test_<id>";
+  const auto session = sessions_->create(created);
+  sessions_->transition(session.id, session::Transition::restore_begin,
+                        session::TransitionDetails::by(session::worker_name("dbop")));
+  sessions_->transition(session.id, session::Transition::restore_ok,
+                        session::TransitionDetails::restored({1, "0/100", "150:150:"}));
+  const std::string dsn = create_session_database(session.database_name, {100});
+
+  const std::string durable = unique_name("msgop-test");
+  tapedeck::testing::ChildProcess msgop({tapedeck::testing::tapedeck_binary(), "msgop"},
+                                        {{"TAPEDECK_STORE_DSN", store_dsn_},
+                                         {"TAPEDECK_MSGOP_LISTEN", "127.0.0.1:0"},
+                                         {"TAPEDECK_MSGOP_DURABLE", durable}});
+  ASSERT_TRUE(reaches(session.id, session::State::ready)) << sessions_->get(session.id).error;
+  EXPECT_EQ(sessions_->get(session.id).worker.rfind("msgop@", 0), 0u);
+  EXPECT_EQ(ids(dsn), (std::vector<int>{1, 100}));
+  sessions_->transition(session.id, session::Transition::end);
+  nats::JetStream jetstream(*nats_);
+  nats::PullConsumer::remove(jetstream, "TAPEDECK_EVENTS", durable);
+}
+
+// --- the transport: point-in-time sessions, speed, step, seek ------------------------------
+
+TEST_F(SessionRunnerTest, APointInTimeSessionStaysReadyAtItsStartThenFollowsTheRecording) {
+  const Time start = at("2026-01-05T10:00:00Z");
+  record("0/100", 0, 50, start - 1h, "INSERT INTO t (id, v) VALUES (100, 'old')");
+  record("0/200", 0, 200, start - 1s, "INSERT INTO t (id, v) VALUES (1, 'caught')");
+  record("0/300", 0, 201, start + 1s, "INSERT INTO t (id, v) VALUES (2, 'later')");
+  const auto session = restored_session(start, std::nullopt, "max", "0/100", "150:150:");
+  const std::string dsn = create_session_database(session.database_name, {100});
+  run(session.id);
+  ASSERT_TRUE(reaches(session.id, session::State::ready)) << sessions_->get(session.id).error;
+  EXPECT_EQ(ids(dsn), (std::vector<int>{1, 100}));
+  // The phase progress: ready at the start, which is the moment reached.
+  ASSERT_TRUE(eventually(
+      [&] {
+        const auto phase = sessions_->get(session.id).progress.phase;
+        return phase && phase->phase == "ready";
+      },
+      10s));
+  const auto ready = sessions_->get(session.id);
+  EXPECT_FALSE(ready.end);
+  EXPECT_EQ(ready.progress.phase->moment_reached, start);
+  EXPECT_EQ(ready.progress.phase->unit, "seconds");
+  EXPECT_FALSE(ready.progress.phase->total);  // no end: no window to count toward
+  EXPECT_EQ(ready.to_json()["end"], nullptr);
+  std::this_thread::sleep_for(1s);
+  EXPECT_EQ(ids(dsn), (std::vector<int>{1, 100}));  // stays at its start until started
+
+  // Started, it follows the recording as it grows.
+  sessions_->transition(session.id, session::Transition::start);
+  seal_recording(start + 3s);
+  ASSERT_TRUE(eventually([&] { return ids(dsn) == std::vector<int>{1, 2, 100}; }, 20s));
+  record("0/400", 0, 202, start + 5s, "INSERT INTO t (id, v) VALUES (3, 'recorded later')");
+  seal_recording(start + 6s);
+  ASSERT_TRUE(eventually([&] { return ids(dsn) == std::vector<int>{1, 2, 3, 100}; }, 20s));
+  EXPECT_EQ(state_of(session.id), session::State::playing);
+  sessions_->transition(session.id, session::Transition::end);
+  ASSERT_TRUE(reaches(session.id, session::State::ended));
+}
+
+TEST_F(SessionRunnerTest, ASpeedChangeWhilePlayingTakesEffectWithoutAJumpInPlaybackTime) {
+  const Time start = at("2026-01-06T10:00:00Z");
+  record("0/100", 0, 50, start - 1h, "INSERT INTO t (id, v) VALUES (100, 'old')");
+  record("0/200", 0, 200, start + 1s, "INSERT INTO t (id, v) VALUES (1, 'at 1s')");
+  record("0/300", 0, 201, start + 21s, "INSERT INTO t (id, v) VALUES (2, 'at 21s')");
+  const auto session = restored_session(start, start + 30s, "1", "0/100", "150:150:");
+  const std::string dsn = create_session_database(session.database_name, {100});
+  run(session.id);
+  ASSERT_TRUE(reaches(session.id, session::State::ready)) << sessions_->get(session.id).error;
+  sessions_->transition(session.id, session::Transition::start);
+  ASSERT_TRUE(eventually([&] { return applied(dsn).size() == 1; }, 10s));
+  const auto first_applied = applied(dsn)[0].second;  // playback time 1 s then
+  std::this_thread::sleep_for(500ms);
+  const auto changed_at = std::chrono::duration_cast<std::chrono::microseconds>(
+                              std::chrono::system_clock::now().time_since_epoch())
+                              .count();
+  sessions_->set_speed(session.id, session::Speed::parse("10"));
+  // The change is seen within a poll interval (500 ms); playback time is about 1.5..2 s then,
+  // so the transaction at 21 s is due (21 - ~1.75) / 10 ≈ 1.9 s after the change. A jump
+  // (restarting from the start at the new speed, or multiplying the time played) would apply
+  // it at once.
+  ASSERT_TRUE(eventually([&] { return applied(dsn).size() == 2; }, 10s));
+  const auto second_applied = applied(dsn)[1].second;
+  const double after_change_s = static_cast<double>(second_applied - changed_at) / 1e6;
+  const double played_before_s = static_cast<double>(changed_at - first_applied) / 1e6 + 1.0;
+  std::cout << "speed 1 -> 10 at playback " << played_before_s << " s: the 21 s transaction came "
+            << after_change_s << " s after the change\n";
+  EXPECT_GT(after_change_s, (21.0 - played_before_s - 0.5) / 10.0 - 0.1);
+  EXPECT_LT(after_change_s, (21.0 - played_before_s) / 10.0 + 1.0);
+  EXPECT_EQ(sessions_->get(session.id).speed.str(), "10");
+  sessions_->transition(session.id, session::Transition::end);
+  ASSERT_TRUE(reaches(session.id, session::State::ended));
+}
+
+TEST_F(SessionRunnerTest, StepAppliesExactlyTheNextNTransactionsAndStaysPaused) {
+  const Time start = at("2026-01-07T10:00:00Z");
+  record("0/100", 0, 50, start - 1h, "INSERT INTO t (id, v) VALUES (100, 'old')");
+  for (int i = 1; i <= 5; ++i) {
+    const auto lsn = fmt::format("0/{:X}", 0x200 + i * 16);
+    record(lsn, 0, 200 + static_cast<std::uint64_t>(i), start + 30s + i * 1s,
+           fmt::format("INSERT INTO t (id, v) VALUES ({}, 'stepped')", i));
+    record(lsn, 1, 200 + static_cast<std::uint64_t>(i), start + 30s + i * 1s,
+           fmt::format("UPDATE t SET v = 'whole' WHERE id = {}", i));
+  }
+  const auto session = restored_session(start, start + 60s, "1", "0/100", "150:150:");
+  const std::string dsn = create_session_database(session.database_name, {100});
+  run(session.id);
+  ASSERT_TRUE(reaches(session.id, session::State::ready)) << sessions_->get(session.id).error;
+  sessions_->transition(session.id, session::Transition::start);
+  sessions_->transition(session.id, session::Transition::pause);
+
+  sessions_->request_steps(session.id, 2);
+  ASSERT_TRUE(eventually([&] { return sessions_->get(session.id).steps_pending == 0; }, 10s));
+  EXPECT_EQ(ids(dsn), (std::vector<int>{1, 2, 100}));
+  ASSERT_TRUE(eventually(
+      [&] { return sessions_->get(session.id).progress.playback_time == start + 32s; }, 5s))
+      << "the moment reached is the second transaction's commit";
+  EXPECT_EQ(state_of(session.id), session::State::paused);
+  std::this_thread::sleep_for(700ms);
+  EXPECT_EQ(ids(dsn), (std::vector<int>{1, 2, 100}));  // and stays paused
+
+  sessions_->request_steps(session.id, 1);
+  ASSERT_TRUE(eventually([&] { return sessions_->get(session.id).steps_pending == 0; }, 10s));
+  EXPECT_EQ(ids(dsn), (std::vector<int>{1, 2, 3, 100}));
+  pg::Connection db(dsn);
+  EXPECT_EQ(db.exec("SELECT count(*) FROM t WHERE v = 'whole'").get<std::int64_t>(0, 0), 3);
+  sessions_->transition(session.id, session::Transition::end);
+  ASSERT_TRUE(reaches(session.id, session::State::ended));
+}
+
+TEST_F(SessionRunnerTest, SeekForwardAppliesUpToTheTargetAndReturnsToTheStateItWasIn) {
+  const Time start = at("2026-01-08T10:00:00Z");
+  record("0/100", 0, 50, start - 1h, "INSERT INTO t (id, v) VALUES (100, 'old')");
+  record("0/200", 0, 200, start + 1s, "INSERT INTO t (id, v) VALUES (1, 'played')");
+  record("0/300", 0, 201, start + 100s, "INSERT INTO t (id, v) VALUES (2, 'sought over')");
+  record("0/400", 0, 202, start + 200s, "INSERT INTO t (id, v) VALUES (3, 'at the target')");
+  record("0/500", 0, 203, start + 201s, "INSERT INTO t (id, v) VALUES (4, 'after the target')");
+  record("0/600", 0, 204, start + 290s, "INSERT INTO t (id, v) VALUES (5, 'paused before')");
+  const auto session = restored_session(start, start + 300s, "1", "0/100", "150:150:");
+  const std::string dsn = create_session_database(session.database_name, {100});
+  run(session.id);
+  ASSERT_TRUE(reaches(session.id, session::State::ready)) << sessions_->get(session.id).error;
+  sessions_->transition(session.id, session::Transition::start);
+  ASSERT_TRUE(eventually([&] { return ids(dsn) == std::vector<int>{1, 100}; }, 10s));
+
+  // Playing: seek to 200 s applies 2 and 3 (committed at the target), not 4, and plays on.
+  const auto sought = sessions_->seek(session.id, start + 200s);
+  EXPECT_EQ(sought.state, session::State::seeking);
+  ASSERT_TRUE(reaches(session.id, session::State::playing, 20s))
+      << sessions_->get(session.id).error;
+  EXPECT_FALSE(sessions_->get(session.id).seek);
+  const auto after_seek = ids(dsn);
+  EXPECT_TRUE(after_seek == (std::vector<int>{1, 2, 3, 100}) ||
+              after_seek == (std::vector<int>{1, 2, 3, 4, 100}))
+      << "4 is due a second after the target";
+  ASSERT_TRUE(eventually([&] { return ids(dsn) == std::vector<int>{1, 2, 3, 4, 100}; }, 10s));
+  const auto playback = sessions_->get(session.id).progress.playback_time;
+  ASSERT_TRUE(playback);
+  EXPECT_GE(*playback, start + 200s);
+  EXPECT_LT(*playback, start + 240s);
+
+  // Paused: a seek forward stays paused at the target.
+  sessions_->transition(session.id, session::Transition::pause);
+  sessions_->seek(session.id, start + 295s);
+  ASSERT_TRUE(eventually(
+      [&] {
+        const auto row = sessions_->get(session.id);
+        return row.state == session::State::paused && !row.seek;
+      },
+      20s));
+  EXPECT_EQ(ids(dsn), (std::vector<int>{1, 2, 3, 4, 5, 100}));
+  ASSERT_TRUE(eventually(
+      [&] { return sessions_->get(session.id).progress.playback_time == start + 295s; }, 5s));
+  sessions_->transition(session.id, session::Transition::end);
+  ASSERT_TRUE(reaches(session.id, session::State::ended));
+}
+
+TEST_F(SessionRunnerTest, SeekBackHandsTheSessionToDbopThroughTheInitPath) {
+  const Time start = at("2026-01-09T10:00:00Z");
+  record("0/100", 0, 50, start - 1h, "INSERT INTO t (id, v) VALUES (100, 'old')");
+  record("0/200", 0, 200, start + 1s, "INSERT INTO t (id, v) VALUES (1, 'played')");
+  const auto session = restored_session(start, start + 100s, "1", "0/100", "150:150:");
+  const std::string dsn = create_session_database(session.database_name, {100});
+  nats::JetStream jetstream(*nats_);
+  const auto durable = unique_name("seek-test");
+  nats::PullConsumer inits(jetstream, "TAPEDECK_EVENTS", durable,
+                           session::subject(session.id, "init"));
+  run(session.id);
+  ASSERT_TRUE(reaches(session.id, session::State::ready)) << sessions_->get(session.id).error;
+  sessions_->transition(session.id, session::Transition::start);
+  ASSERT_TRUE(eventually([&] { return ids(dsn) == std::vector<int>{1, 100}; }, 10s));
+  sessions_->transition(session.id, session::Transition::pause);
+
+  sessions_->seek(session.id, start - 30min);
+  ASSERT_TRUE(eventually(
+      [&] {
+        const auto row = sessions_->get(session.id);
+        return row.seek && row.seek->restore == "requested";
+      },
+      10s));
+  const auto row = sessions_->get(session.id);
+  EXPECT_EQ(row.state, session::State::seeking);
+  EXPECT_EQ(row.seek->resume_state, session::State::paused);
+  EXPECT_EQ(row.restore_target(), start - 30min);
+  // The init event dbop takes, and the runner let go of the session (its lock is free).
+  bool init_seen = false;
+  ASSERT_TRUE(eventually(
+      [&] {
+        for (auto& message : inits.fetch(10, 200ms)) {
+          message.ack();
+          init_seen = true;
+        }
+        return init_seen;
+      },
+      10s));
+  EXPECT_TRUE(eventually(
+      [&] {
+        pg::Connection probe(store_dsn_);
+        return probe
+            .exec_params(
+                "SELECT pg_try_advisory_lock(hashtextextended('tapedeck.msgop.' || $1, 0))",
+                pg::Params::of(session.id))
+            .get<bool>(0, 0);
+      },
+      10s));
+  // Not restored yet: a msgop does not claim it.
+  EXPECT_FALSE(claim_session(settings(), session.id).has_value());
+  nats::PullConsumer::remove(jetstream, "TAPEDECK_EVENTS", durable);
 }
 
 }  // namespace

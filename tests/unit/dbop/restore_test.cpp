@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -172,6 +173,109 @@ TEST(RestoreArguments, RestoreWithoutOwnersPrivilegesOrReplicationObjects) {
       "--no-subscriptions",   "--exit-on-error", "--no-password", "--jobs=4",
       "--dbname=playback_s1", "/tmp/a.dump"};
   EXPECT_EQ(restore_arguments(command), expected);
+}
+
+TEST(RestoreArguments, RestoreFromAListWhenGiven) {
+  RestoreCommand command;
+  command.program = "pg_restore";
+  command.file = "/tmp/a.dump";
+  command.dbname = "playback_s1";
+  command.use_list = "/tmp/a.dump.list";
+  const auto arguments = restore_arguments(command);
+  EXPECT_NE(std::find(arguments.begin(), arguments.end(), "--use-list=/tmp/a.dump.list"),
+            arguments.end());
+  EXPECT_EQ(arguments.back(), "/tmp/a.dump");
+}
+
+TEST(WithoutEventTriggers, LeavesOutEveryEventTriggerEntryAndKeepsTheRest) {
+  const std::string listing =
+      ";\n; Archive created at 2026-12-06\n;     dbname: live\n"
+      "; an EVENT TRIGGER in a comment stays\n"
+      "215; 1259 16390 TABLE public shop tapedeck\n"
+      "3380; 3466 16420 EVENT TRIGGER - tapedeck_schema_change tapedeck\n"
+      "3381; 3466 16421 EVENT TRIGGER - tapedeck_schema_drop tapedeck\n"
+      "3370; 0 16390 TABLE DATA public shop tapedeck\n";
+  EXPECT_EQ(without_event_triggers(listing),
+            ";\n; Archive created at 2026-12-06\n;     dbname: live\n"
+            "; an EVENT TRIGGER in a comment stays\n"
+            "215; 1259 16390 TABLE public shop tapedeck\n"
+            "3370; 0 16390 TABLE DATA public shop tapedeck\n");
+}
+
+TEST(VerboseLine, CountsOneLinePerItemRestored) {
+  EXPECT_EQ(verbose_line(R"(pg_restore: creating TABLE "public.shop")"), VerboseLine::item);
+  EXPECT_EQ(verbose_line(R"(pg_restore: processing data for table "public.shop")"),
+            VerboseLine::item);
+  EXPECT_EQ(verbose_line("pg_restore: executing SEQUENCE SET shop_id_seq"), VerboseLine::item);
+  EXPECT_EQ(verbose_line(R"(pg_restore: creating INDEX "public.shop_name_idx")"),
+            VerboseLine::item);
+}
+
+TEST(VerboseLine, TellsInformationFromErrors) {
+  // Parallel restores announce an item before a worker prints its "creating" line: not counted.
+  EXPECT_EQ(verbose_line("pg_restore: launching item 3370 TABLE DATA shop"), VerboseLine::info);
+  EXPECT_EQ(verbose_line("pg_restore: finished item 3370 TABLE DATA shop"), VerboseLine::info);
+  EXPECT_EQ(verbose_line("pg_restore: processing item 215 TABLE shop"), VerboseLine::info);
+  EXPECT_EQ(verbose_line("pg_restore: connecting to database for restore"), VerboseLine::info);
+  EXPECT_EQ(verbose_line(R"(pg_restore: error: could not execute query: relation "x" exists)"),
+            VerboseLine::other);
+  EXPECT_EQ(verbose_line("pg_restore: warning: errors ignored on restore: 1"), VerboseLine::other);
+  EXPECT_EQ(verbose_line("creating TABLE without the prefix"), VerboseLine::other);
+  EXPECT_EQ(verbose_line(""), VerboseLine::other);
+}
+
+TEST(RestoredEntries, CountsTheEntriesRestoredOneByOne) {
+  const std::string listing =
+      ";\n; Archive created at 2026-12-06\n;     dbname: live\n"
+      "3365; 0 0 ENCODING - ENCODING\n"
+      "3366; 0 0 STDSTRINGS - STDSTRINGS\n"
+      "3367; 0 0 SEARCHPATH - SEARCHPATH\n"
+      "3368; 1262 16384 DATABASE - live tapedeck\n"
+      "7; 2615 2200 SCHEMA - public pg_database_owner\n"
+      "215; 1259 16390 TABLE public shop tapedeck\n"
+      "3370; 0 16390 TABLE DATA public shop tapedeck\n"
+      "3390; 0 0 SEQUENCE SET public shop_id_seq tapedeck\n"
+      "\n";
+  EXPECT_EQ(restored_entries(listing), 4u);
+  EXPECT_EQ(restored_entries(""), 0u);
+  EXPECT_EQ(restored_entries("; only comments\n;\n"), 0u);
+}
+
+TEST(RunPgRestore, CountsItemsFromVerboseOutputAndKeepsOnlyErrorsInTheReason) {
+  TempDir dir;
+  const auto script = dir.path() / "fake_restore";
+  write_file(script,
+             "#!/bin/sh\n"
+             "echo 'pg_restore: connecting to database for restore' >&2\n"
+             "echo 'pg_restore: creating TABLE \"public.a\"' >&2\n"
+             "printf 'pg_restore: processing data for table \"public.a\"\\npg_restore: exec' >&2\n"
+             "sleep 0.1\n"
+             "echo 'uting SEQUENCE SET a_id_seq' >&2\n"
+             "echo 'pg_restore: error: boom' >&2\n"
+             "exit 1\n",
+             true);
+  RestoreCommand command;
+  command.program = script.string();
+  command.verbose = true;
+  int items = 0;
+  const auto failure = run_pg_restore(
+      command, [] {}, 20ms, [&] { ++items; });
+  EXPECT_EQ(items, 3);
+  ASSERT_TRUE(failure);
+  EXPECT_EQ(*failure, "pg_restore exited with status 1: pg_restore: error: boom");
+}
+
+TEST(RestoreArguments, VerboseWhenProgressIsFollowed) {
+  RestoreCommand command;
+  command.program = "pg_restore";
+  command.file = "/tmp/a.dump";
+  command.dbname = "playback_s1";
+  const auto quiet = restore_arguments(command);
+  EXPECT_EQ(std::count(quiet.begin(), quiet.end(), "--verbose"), 0);
+  command.verbose = true;
+  const auto arguments = restore_arguments(command);
+  EXPECT_EQ(std::count(arguments.begin(), arguments.end(), "--verbose"), 1);
+  EXPECT_EQ(arguments.back(), "/tmp/a.dump");
 }
 
 TEST(TailOf, KeepsShortTextAndDropsTrailingNewlines) {

@@ -178,5 +178,50 @@ TEST(PlaybackClock, ReportsHowLateTheApplierIs) {
   EXPECT_EQ(clock.behind(f.now(), S + 10s), 1500ms);
 }
 
+TEST(PlaybackClock, ChangesSpeedWithoutAJumpInPlaybackTime) {
+  Fixture f;
+  PlaybackClock clock(S, Speed::parse("1"));
+  clock.start(f.now());
+  f.clock.advance(10s);
+  clock.set_speed(Speed::parse("4"), f.now(), S);
+  EXPECT_EQ(clock.playback_time(f.now()), S + 10s);
+  EXPECT_EQ(clock.due(S + 30s), f.now() + 5s);
+  f.clock.advance(1s);
+  EXPECT_EQ(clock.playback_time(f.now()), S + 14s);
+}
+
+TEST(PlaybackClock, GoesOnFromWhatWasReachedWhenLeavingSpeedMax) {
+  Fixture f;
+  PlaybackClock clock(S, Speed::max());
+  clock.start(f.now());
+  f.clock.advance(1s);
+  clock.set_speed(Speed::parse("1"), f.now(), S + 1h);
+  EXPECT_EQ(clock.playback_time(f.now()), S + 1h);
+  EXPECT_EQ(clock.due(S + 1h + 2s), f.now() + 2s);
+}
+
+TEST(PlaybackClock, RebasedWhilePausedStaysAtTheNewMomentUntilResumed) {
+  Fixture f;
+  PlaybackClock clock(S, Speed::parse("2"));
+  clock.start(f.now());
+  f.clock.advance(1s);
+  clock.pause(f.now());
+  clock.rebase(S + 7s, f.now());
+  f.clock.advance(1h);
+  EXPECT_EQ(clock.playback_time(f.now()), S + 7s);
+  EXPECT_EQ(clock.due(S + 8s), Instant::max());
+  clock.resume(f.now());
+  EXPECT_EQ(clock.due(S + 9s), f.now() + 1s);
+}
+
+TEST(PlaybackClock, RebasedWhileReadyStartsFromTheNewMoment) {
+  Fixture f;
+  PlaybackClock clock(S, Speed::parse("1"));
+  clock.rebase(S + 1h, f.now());
+  EXPECT_EQ(clock.playback_time(f.now()), S + 1h);
+  clock.start(f.now());
+  EXPECT_EQ(clock.due(S + 1h + 3s), f.now() + 3s);
+}
+
 }  // namespace
 }  // namespace tapedeck::msgop

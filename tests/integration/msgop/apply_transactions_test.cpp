@@ -1,0 +1,124 @@
+// apply_transactions against a real session database: whole groups, TRUNCATE runs, and the
+// one-row check that turns a drifted session database into a named failure.
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "core/error.hpp"
+#include "fixture.hpp"
+#include "msgop/catch_up.hpp"
+
+namespace tapedeck::msgop::testing {
+namespace {
+
+class ApplyTransactionsTest : public MsgopTest {
+ protected:
+  RecordedTransaction transaction(const std::string& lsn, std::uint64_t xid,
+                                  std::vector<std::string> statements) {
+    RecordedTransaction result;
+    result.commit_lsn = *Lsn::parse(lsn);
+    result.xid = Xid{xid};
+    for (std::size_t i = 0; i < statements.size(); ++i) {
+      result.positions.push_back(static_cast<std::int64_t>(i));
+    }
+    result.statements = std::move(statements);
+    return result;
+  }
+
+  std::string rows(pg::Connection& db, const std::string& query) {
+    return db.exec(query).get<std::optional<std::string>>(0, 0).value_or("");
+  }
+
+  // Applies `group`, expecting it to fail; returns the error's message.
+  std::string failure(pg::Connection& target, const std::vector<RecordedTransaction>& group) {
+    try {
+      apply_transactions(target, group);
+    } catch (const Error& error) {
+      return error.what();
+    }
+    ADD_FAILURE() << "the group was applied";
+    return {};
+  }
+};
+
+TEST_F(ApplyTransactionsTest, AppliesWholeTransactionsInOrder) {
+  const std::string dsn = create_session_database(unique_name("msgop_apply"), {1, 2});
+  pg::Connection target(dsn);
+  apply_transactions(target, std::vector{transaction("0/10", 1,
+                                                     {"INSERT INTO t (id, v) VALUES (3, 'a')",
+                                                      "UPDATE t SET v = 'b' WHERE id = 1"}),
+                                         transaction("0/20", 2, {"DELETE FROM t WHERE id = 2"})});
+  EXPECT_EQ(rows(target, "SELECT string_agg(id || v, ',' ORDER BY id) FROM t"), "1b,3a");
+}
+
+// A recorded UPDATE changed one row of the Live DB; changing none here means the session
+// database is not what the recording expects. Nothing of the group is committed, not even
+// the transactions before it, and the failure names the statement.
+TEST_F(ApplyTransactionsTest, AnUpdateThatFindsNoRowFailsNamingItAndCommitsNothing) {
+  const std::string dsn = create_session_database(unique_name("msgop_apply"), {1});
+  pg::Connection target(dsn);
+  const std::string message =
+      failure(target, {transaction("0/10", 7, {"INSERT INTO t (id, v) VALUES (5, 'new')"}),
+                       transaction("0/20", 8,
+                                   {"INSERT INTO t (id, v) VALUES (6, 'new')",
+                                    "UPDATE t SET v = 'gone' WHERE id = 2"})});
+  EXPECT_NE(message.find("commit LSN 0/20 position 1 (xid 8)"), std::string::npos) << message;
+  EXPECT_NE(message.find("changed 0 rows"), std::string::npos) << message;
+  EXPECT_NE(message.find("UPDATE t SET v = 'gone' WHERE id = 2"), std::string::npos) << message;
+  EXPECT_EQ(rows(target, "SELECT string_agg(id || v, ',' ORDER BY id) FROM t"), "1backup");
+  // The connection is usable again: nothing was left open.
+  apply_transactions(target, std::vector{transaction("0/30", 9, {"DELETE FROM t WHERE id = 1"})});
+  EXPECT_EQ(rows(target, "SELECT count(*)::text FROM t"), "0");
+}
+
+TEST_F(ApplyTransactionsTest, ADeleteThatChangesMoreThanOneRowFailsToo) {
+  const std::string dsn = create_session_database(unique_name("msgop_apply"), {1, 2});
+  pg::Connection target(dsn);
+  const std::string message =
+      failure(target, {transaction("0/10", 7, {"DELETE FROM t WHERE id > 0"})});
+  EXPECT_NE(message.find("changed 2 rows"), std::string::npos) << message;
+  EXPECT_EQ(rows(target, "SELECT count(*)::text FROM t"), "2");
+}
+
+// The check runs before a DDL statement of the group too, and the DDL's own statements (an
+// added column's fill may change no row) are not checked.
+TEST_F(ApplyTransactionsTest, TheCheckCoversStatementsBeforeADdlAndLeavesTheDdlAlone) {
+  const std::string dsn = create_session_database(unique_name("msgop_apply"), {1});
+  pg::Connection target(dsn);
+  apply_transactions(target,
+                     std::vector{transaction("0/10", 1,
+                                             {"SELECT pg_catalog.set_config('search_path', "
+                                              "'public', true);\nALTER TABLE t ADD COLUMN w int;\n"
+                                              "UPDATE t SET w = 1 WHERE false"})});
+  const std::string message =
+      failure(target, {transaction("0/20", 2,
+                                   {"DELETE FROM t WHERE id = 9",
+                                    "SELECT pg_catalog.set_config('search_path', 'public', "
+                                    "true);\nALTER TABLE t ADD COLUMN x int"})});
+  EXPECT_NE(message.find("changed 0 rows"), std::string::npos) << message;
+  EXPECT_EQ(rows(target,
+                 "SELECT count(*)::text FROM information_schema.columns WHERE table_name = 't' "
+                 "AND column_name = 'x'"),
+            "0");
+}
+
+// One TRUNCATE of tables linked by a foreign key arrives as one statement per table; applied
+// one by one PostgreSQL refuses the first.
+TEST_F(ApplyTransactionsTest, ARunOfTruncatesIsOneCommand) {
+  const std::string dsn = create_session_database(unique_name("msgop_apply"), {});
+  pg::Connection target(dsn);
+  target.exec(
+      "CREATE TABLE unit (id int PRIMARY KEY); "
+      "CREATE TABLE reading (unit_id int REFERENCES unit); "
+      "INSERT INTO unit VALUES (1); INSERT INTO reading VALUES (1)");
+  apply_transactions(target, std::vector{transaction("0/10", 1,
+                                                     {R"(TRUNCATE ONLY "public"."unit")",
+                                                      R"(TRUNCATE ONLY "public"."reading")",
+                                                      "INSERT INTO unit VALUES (2)"})});
+  EXPECT_EQ(rows(target, "SELECT string_agg(id::text, ',') FROM unit"), "2");
+  EXPECT_EQ(rows(target, "SELECT count(*)::text FROM reading"), "0");
+}
+
+}  // namespace
+}  // namespace tapedeck::msgop::testing
