@@ -1,10 +1,18 @@
-// The dbop service: a shared durable consumer of session `init` events, one restore at a time.
+// The dbop service: a shared durable consumer of session `init` events, up to max_restores
+// restores at a time.
 #include "dbop/dbop_service.hpp"
 
 #include <fmt/format.h>
 
+#include <exception>
+#include <functional>
+#include <memory>
+#include <mutex>
 #include <optional>
 #include <random>
+#include <set>
+#include <thread>
+#include <vector>
 
 #include "core/error.hpp"
 #include "core/exit_codes.hpp"
@@ -13,6 +21,7 @@
 #include "core/nats/consumer.hpp"
 #include "core/nats/jetstream.hpp"
 #include "core/pg/connection.hpp"
+#include "core/progress.hpp"
 #include "core/schema/store_schema.hpp"
 #include "core/service/observability_server.hpp"
 #include "core/service/retry_loop.hpp"
@@ -27,9 +36,49 @@ using namespace std::chrono_literals;
 
 namespace {
 
+// A session waiting this long for a restore while this dbop has nothing to do lost its init
+// event (a failed publish, a purged stream): it gets the event again.
+constexpr auto kLostEventAfter = 10s;
+// A restore whose dbop has not reported for this long (it heartbeats every second) died with
+// it: another dbop takes it over, well within replaymgr.worker_timeout (10 s), which would
+// fail the session.
+constexpr auto kAbandonedAfter = 5s;
+constexpr auto kSweepInterval = 2s;
+
+}  // namespace
+
+// What the restore slots of one dbop share: the sessions they are restoring (an event of one
+// of them redelivered to another slot is a duplicate, not an interrupted restore to redo) and
+// the lost-event sweep's schedule (one idle slot sweeps at a time).
+class DbopService::Slots {
+ public:
+  bool claim(const std::string& id) {
+    const std::lock_guard lock(mutex_);
+    return restoring_.insert(id).second;
+  }
+  void release(const std::string& id) {
+    const std::lock_guard lock(mutex_);
+    restoring_.erase(id);
+  }
+  bool sweep_due() {
+    const std::lock_guard lock(mutex_);
+    const auto now = std::chrono::steady_clock::now();
+    if (now < next_sweep_) return false;
+    next_sweep_ = now + kSweepInterval;
+    return true;
+  }
+
+ private:
+  std::mutex mutex_;
+  std::set<std::string> restoring_;
+  std::chrono::steady_clock::time_point next_sweep_{};
+};
+
+namespace {
+
 // Thrown out of a restore by the heartbeat when the session is no longer ours to restore.
 struct Abandoned {
-  enum class Why { session_gone, stopping } why;
+  enum class Why { session_gone, taken_over, stopping } why;
 };
 
 // Thrown out of a restore by the heartbeat when the store DB or NATS went away: not a reason to
@@ -37,6 +86,8 @@ struct Abandoned {
 struct Interrupted {
   Error error;
 };
+
+}  // namespace
 
 struct DbopMetrics {
   explicit DbopMetrics(Metrics& registry)
@@ -55,6 +106,11 @@ struct DbopMetrics {
                                "bytes of snapshots downloaded and restored")),
         errors(registry.counter("tapedeck_dbop_errors_total",
                                 "transient failures (NATS, databases, storage) retried")),
+        taken_over(registry.counter("tapedeck_dbop_restores_taken_over_total",
+                                    "restores taken over from a dbop that stopped reporting")),
+        reissued(registry.counter("tapedeck_dbop_events_reissued_total",
+                                  "init events published again for sessions whose event was "
+                                  "lost")),
         restoring(registry.gauge("tapedeck_dbop_restoring", "restores under way")),
         seconds(registry.histogram("tapedeck_dbop_restore_seconds",
                                    "time from taking a session to restore.ok",
@@ -67,11 +123,11 @@ struct DbopMetrics {
   Counter& abandoned;
   Counter& bytes;
   Counter& errors;
+  Counter& taken_over;
+  Counter& reissued;
   Gauge& restoring;
   Histogram& seconds;
 };
-
-}  // namespace
 
 DbopSettings DbopSettings::from_config(const config::Config& config) {
   DbopSettings settings;
@@ -86,6 +142,10 @@ DbopSettings DbopSettings::from_config(const config::Config& config) {
   settings.listen = config.string("dbop.listen");
   settings.drop_on_end = config.boolean("playback.drop_on_end");
   settings.worker = session::worker_name("dbop");
+  settings.max_restores = static_cast<int>(config.integer("dbop.max_restores"));
+  if (settings.max_restores < 1) {
+    throw Error(ErrorSource::config, Recovery::invalid, "dbop.max_restores must be at least 1");
+  }
   if (settings.restore.restore_jobs < 1) {
     throw Error(ErrorSource::config, Recovery::invalid, "dbop.restore_jobs must be at least 1");
   }
@@ -102,11 +162,12 @@ DbopSettings DbopSettings::from_config(const config::Config& config) {
 class DbopService::Loop {
  public:
   Loop(const DbopSettings& settings, nats::JetStream& jetstream, pg::Connection& store,
-       DbopMetrics& metrics)
+       DbopMetrics& metrics, Slots& slots)
       : settings_(settings),
         jetstream_(jetstream),
         store_(store),
         metrics_(metrics),
+        slots_(slots),
         log_(log::get("dbop")) {}
 
   // Handles one init event; returns once the message is acked (or left for redelivery when a
@@ -120,26 +181,33 @@ class DbopService::Loop {
       return;
     }
     const std::string& id = parsed->first;
-    try {
-      store_.transition(id, session::Transition::restore_begin,
-                        session::TransitionDetails::by(settings_.worker));
-    } catch (const Error& error) {
-      if (error.recovery() != Recovery::conflict && error.recovery() != Recovery::not_found) {
-        throw;
-      }
-      // This service took the session before a transient failure cut the restore short (the
-      // event was not acked, so it came back): the restore is ours to do again.
-      const auto current = store_.find(id);
-      const bool ours = current && current->state == session::State::restoring &&
+    if (!slots_.claim(id)) {
+      // Left unacked: the slot restoring the session acks the event when it is done.
+      log_->info("session {}: init event again while another slot of this dbop restores it", id);
+      metrics_.skipped.inc();
+      return;
+    }
+    struct Release {
+      Slots& slots;
+      const std::string& id;
+      ~Release() { slots.release(id); }
+    } const release{slots_, id};
+    const auto current = store_.find(id);
+    const bool seek = current && current->state == session::State::seeking;
+    if (seek && !store_.begin_seek_restore(id, settings_.worker)) {
+      // A backward seek's restore (msgop asked, through the same init event): taken here
+      // unless another copy took it, or this one before an interruption.
+      const bool ours = current->seek && current->seek->restore == "restoring" &&
                         current->worker == settings_.worker;
-      if (!ours) {
-        log_->info("session {}: init skipped ({})", id, error.message());
+      if (!ours && !take_over(*current)) {
+        log_->info("session {}: seek restore skipped (taken elsewhere or not requested)", id);
         metrics_.skipped.inc();
         message.ack_sync();
         return;
       }
-      log_->info("session {}: restoring again after an interrupted attempt", id);
     }
+    // A seek's restore was taken above; it reaches the seek target (Record::restore_target).
+    if (!seek && !take_init(message, id)) return;
     metrics_.taken.inc();
     metrics_.restoring.add(1);
     const auto started = std::chrono::steady_clock::now();
@@ -154,12 +222,103 @@ class DbopService::Loop {
         std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
   }
 
+  // Sessions find their way here from the sessions table too, so a lost init event only
+  // delays one: a session waiting for a restore for over kLostEventAfter, seen while this dbop
+  // has no event to handle, gets its init event again (one message id per sweep window, so
+  // copies sweeping together publish it once; a late original is skipped like any duplicate).
+  void reissue_lost_inits() {
+    const auto window = std::chrono::duration_cast<std::chrono::seconds>(
+                            std::chrono::system_clock::now().time_since_epoch())
+                            .count() /
+                        std::chrono::duration_cast<std::chrono::seconds>(kSweepInterval).count();
+    for (const auto& id : store_.awaiting_restore(kLostEventAfter)) {
+      log_->warn(
+          "session {}: waiting for a restore for over {} s and no init event came; publishing "
+          "it again",
+          id, std::chrono::duration_cast<std::chrono::seconds>(kLostEventAfter).count());
+      session::publish_event(jetstream_, id, "init", {{"reissued_by", settings_.worker}},
+                             fmt::format("{}.init.again.{}", id, window));
+      metrics_.reissued.inc();
+    }
+    for (const auto& id : store_.abandoned_restores(kAbandonedAfter)) {
+      log_->warn(
+          "session {}: its restore has not reported for over {} s (its dbop died); publishing "
+          "its init event again so a dbop takes it over",
+          id, std::chrono::duration_cast<std::chrono::seconds>(kAbandonedAfter).count());
+      session::publish_event(jetstream_, id, "init", {{"reissued_by", settings_.worker}},
+                             fmt::format("{}.init.takeover.{}", id, window));
+      metrics_.reissued.inc();
+    }
+  }
+
  private:
+  // Takes over the restore of a session whose dbop stopped reporting (it died mid-restore).
+  bool take_over(const session::Record& current) {
+    if (!store_.take_over_restore(current.id, settings_.worker, kAbandonedAfter)) return false;
+    log_->warn("session {}: took the restore over from {}, which stopped reporting", current.id,
+               current.worker);
+    metrics_.taken_over.inc();
+    return true;
+  }
+
+  // Takes a new session for restoring (initializing -> restoring); false when it was skipped
+  // (taken elsewhere, ended), the message acked.
+  bool take_init(nats::Message& message, const std::string& id) {
+    try {
+      store_.transition(id, session::Transition::restore_begin,
+                        session::TransitionDetails::by(settings_.worker));
+    } catch (const Error& error) {
+      if (error.recovery() != Recovery::conflict && error.recovery() != Recovery::not_found) {
+        throw;
+      }
+      // This service took the session before a transient failure cut the restore short (the
+      // event was not acked, so it came back): the restore is ours to do again.
+      const auto current = store_.find(id);
+      const bool ours = current && current->state == session::State::restoring &&
+                        current->worker == settings_.worker;
+      if (!ours && current && take_over(*current)) return true;
+      if (!ours) {
+        log_->info("session {}: init skipped ({})", id, error.message());
+        metrics_.skipped.inc();
+        message.ack_sync();
+        return false;
+      }
+      log_->info("session {}: restoring again after an interrupted attempt", id);
+    }
+    return true;
+  }
+
   void restore(nats::Message& message, const std::string& id) {
     const session::Record record = store_.get(id);
     const std::string& database = record.database_name;
-    log_->info("session {}: restoring the snapshot for {} into {}", id,
-               session::format_time(record.start), database);
+    const bool seek = record.state == session::State::seeking;
+    log_->info("session {}: restoring the snapshot for {} into {}{}", id,
+               session::format_time(record.restore_target()), database,
+               seek ? " (a backward seek)" : "");
+    const auto began = std::chrono::steady_clock::now();
+    session::PhaseMeter meter("restoring", "bytes", std::nullopt, began);
+    // The download counts bytes, then pg_restore items of the dump's table of contents (its
+    // own meter, so the rate and ETA are pg_restore's); a retried attempt downloads again.
+    bool counting_items = false;
+    double done_units = 0;
+    const RestoreBytes on_bytes = [&](std::uint64_t done, std::uint64_t total) {
+      if (counting_items) {
+        counting_items = false;
+        meter = session::PhaseMeter("restoring", "bytes", std::nullopt,
+                                    std::chrono::steady_clock::now());
+      }
+      done_units = static_cast<double>(done);
+      meter.set_total(static_cast<double>(total));
+    };
+    const RestoreItems on_items = [&](std::uint64_t done, std::uint64_t total) {
+      if (!counting_items) {
+        counting_items = true;
+        meter = session::PhaseMeter("restoring", "items", std::nullopt,
+                                    std::chrono::steady_clock::now());
+      }
+      done_units = static_cast<double>(done);
+      meter.set_total(static_cast<double>(total));
+    };
 
     auto last_beat = std::chrono::steady_clock::now();
     const std::function<void()> tick = [&] {
@@ -169,12 +328,19 @@ class DbopService::Loop {
       last_beat = now;
       bool alive = false;
       try {
-        alive = store_.heartbeat(id, settings_.worker);
+        const auto progress = meter.at(done_units, now);
+        alive = store_.report_phase(id, progress, settings_.worker);
         message.in_progress();
+        publish_progress(id, progress);
       } catch (const Error& error) {
         throw Interrupted{error};
       }
-      if (!alive) throw Abandoned{Abandoned::Why::session_gone};
+      if (!alive) {
+        const auto now_held = store_.find(id);
+        const bool gone = !now_held || now_held->state == session::State::ended ||
+                          now_held->state == session::State::failed;
+        throw Abandoned{gone ? Abandoned::Why::session_gone : Abandoned::Why::taken_over};
+      }
     };
 
     std::optional<std::string> reason;
@@ -186,12 +352,18 @@ class DbopService::Loop {
             "playback.database_template with <id>",
             database, *holder);
       } else {
-        restored = restore_with_retries(id, database, record.start, tick);
+        restored =
+            restore_with_retries(id, database, record.restore_target(), tick, on_bytes, on_items);
       }
     } catch (const Abandoned& abandoned) {
       metrics_.abandoned.inc();
       if (abandoned.why == Abandoned::Why::stopping) {
         reason = "dbop stopped while restoring; create the session again";
+      } else if (abandoned.why == Abandoned::Why::taken_over) {
+        // Its database is the new owner's now.
+        log_->warn("session {}: another dbop took the restore over; this one lets it go", id);
+        message.ack_sync();
+        return;
       } else {
         log_->info("session {}: ended or failed while restoring; restore abandoned", id);
         drop_quietly(id, database, settings_.drop_on_end);
@@ -213,11 +385,26 @@ class DbopService::Loop {
       return;
     }
 
+    // The last progress (pg_restore done: done == total), which ticks report only now and then.
+    {
+      const auto progress = meter.at(done_units, std::chrono::steady_clock::now());
+      try {
+        store_.report_phase(id, progress, settings_.worker);
+      } catch (const Error& error) {
+        log_->debug("session {}: last restore progress not stored: {}", id, error.what());
+      }
+      publish_progress(id, progress);
+    }
+
     const auto& backup = restored->backup;
     session::BackupRef ref{backup.id, backup.lsn.str(), backup.txid_snapshot};
     try {
-      store_.transition(id, session::Transition::restore_ok,
-                        session::TransitionDetails::restored(ref));
+      if (seek) {
+        store_.seek_restored(id, ref);
+      } else {
+        store_.transition(id, session::Transition::restore_ok,
+                          session::TransitionDetails::restored(ref));
+      }
     } catch (const Error& error) {
       if (error.recovery() != Recovery::conflict && error.recovery() != Recovery::not_found) {
         throw;
@@ -239,7 +426,11 @@ class DbopService::Loop {
         {"backup_system_time",
          backup.system_time ? nlohmann::json(*backup.system_time) : nlohmann::json(nullptr)},
     };
-    publish(id, "restore.ok", fields);
+    // A seek's restore.ok is a new event each time (the first one's id is in the stream's
+    // duplicate window a while); the restore this seek asked for is named by when it asked.
+    publish(id, "restore.ok", fields,
+            seek ? fmt::format("{}.restore.ok.{}", id, record.updated_at.time_since_epoch().count())
+                 : std::string());
     log_->info("session {}: restored backup {} (lsn {}) into {}", id, backup.id, backup.lsn.str(),
                database);
     message.ack_sync();
@@ -256,13 +447,14 @@ class DbopService::Loop {
   }
 
   Restored restore_with_retries(const std::string& id, const std::string& database,
-                                session::Time start, const std::function<void()>& tick) {
+                                session::Time start, const std::function<void()>& tick,
+                                const RestoreBytes& on_bytes, const RestoreItems& on_items) {
     std::mt19937_64 random(std::random_device{}());
     std::uniform_real_distribution<double> unit(0.0, 1.0);
     const RetryPolicy policy{settings_.restore_attempts, 1s, 10s, 0.2};
     for (int attempt = 1;; ++attempt) {
       try {
-        return restore_snapshot(settings_.restore, database, start, tick);
+        return restore_snapshot(settings_.restore, database, start, tick, on_bytes, on_items);
       } catch (const Error& error) {
         if (!error.retryable() || policy.exhausted(attempt)) throw;
         metrics_.errors.inc();
@@ -301,8 +493,19 @@ class DbopService::Loop {
 
   // Publishes an event, retrying a transient failure until stopped: the row already says
   // what happened, the event tells the others to look.
-  void publish(const std::string& id, std::string_view event, const nlohmann::json& fields) {
-    const std::string msg_id = fmt::format("{}.{}", id, event);
+  // A `progress` event with the restore's progress; a lost one is only a late progress line.
+  void publish_progress(const std::string& id, const session::PhaseProgress& progress) {
+    try {
+      session::publish_event(jetstream_, id, "progress",
+                             {{"state", "restoring"}, {"progress", progress.to_json()}});
+    } catch (const Error& error) {
+      log_->debug("session {}: progress event not published: {}", id, error.what());
+    }
+  }
+
+  void publish(const std::string& id, std::string_view event, const nlohmann::json& fields,
+               std::string msg_id = {}) {
+    if (msg_id.empty()) msg_id = fmt::format("{}.{}", id, event);
     for (int attempt = 1;; ++attempt) {
       try {
         session::publish_event(jetstream_, id, event, fields, msg_id);
@@ -331,6 +534,7 @@ class DbopService::Loop {
   nats::JetStream& jetstream_;
   session::Store store_;
   DbopMetrics& metrics_;
+  Slots& slots_;
   std::shared_ptr<spdlog::logger> log_;
 };
 
@@ -342,9 +546,38 @@ int DbopService::run() {
   DbopMetrics metrics(registry_);
   const service::ObservabilityServer server(*log, {settings_.listen, settings_.worker}, registry_,
                                             [this] { return health(); });
+  log->info("restoring up to {} session(s) at a time (dbop.max_restores)", settings_.max_restores);
+  // Each restore slot is a consumer loop of its own, fetching one event at a time: up to
+  // max_restores sessions restore at once, the others wait in the stream (and say so in the
+  // API, a session's `queue`).
+  Slots slots;
+  std::mutex failure_mutex;
+  std::exception_ptr failure;
+  {
+    std::vector<std::jthread> threads;
+    for (int slot = 1; slot <= settings_.max_restores; ++slot) {
+      threads.emplace_back([&, slot] {
+        try {
+          run_slot(slot, metrics, slots);
+        } catch (...) {
+          // What the retry loop rethrows (not an Error) ends the service, as on one thread.
+          const std::lock_guard lock(failure_mutex);
+          if (!failure) failure = std::current_exception();
+          stop::request();
+        }
+      });
+    }
+  }
+  if (failure) std::rethrow_exception(failure);
+  log->info("stopped");
+  return exit_code::ok;
+}
+
+void DbopService::run_slot(int slot, DbopMetrics& metrics, Slots& slots) {
+  auto log = log::get("dbop");
   nats::ConnectOptions options;
   options.url = settings_.nats_url;
-  options.name = settings_.worker;
+  options.name = fmt::format("{} slot {}", settings_.worker, slot);
   options.retry_on_failed_connect = true;
 
   // Everything is retried, configuration mistakes included (a stream or server that is not
@@ -366,13 +599,13 @@ int DbopService::run() {
     auto consumer = session::bind_event_consumer(jetstream, config_, settings_.durable, "init",
                                                  settings_.ack_wait);
     started();
-    Loop handler(settings_, jetstream, store, metrics);
+    Loop handler(settings_, jetstream, store, metrics, slots);
     while (!stop::requested()) {
-      for (auto& message : consumer.fetch(1, 1s)) handler.handle(message);
+      auto messages = consumer.fetch(1, 1s);
+      for (auto& message : messages) handler.handle(message);
+      if (messages.empty() && slots.sweep_due()) handler.reissue_lost_inits();
     }
   });
-  log->info("stopped");
-  return exit_code::ok;
 }
 
 }  // namespace tapedeck::dbop

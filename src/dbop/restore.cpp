@@ -3,8 +3,10 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <exception>
 #include <fstream>
+#include <iterator>
 #include <ostream>
 #include <streambuf>
 #include <utility>
@@ -166,15 +168,21 @@ void drop_database(const std::string& playback_dsn, const std::string& database)
 }
 
 Restored restore_snapshot(const RestoreSettings& settings, const std::string& database_name,
-                          session::Time start, const std::function<void()>& tick) {
-  auto logger = log::get("dbop");
+                          session::Time start, const std::function<void()>& tick,
+                          const RestoreBytes& on_bytes, const RestoreItems& on_items) {
   std::optional<backups::BackupRecord> chosen;
   {
     pg::Connection live(settings.live_dsn, "tapedeck-dbop");
     chosen = choose_backup(backups::list_backups(live), start);
   }
   if (!chosen) throw Error(ErrorSource::input, Recovery::not_found, no_backup_reason(start));
-  const backups::BackupRecord& backup = *chosen;
+  return restore_backup(settings, database_name, *chosen, tick, on_bytes, on_items);
+}
+
+Restored restore_backup(const RestoreSettings& settings, const std::string& database_name,
+                        const backups::BackupRecord& backup, const std::function<void()>& tick,
+                        const RestoreBytes& on_bytes, const RestoreItems& on_items) {
+  auto logger = log::get("dbop");
   logger->info("restoring backup {} ({}, created {}, lsn {}) into {}", backup.id,
                backup.storage_url, backup.created_at, backup.lsn.str(), database_name);
   tick();
@@ -187,8 +195,22 @@ Restored restore_snapshot(const RestoreSettings& settings, const std::string& da
   const auto file =
       settings.work_dir / fmt::format("tapedeck-dbop-{}-{}.dump", database_name, backup.id);
   FileRemover remove_file(file);
+  const auto total = static_cast<std::uint64_t>(backup.size_bytes);
+  // The file on disk is the download's progress (what is buffered is at most a buffer behind).
+  const std::function<void()> download_tick = [&] {
+    if (on_bytes) {
+      std::error_code unknown;
+      const auto size = std::filesystem::file_size(file, unknown);
+      on_bytes(unknown ? 0 : std::min<std::uint64_t>(size, total), total);
+    }
+    tick();
+  };
+  const std::function<void()> restore_tick = [&] {
+    if (on_bytes) on_bytes(total, total);
+    tick();
+  };
   try {
-    download_verified(*store, backup, file, tick, settings.tick_interval);
+    download_verified(*store, backup, file, download_tick, settings.tick_interval);
   } catch (const Error& error) {
     if (error.kind() == ErrorKind::content_mismatch) throw;
     throw Error(error.source(), error.recovery(),
@@ -219,9 +241,36 @@ Restored restore_snapshot(const RestoreSettings& settings, const std::string& da
   command.jobs = settings.restore_jobs;
   command.environment =
       pg::libpq_environment(pg::with_dbname(settings.playback_dsn, database_name), "playback.dsn");
-  if (auto failure = run_pg_restore(command, tick, settings.tick_interval)) {
+  // The dump's contents without its event triggers (see restore_list).
+  const auto list_file = std::filesystem::path(file.string() + ".list");
+  FileRemover remove_list(list_file);
+  if (auto failure =
+          restore_list(command, list_file.string(), restore_tick, settings.tick_interval)) {
     throw Error(ErrorSource::postgres, Recovery::fail, *failure);
   }
+  command.use_list = list_file.string();
+  std::function<void()> on_item;
+  std::uint64_t items_done = 0;
+  std::uint64_t items_total = 0;
+  if (on_items) {
+    std::ifstream in(list_file, std::ios::binary);
+    const std::string listing((std::istreambuf_iterator<char>(in)),
+                              std::istreambuf_iterator<char>());
+    items_total = restored_entries(listing);
+    command.verbose = true;
+    // A count past the total (an entry printing two lines) stays at the total until the end.
+    on_item = [&] { items_done = std::min(items_done + 1, items_total); };
+    on_items(0, items_total);
+  }
+  const std::function<void()> items_tick = [&] {
+    if (!on_items) return restore_tick();
+    on_items(items_done, items_total);
+    tick();
+  };
+  if (auto failure = run_pg_restore(command, items_tick, settings.tick_interval, on_item)) {
+    throw Error(ErrorSource::postgres, Recovery::fail, *failure);
+  }
+  if (on_items) on_items(items_total, items_total);
   Restored restored;
   restored.backup = backup;
   restored.database_name = database_name;

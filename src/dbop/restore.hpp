@@ -64,7 +64,21 @@ struct Restored {
 // corrupted one, "pg_restore exited with status N: ..." (postgres, fail) when it fails; a
 // lost connection is Recovery::retry. A database it created is left in place on failure: the
 // caller drops it.
+// `on_bytes(done, total)`, when given, is called with each tick: the snapshot's bytes
+// downloaded so far of its size (done == total once pg_restore runs).
+// `on_items(done, total)`, when given, is called while pg_restore runs (and once before it
+// starts, with done 0): the items of the dump's table of contents restored so far of those it
+// restores (restored_entries), from pg_restore's --verbose lines; done == total at the end.
+using RestoreBytes = std::function<void(std::uint64_t done, std::uint64_t total)>;
+using RestoreItems = std::function<void(std::uint64_t done, std::uint64_t total)>;
 Restored restore_snapshot(const RestoreSettings& settings, const std::string& database_name,
-                          session::Time start, const std::function<void()>& tick);
+                          session::Time start, const std::function<void()>& tick,
+                          const RestoreBytes& on_bytes = {}, const RestoreItems& on_items = {});
+
+// restore_snapshot of a given backup (`tapedeck verify` restores the older of two): download,
+// verify, fresh database, pg_restore, with the same errors.
+Restored restore_backup(const RestoreSettings& settings, const std::string& database_name,
+                        const backups::BackupRecord& backup, const std::function<void()>& tick,
+                        const RestoreBytes& on_bytes = {}, const RestoreItems& on_items = {});
 
 }  // namespace tapedeck::dbop

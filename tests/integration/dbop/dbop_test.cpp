@@ -7,6 +7,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <chrono>
+#include <csignal>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -14,6 +17,7 @@
 #include <optional>
 #include <random>
 #include <sstream>
+#include <thread>
 
 #include "core/error.hpp"
 #include "core/nats/connection.hpp"
@@ -201,8 +205,9 @@ class DbopTest : public ::testing::Test {
     return dir_ / "store" / backup.object_key;
   }
 
-  // Creates a session starting at `start` and publishes its init event.
-  std::string start_session(session::Time start) {
+  // Creates a session starting at `start` and publishes its init event (unless not `announced`:
+  // an event lost on the way).
+  std::string start_session(session::Time start, bool announced = true) {
     session::NewSession fresh;
     fresh.name = "dbop test " + suffix_;
     fresh.start = start;
@@ -211,7 +216,7 @@ class DbopTest : public ::testing::Test {
     fresh.database_template = "tdk_dbop_<id>";
     const auto record = sessions_->create(fresh);
     session_ids_.push_back(record.id);
-    session::publish_event(*jetstream_, record.id, "init", {}, record.id + ".init");
+    if (announced) session::publish_event(*jetstream_, record.id, "init", {}, record.id + ".init");
     return record.id;
   }
 
@@ -341,6 +346,76 @@ TEST_F(DbopTest, RestoresTheNewestSnapshotAtOrBeforeTheStartIntoTheSessionDataba
   EXPECT_TRUE(!fs::exists(dir_ / "work") || fs::is_empty(dir_ / "work"));
 }
 
+TEST_F(DbopTest, ReportsPgRestoresProgressInItemsWithAnEta) {
+  const auto backup = take_backup();
+  int major = 0;
+  {
+    pg::Connection admin(playback_dsn_, "dbop-test");
+    major = admin.server_version() / 10000;
+  }
+  // The real pg_restore whose --verbose lines reach dbop slowly, so the restore is watched
+  // while it runs.
+  const auto script = dir_ / "slow_pg_restore";
+  std::ofstream(script) << "#!/bin/bash\nset -o pipefail\n"
+                        << pg::find_client_program("pg_restore", major)
+                        << " \"$@\" 2>&1 >/dev/null | while IFS= read -r line; do "
+                           "printf '%s\\n' \"$line\" >&2; sleep 0.2; done\n";
+  fs::permissions(script, fs::perms::owner_all);
+  start_dbop({{"TAPEDECK_DBOP_PG_RESTORE", script.string()}});
+  const std::string id = start_session(*session::parse_time(backup.created_at));
+
+  std::optional<session::PhaseProgress> during;
+  session::Record record;
+  (void)eventually(
+      [&] {
+        record = sessions_->get(id);
+        const auto& phase = record.progress.phase;
+        if (phase && phase->phase == "restoring" && phase->unit == "items" && phase->done > 0 &&
+            phase->total && phase->done < *phase->total && phase->eta_seconds) {
+          during = phase;
+          return true;
+        }
+        return record.state != session::State::initializing &&
+               record.state != session::State::restoring;
+      },
+      120s);
+  ASSERT_TRUE(during) << "no pg_restore progress seen; session " << session::to_string(record.state)
+                      << "; dbop log in " << dir_;
+  EXPECT_GT(*during->eta_seconds, 0);
+  EXPECT_TRUE(during->rate_per_second);
+  EXPECT_TRUE(during->percent);
+
+  record = wait_until_settled(id);
+  ASSERT_EQ(record.state, session::State::catching_up) << record.error;
+  wait_for_event(id, "restore.ok");
+  // The last progress event before restore.ok: every item restored.
+  std::optional<nlohmann::json> last;
+  for (std::size_t i = 0; i < seen_names_[id].size() && seen_names_[id][i] != "restore.ok"; ++i) {
+    if (seen_names_[id][i] == "progress") last = seen_[id][i].at("progress");
+  }
+  ASSERT_TRUE(last);
+  EXPECT_EQ(last->at("unit"), "items");
+  EXPECT_EQ(last->at("done"), last->at("total"));
+  EXPECT_EQ(last->at("total").get<double>(), during->total.value());
+}
+
+// A lost init event (a failed publish, a purged stream) only delays a session: dbop finds it in
+// the sessions table and publishes its event again.
+TEST_F(DbopTest, RestoresASessionWhoseInitEventWasLost) {
+  const auto backup = take_backup();
+  start_dbop();
+  const std::string id = start_session(*session::parse_time(backup.created_at), false);
+  const auto began = std::chrono::steady_clock::now();
+  const auto record = wait_until_settled(id);
+  ASSERT_EQ(record.state, session::State::catching_up) << record.error;
+  EXPECT_EQ(record.backup->id, backup.id);
+  const auto init = wait_for_event(id, "init");
+  ASSERT_EQ(init.size(), 1u);
+  EXPECT_EQ(init[0]["reissued_by"].get<std::string>().rfind("dbop@", 0), 0u) << init[0].dump();
+  std::printf("a lost init event delayed the restore by %.1f s\n",
+              std::chrono::duration<double>(std::chrono::steady_clock::now() - began).count());
+}
+
 TEST_F(DbopTest, FailsTheSessionWhenNoSnapshotIsAtOrBeforeTheStart) {
   take_backup();
   const auto start = *session::parse_time("2001-02-03T04:05:06Z");
@@ -453,6 +528,117 @@ TEST_F(DbopTest, RestoresAgainWhenItsStoreConnectionIsLostDuringARestore) {
   EXPECT_EQ(wait_for_event(id, "restore.ok").size(), 1u);
   pg::Connection restored(pg::with_dbname(playback_dsn_, record.database_name), "dbop-test");
   EXPECT_EQ(table_digests(restored), expected);
+}
+
+// dbop.max_restores sessions restore at the same time; the next one waits its turn in the
+// queue the API shows (Store::restore_queue), then restores once a slot is free.
+TEST_F(DbopTest, RestoresUpToMaxRestoresSessionsAtOnceAndQueuesTheRest) {
+  const auto backup = take_backup();
+  int major = 0;
+  {
+    pg::Connection admin(playback_dsn_, "dbop-test");
+    major = admin.server_version() / 10000;
+  }
+  // Every pg_restore waits for the gate, so the restores under way stay under way.
+  const auto gate = dir_ / "gate";
+  const auto script = dir_ / "gated_pg_restore";
+  std::ofstream(script) << "#!/bin/sh\nwhile [ ! -e " << gate.string()
+                        << " ]; do sleep 0.1; done\nexec "
+                        << pg::find_client_program("pg_restore", major) << " \"$@\"\n";
+  fs::permissions(script, fs::perms::owner_all);
+  start_dbop({{"TAPEDECK_DBOP_PG_RESTORE", script.string()}, {"TAPEDECK_DBOP_MAX_RESTORES", "2"}});
+  const auto start = *session::parse_time(backup.created_at) + 1s;
+  std::vector<std::string> ids;
+  for (int i = 0; i < 3; ++i) ids.push_back(start_session(start));
+
+  session::RestoreQueue queue;
+  const bool two_restoring = eventually(
+      [&] {
+        queue = sessions_->restore_queue();
+        return queue.restoring == 2 && queue.waiting.size() == 1;
+      },
+      60s);
+  ASSERT_TRUE(two_restoring) << queue.restoring << " restoring, " << queue.waiting.size()
+                             << " waiting; dbop log in " << dir_;
+  // Still so a moment later: the third waits for a free slot, not for an event.
+  std::this_thread::sleep_for(2s);
+  queue = sessions_->restore_queue();
+  EXPECT_EQ(queue.restoring, 2);
+  ASSERT_EQ(queue.waiting.size(), 1u);
+  EXPECT_EQ(queue.position_of(queue.waiting.front()), 1u);
+  EXPECT_EQ(sessions_->get(queue.waiting.front()).state, session::State::initializing);
+
+  std::ofstream(gate) << "open\n";
+  for (const auto& id : ids) {
+    const auto record = wait_until_settled(id);
+    EXPECT_EQ(record.state, session::State::catching_up) << record.error;
+    EXPECT_EQ(wait_for_event(id, "restore.ok").size(), 1u) << id;
+  }
+  EXPECT_EQ(sessions_->restore_queue().restoring, 0);
+  EXPECT_EQ(dbops_.back()->stop(), 0);
+}
+
+// A dbop killed in the middle of a restore: the other copy sees the restore stop reporting,
+// takes it over and restores the session exactly, before replaymgr would fail it (10 s).
+TEST_F(DbopTest, ARestoreWhoseDbopWasKilledIsTakenOverByAnotherCopy) {
+  const auto expected = table_digests(*live_);
+  const auto backup = take_backup();
+  int major = 0;
+  {
+    pg::Connection admin(playback_dsn_, "dbop-test");
+    major = admin.server_version() / 10000;
+  }
+  // pg_restore waits for the gate; each one notes its pid, so the killed dbop's is killed too
+  // (in a real crash its stderr pipe breaks and the database it wrote to is dropped).
+  const auto gate = dir_ / "gate";
+  const auto pids = dir_ / "pids";
+  const auto script = dir_ / "gated_pg_restore";
+  std::ofstream(script) << "#!/bin/sh\necho $$ >> " << pids.string() << "\nwhile [ ! -e "
+                        << gate.string() << " ]; do sleep 0.1; done\nexec "
+                        << pg::find_client_program("pg_restore", major) << " \"$@\"\n";
+  fs::permissions(script, fs::perms::owner_all);
+  start_dbop({{"TAPEDECK_DBOP_PG_RESTORE", script.string()}});
+  start_dbop({{"TAPEDECK_DBOP_PG_RESTORE", script.string()}});
+  const std::string id = start_session(*session::parse_time(backup.created_at) + 1s);
+  ASSERT_TRUE(eventually([&] { return fs::exists(pids); }, 60s));
+  const auto holder = sessions_->get(id).worker;
+  ASSERT_EQ(sessions_->get(id).state, session::State::restoring);
+  // The worker name is dbop@<host>:<pid>:<random>.
+  const auto pid_text = holder.substr(holder.find(':') + 1);
+  const pid_t holder_pid = std::stoi(pid_text.substr(0, pid_text.find(':')));
+  std::size_t killed_index = dbops_.size();
+  for (std::size_t i = 0; i < dbops_.size(); ++i) {
+    if (dbops_[i]->pid() == holder_pid) killed_index = i;
+  }
+  ASSERT_LT(killed_index, dbops_.size()) << holder;
+  dbops_[killed_index]->kill_now();
+  const auto killed_at = std::chrono::steady_clock::now();
+  {
+    std::ifstream in(pids);
+    pid_t orphan = 0;
+    while (in >> orphan) ::kill(-orphan, SIGKILL);
+  }
+
+  session::Record record;
+  ASSERT_TRUE(eventually(
+      [&] {
+        record = sessions_->get(id);
+        return record.worker != holder;
+      },
+      30s))
+      << "nobody took the restore over; dbop logs in " << dir_;
+  const double takeover =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - killed_at).count();
+  EXPECT_EQ(record.state, session::State::restoring);
+  EXPECT_LT(takeover, 10.0) << "replaymgr.worker_timeout would have failed the session first";
+  std::ofstream(gate) << "open\n";
+  record = wait_until_settled(id);
+  ASSERT_EQ(record.state, session::State::catching_up) << record.error;
+  EXPECT_EQ(wait_for_event(id, "restore.ok").size(), 1u);
+  pg::Connection restored(pg::with_dbname(playback_dsn_, record.database_name), "dbop-test");
+  EXPECT_EQ(table_digests(restored), expected);
+  std::printf("restore taken over %.1f s after its dbop was killed\n", takeover);
+  EXPECT_EQ(dbops_[1 - killed_index]->stop(), 0);
 }
 
 TEST_F(DbopTest, TwoDbopCopiesRestoreEachSessionExactlyOnce) {

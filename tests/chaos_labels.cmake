@@ -1,0 +1,11 @@
+# Read by ctest after the discovered gtest cases (TEST_INCLUDE_FILES, appended after theirs):
+# the fault tests of the recording path also get the label `chaos` (`ctest -L chaos`).
+set(chaos_tests
+  CaptureRecovery.KillNineMidWorkloadThenRestartLosesNothingAndStoresNothingTwice
+  CaptureRecovery.NatsServerRestartMidWorkloadLosesNothing
+  TransformServiceTest.KilledMidStreamAndRestartedItStoresEveryEventExactlyOnce
+  TransformServiceTest.ABatchStoredSlowerThanAckWaitIsNotRedelivered
+  DbopTest.ARestoreWhoseDbopWasKilledIsTakenOverByAnotherCopy)
+foreach(test ${chaos_tests})
+  set_tests_properties(${test} PROPERTIES LABELS "integration;chaos")
+endforeach()
