@@ -38,6 +38,7 @@ int run(int argc, char** argv) {
   add_timekeeper_command(app, context, action);
   add_transform_command(app, context, action);
   add_statements_command(app, context, action);
+  add_verify_command(app, context, action);
   add_capture_command(app, context, action);
   add_dbop_command(app, context, action);
   add_replaymgr_command(app, context, action);

@@ -30,6 +30,7 @@ void add_scheduler_command(CLI::App& app, Context& context, Action& action);
 void add_timekeeper_command(CLI::App& app, Context& context, Action& action);
 void add_transform_command(CLI::App& app, Context& context, Action& action);
 void add_statements_command(CLI::App& app, Context& context, Action& action);
+void add_verify_command(CLI::App& app, Context& context, Action& action);
 void add_capture_command(CLI::App& app, Context& context, Action& action);
 void add_dbop_command(CLI::App& app, Context& context, Action& action);
 void add_replaymgr_command(CLI::App& app, Context& context, Action& action);

@@ -15,6 +15,7 @@
 #include "scheduler/scheduler_service.hpp"
 #include "timekeeper/timekeeper_service.hpp"
 #include "transform/transform_service.hpp"
+#include "verify/verification.hpp"
 
 namespace tapedeck::app {
 
@@ -30,9 +31,27 @@ int run_transform(const config::Config& config) {
   return service.run();
 }
 
+// The scheduler's verify job: `tapedeck verify` of the two newest backups. A verdict other than
+// ok is a failed run (logged, counted, and shown on the scheduler's /healthz).
+scheduler::JobReport run_verify_job(const verify::VerifySettings& settings) {
+  const auto verdict = verify::run_verification(settings);
+  auto text = backups::verification_to_text(verdict);
+  while (!text.empty() && text.back() == '\n') text.pop_back();
+  if (verdict.result != backups::VerifyResult::ok) {
+    throw Error(ErrorSource::input, Recovery::fail, text);
+  }
+  return text;
+}
+
 int run_scheduler(const config::Config& config) {
   SystemClock clock;
-  scheduler::SchedulerService service(scheduler::scheduler_settings(config), clock);
+  auto settings = scheduler::scheduler_settings(config);
+  if (settings.verify_cron) {
+    settings.verify = [verify_settings = verify::VerifySettings::from_config(config)] {
+      return run_verify_job(verify_settings);
+    };
+  }
+  scheduler::SchedulerService service(std::move(settings), clock);
   service.run();
   return exit_code::ok;
 }

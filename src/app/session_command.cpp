@@ -1,7 +1,8 @@
-// `tapedeck session init|start|pause|resume|end|show|list|watch` and `tapedeck snapshots`:
+// `tapedeck session init|start|pause|resume|end|show|list|watch|events` and `tapedeck snapshots`:
 // clients of the replaymgr REST API (replaymgr.url, the token of replaymgr/api_token.hpp,
 // replaymgr.tls_ca).
 #include <fmt/format.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -15,6 +16,7 @@
 #include "core/session.hpp"
 #include "core/stop.hpp"
 #include "replaymgr/api_client.hpp"
+#include "replaymgr/request.hpp"
 
 namespace tapedeck::app {
 
@@ -54,7 +56,44 @@ struct InitOptions {
   std::string speed = "1";
   std::string name;
   bool json = false;
+  bool wait = false;
 };
+
+// The terminal's width in columns, or 0 when stdout is not a terminal (plain lines then).
+int terminal_width() {
+  if (isatty(fileno(stdout)) == 0) return 0;
+  winsize size{};
+  if (ioctl(fileno(stdout), TIOCGWINSZ, &size) != 0 || size.ws_col == 0) return 80;
+  return size.ws_col;
+}
+
+// Follows a session once a second, drawing its phase progress (a bar with ETA in place on a
+// terminal, plain lines otherwise), until `done` says so or it ends or fails. Returns the
+// session as last read.
+template <typename Done>
+nlohmann::json follow(replaymgr::ApiClient& client, const std::string& id, Done&& done) {
+  for (;;) {
+    const int width = terminal_width();
+    auto session = client.get("/api/sessions/" + id);
+    const auto state = session::parse_state(session.value("state", std::string()))
+                           .value_or(session::State::initializing);
+    std::string line = replaymgr::phase_line(session, width);
+    if (width > 0 && static_cast<int>(line.size()) >= width) {
+      line.resize(static_cast<std::size_t>(width - 1));
+    }
+    const bool finished = session::is_terminal(state) || done(state);
+    if (finished || width == 0) {
+      print(width > 0 ? "\r\033[K" + line + "\n" : line + "\n");
+      if (finished) return session;
+    } else {
+      print("\r\033[K" + line);
+    }
+    if (stop::wait_for(std::chrono::seconds(1))) {
+      if (width > 0) print("\n");
+      return session;
+    }
+  }
+}
 
 }  // namespace
 
@@ -68,22 +107,37 @@ void add_session_command(CLI::App& app, Context& context, Action& action) {
       "init", "create a session: restore the snapshot before START, catch up to START");
   init_command->add_option("--start", init->start, "ISO 8601 time, e.g. 2026-01-01T10:00:00Z")
       ->required();
-  init_command->add_option("--end", init->end, "ISO 8601 time after --start")->required();
+  init_command->add_option("--end", init->end,
+                           "ISO 8601 time after --start; none: a point-in-time session (it "
+                           "stays ready at START; started, it follows the recording)");
   init_command->add_option("--speed", init->speed, "a positive factor or max")
       ->capture_default_str();
   init_command->add_option("--name", init->name, "a label for people");
   init_command->add_flag("--json", init->json, "print the session as a JSON object");
+  init_command->add_flag("--wait", init->wait,
+                         "follow the restore and catch-up with a progress bar until the session "
+                         "is ready (exit 1 when it fails)");
   init_command->callback([&context, &action, init] {
     action = [&context, init] {
       return failed_on_error([&] {
         // The speed is checked here by the same rule the API and msgop apply (core/speed.hpp),
         // so a bad one is refused before anything is sent; the server validates the rest.
         const auto speed = session::Speed::parse(init->speed);
-        nlohmann::json body = {{"start", init->start}, {"end", init->end}, {"speed", speed.str()}};
+        nlohmann::json body = {{"start", init->start}, {"speed", speed.str()}};
+        if (!init->end.empty()) body["end"] = init->end;
         if (!init->name.empty()) body["name"] = init->name;
         auto client = api_client(context);
-        print_session(client.post("/api/sessions", body), init->json);
-        return exit_code::ok;
+        auto created = client.post("/api/sessions", body);
+        if (!init->wait) {
+          print_session(created, init->json);
+          return exit_code::ok;
+        }
+        if (!init->json) print(fmt::format("session {}\n", created.value("id", std::string())));
+        const auto session =
+            follow(client, created.value("id", std::string()),
+                   [](session::State state) { return state == session::State::ready; });
+        if (init->json) print_session(session, true);
+        return session.value("state", std::string()) == "ready" ? exit_code::ok : exit_code::failed;
       });
     };
   });
@@ -127,6 +181,31 @@ void add_session_command(CLI::App& app, Context& context, Action& action) {
     };
   });
 
+  auto events_id = std::make_shared<std::string>();
+  auto events_limit = std::make_shared<int>(replaymgr::kDefaultEventsLimit);
+  auto events_json = std::make_shared<bool>(false);
+  auto events_quiet = std::make_shared<bool>(false);
+  auto* events = session->add_subcommand(
+      "events", "a session's recent events (init, start, pause, progress, ...), newest last");
+  events->add_option("id", *events_id, "the session id")->required();
+  events->add_option("--limit", *events_limit, "how many of the newest events")
+      ->check(CLI::Range(1, replaymgr::kMaxEventsLimit));
+  events->add_flag("--json", *events_json, "the API's JSON object instead of lines");
+  events->add_flag("--no-progress", *events_quiet,
+                   "leave out the progress events: commands and state changes only");
+  events->callback([&context, &action, events_id, events_limit, events_json, events_quiet] {
+    action = [&context, events_id, events_limit, events_json, events_quiet] {
+      return failed_on_error([&] {
+        auto client = api_client(context);
+        const auto answer =
+            client.get(fmt::format("/api/sessions/{}/events?limit={}{}", *events_id, *events_limit,
+                                   *events_quiet ? "&progress=false" : ""));
+        print(*events_json ? answer.dump(2) + "\n" : replaymgr::events_text(answer));
+        return exit_code::ok;
+      });
+    };
+  });
+
   auto watch_id = std::make_shared<std::string>();
   auto* watch = session->add_subcommand(
       "watch", "a live progress line, refreshed every second, until the session ends or fails");
@@ -135,27 +214,61 @@ void add_session_command(CLI::App& app, Context& context, Action& action) {
     action = [&context, watch_id] {
       return failed_on_error([&] {
         auto client = api_client(context);
-        const bool terminal_output = isatty(fileno(stdout)) != 0;
-        for (;;) {
-          const auto session = client.get("/api/sessions/" + *watch_id);
-          const auto state = session::parse_state(session.value("state", std::string()))
-                                 .value_or(session::State::initializing);
-          const auto line = replaymgr::progress_line(session);
-          if (session::is_terminal(state)) {
-            print(terminal_output ? "\r\033[K" + line + "\n" : line + "\n");
-            print(fmt::format("session {} {}\n", *watch_id, session::to_string(state)));
-            return state == session::State::ended ? 0 : 1;
-          }
-          // On a terminal the line is rewritten in place; in a pipe, one line per second.
-          print(terminal_output ? "\r\033[K" + line : line + "\n");
-          if (stop::wait_for(std::chrono::seconds(1))) {
-            if (terminal_output) print("\n");
-            return exit_code::ok;
-          }
-        }
+        const auto session = follow(client, *watch_id, [](session::State) { return false; });
+        const auto state = session::parse_state(session.value("state", std::string()))
+                               .value_or(session::State::initializing);
+        if (!session::is_terminal(state)) return exit_code::ok;  // interrupted
+        print(fmt::format("session {} {}\n", *watch_id, session::to_string(state)));
+        return state == session::State::ended ? 0 : 1;
       });
     };
   });
+
+  // seek ID TIME, speed ID FACTOR|max, step ID [N]: the transport (docs/api.md).
+  struct TransportOptions {
+    std::string id;
+    std::string value;
+    std::int64_t count = 1;
+    bool json = false;
+  };
+  const auto transport = [&](const char* name, const char* help, const char* value_name,
+                             const char* value_help) {
+    auto options = std::make_shared<TransportOptions>();
+    auto* command = session->add_subcommand(name, help);
+    command->add_option("id", options->id, "the session id")->required();
+    if (value_name != nullptr) {
+      command->add_option(value_name, options->value, value_help)->required();
+    } else {
+      command->add_option("count", options->count, "transactions to apply (default 1)");
+    }
+    command->add_flag("--json", options->json, "print the session as a JSON object");
+    const std::string verb = name;
+    command->callback([&context, &action, options, verb] {
+      action = [&context, options, verb] {
+        return failed_on_error([&] {
+          nlohmann::json body;
+          if (verb == "seek") {
+            body = {{"to", options->value}};
+          } else if (verb == "speed") {
+            // The one speed rule (core/speed.hpp), before anything is sent.
+            body = {{"speed", session::Speed::parse(options->value).str()}};
+          } else {
+            body = {{"count", options->count}};
+          }
+          auto client = api_client(context);
+          print_session(client.post("/api/sessions/" + options->id + "/" + verb, body),
+                        options->json);
+          return exit_code::ok;
+        });
+      };
+    });
+  };
+  transport("seek", "move a ready, playing or paused session to another recorded moment", "time",
+            "ISO 8601 time, e.g. 2026-01-01T10:30:00Z");
+  transport("speed", "change the speed of a ready, playing or paused session", "speed",
+            "a positive factor (0.25, 2) or max");
+  transport("step", "apply the next transactions of a paused session and stay paused", nullptr,
+            nullptr);
 
   auto snapshots_json = std::make_shared<bool>(false);
   auto* snapshots =

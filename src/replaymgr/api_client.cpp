@@ -7,6 +7,7 @@
 #include <optional>
 
 #include "core/error.hpp"
+#include "core/progress.hpp"
 #include "core/session.hpp"
 #include "replaymgr/api_token.hpp"
 #include "replaymgr/request.hpp"
@@ -91,6 +92,15 @@ nlohmann::json ApiClient::send(std::string_view method, std::string_view path,
   return json;
 }
 
+std::string queue_text(const nlohmann::json& queue) {
+  const auto position = number_of(queue, "position");
+  const auto restoring = number_of(queue, "restoring");
+  return fmt::format(
+      "waiting for a restore: {} in line, {} restore(s) under way (dbop.max_restores "
+      "per dbop)",
+      position, restoring);
+}
+
 std::string progress_line(const nlohmann::json& session) {
   std::string line = fmt::format("{} {:<12} {}", text_of(session, "id"), text_of(session, "state"),
                                  text_of(session, "playback_time"));
@@ -101,6 +111,25 @@ std::string progress_line(const nlohmann::json& session) {
       number_of(session, "rtus_calls_sent"),
       number_of(session, "rtus_calls_sent") + number_of(session, "rtus_calls_left"),
       number_of(session, "behind_ms"));
+  const auto error = text_of(session, "error");
+  if (!error.empty() && error != "-") line += " error: " + error;
+  return line;
+}
+
+std::string phase_line(const nlohmann::json& session, int width) {
+  if (const auto queue = session.find("queue"); queue != session.end() && queue->is_object()) {
+    return fmt::format("{} {:<12} {}", text_of(session, "id"), text_of(session, "state"),
+                       queue_text(*queue));
+  }
+  const auto found = session.find("progress");
+  const auto phase =
+      found == session.end() ? std::nullopt : session::PhaseProgress::from_json(*found);
+  if (!phase) return progress_line(session);
+  std::string line = fmt::format("{} {:<12} {}", text_of(session, "id"), text_of(session, "state"),
+                                 session::progress_text(*phase, width));
+  if (number_of(session, "behind_ms") > 0) {
+    line += fmt::format("  behind {} ms", number_of(session, "behind_ms"));
+  }
   const auto error = text_of(session, "error");
   if (!error.empty() && error != "-") line += " error: " + error;
   return line;
@@ -117,6 +146,20 @@ std::string describe_session(const nlohmann::json& session) {
   row("start", text_of(session, "start"));
   row("end", text_of(session, "end"));
   row("speed", text_of(session, "speed"));
+  // The fidelity verdict for the session's start (docs/api.md, `verified`).
+  const auto verified = session.find("verified");
+  row("verified", verified != session.end() && verified->is_boolean() && verified->get<bool>()
+                      ? "yes (a passing tapedeck verify covers the start)"
+                      : "no (no passing tapedeck verify covers the start)");
+  // The phase progress: phase, done/total, rate and ETA; "-" when nothing is reported.
+  std::optional<session::PhaseProgress> phase;
+  if (const auto found = session.find("progress"); found != session.end()) {
+    phase = session::PhaseProgress::from_json(*found);
+  }
+  row("progress", phase ? session::progress_text(*phase, 0) : "-");
+  if (const auto queue = session.find("queue"); queue != session.end() && queue->is_object()) {
+    row("queue", queue_text(*queue));
+  }
   row("playback time", text_of(session, "playback_time"));
   row("statements applied", std::to_string(number_of(session, "statements_applied")));
   row("statements left", std::to_string(number_of(session, "statements_left")));
@@ -126,6 +169,19 @@ std::string describe_session(const nlohmann::json& session) {
   row("database", text_of(session, "database_name"));
   row("worker", text_of(session, "worker"));
   row("error", text_of(session, "error"));
+  return text;
+}
+
+std::string events_text(const nlohmann::json& answer) {
+  const auto events = answer.find("events");
+  if (events == answer.end() || !events->is_array() || events->empty()) return "no events\n";
+  std::string text;
+  for (const auto& event : *events) {
+    const auto payload = event.find("payload");
+    const bool empty = payload == event.end() || payload->is_null() || payload->empty();
+    text += fmt::format("{:<27}  {:<14}  {}\n", text_of(event, "time"), text_of(event, "kind"),
+                        empty ? std::string() : payload->dump());
+  }
   return text;
 }
 

@@ -36,7 +36,16 @@ class ApiClient {
 // One line for a person: "s0123456789ab playing 2026-01-01T10:00:05Z (12% of 10:00:00Z ..
 // 10:01:00Z) 120 statements, 3 RTUS calls, 0 ms behind".
 std::string progress_line(const nlohmann::json& session);
+// The phase progress for a person: "s0123456789ab seeking  41% [####....] 1200/2900
+// statements  310/s  ETA 5s  at 2026-..."; a bar only when `width` (the terminal's columns) is
+// 80 or more, and progress_line() when the session has no phase progress yet.
+std::string phase_line(const nlohmann::json& session, int width);
+// GET /api/sessions/{id}/events' answer as lines for `tapedeck session events`:
+// "<time>  <kind>  <payload as compact JSON>", oldest first; "no events" when there are none.
+std::string events_text(const nlohmann::json& answer);
 // A multi-line description of a session for `tapedeck session show`.
+// A session's place in the restore queue (its `queue` object), in words.
+std::string queue_text(const nlohmann::json& queue);
 std::string describe_session(const nlohmann::json& session);
 // One row per session for `tapedeck session list`, with a header line.
 std::string sessions_table(const nlohmann::json& sessions);

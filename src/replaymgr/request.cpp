@@ -2,8 +2,11 @@
 #include "replaymgr/request.hpp"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
+#include <algorithm>
 #include <cctype>
+#include <initializer_list>
 #include <nlohmann/json.hpp>
 
 namespace tapedeck::replaymgr {
@@ -62,33 +65,120 @@ std::string name_of(const nlohmann::json& body) {
   return found->get<std::string>();
 }
 
-}  // namespace
-
-CreateRequest parse_create_request(std::string_view body) {
+// The body as a JSON object whose fields are all in `fields` (an empty body is {} when
+// `empty_allowed`); `example` shows a valid body in the refusal.
+nlohmann::json object_body(std::string_view body, std::initializer_list<std::string_view> fields,
+                           std::string_view example, bool empty_allowed = false) {
+  if (empty_allowed && body.find_first_not_of(" \t\r\n") == std::string_view::npos) {
+    return nlohmann::json::object();
+  }
   const auto json = nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);
   if (json.is_discarded()) {
     throw invalid(
-        "the request body is not valid JSON; send an object such as "
-        "{\"start\": \"2026-01-01T10:00:00Z\", \"end\": \"2026-01-01T11:00:00Z\"}");
+        fmt::format("the request body is not valid JSON; send an object such as {}", example));
   }
   if (!json.is_object()) {
     throw invalid(fmt::format("the request body must be a JSON object, not {}", json.type_name()));
   }
   for (const auto& [key, value] : json.items()) {
-    if (key != "start" && key != "end" && key != "speed" && key != "name") {
+    if (std::find(fields.begin(), fields.end(), key) == fields.end()) {
       throw invalid(
-          fmt::format("unknown field '{}'; a session takes start, end, speed and name", key));
+          fmt::format("unknown field '{}'; this request takes {}", key, fmt::join(fields, ", ")));
     }
   }
+  return json;
+}
+
+}  // namespace
+
+CreateRequest parse_create_request(std::string_view body) {
+  const auto json =
+      object_body(body, {"start", "end", "speed", "name"},
+                  R"({"start": "2026-01-01T10:00:00Z", "end": "2026-01-01T11:00:00Z"})");
   CreateRequest request;
   request.start = required_time(json, "start");
-  request.end = required_time(json, "end");
+  if (json.contains("end") && !json["end"].is_null()) request.end = required_time(json, "end");
   request.speed = speed_of(json);
   request.name = name_of(json);
-  if (request.end <= request.start) {
-    throw invalid(fmt::format("end {} is not after start {}; give an end later than the start",
-                              session::format_time(request.end),
-                              session::format_time(request.start)));
+  if (request.end && *request.end < request.start) {
+    throw invalid(fmt::format(
+        "end {} is before start {}; give an end later than the start, or none (or the start "
+        "itself) for a point-in-time session",
+        session::format_time(*request.end), session::format_time(request.start)));
+  }
+  if (request.end == request.start) request.end.reset();  // a point in time
+  return request;
+}
+
+session::Time parse_seek_request(std::string_view body) {
+  return required_time(object_body(body, {"to"}, R"({"to": "2026-01-01T10:30:00Z"})"), "to");
+}
+
+session::Speed parse_speed_request(std::string_view body) {
+  const auto json = object_body(body, {"speed"}, R"({"speed": 2} or {"speed": "max"})");
+  if (!json.contains("speed") || json["speed"].is_null()) {
+    throw invalid("field 'speed' is missing; give a positive number such as 2 or 0.5, or \"max\"");
+  }
+  return speed_of(json);
+}
+
+std::int64_t parse_step_request(std::string_view body) {
+  constexpr std::int64_t kMaxSteps = 1'000'000;
+  const auto json = object_body(body, {"count"}, R"({"count": 10})", /*empty_allowed=*/true);
+  const auto found = json.find("count");
+  if (found == json.end() || found->is_null()) return 1;
+  if (!found->is_number_integer() || found->get<std::int64_t>() < 1 ||
+      found->get<std::int64_t>() > kMaxSteps) {
+    throw invalid(fmt::format("field 'count' = {} must be a whole number from 1 to {}",
+                              found->dump(), kMaxSteps));
+  }
+  return found->get<std::int64_t>();
+}
+
+int parse_events_limit(std::string_view limit) {
+  if (limit.empty()) return kDefaultEventsLimit;
+  const bool digits = limit.size() <= 9 && std::all_of(limit.begin(), limit.end(),
+                                                       [](char c) { return c >= '0' && c <= '9'; });
+  const int count = digits ? std::stoi(std::string(limit)) : 0;
+  if (count < 1 || count > kMaxEventsLimit) {
+    throw Error(ErrorSource::input, Recovery::invalid,
+                fmt::format("query parameter 'limit' = \"{}\" must be a whole number from 1 to {}",
+                            limit, kMaxEventsLimit));
+  }
+  return count;
+}
+
+TimelineRequest parse_timeline_request(std::string_view from, std::string_view to,
+                                       std::string_view buckets) {
+  TimelineRequest request;
+  const auto time_of = [](std::string_view name, std::string_view text) {
+    std::optional<session::Time> time;
+    if (text.empty()) return time;
+    time = session::parse_time(text);
+    if (!time) {
+      throw invalid(fmt::format(
+          "query parameter '{}' = \"{}\" is not an ISO 8601 time; use e.g. 2026-01-01T10:00:00Z",
+          name, text));
+    }
+    return time;
+  };
+  request.from = time_of("from", from);
+  request.to = time_of("to", to);
+  if (request.from && request.to && *request.to <= *request.from) {
+    throw invalid("query parameter 'to' must be after 'from'");
+  }
+  if (!buckets.empty()) {
+    const bool digits =
+        buckets.size() <= 9 && std::all_of(buckets.begin(), buckets.end(), [](char c) {
+          return std::isdigit(static_cast<unsigned char>(c)) != 0;
+        });
+    const int count = digits ? std::stoi(std::string(buckets)) : 0;
+    if (count < 1 || count > kMaxTimelineBuckets) {
+      throw invalid(
+          fmt::format("query parameter 'buckets' = \"{}\" must be a whole number from 1 to {}",
+                      buckets, kMaxTimelineBuckets));
+    }
+    request.buckets = count;
   }
   return request;
 }
@@ -107,17 +197,34 @@ std::optional<Refusal> check_against_recording(const CreateRequest& request,
                                "{} (newest {}); choose an earlier start",
                                session::format_time(request.start), latest, bounds.latest_source)};
   }
-  if (request.end > *bounds.latest) {
+  if (request.end && *request.end > *bounds.latest) {
     return Refusal{422,
                    fmt::format("end {} is beyond what was recorded: the recording ends at "
                                "{} (newest {}); choose an end at or before it",
-                               session::format_time(request.end), latest, bounds.latest_source)};
+                               session::format_time(*request.end), latest, bounds.latest_source)};
   }
   if (!bounds.snapshot_at) {
     return Refusal{422, fmt::format("no snapshot at or before {}; take a backup (`tapedeck "
                                     "backup run`) or choose a later start (`tapedeck "
                                     "snapshots` lists them)",
                                     session::format_time(request.start))};
+  }
+  return std::nullopt;
+}
+
+std::optional<Refusal> check_seek_against_recording(session::Time to,
+                                                    std::optional<session::Time> session_end,
+                                                    const RecordingBounds& bounds) {
+  CreateRequest as_start;
+  as_start.start = to;
+  if (auto refusal = check_against_recording(as_start, bounds)) {
+    refusal->reason = "seek target: " + refusal->reason;
+    return refusal;
+  }
+  if (session_end && to > *session_end) {
+    return Refusal{422, fmt::format("seek target {} is after the session's end {}; seek to a "
+                                    "moment at or before it",
+                                    session::format_time(to), session::format_time(*session_end))};
   }
   return std::nullopt;
 }

@@ -10,10 +10,10 @@
 
 namespace tapedeck::replaymgr {
 
-// POST /api/sessions, validated: start < end, a positive speed or max.
+// POST /api/sessions, validated: start < end (or no end), a positive speed or max.
 struct CreateRequest {
   session::Time start;
-  session::Time end;
+  std::optional<session::Time> end;  // none (omitted, null or equal to start): point in time
   session::Speed speed;
   std::string name;
 };
@@ -21,8 +21,39 @@ struct CreateRequest {
 // Parses a POST /api/sessions body: {"start": ISO 8601, "end": ISO 8601, "speed": number or
 // text ("max", "0.25"; default 1), "name": text (default "")}. Throws Error(input, invalid)
 // naming the field for malformed JSON, a missing or ill-typed field, an unknown field, a bad
-// time or speed, or an end that is not after the start.
+// time or speed, or an end before the start. An end omitted, null or equal to the start makes
+// a point-in-time session (no end).
 CreateRequest parse_create_request(std::string_view body);
+
+// POST /api/sessions/<id>/seek: {"to": ISO 8601}. Throws Error(input, invalid) like
+// parse_create_request.
+session::Time parse_seek_request(std::string_view body);
+// POST /api/sessions/<id>/speed: {"speed": number or text}, by the one rule of session::Speed.
+session::Speed parse_speed_request(std::string_view body);
+// POST /api/sessions/<id>/step: {"count": N} (1 <= N <= 1000000); an empty body or no count
+// is 1.
+std::int64_t parse_step_request(std::string_view body);
+// GET /api/timeline's query: `from` and `to` (ISO 8601; absent: the recording's start and
+// end) and `buckets`, how many intervals to count (1..kMaxTimelineBuckets, default
+// kDefaultTimelineBuckets).
+constexpr int kDefaultTimelineBuckets = 120;
+constexpr int kMaxTimelineBuckets = 2000;
+struct TimelineRequest {
+  std::optional<session::Time> from;
+  std::optional<session::Time> to;
+  int buckets = kDefaultTimelineBuckets;
+};
+
+// GET /api/sessions/{id}/events' `limit`: how many of the newest events (1..kMaxEventsLimit,
+// default kDefaultEventsLimit when ""). Throws Error(input, invalid) naming the parameter.
+constexpr int kDefaultEventsLimit = 100;
+constexpr int kMaxEventsLimit = 1000;
+int parse_events_limit(std::string_view limit);
+
+// Parses the query values ("" when absent). Throws Error(input, invalid) naming the parameter
+// for a bad time, a bucket count that is not a whole number in range, or `to` not after `from`.
+TimelineRequest parse_timeline_request(std::string_view from, std::string_view to,
+                                       std::string_view buckets);
 
 // A request refused before anything was written, with its HTTP status and the reason.
 struct Refusal {
@@ -46,6 +77,13 @@ struct RecordingBounds {
 // start; nullopt when it can be served.
 std::optional<Refusal> check_against_recording(const CreateRequest& request,
                                                const RecordingBounds& bounds);
+
+// The same rule for a seek to `to` (bounds read for `to`): 422 when `to` is beyond what was
+// recorded, has no snapshot at or before it, or is after the session's end; both bounds are
+// named.
+std::optional<Refusal> check_seek_against_recording(session::Time to,
+                                                    std::optional<session::Time> session_end,
+                                                    const RecordingBounds& bounds);
 
 // The HTTP status for an Error: invalid 400, not_found 404, conflict 409, retry 503 (a server
 // behind the API is unreachable; try again), fail 500.

@@ -7,6 +7,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -23,6 +24,7 @@
 #include "core/pg/dsn.hpp"
 #include "core/schema/live_schema.hpp"
 #include "core/schema/store_schema.hpp"
+#include "core/sessions/session_events.hpp"
 #include "core/sessions/session_store.hpp"
 #include "core/sql_quote.hpp"
 #include "replaymgr/replaymgr_service.hpp"
@@ -144,6 +146,7 @@ class ReplaymgrTest : public ::testing::Test {
         20s));
     jetstream_.emplace(*nats_);
     port_ = free_port();
+    console_port_ = free_port();
   }
 
   void TearDown() override {
@@ -181,6 +184,7 @@ class ReplaymgrTest : public ::testing::Test {
         {"TAPEDECK_NATS_URL", nats_server_->url()},
         {"TAPEDECK_NATS_EVENTS_STREAM", stream_},
         {"TAPEDECK_REPLAYMGR_LISTEN", fmt::format("127.0.0.1:{}", port_)},
+        {"TAPEDECK_REPLAYMGR_CONSOLE_LISTEN", fmt::format("127.0.0.1:{}", console_port_)},
         {"TAPEDECK_REPLAYMGR_URL", base_url()},
         {"TAPEDECK_REPLAYMGR_API_TOKEN", token_},
         {"TAPEDECK_LOG_LEVEL", "info"},
@@ -312,6 +316,7 @@ class ReplaymgrTest : public ::testing::Test {
   std::string live_name_;
   std::string live_dsn_;
   int port_ = 0;
+  int console_port_ = 0;
   std::optional<pg::Connection> admin_;
   std::optional<pg::Connection> live_;
   std::optional<tapedeck::testing::ScratchDatabase> store_database_;
@@ -403,7 +408,7 @@ TEST_F(ReplaymgrTest, RefusesMalformedRequestsWith400AndWritesNothing) {
   const auto name = "malformed-" + suffix_;
   for (const std::string& body :
        {std::string("{\"start\": "), std::string("[]"),
-        nlohmann::json{{"start", "2026-02-01T10:30:00Z"}, {"name", name}}.dump(),
+        nlohmann::json{{"end", "2026-02-01T10:30:00Z"}, {"name", name}}.dump(),
         nlohmann::json{{"start", "noon"}, {"end", "2026-02-01T11:00:00Z"}, {"name", name}}.dump(),
         nlohmann::json{{"start", "2026-02-01T10:30:00Z"},
                        {"end", "2026-02-01T11:00:00Z"},
@@ -411,13 +416,128 @@ TEST_F(ReplaymgrTest, RefusesMalformedRequestsWith400AndWritesNothing) {
                        {"name", name}}
             .dump(),
         nlohmann::json{
-            {"start", "2026-02-01T10:30:00Z"}, {"end", "2026-02-01T10:30:00Z"}, {"name", name}}
+            {"start", "2026-02-01T10:30:00Z"}, {"end", "2026-02-01T10:29:00Z"}, {"name", name}}
             .dump()}) {
     const auto refused = request("POST", "/api/sessions", body);
     EXPECT_EQ(refused.status, 400) << body;
     EXPECT_TRUE(refused.body.is_object() && refused.body["error"].is_string()) << body;
   }
   EXPECT_EQ(rows_named(name), 0);
+}
+
+TEST_F(ReplaymgrTest, CreatesAPointInTimeSessionWithoutAnEndOrWithTheEndAtTheStart) {
+  start_replaymgr();
+  for (const auto& body :
+       {nlohmann::json{{"start", "2026-02-01T10:30:00Z"}},
+        nlohmann::json{{"start", "2026-02-01T10:30:00Z"}, {"end", "2026-02-01T10:30:00Z"}}}) {
+    const auto created = request("POST", "/api/sessions", body.dump());
+    ASSERT_EQ(created.status, 201) << created.body.dump();
+    const auto id = created.body["id"].get<std::string>();
+    session_ids_.push_back(id);
+    EXPECT_TRUE(created.body["end"].is_null()) << created.body.dump();
+    EXPECT_FALSE(row(id).end);
+    EXPECT_TRUE(created.body.contains("progress")) << created.body.dump();
+    EXPECT_EQ(request("GET", "/api/sessions/" + id).body["end"], nullptr);
+  }
+}
+
+// Brings a created session to ready as dbop and msgop would.
+void make_ready(session::Store& store, const std::string& id) {
+  store.transition(id, session::Transition::restore_begin, session::TransitionDetails::by("t"));
+  store.transition(id, session::Transition::restore_ok,
+                   session::TransitionDetails::restored({1, "0/16B3748", "100:105:101"}));
+  store.transition(id, session::Transition::catch_up_done);
+}
+
+TEST_F(ReplaymgrTest, SeeksAReadySessionAndRefusesWhatCannotBeSought) {
+  start_replaymgr();
+  const auto created = create();
+  ASSERT_EQ(created.status, 201);
+  const auto id = created.body["id"].get<std::string>();
+  const auto seek = [&](const std::string& body) {
+    return request("POST", fmt::format("/api/sessions/{}/seek", id), body);
+  };
+  // Not yet ready: 409, the row untouched.
+  EXPECT_EQ(seek(R"({"to": "2026-02-01T10:45:00Z"})").status, 409);
+  session::Store store(*store_);
+  make_ready(store, id);
+  const auto before = row(id);
+  for (const char* body : {"", "{}", R"({"to": "later"})", R"({"to": "2026-02-01T10:45:00Z",
+                           "x": 1})"}) {
+    EXPECT_EQ(seek(body).status, 400) << body;
+  }
+  const auto beyond = seek(R"({"to": "2026-02-01T12:30:00Z"})");
+  EXPECT_EQ(beyond.status, 422);
+  EXPECT_NE(beyond.body["error"].get<std::string>().find("2026-02-01T12:00:00.000000Z"),
+            std::string::npos)
+      << beyond.body.dump();
+  const auto early = seek(R"({"to": "2026-02-01T09:00:00Z"})");
+  EXPECT_EQ(early.status, 422);
+  EXPECT_NE(early.body["error"].get<std::string>().find("no snapshot at or before"),
+            std::string::npos)
+      << early.body.dump();
+  const auto after_end = seek(R"({"to": "2026-02-01T11:30:00Z"})");
+  EXPECT_EQ(after_end.status, 422);
+  EXPECT_NE(after_end.body["error"].get<std::string>().find("session's end"), std::string::npos);
+  EXPECT_EQ(row(id).updated_at, before.updated_at);
+
+  const auto sought = seek(R"({"to": "2026-02-01T10:10:00Z"})");
+  ASSERT_EQ(sought.status, 200) << sought.body.dump();
+  EXPECT_EQ(sought.body["state"], "seeking");
+  EXPECT_EQ(sought.body["seek_to"], "2026-02-01T10:10:00.000000Z");
+  const auto seeking = row(id);
+  ASSERT_TRUE(seeking.seek);
+  EXPECT_EQ(seeking.seek->resume_state, session::State::ready);
+  // While seeking, nothing else of the transport applies.
+  EXPECT_EQ(seek(R"({"to": "2026-02-01T10:20:00Z"})").status, 409);
+  EXPECT_EQ(request("POST", fmt::format("/api/sessions/{}/speed", id), R"({"speed": 2})").status,
+            409);
+  EXPECT_EQ(request("POST", fmt::format("/api/sessions/{}/start", id)).status, 409);
+  // msgop at the target: back to ready.
+  EXPECT_EQ(store.finish_seek(id, "t").state, session::State::ready);
+  const auto events = events_of(id);
+  EXPECT_NE(std::find(events.begin(), events.end(), "seek"), events.end());
+}
+
+TEST_F(ReplaymgrTest, ChangesTheSpeedByTheOneRuleAndStepsOnlyAPausedSession) {
+  start_replaymgr();
+  const auto created = create();
+  ASSERT_EQ(created.status, 201);
+  const auto id = created.body["id"].get<std::string>();
+  const auto speed = [&](const std::string& body) {
+    return request("POST", fmt::format("/api/sessions/{}/speed", id), body);
+  };
+  const auto step = [&](const std::string& body) {
+    return request("POST", fmt::format("/api/sessions/{}/step", id), body);
+  };
+  EXPECT_EQ(speed(R"({"speed": 2})").status, 409);  // initializing
+  session::Store store(*store_);
+  make_ready(store, id);
+  for (const char* body : {"{}", R"({"speed": 0})", R"({"speed": "fast"})", R"({"speed": 1e9})",
+                           R"({"speed": 0.0000001})"}) {
+    EXPECT_EQ(speed(body).status, 400) << body;
+  }
+  for (const auto& [body, text] :
+       {std::pair{R"({"speed": 4})", "4"}, std::pair{R"({"speed": "0.5"})", "0.5"},
+        std::pair{R"({"speed": "MAX"})", "max"}}) {
+    const auto changed = speed(body);
+    EXPECT_EQ(changed.status, 200) << changed.body.dump();
+    EXPECT_EQ(changed.body["speed"], text);
+    EXPECT_EQ(row(id).speed.str(), text);
+  }
+  EXPECT_EQ(step("").status, 409);  // ready, not paused
+  ASSERT_EQ(request("POST", fmt::format("/api/sessions/{}/start", id)).status, 200);
+  ASSERT_EQ(request("POST", fmt::format("/api/sessions/{}/pause", id)).status, 200);
+  EXPECT_EQ(step(R"({"count": 0})").status, 400);
+  EXPECT_EQ(step(R"({"count": "2"})").status, 400);
+  // No msgop here: the answer comes after its wait, with the steps still pending.
+  const auto stepped = step(R"({"count": 3})");
+  EXPECT_EQ(stepped.status, 200) << stepped.body.dump();
+  EXPECT_EQ(stepped.body["steps_pending"], 3);
+  EXPECT_EQ(stepped.body["state"], "paused");
+  const auto events = events_of(id);
+  EXPECT_NE(std::find(events.begin(), events.end(), "speed"), events.end());
+  EXPECT_NE(std::find(events.begin(), events.end(), "step"), events.end());
 }
 
 TEST_F(ReplaymgrTest, RefusesAStartWithNoSnapshotBeforeItWith422) {
@@ -500,6 +620,70 @@ TEST_F(ReplaymgrTest, PublishesEachCommandAsAnEventAfterTheRowChanged) {
       << bodies.front().dump();
 }
 
+TEST_F(ReplaymgrTest, ServesASessionsStoredEventsNewestLastWithTimeKindAndPayload) {
+  start_replaymgr();
+  const auto created = create();
+  ASSERT_EQ(created.status, 201);
+  const auto id = created.body["id"].get<std::string>();
+  session::Store sessions(*store_);
+  make_ready(sessions, id);
+  for (const char* command : {"start", "pause", "resume"}) {
+    ASSERT_EQ(request("POST", fmt::format("/api/sessions/{}/{}", id, command)).status, 200);
+  }
+  ASSERT_EQ(request("POST", fmt::format("/api/sessions/{}/speed", id), R"({"speed": 2})").status,
+            200);
+  const auto kinds_of = [](const nlohmann::json& answer) {
+    std::vector<std::string> kinds;
+    for (const auto& event : answer.at("events")) kinds.push_back(event.at("kind"));
+    return kinds;
+  };
+  const auto all = request("GET", fmt::format("/api/sessions/{}/events", id));
+  ASSERT_EQ(all.status, 200) << all.body.dump();
+  EXPECT_EQ(all.body["session_id"], id);
+  EXPECT_EQ(kinds_of(all.body),
+            (std::vector<std::string>{"init", "start", "pause", "resume", "speed"}));
+  std::uint64_t sequence = 0;
+  for (const auto& event : all.body["events"]) {
+    EXPECT_TRUE(session::parse_time(event.at("time").get<std::string>())) << event.dump();
+    EXPECT_GT(event.at("sequence").get<std::uint64_t>(), sequence);
+    sequence = event.at("sequence").get<std::uint64_t>();
+    EXPECT_FALSE(event.at("payload").contains("session_id")) << event.dump();
+  }
+  EXPECT_EQ(all.body["events"].back()["payload"]["speed"], "2");
+  EXPECT_EQ(all.body["events"][2]["payload"]["state"], "paused");
+
+  const auto last_two = request("GET", fmt::format("/api/sessions/{}/events?limit=2", id));
+  ASSERT_EQ(last_two.status, 200);
+  EXPECT_EQ(kinds_of(last_two.body), (std::vector<std::string>{"resume", "speed"}));
+  for (const char* limit : {"0", "abc", "1001", "-1"}) {
+    const auto refused = request("GET", fmt::format("/api/sessions/{}/events?limit={}", id, limit));
+    EXPECT_EQ(refused.status, 400) << limit;
+    EXPECT_NE(refused.body.dump().find("limit"), std::string::npos) << refused.body.dump();
+  }
+  EXPECT_EQ(request("GET", "/api/sessions/s-nosuchsession/events").status, 404);
+
+  // Progress events (dbop and msgop send one a second or so) would push the commands out of a
+  // long session's newest events; progress=false leaves them out.
+  for (int i = 0; i < 3; ++i) {
+    session::publish_event(*jetstream_, id, "progress", {{"state", "playing"}});
+  }
+  const auto newest = request("GET", fmt::format("/api/sessions/{}/events?limit=2", id));
+  EXPECT_EQ(kinds_of(newest.body), (std::vector<std::string>{"progress", "progress"}));
+  const auto commands =
+      request("GET", fmt::format("/api/sessions/{}/events?limit=2&progress=false", id));
+  ASSERT_EQ(commands.status, 200) << commands.body.dump();
+  EXPECT_EQ(kinds_of(commands.body), (std::vector<std::string>{"resume", "speed"}));
+
+  const auto printed = cli("session events " + id + " --limit 3 --no-progress");
+  ASSERT_EQ(printed.exit_code, 0) << printed.err;
+  EXPECT_EQ(printed.out.find("start"), std::string::npos) << printed.out;
+  const auto pause = printed.out.find("pause");
+  const auto speed = printed.out.find("speed");
+  ASSERT_NE(pause, std::string::npos) << printed.out;
+  ASSERT_NE(speed, std::string::npos) << printed.out;
+  EXPECT_LT(pause, speed) << printed.out;
+}
+
 TEST_F(ReplaymgrTest, KeepsTheRowAndWarnsWhenTheEventCannotBePublished) {
   // No NATS server listens here: the row is the truth, the response says the event is missing.
   start_replaymgr({{"TAPEDECK_NATS_URL", fmt::format("nats://127.0.0.1:{}", free_port())}});
@@ -537,6 +721,60 @@ TEST_F(ReplaymgrTest, FailsASessionWhoseWorkerStoppedReporting) {
   EXPECT_NE(bodies.back().dump().find("stopped reporting"), std::string::npos)
       << bodies.back().dump();
   EXPECT_EQ(request("GET", "/api/sessions/" + id).body["state"], "failed");
+}
+
+TEST_F(ReplaymgrTest, ASessionWaitingForARestoreShowsItsPlaceInTheQueue) {
+  start_replaymgr();
+  const auto first = create();
+  const auto second = create();
+  ASSERT_EQ(first.status, 201);
+  ASSERT_EQ(second.status, 201);
+  const auto first_id = first.body["id"].get<std::string>();
+  const auto second_id = second.body["id"].get<std::string>();
+  EXPECT_EQ(second.body["queue"]["position"], 2) << second.body.dump();
+  session::Store(*store_).transition(first_id, session::Transition::restore_begin,
+                                     session::TransitionDetails::by("rm-test-dbop"));
+  const auto shown = request("GET", "/api/sessions/" + second_id);
+  EXPECT_EQ(shown.body["queue"], (nlohmann::json{{"position", 1}, {"restoring", 1}}))
+      << shown.body.dump();
+  const auto listed = request("GET", "/api/sessions");
+  for (const auto& session : listed.body) {
+    if (session["id"] == first_id) {
+      EXPECT_TRUE(session["queue"].is_null()) << session.dump();
+    }
+    if (session["id"] == second_id) {
+      EXPECT_EQ(session["queue"]["position"], 1) << session.dump();
+    }
+  }
+}
+
+TEST_F(ReplaymgrTest, EndsASessionIdleLongerThanTheExpiryAndPublishesItsEnd) {
+  start_replaymgr({{"TAPEDECK_REPLAYMGR_IDLE_EXPIRY", "1h"}});
+  const auto idle = create();
+  const auto busy = create();
+  ASSERT_EQ(idle.status, 201);
+  ASSERT_EQ(busy.status, 201);
+  const auto idle_id = idle.body["id"].get<std::string>();
+  const auto busy_id = busy.body["id"].get<std::string>();
+  store_->exec_params(
+      "UPDATE tapedeck.sessions SET state = 'paused', updated_at = now() - interval '2 hours' "
+      "WHERE id = $1",
+      pg::Params::of(idle_id));
+  store_->exec_params("UPDATE tapedeck.sessions SET state = 'paused' WHERE id = $1",
+                      pg::Params::of(busy_id));
+  ASSERT_TRUE(eventually([&] { return row(idle_id).state == session::State::ended; }, 30s));
+  EXPECT_NE(row(idle_id).error.find("ended by replaymgr.idle_expiry"), std::string::npos)
+      << row(idle_id).error;
+  std::vector<nlohmann::json> bodies;
+  ASSERT_TRUE(eventually(
+      [&] {
+        bodies.clear();
+        const auto names = events_of(idle_id, &bodies);
+        return !names.empty() && names.back() == "end";
+      },
+      30s));
+  EXPECT_NE(bodies.back().dump().find("idle_expiry"), std::string::npos) << bodies.back().dump();
+  EXPECT_EQ(row(busy_id).state, session::State::paused);
 }
 
 TEST_F(ReplaymgrTest, DropsTheDatabaseOfASessionEndedAfterItFailedButKeepsItUntilThen) {
@@ -608,6 +846,66 @@ TEST_F(ReplaymgrTest, ShowsHowFarTheStoredRecordingTrailsTheLiveDatabase) {
       << client_.send(metrics).body;
 }
 
+TEST_F(ReplaymgrTest, TimelineCountsTheRecordingPerIntervalWithTheBackupsAndWhereItEnds) {
+  start_replaymgr();
+  store_->exec(
+      "INSERT INTO tapedeck.statements (event_id, commit_lsn, position, xid, commit_time, "
+      "schema_name, table_name, op, sql) VALUES "
+      "('a', '0/100', 0, '10', '2026-02-01T10:05:00Z', 'public', 't', 'c', 'SELECT 1'), "
+      "('b', '0/100', 1, '10', '2026-02-01T10:05:00Z', 'public', 't', 'c', 'SELECT 1'), "
+      "('c', '0/300', 0, '11', '2026-02-01T10:50:00Z', 'public', 't', 'c', 'SELECT 1')");
+  store_->exec(
+      "INSERT INTO tapedeck.rtus_calls (call_id, called_at, method, path, headers, body) VALUES "
+      "('call-1', '2026-02-01T10:20:00Z', 'POST', '/tick', '{}', '')");
+  store_->exec(
+      "INSERT INTO tapedeck.dead_letters (stream, stream_sequence, subject, raw, reason, "
+      "received_at) VALUES ('S', 1, 'x.y', 'raw', 'bad', '2026-02-01T10:40:00Z')");
+
+  auto shown =
+      request("GET", "/api/timeline?from=2026-02-01T10:00:00Z&to=2026-02-01T11:00:00Z&buckets=4");
+  ASSERT_EQ(shown.status, 200) << shown.body.dump();
+  EXPECT_EQ(shown.body["statements"], nlohmann::json({2, 0, 0, 1})) << shown.body.dump();
+  EXPECT_EQ(shown.body["rtus_calls"], nlohmann::json({0, 1, 0, 0}));
+  EXPECT_EQ(shown.body["dead_letters"], nlohmann::json({0, 0, 1, 0}));
+  EXPECT_DOUBLE_EQ(shown.body["bucket_seconds"].get<double>(), 900.0);
+  ASSERT_EQ(shown.body["backups"].size(), 1u);
+  EXPECT_EQ(shown.body["backups"][0]["at"], "2026-02-01T10:00:00.000000Z");
+  // The Live DB's system time (12:00) is newer than any statement: the recording ends there.
+  EXPECT_EQ(shown.body["recording"]["end"], "2026-02-01T12:00:00.000000Z");
+  EXPECT_EQ(shown.body["recording"]["oldest"], "2026-02-01T10:05:00.000000Z");
+
+  // Without bounds: from the first backup (older than the first statement) to the end.
+  shown = request("GET", "/api/timeline");
+  ASSERT_EQ(shown.status, 200) << shown.body.dump();
+  EXPECT_EQ(shown.body["from"], "2026-02-01T10:00:00.000000Z");
+  EXPECT_EQ(shown.body["to"], "2026-02-01T12:00:00.000000Z");
+  EXPECT_EQ(shown.body["statements"].size(), 120u);
+
+  EXPECT_EQ(request("GET", "/api/timeline?buckets=0").status, 400);
+  EXPECT_EQ(request("GET", "/api/timeline?from=yesterday").status, 400);
+  EXPECT_EQ(request("GET", "/api/timeline", "", false).status, 401);
+}
+
+TEST_F(ReplaymgrTest, ServesTheConsolePageOnItsOwnPortAndTheApiThereBehindTheSameToken) {
+  start_replaymgr();
+  const auto get = [&](const std::string& path, const std::string& token) {
+    http::Request request;
+    request.url = fmt::format("http://127.0.0.1:{}{}", console_port_, path);
+    request.connect_timeout = 2s;
+    if (!token.empty()) request.headers.set("Authorization", "Bearer " + token);
+    return client_.send(request);
+  };
+  const auto page = get("/", "");
+  EXPECT_EQ(page.status, 200);
+  EXPECT_NE(page.body.find("<html"), std::string::npos) << page.body;
+  EXPECT_EQ(get("/console.js", "").status, 200);
+  EXPECT_EQ(get("/no-such-file.js", "").status, 404);
+  EXPECT_EQ(get("/api/sessions", "").status, 401);
+  EXPECT_EQ(get("/api/sessions", "wrong-" + token_).status, 401);
+  EXPECT_EQ(get("/api/sessions", token_).status, 200);
+  EXPECT_EQ(get("/api/timeline", token_).status, 200);
+}
+
 TEST_F(ReplaymgrTest, SessionCliPrintsJsonAndExitsWith1WhenRefused) {
   start_replaymgr();
   const auto init =
@@ -639,7 +937,20 @@ TEST_F(ReplaymgrTest, SessionCliPrintsJsonAndExitsWith1WhenRefused) {
 
   const auto bad = cli("session init --start 2026-02-01T10:30:00Z --end 2026-02-01T10:00:00Z");
   EXPECT_EQ(bad.exit_code, 1);
-  EXPECT_NE(bad.err.find("is not after start"), std::string::npos) << bad.err;
+  EXPECT_NE(bad.err.find("is before start"), std::string::npos) << bad.err;
+
+  // The transport commands: refused by the server (409), or by the one speed rule before
+  // anything is sent.
+  const auto seek = cli("session seek " + id + " 2026-02-01T10:40:00Z");
+  EXPECT_EQ(seek.exit_code, 1);
+  EXPECT_NE(seek.err.find("is initializing"), std::string::npos) << seek.err;
+  const auto step = cli("session step " + id + " 2");
+  EXPECT_EQ(step.exit_code, 1);
+  EXPECT_NE(step.err.find("'step' is allowed only when it is {paused}"), std::string::npos)
+      << step.err;
+  const auto fast = cli("session speed " + id + " fast");
+  EXPECT_EQ(fast.exit_code, 1);
+  EXPECT_NE(fast.err.find("speed 'fast'"), std::string::npos) << fast.err;
 
   const auto list = cli("session list --json");
   ASSERT_EQ(list.exit_code, 0) << list.err;

@@ -62,7 +62,7 @@ TEST(ParseCreateRequest, RefusesABodyThatIsNotAnObject) {
 }
 
 TEST(ParseCreateRequest, NamesAMissingField) {
-  EXPECT_NE(invalid_reason(R"({"start": "2026-01-01T10:00:00Z"})").find("'end' is missing"),
+  EXPECT_NE(invalid_reason(R"({"end": "2026-01-01T10:00:00Z"})").find("'start' is missing"),
             std::string::npos);
 }
 
@@ -114,13 +114,72 @@ TEST(ParseCreateRequest, RefusesExactlyTheSpeedsMsgopRefuses) {
   }
 }
 
-TEST(ParseCreateRequest, RefusesAnEndThatIsNotAfterTheStart) {
-  EXPECT_NE(invalid_reason(R"({"start": "2026-01-01T10:00:00Z", "end": "2026-01-01T10:00:00Z"})")
-                .find("is not after start"),
-            std::string::npos);
+TEST(ParseCreateRequest, RefusesAnEndBeforeTheStart) {
   EXPECT_NE(invalid_reason(R"({"start": "2026-01-01T10:00:00Z", "end": "2026-01-01T09:00:00Z"})")
-                .find("is not after start"),
+                .find("is before start"),
             std::string::npos);
+}
+
+TEST(ParseCreateRequest, MakesAPointInTimeSessionWithoutAnEndOrWithTheEndAtTheStart) {
+  for (const char* body :
+       {R"({"start": "2026-01-01T10:00:00Z"})", R"({"start": "2026-01-01T10:00:00Z", "end": null})",
+        R"({"start": "2026-01-01T10:00:00Z", "end": "2026-01-01T10:00:00Z"})"}) {
+    const auto request = parse_create_request(body);
+    EXPECT_EQ(request.start, at("2026-01-01T10:00:00Z")) << body;
+    EXPECT_FALSE(request.end) << body;
+  }
+}
+
+TEST(ParseSeekRequest, TakesAnIsoTimeAndRefusesAnythingElse) {
+  EXPECT_EQ(parse_seek_request(R"({"to": "2026-01-01T12:30:00+02:00"})"),
+            at("2026-01-01T10:30:00Z"));
+  for (const char* body : {"", "{}", R"({"to": 5})", R"({"to": "yesterday"})",
+                           R"({"to": "2026-01-01T10:30:00Z", "from": "x"})", "[]"}) {
+    EXPECT_THROW(parse_seek_request(body), Error) << body;
+  }
+}
+
+TEST(ParseSpeedRequest, FollowsTheOneSpeedRule) {
+  EXPECT_EQ(parse_speed_request(R"({"speed": 2})"), session::Speed::parse("2"));
+  EXPECT_EQ(parse_speed_request(R"({"speed": "2"})"), session::Speed::parse("2"));
+  EXPECT_EQ(parse_speed_request(R"({"speed": "max"})"), session::Speed::max());
+  EXPECT_EQ(parse_speed_request(R"({"speed": 0.25})"), session::Speed::parse("0.25"));
+  for (const char* body : {"{}", R"({"speed": 0})", R"({"speed": -1})", R"({"speed": "fast"})",
+                           R"({"speed": 1e9})", R"({"speed": 0.0000001})", R"({"speed": true})"}) {
+    EXPECT_THROW(parse_speed_request(body), Error) << body;
+  }
+}
+
+TEST(ParseStepRequest, DefaultsToOneAndTakesAPositiveCount) {
+  EXPECT_EQ(parse_step_request(""), 1);
+  EXPECT_EQ(parse_step_request("{}"), 1);
+  EXPECT_EQ(parse_step_request(R"({"count": 5})"), 5);
+  for (const char* body : {R"({"count": 0})", R"({"count": -2})", R"({"count": 1.5})",
+                           R"({"count": "3"})", R"({"n": 3})", "nope"}) {
+    EXPECT_THROW(parse_step_request(body), Error) << body;
+  }
+}
+
+TEST(CheckSeekAgainstRecording, NamesTheBoundsItRefuses) {
+  RecordingBounds bounds;
+  bounds.latest = at("2026-01-01T11:00:00Z");
+  bounds.latest_source = "statement commit";
+  bounds.snapshot_at = at("2026-01-01T09:00:00Z");
+  EXPECT_FALSE(check_seek_against_recording(at("2026-01-01T10:00:00Z"), std::nullopt, bounds));
+  const auto beyond =
+      check_seek_against_recording(at("2026-01-01T12:00:00Z"), std::nullopt, bounds);
+  ASSERT_TRUE(beyond);
+  EXPECT_EQ(beyond->status, 422);
+  EXPECT_NE(beyond->reason.find("2026-01-01T11:00:00.000000Z"), std::string::npos);
+  const auto after_end =
+      check_seek_against_recording(at("2026-01-01T10:30:00Z"), at("2026-01-01T10:10:00Z"), bounds);
+  ASSERT_TRUE(after_end);
+  EXPECT_NE(after_end->reason.find("session's end"), std::string::npos);
+  bounds.snapshot_at.reset();
+  const auto no_snapshot =
+      check_seek_against_recording(at("2026-01-01T08:00:00Z"), std::nullopt, bounds);
+  ASSERT_TRUE(no_snapshot);
+  EXPECT_NE(no_snapshot->reason.find("no snapshot"), std::string::npos);
 }
 
 TEST(ParseCreateRequest, RefusesAnUnknownField) {
@@ -258,6 +317,41 @@ TEST(ProgressLine, ShowsTheErrorOfAFailedSession) {
                                   {"playback_time", nullptr},
                                   {"error", "no backup"}};
   EXPECT_NE(progress_line(session).find("error: no backup"), std::string::npos);
+}
+
+TEST(ParseTimelineRequest, DefaultsToNoBoundsAndTheDefaultBucketCount) {
+  const auto request = parse_timeline_request("", "", "");
+  EXPECT_FALSE(request.from);
+  EXPECT_FALSE(request.to);
+  EXPECT_EQ(request.buckets, kDefaultTimelineBuckets);
+}
+
+TEST(ParseTimelineRequest, ReadsBothBoundsAndTheBucketCount) {
+  const auto request =
+      parse_timeline_request("2026-01-01T10:00:00Z", "2026-01-01T12:00:00+01:00", "60");
+  EXPECT_EQ(request.from, at("2026-01-01T10:00:00Z"));
+  EXPECT_EQ(request.to, at("2026-01-01T11:00:00Z"));
+  EXPECT_EQ(request.buckets, 60);
+}
+
+TEST(ParseTimelineRequest, RefusesBadTimesBucketCountsAndAReversedWindow) {
+  const auto refused = [](std::string_view from, std::string_view to, std::string_view buckets) {
+    try {
+      parse_timeline_request(from, to, buckets);
+    } catch (const Error& error) {
+      return error.recovery() == Recovery::invalid;
+    }
+    return false;
+  };
+  EXPECT_TRUE(refused("yesterday", "", ""));
+  EXPECT_TRUE(refused("", "2026-13-01T00:00:00Z", ""));
+  EXPECT_TRUE(refused("2026-01-01T11:00:00Z", "2026-01-01T10:00:00Z", ""));
+  EXPECT_TRUE(refused("", "", "0"));
+  EXPECT_TRUE(refused("", "", "-5"));
+  EXPECT_TRUE(refused("", "", "2001"));
+  EXPECT_TRUE(refused("", "", "12abc"));
+  EXPECT_TRUE(refused("", "", "99999999999"));
+  EXPECT_FALSE(refused("", "", "2000"));
 }
 
 }  // namespace
