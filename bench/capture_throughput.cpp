@@ -1,5 +1,7 @@
 // Benchmark: `tapedeck capture` end to end on the local stack: events/s from WAL to JetStream
 // ack, commit-to-arrival latency at a paced 1,000 tx/s, and peak RSS for a 1M-row transaction.
+// The ceiling: `pg_recvlogical` decoding the same WAL backlog through pgoutput to /dev/null,
+// from a slot of its own, in the same run; a `ratio:` line compares the two.
 //
 // Needs the stack env (eval "$(./run stack env)") and the tapedeck binary built beside the
 // bench folder (or TAPEDECK_BINARY). Runs capture as a child process against a scratch
@@ -7,6 +9,8 @@
 // them at the end. Prints figures; asserts nothing.
 //
 //   bench_capture_throughput [--single N] [--batches N] [--latency-seconds S] [--large-rows N]
+
+#include <fmt/format.h>
 
 #include <algorithm>
 #include <atomic>
@@ -107,8 +111,8 @@ class Bench {
         try {
           server.exec_params(
               "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots "
-              "WHERE slot_name = $1",
-              pg::Params::of(name_));
+              "WHERE slot_name IN ($1, $2)",
+              pg::Params::of(name_, ceiling_slot()));
           break;
         } catch (const Error&) {
           std::this_thread::sleep_for(100ms);
@@ -127,14 +131,17 @@ class Bench {
               << "\n";
     start_capture();  // creates publication, slot and stream
     stop_capture();
+    db_->exec_params("SELECT pg_create_logical_replication_slot($1, 'pgoutput')",
+                     pg::Params::of(ceiling_slot()));
 
-    // Throughput: the WAL is written first while capture is stopped, then capture drains it.
+    // Throughput: the WAL is written first while capture is stopped, then capture drains it,
+    // then pg_recvlogical drains the same WAL from its own slot.
     db_->exec(fmt_insert_loop(options_.single, 1));
-    throughput("single-row transactions", static_cast<std::uint64_t>(options_.single) * 3,
-               options_.single);
+    compare("single-row transactions", static_cast<std::uint64_t>(options_.single) * 3,
+            options_.single);
     db_->exec(fmt_insert_loop(options_.batches, 1000));
-    throughput("1000-row transactions", static_cast<std::uint64_t>(options_.batches) * 1002,
-               static_cast<std::uint64_t>(options_.batches) * 1000);
+    compare("1000-row transactions", static_cast<std::uint64_t>(options_.batches) * 1002,
+            static_cast<std::uint64_t>(options_.batches) * 1000);
 
     latency();
     large_transaction();
@@ -143,6 +150,33 @@ class Bench {
 
  private:
   std::string stream() const { return "CAPBENCH_" + name_.substr(9); }
+  std::string ceiling_slot() const { return name_ + "_ceiling"; }
+
+  void compare(const std::string& label, std::uint64_t events, std::uint64_t rows) {
+    const std::string end_lsn(db_->exec("SELECT pg_current_wal_lsn()::text").text(0, 0));
+    const double capture_rows = throughput(label, events, rows);
+    const double ceiling_rows = recvlogical(label, end_lsn, rows);
+    std::printf("ratio: capture / pg_recvlogical, %s %.2f\n", label.c_str(),
+                ceiling_rows > 0 ? capture_rows / ceiling_rows : 0.0);
+  }
+
+  // pg_recvlogical from the ceiling slot up to `end_lsn`, pgoutput to /dev/null; rows/s.
+  double recvlogical(const std::string& label, const std::string& end_lsn, std::uint64_t rows) {
+    const std::string command = fmt::format(
+        "pg_recvlogical -d '{}' -S {} --start -E {} -o proto_version=1 -o publication_names={} "
+        "-f /dev/null --no-loop >> '{}' 2>&1",
+        dsn_, ceiling_slot(), end_lsn, name_, log_file_);
+    const auto start = Steady::now();
+    const int status = std::system(command.c_str());
+    const double seconds = std::chrono::duration<double>(Steady::now() - start).count();
+    if (status != 0) {
+      std::printf("pg_recvlogical failed (status %d); see %s\n", status, log_file_.c_str());
+      return 0;
+    }
+    std::printf("%-26s pg_recvlogical (ceiling): %9.0f rows/s (%.2f s)\n", label.c_str(),
+                static_cast<double>(rows) / seconds, seconds);
+    return static_cast<double>(rows) / seconds;
+  }
   std::string prefix() const { return name_; }
 
   void start_capture() {
@@ -160,7 +194,8 @@ class Bench {
                                                  log_file_);
     for (int i = 0; i < 600; ++i) {
       const auto result = db_->exec_params(
-          "SELECT count(*) FROM pg_replication_slots WHERE slot_name = $1 AND active",
+          "SELECT count(*) FROM pg_replication_slots WHERE slot_name = $1 AND active "
+          "AND confirmed_flush_lsn IS NOT NULL",
           pg::Params::of(name_));
       if (result.text(0, 0) == "1") return;
       std::this_thread::sleep_for(50ms);
@@ -186,7 +221,8 @@ class Bench {
 
   // Starts capture on a WAL backlog and times how fast the stream fills: from the first
   // stored event to the last, polled every 10 ms.
-  void throughput(const std::string& label, std::uint64_t events, std::uint64_t rows) {
+  // Returns rows/s.
+  double throughput(const std::string& label, std::uint64_t events, std::uint64_t rows) {
     const std::uint64_t before = stored();
     const std::uint64_t target = before + events;
     start_capture();
@@ -209,12 +245,22 @@ class Bench {
                 static_cast<unsigned long long>(rows), counted / seconds,
                 static_cast<double>(rows) * counted / events / seconds, seconds);
     stop_capture();
+    return static_cast<double>(rows) * counted / events / seconds;
   }
 
   // Commits single-row transactions at 1,000 tx/s for a while; a subscriber on the table's
   // subject notes when each event arrives. Latency = arrival - the client's commit return.
   void latency() {
     start_capture();
+    // A restarted capture first decodes again what its slot had not confirmed (its events are
+    // dropped as duplicates by the stream); the paced run starts once a warm-up row is through.
+    const std::uint64_t before_warm_up = stored();
+    db_->exec_params("INSERT INTO orders VALUES ($1, 'warm-up', 'new', 0, now(), true, '{}')",
+                     pg::Params::of(next_id_++));
+    const auto warm_up_deadline = Steady::now() + 120s;
+    while (stored() < before_warm_up + 3 && Steady::now() < warm_up_deadline) {
+      std::this_thread::sleep_for(10ms);
+    }
     const int total = options_.latency_seconds * 1000;
     const long first_id = next_id_;
     next_id_ += total;

@@ -4,6 +4,9 @@
 // `tapedeck transform` binary over it RUNS times, each with a fresh durable consumer and a fresh
 // TransformMsg DB, timing each run from start until every statement is committed. Prints each
 // run, its CPU time per event, and the median: this machine's throughput varies run to run.
+// The ceiling, in the same run: a bare cnats pull consumer on the same stream that fetches
+// batches of the same size and acks each message, and does nothing else; `ratio:` lines
+// compare transform's median with it.
 // Run: eval "$(./run stack env)" && build/bench/bench_transform_end_to_end [events] [batch]
 //      [with-schemas|schemaless] [runs]
 #include <fmt/format.h>
@@ -21,6 +24,7 @@
 #include <vector>
 
 #include "bench_support.hpp"
+#include "core/config.hpp"
 #include "core/error.hpp"
 #include "core/log.hpp"
 #include "core/nats/connection.hpp"
@@ -30,6 +34,7 @@
 #include "core/pg/connection.hpp"
 #include "core/pg/dsn.hpp"
 #include "core/pg/params.hpp"
+#include "core/service/cdc_stream.hpp"
 
 namespace {
 
@@ -194,6 +199,35 @@ RunResult run_transform(const std::string& admin_dsn, const std::string& live_db
   return result;
 }
 
+// The bare pull + ack consumer: messages per second over the whole stream.
+double bare_consumer(nats::JetStream& js, const std::string& stream, const std::string& prefix,
+                     const std::string& durable, int batch, std::uint64_t messages) {
+  nats::ConsumerConfig config;
+  config.max_ack_pending = std::max(1000, 2 * batch);
+  std::uint64_t received = 0;
+  const auto start = Clock::now();
+  {
+    nats::PullConsumer consumer(js, stream, durable, prefix + ".>", config);
+    while (received < messages) {
+      auto fetched = consumer.fetch(batch, std::chrono::seconds(5));
+      if (fetched.empty()) break;
+      for (auto& message : fetched) message.ack();
+      received += fetched.size();
+    }
+  }
+  const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  nats::PullConsumer::remove(js, stream, durable);
+  if (received < messages) {
+    std::printf("  bare consumer: only %llu of %llu messages came\n",
+                static_cast<unsigned long long>(received),
+                static_cast<unsigned long long>(messages));
+  }
+  std::printf("  bare cnats pull + ack (ceiling): %llu messages in %.2f s = %.0f messages/s\n",
+              static_cast<unsigned long long>(received), seconds,
+              static_cast<double>(received) / seconds);
+  return static_cast<double>(received) / seconds;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -222,10 +256,12 @@ int main(int argc, char** argv) {
   options.url = bench::required_env("TAPEDECK_NATS_URL");
   nats::Connection connection(options);
   nats::JetStream js(connection);
-  nats::StreamConfig config;
-  config.name = stream;
-  config.subjects = {prefix + ".>"};
-  js.ensure_stream(config);
+  // Set up as transform expects it: the configuration's limits (what transform will see).
+  auto cdc = service::CdcStreamSettings::from_config(
+      config::Config::load_default(std::nullopt, config::process_environment()));
+  cdc.name = stream;
+  cdc.prefix = prefix;
+  service::ensure_cdc_stream(js, cdc);
 
   // Publish everything first: the measured part is transform alone.
   const auto publish_start = Clock::now();
@@ -317,6 +353,14 @@ int main(int argc, char** argv) {
       runs, rates[rates.size() / 2], rates.front(), rates.back(), batch,
       schemaless ? "schemaless" : "with schemas",
       static_cast<double>(info.messages) / static_cast<double>(events), cpu[cpu.size() / 2]);
+
+  const double ceiling =
+      bare_consumer(js, stream, prefix, fmt::format("bare_{}", suffix), batch, info.messages);
+  const double events_per_message =
+      static_cast<double>(events) / static_cast<double>(std::max<std::uint64_t>(info.messages, 1));
+  std::printf("  ceiling in events/s: %.0f\n", ceiling * events_per_message);
+  std::printf("ratio: transform / bare pull + ack %.2f\n",
+              rates[rates.size() / 2] / (ceiling * events_per_message));
 
   js.delete_stream(stream);
   admin.exec("DROP DATABASE " + live_db + " WITH (FORCE)");

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs the benchmarks under bench/ against the running local stack and prints their figures.
 #   scripts/bench.sh            every benchmark, in name order
-#   scripts/bench.sh NAME ...   the named ones (capture_throughput, msgop_catch_up, ...),
+#   scripts/bench.sh NAME ...   the named ones (capture_throughput, time_to_ready, ...),
 #                               extra arguments after `--` go to each of them
 # Benchmarks print figures; they assert nothing (machines here are noisy).
 set -euo pipefail
@@ -18,11 +18,13 @@ if ((${#names[@]} == 0)); then
   for binary in "$bench_dir"/bench_*; do
     [[ -x $binary ]] && names+=("$(basename "$binary" | sed 's/^bench_//')")
   done
+  for script in "$root"/bench/*.sh; do names+=("$(basename "$script" .sh)"); done
 fi
 
 status=0
 for name in "${names[@]}"; do
   binary="$bench_dir/bench_$name"
+  [[ -x $binary ]] || binary="$root/bench/$name.sh"  # a benchmark written as a script
   if [[ ! -x $binary ]]; then
     echo "bench: no benchmark '$name' (have: $(ls "$bench_dir" | sed -n 's/^bench_//p' | tr '\n' ' '))" >&2
     status=2

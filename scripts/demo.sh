@@ -54,8 +54,10 @@ SELECT string_agg(format('%-13s %7s rows  md5 %s', name, rows, sum), E'\n' ORDER
 # --- clean up on every way out --------------------------------------------------------------
 run_pid=""
 current_pid=""  # the step running under `interruptible`
+screenshot_pid=""
 cleanup() {
   if [[ -n $current_pid ]]; then kill -TERM "$current_pid" 2>/dev/null || true; fi
+  if [[ -n $screenshot_pid ]]; then kill -TERM "$screenshot_pid" 2>/dev/null || true; fi
   if [[ -n $run_pid ]] && kill -0 "$run_pid" 2>/dev/null; then
     kill -TERM "$run_pid" 2>/dev/null || true
     for _ in $(seq 1 100); do kill -0 "$run_pid" 2>/dev/null || break; sleep 0.1; done
@@ -103,6 +105,9 @@ for _ in $(seq 1 150); do
   sleep 0.2
 done
 curl -fs "http://127.0.0.1:$REPLAYMGR_PORT/healthz" >/dev/null || die "replaymgr did not come up"
+console_url="http://127.0.0.1:$CONSOLE_PORT/"
+console_token=$(sed -n 's/^api_token = "\(.*\)"$/\1/p' "$TAPEDECK_CONFIG")
+say "web console: $console_url (its token is replaymgr.api_token in $TAPEDECK_CONFIG)"
 
 workload() {
   local seconds=$1
@@ -149,14 +154,29 @@ for _ in $(seq 1 300); do
   sleep 1
 done
 [[ $caught_up == t ]] || die "the recording did not catch up within 5 minutes; see $work/run.log"
+say "a second backup, then tapedeck verify: the first backup, caught up exactly to the second's snapshot from the recording, must equal it table by table"
+interruptible "$tapedeck" backup run >>"$work/backup.log" 2>&1 ||
+  die "the second backup failed; see $work/backup.log"
 "$tapedeck" statements stats | sed 's/^/    /'
 "$tapedeck" backup list | sed 's/^/    /'
+verify_status=0
+interruptible "$tapedeck" verify >"$work/verify.txt" 2>"$work/verify.log" || verify_status=$?
+sed 's/^/    /' "$work/verify.txt"
+[[ $verify_status == 0 ]] ||
+  die "verify: the recording does not replay exactly (exit $verify_status); see $work/verify.log"
+verdict=$(head -1 "$work/verify.txt")
 
 # --- 4. play back ----------------------------------------------------------------------------
 say "session: restore the backup, catch up exactly to A, then replay A..B at speed $speed"
 session=$("$tapedeck" session init --start "$start_time" --end "$end_time" --speed "$speed" \
   --name demo --json) || die "session init refused"
 id=$(jq -r .id <<<"$session")
+# The console's view of the session once it plays (or, on a slow machine, once it has ended),
+# taken in headless Chromium beside the replay: it opens the page now and waits for that.
+screenshot="$work/console-session.png"
+CONSOLE_TOKEN="$console_token" node "$root/tests/browser/session_screenshot.mjs" "$console_url" \
+  "$id" "$screenshot" playing,paused,ended >"$work/screenshot.log" 2>&1 &
+screenshot_pid=$!
 t_init=$(date +%s%N)
 state=""
 while :; do
@@ -185,6 +205,11 @@ sed 's/^/    /' "$work/checksums-start.txt"
 
 "$tapedeck" session start "$id" >/dev/null
 "$tapedeck" session watch "$id" || true
+if wait "$screenshot_pid"; then
+  say "the console's view of the session: $screenshot"
+else
+  say "warning: no screenshot of the console; see $work/screenshot.log"
+fi
 shown=$("$tapedeck" session show "$id" --json)
 [[ $(jq -r .state <<<"$shown") == ended ]] || die "session ended as $(jq -r '.state + ": " + .error' <<<"$shown")"
 psql "$dsn" -X -Atc "$checksums_sql" >"$work/checksums-session-end.txt"
@@ -194,13 +219,48 @@ $(diff -u "$work/checksums-end.txt" "$work/checksums-session-end.txt")"
 say "proof at B: after the paced replay the session database equals the Live DB at B:"
 sed 's/^/    /' "$work/checksums-end.txt"
 
+# --- 5. the tape transport: a point-in-time session at B, sought back to A -------------------
+say "tape transport: a point-in-time session at B, then a seek back to A (restore and exact catch-up)"
+pit=$("$tapedeck" session init --start "$end_time" --name demo-seek --json) ||
+  die "point-in-time session init refused"
+pit_id=$(jq -r .id <<<"$pit")
+# Waits until the session is ready with no seek under way; prints its object (messages on
+# stderr, since callers capture the object).
+wait_ready() {
+  local shown_now
+  for _ in $(seq 1 1200); do
+    shown_now=$("$tapedeck" session show "$1" --json)
+    case $(jq -r .state <<<"$shown_now") in
+      ready) [[ $(jq -r .seek_to <<<"$shown_now") == null ]] && { echo "$shown_now"; return 0; } ;;
+      failed | ended) die "session $1 $(jq -r '.state + ": " + .error' <<<"$shown_now")" >&2 ;;
+    esac
+    sleep 0.2
+  done
+  die "session $1 was not ready within 4 minutes" >&2
+}
+wait_ready "$pit_id" >/dev/null
+t_seek=$(date +%s%N)
+"$tapedeck" session seek "$pit_id" "$start_time" >/dev/null || die "seek back to A refused"
+pit=$(wait_ready "$pit_id")
+seek_ms=$((($(date +%s%N) - t_seek) / 1000000))
+seek_seconds="$((seek_ms / 1000)).$(printf %03d $((seek_ms % 1000)))"
+psql "$(jq -r .database_dsn <<<"$pit")" -X -Atc "$checksums_sql" >"$work/checksums-seek-start.txt"
+diff -u "$work/checksums-start.txt" "$work/checksums-seek-start.txt" >/dev/null ||
+  die "after the seek back the session database differs from the Live DB at A:
+$(diff -u "$work/checksums-start.txt" "$work/checksums-seek-start.txt")"
+say "seek from B back to A took $seek_seconds s; the session database equals the Live DB at A again"
+"$tapedeck" session end "$pit_id" >/dev/null
+
 rtus_replayed=$(curl -fs "$TAPEDECK_RTUS_URL/calls" | jq '[.[] | select(.path | startswith("/playback"))] | length' || echo "?")
 say "summary"
 cat <<SUMMARY
     session            $id ($(jq -r .database_name <<<"$shown"))
     restore+catch-up   $ready_seconds s, $caught_up_statements statements
     replay A..B        $(jq -r .statements_applied <<<"$shown") statements in total, speed $speed, behind schedule at the end $(jq -r .behind_ms <<<"$shown") ms
+    verify             $verdict
+    seek B -> A        $seek_seconds s (point-in-time session $pit_id, equal to the Live DB at A)
     RTUS calls         $(jq -r .rtus_calls_sent <<<"$shown") replayed to the playback RTUS ($rtus_replayed received there)
+    web console        $console_url (screenshot $screenshot)
     logs               $work/run.log
 SUMMARY
 psql "$server dbname=postgres" -X -q -c "DROP DATABASE IF EXISTS \"$(jq -r .database_name <<<"$shown")\" WITH (FORCE)"

@@ -15,6 +15,7 @@ packages=(
   libhowardhinnant-date-dev libpugixml-dev tzdata
   clang libclang-rt-14-dev jq ccache
   s3cmd nodejs
+  chromium  # the web console's browser test (tests/browser) and the demo's screenshot
 )
 
 missing=()
@@ -34,7 +35,8 @@ if ((${#missing[@]})); then
   "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-# npm packages (s3rver, the S3 API the local stack serves for tests), pinned by each folder's
+# npm packages (s3rver, the S3 API the local stack serves for tests; playwright-core, which
+# drives Debian's chromium in tests/browser and the demo's screenshot), pinned by each folder's
 # committed package-lock.json and installed with `npm ci`, never committed. A stamp holding the
 # lockfile's hash skips the install while the lockfile is unchanged; npm's own cache keeps a
 # reinstall quick.
@@ -47,3 +49,4 @@ npm_ci() {
   echo "$want" >"$stamp"
 }
 npm_ci scripts/s3rver
+npm_ci tests/browser

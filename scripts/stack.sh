@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The local stack: a PostgreSQL 15 cluster, nats-server with JetStream, s3rver and the RTUS
 # recorder, all on free loopback ports, all state under .stack/ of this checkout.
-#   stack.sh up | down | status | env
+#   stack.sh up [--cluster] | down | status | env
+# --cluster (or TAPEDECK_STACK_CLUSTER=1): three nats-server nodes forming a JetStream cluster
+# instead of one; the streams get 3 replicas and TAPEDECK_NATS_URL lists the three nodes.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 state="$root/.stack"
@@ -55,7 +57,20 @@ pg_state_dir() {
 
 # Servers, then one /healthz+/metrics (or API) port per component for `tapedeck run`.
 port_names=(PG_PORT NATS_PORT NATS_MONITOR_PORT S3_PORT RTUS_PORT CAPTURE_PORT TRANSFORM_PORT
-  TIMEKEEPER_PORT SCHEDULER_PORT REPLAYMGR_PORT DBOP_PORT MSGOP_PORT)
+  TIMEKEEPER_PORT SCHEDULER_PORT REPLAYMGR_PORT DBOP_PORT MSGOP_PORT CONSOLE_PORT
+  NATS2_PORT NATS3_PORT NATS_ROUTE1_PORT NATS_ROUTE2_PORT NATS_ROUTE3_PORT)
+
+# The cluster mode is chosen at `up` and remembered in .stack/cluster for env, status, down.
+is_cluster() { [[ -f "$state/cluster" ]]; }
+
+# The NATS URL(s) clients use: one server, or the three nodes comma-separated (cnats form).
+nats_urls() {
+  if is_cluster; then
+    echo "nats://127.0.0.1:$NATS_PORT,nats://127.0.0.1:$NATS2_PORT,nats://127.0.0.1:$NATS3_PORT"
+  else
+    echo "nats://127.0.0.1:$NATS_PORT"
+  fi
+}
 
 # Keeps the ports a previous `up` chose (a restarted stack keeps its addresses) and picks the
 # missing ones.
@@ -113,7 +128,31 @@ CONF
   done
 }
 
+# Node i (1..3) of the cluster: its own store, client port and route port; node 1 keeps the
+# single node's client and monitoring ports and file names.
+start_nats_node() {
+  local i=$1 client=$2 route=$3 name=nats
+  [[ $i -gt 1 ]] && name="nats$i"
+  pid_alive "$state/$name.pid" && return
+  mkdir -p "$state/$name"
+  local monitor=()
+  [[ $i -eq 1 ]] && monitor=(-m "$NATS_MONITOR_PORT")
+  nohup nats-server -js -sd "$state/$name" -a 127.0.0.1 -p "$client" "${monitor[@]}" \
+    -n "n$i" --cluster_name tapedeck --cluster "nats://127.0.0.1:$route" \
+    --routes "nats://127.0.0.1:$NATS_ROUTE1_PORT,nats://127.0.0.1:$NATS_ROUTE2_PORT,nats://127.0.0.1:$NATS_ROUTE3_PORT" \
+    -P "$state/$name.pid" -l "$state/$name.log" >/dev/null 2>&1 &
+}
+
 start_nats() {
+  if is_cluster; then
+    start_nats_node 1 "$NATS_PORT" "$NATS_ROUTE1_PORT"
+    start_nats_node 2 "$NATS2_PORT" "$NATS_ROUTE2_PORT"
+    start_nats_node 3 "$NATS3_PORT" "$NATS_ROUTE3_PORT"
+    wait_for_port "$NATS_PORT" nats-server
+    wait_for_port "$NATS2_PORT" nats-server
+    wait_for_port "$NATS3_PORT" nats-server
+    return
+  fi
   pid_alive "$state/nats.pid" && return
   mkdir -p "$state/nats"
   nohup nats-server -js -sd "$state/nats" -a 127.0.0.1 -p "$NATS_PORT" -m "$NATS_MONITOR_PORT" \
@@ -165,7 +204,8 @@ dsn = "$(dsn playback)"
 rtus_url = "http://127.0.0.1:$RTUS_PORT/playback"
 
 [nats]
-url = "nats://127.0.0.1:$NATS_PORT"
+url = "$(nats_urls)"
+$(if is_cluster; then printf 'cdc_replicas = 3\nevents_replicas = 3'; fi)
 
 [storage]
 url = "file://$state/snapshots"
@@ -195,6 +235,7 @@ listen = "127.0.0.1:$SCHEDULER_PORT"
 [replaymgr]
 listen = "127.0.0.1:$REPLAYMGR_PORT"
 url = "http://127.0.0.1:$REPLAYMGR_PORT"
+console_listen = "127.0.0.1:$CONSOLE_PORT"
 # An explicit token: every process started with this file (TAPEDECK_CONFIG) uses it, and none
 # writes a token file into \$HOME.
 api_token = "$(api_token)"
@@ -224,6 +265,14 @@ stop_pidfile() {
 cmd_up() {
   ensure_run_user
   mkdir -p "$state"
+  if [[ "${1:-}" == "--cluster" || "${TAPEDECK_STACK_CLUSTER:-}" == "1" ]]; then
+    if pid_alive "$state/nats.pid" && ! is_cluster; then
+      log "the stack runs a single nats-server; ./run stack down first, then up --cluster"; exit 1
+    fi
+    touch "$state/cluster"
+  elif ! pid_alive "$state/nats.pid"; then
+    rm -f "$state/cluster"
+  fi
   [[ $(id -u) -eq 0 ]] && chmod 755 "$state"
   choose_ports
   load_ports
@@ -232,6 +281,7 @@ cmd_up() {
   start_s3rver
   start_rtus_recorder
   write_config
+  is_cluster && log "nats: a 3-node JetStream cluster on :$NATS_PORT, :$NATS2_PORT, :$NATS3_PORT"
   log "up: postgres :$PG_PORT, nats :$NATS_PORT, s3rver :$S3_PORT, rtus-recorder :$RTUS_PORT"
 }
 
@@ -241,6 +291,8 @@ cmd_down() {
   stop_pidfile "$state/rtus.pid"
   stop_pidfile "$state/s3rver.pid"
   stop_pidfile "$state/nats.pid"
+  stop_pidfile "$state/nats2.pid"
+  stop_pidfile "$state/nats3.pid"
   if [[ -f "$state/pg-location" ]]; then
     local pg_data
     pg_data="$(cat "$state/pg-location")/data"
@@ -258,7 +310,9 @@ cmd_status() {
     as_run_user "$pg_bin/pg_ctl" -D "$(cat "$state/pg-location")/data" status >/dev/null 2>&1; then
     echo "postgres      up    127.0.0.1:$PG_PORT"
   else echo "postgres      down"; all=1; fi
-  for part in nats:NATS_PORT s3rver:S3_PORT rtus:RTUS_PORT; do
+  local parts=(nats:NATS_PORT)
+  is_cluster && parts+=(nats2:NATS2_PORT nats3:NATS3_PORT)
+  for part in "${parts[@]}" s3rver:S3_PORT rtus:RTUS_PORT; do
     local name=${part%%:*} var=${part##*:}
     if pid_alive "$state/$name.pid"; then printf '%-13s up    127.0.0.1:%s\n' "$name" "${!var}"
     else printf '%-13s down\n' "$name"; all=1; fi
@@ -273,7 +327,7 @@ export TAPEDECK_CONFIG='$state/tapedeck.toml'
 export TAPEDECK_LIVE_DSN='$(dsn live)'
 export TAPEDECK_STORE_DSN='$(dsn tapedeck)'
 export TAPEDECK_PLAYBACK_DSN='$(dsn playback)'
-export TAPEDECK_NATS_URL='nats://127.0.0.1:$NATS_PORT'
+export TAPEDECK_NATS_URL='$(nats_urls)'
 export TAPEDECK_S3_ENDPOINT='http://127.0.0.1:$S3_PORT'
 export TAPEDECK_STACK_S3_BUCKET='$bucket'
 export TAPEDECK_RTUS_URL='http://127.0.0.1:$RTUS_PORT'
@@ -282,9 +336,9 @@ ENV
 }
 
 case "${1:-}" in
-  up) cmd_up ;;
+  up) cmd_up "${2:-}" ;;
   down) cmd_down ;;
   status) cmd_status ;;
   env) cmd_env ;;
-  *) echo "usage: $0 up|down|status|env" >&2; exit 2 ;;
+  *) echo "usage: $0 up [--cluster]|down|status|env" >&2; exit 2 ;;
 esac

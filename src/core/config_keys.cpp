@@ -87,17 +87,32 @@ constexpr KeySpec kKeys[] = {
      false, "precise|string|double"},
     {"capture.interval_handling_mode", string, "string",
      "Debezium interval.handling.mode (string is exact)", false, "numeric|string"},
+    // text, not Debezium's ZonedTime: ZonedTime keeps a timetz's instant but not its offset.
+    {"capture.timetz_handling_mode", string, "text",
+     "text (the default) carries timetz as PostgreSQL prints it, offset included; zoned_time is "
+     "Debezium's io.debezium.time.ZonedTime, normalised to UTC",
+     false, "text|zoned_time"},
+    // text, not Debezium's JSON arrays: those lose an array's non-default lower bound.
+    {"capture.array_handling_mode", string, "text",
+     "text (the default) carries an array as PostgreSQL prints it, bounds included; json is "
+     "Debezium's JSON array of the elements, which loses a lower bound other than 1",
+     false, "text|json"},
     {"capture.confirm_mode", string, "watermark",
      "advance the slot by the transform watermark, or by JetStream acks alone", false,
      "watermark|puback"},
     {"capture.max_in_flight", integer, "4000", "unacknowledged publishes at most"},
+    {"capture.slot_warn_fraction", number, "0.2",
+     "warn when the slot's safe_wal_size falls below this fraction of the Live DB's "
+     "max_slot_wal_keep_size (no warning when that is -1)"},
     {"capture.status_interval", duration, "1s", "standby status update period"},
     {"capture.listen", string, "127.0.0.1:9101", "address of /healthz and /metrics"},
 
     {"transform.durable", string, "tapedeck-transform", "durable pull consumer name"},
     {"transform.batch_size", integer, "2000", "messages per database transaction"},
     {"transform.fetch_timeout", duration, "200ms", "how long one fetch waits for messages"},
-    {"transform.ack_wait", duration, "30s", "JetStream ack wait before redelivery"},
+    {"transform.ack_wait", duration, "3s",
+     "JetStream ack wait before redelivery: how soon a killed transform's unacknowledged "
+     "messages come back (batches still being stored are kept in progress meanwhile)"},
     {"transform.max_message_bytes", integer, "8388608", "larger messages are dead-lettered unread"},
     {"transform.listen", string, "127.0.0.1:9102", "address of /healthz and /metrics"},
 
@@ -109,6 +124,11 @@ constexpr KeySpec kKeys[] = {
     {"scheduler.backup_cron", string, "0 */6 * * *", "when the backup job runs"},
     {"scheduler.cleanup_transform_cron", string, "30 * * * *", "when old statements are deleted"},
     {"scheduler.cleanup_backup_cron", string, "45 * * * *", "when old backups are deleted"},
+    {"scheduler.backup_checksums", boolean, "true",
+     "checksum every recorded table in the backup's snapshot (what `tapedeck verify` compares); "
+     "a full scan of each table while the snapshot is held"},
+    {"scheduler.verify_cron", string, "",
+     "when `tapedeck verify` runs (the two newest backups); empty: never"},
     {"scheduler.time_zone", string, "UTC", "time zone of the cron expressions"},
     {"scheduler.transform_retention", duration, "7d", "how long statements are kept"},
     {"scheduler.backup_retention", duration, "7d", "how long backups are kept"},
@@ -117,6 +137,9 @@ constexpr KeySpec kKeys[] = {
     {"scheduler.listen", string, "127.0.0.1:9104", "address of /healthz and /metrics"},
 
     {"replaymgr.listen", string, "127.0.0.1:8080", "address of the REST API"},
+    {"replaymgr.console_listen", string, "",
+     "address of the web console (its page at / and the REST API under /api, same token and "
+     "TLS); empty: no console"},
     {"replaymgr.api_token", string, "",
      "bearer token the REST API requires (empty: the one in replaymgr.token_file, unless "
      "replaymgr.open)",
@@ -136,16 +159,25 @@ constexpr KeySpec kKeys[] = {
      "replaymgr.url (empty: the system's; a self-signed certificate is its own CA)"},
     {"replaymgr.drop_grace", duration, "30s",
      "how long after its end a session's leftover database is dropped (playback.drop_on_end)"},
+    {"replaymgr.session_retention", duration, "7d",
+     "rows of sessions ended longer ago than this are deleted (0: kept forever); longer than "
+     "replaymgr.drop_grace"},
+    {"replaymgr.idle_expiry", duration, "24h",
+     "a ready, paused or failed session with no command and no state change for this long is "
+     "ended and its database dropped (0: never)"},
     {"replaymgr.worker_timeout", duration, "10s",
      "a session whose worker has not reported for this long is failed"},
 
     {"dbop.restore_jobs", integer, "2", "pg_restore parallel jobs"},
+    {"dbop.max_restores", integer, "2",
+     "sessions one dbop restores at the same time; more wait in line (a session's `queue`)"},
     {"dbop.work_dir", string, "/tmp", "where downloaded snapshots are kept while restoring"},
     {"dbop.listen", string, "127.0.0.1:9106", "address of /healthz and /metrics"},
     {"dbop.pg_restore", string, "",
      "pg_restore program (empty: the one of the playback server's major version)"},
 
-    {"msgop.batch_statements", integer, "5000", "statements per catch-up round trip"},
+    {"msgop.batch_statements", integer, "5000",
+     "statements per catch-up apply transaction (group commit, whole source transactions)"},
     {"msgop.progress_interval", duration, "1s", "how often progress is published"},
     {"msgop.listen", string, "127.0.0.1:9107", "address of /healthz and /metrics"},
     {"msgop.rtus_timeout", duration, "2s", "timeout of one replayed call to playback.rtus_url"},

@@ -14,6 +14,8 @@ inline constexpr int failed = 1;
 // The request itself is wrong: the configuration, the arguments or the input
 // (Recovery::invalid). Running it again unchanged cannot help.
 inline constexpr int invalid_input = 2;
+// `tapedeck verify` ran to the end and the caught-up database differs from the newer backup.
+inline constexpr int verify_diverged = 3;
 // (Command-line syntax errors exit with CLI11's own codes, 100 and up; --help exits 0.)
 
 // The exit code for a process that ends on `error`.

@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include <set>
 #include <thread>
 
 #include "core/error.hpp"
@@ -173,6 +174,88 @@ TEST_F(SessionStoreTest, FailsOnlySessionsWhoseWorkerStoppedReporting) {
   EXPECT_EQ(record.state, State::failed);
   EXPECT_NE(record.error.find("dbop-dead stopped reporting"), std::string::npos) << record.error;
   EXPECT_EQ(store_->get(fresh).state, State::restoring);
+}
+
+TEST_F(SessionStoreTest, PurgesOnlyRowsEndedLongerAgoThanTheRetentionOneCopyAtATime) {
+  const auto old_ended = store_->create(new_session()).id;
+  const auto recent_ended = store_->create(new_session()).id;
+  const auto old_failed = store_->create(new_session()).id;
+  const auto live = store_->create(new_session()).id;
+  store_->transition(old_ended, Transition::end);
+  store_->transition(recent_ended, Transition::end);
+  store_->transition(old_failed, Transition::fail, TransitionDetails::failure("test"));
+  connection_->exec_params(
+      "UPDATE tapedeck.sessions SET updated_at = now() - interval '2 hours' "
+      "WHERE id IN ($1, $2, $3)",
+      pg::Params::of(old_ended, old_failed, live));
+
+  {
+    // Another copy purging right now holds the lock: this pass leaves everything alone.
+    pg::Connection other(store_db_.dsn(), "session-store-test-other");
+    other.exec("BEGIN");
+    other.exec("SELECT pg_advisory_xact_lock(hashtext('tapedeck.sessions purge'))");
+    EXPECT_EQ(store_->purge_ended(1h), 0);
+    other.exec("COMMIT");
+  }
+  EXPECT_EQ(store_->purge_ended(1h), 1);
+  EXPECT_FALSE(store_->find(old_ended).has_value());
+  EXPECT_TRUE(store_->find(recent_ended).has_value());
+  EXPECT_TRUE(store_->find(old_failed).has_value());  // its database waits for an end
+  EXPECT_TRUE(store_->find(live).has_value());
+  EXPECT_EQ(store_->purge_ended(1h), 0);
+}
+
+TEST_F(SessionStoreTest, EndsSessionsIdleLongerThanTheExpiryAndNothingElse) {
+  const auto idle_ready = store_->create(new_session()).id;
+  const auto idle_paused = store_->create(new_session()).id;
+  const auto idle_failed = store_->create(new_session()).id;
+  const auto idle_playing = store_->create(new_session()).id;
+  const auto idle_restoring = store_->create(new_session()).id;
+  const auto recent_ready = store_->create(new_session()).id;
+  store_->transition(idle_failed, Transition::fail, TransitionDetails::failure("disk full"));
+  const auto set_state = [&](const std::string& id, std::string_view state, bool old) {
+    connection_->exec_params(std::string("UPDATE tapedeck.sessions SET state = $2") +
+                                 (old ? ", updated_at = now() - interval '3 hours'" : "") +
+                                 " WHERE id = $1",
+                             pg::Params::of(id, std::string(state)));
+  };
+  set_state(idle_ready, "ready", true);
+  set_state(idle_paused, "paused", true);
+  set_state(idle_failed, "failed", true);
+  set_state(idle_playing, "playing", true);
+  set_state(idle_restoring, "restoring", true);
+  set_state(recent_ready, "ready", false);
+
+  const auto expired = store_->expire_idle(1h);
+  std::set<std::string> ids;
+  for (const auto& record : expired) {
+    ids.insert(record.id);
+    EXPECT_EQ(record.state, State::ended);
+    EXPECT_NE(record.error.find("ended by replaymgr.idle_expiry"), std::string::npos)
+        << record.error;
+  }
+  EXPECT_EQ(ids, (std::set<std::string>{idle_ready, idle_paused, idle_failed}));
+  // The failure's own reason stays first.
+  EXPECT_EQ(store_->get(idle_failed).error.rfind("disk full; ended by replaymgr.idle_expiry", 0),
+            0u)
+      << store_->get(idle_failed).error;
+  EXPECT_EQ(store_->get(idle_playing).state, State::playing);
+  EXPECT_EQ(store_->get(idle_restoring).state, State::restoring);
+  EXPECT_EQ(store_->get(recent_ready).state, State::ready);
+  EXPECT_TRUE(store_->expire_idle(1h).empty());
+}
+
+TEST_F(SessionStoreTest, TheRestoreQueueListsWaitingSessionsOldestFirstAndCountsRestores) {
+  const auto first = store_->create(new_session()).id;
+  const auto second = store_->create(new_session()).id;
+  const auto restoring = store_->create(new_session()).id;
+  store_->transition(restoring, Transition::restore_begin, TransitionDetails::by("dbop@test"));
+  const auto queue = store_->restore_queue();
+  ASSERT_EQ(queue.waiting, (std::vector<std::string>{first, second}));
+  EXPECT_EQ(queue.restoring, 1);
+  EXPECT_EQ(queue.position_of(first), 1u);
+  EXPECT_EQ(queue.position_of(second), 2u);
+  EXPECT_EQ(queue.position_of(restoring), 0u);
 }
 
 }  // namespace
