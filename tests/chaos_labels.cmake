@@ -5,7 +5,8 @@ set(chaos_tests
   CaptureRecovery.NatsServerRestartMidWorkloadLosesNothing
   TransformServiceTest.KilledMidStreamAndRestartedItStoresEveryEventExactlyOnce
   TransformServiceTest.ABatchStoredSlowerThanAckWaitIsNotRedelivered
-  DbopTest.ARestoreWhoseDbopWasKilledIsTakenOverByAnotherCopy)
+  DbopTest.ARestoreWhoseDbopWasKilledIsTakenOverByAnotherCopy
+  SessionRunnerTest.AKilledMsgopsSessionIsHandedBackToDbopFromWhereItWasAndPlaysOnExactly)
 foreach(test ${chaos_tests})
   set_tests_properties(${test} PROPERTIES LABELS "integration;chaos")
 endforeach()

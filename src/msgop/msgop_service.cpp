@@ -36,6 +36,9 @@ struct Running {
 // A restored session no msgop took this long after its restore lost its restore.ok event.
 constexpr std::chrono::milliseconds kLostEventAfter = 3s;
 constexpr auto kSweepInterval = 2s;
+// A session's msgop heartbeats every progress interval (1 s); this long without one, and its
+// lock free, it is dead. Sweep included, well within replaymgr.worker_timeout (10 s).
+constexpr std::chrono::milliseconds kAbandonedAfter = 4s;
 
 }  // namespace
 
@@ -113,13 +116,34 @@ int MsgopService::run() {
   // claimed (the claim's advisory lock keeps a session another msgop runs where it is). Well
   // within replaymgr.worker_timeout, after which the reaper fails such a session.
   auto next_sweep = std::chrono::steady_clock::now();
-  auto sweep = [&] {
+  auto sweep = [&](nats::JetStream& jetstream) {
     if (std::chrono::steady_clock::now() < next_sweep) return;
     next_sweep = std::chrono::steady_clock::now() + kSweepInterval;
     std::vector<std::string> waiting;
+    std::vector<std::string> abandoned;
     {
       pg::Connection store(settings_.runner.store_dsn, "tapedeck-msgop");
       waiting = session::Store(store).awaiting_replay(kLostEventAfter);
+      abandoned = session::Store(store).abandoned_replays(kAbandonedAfter);
+    }
+    // A session whose msgop died holds part of a catch-up or replay: it goes back to dbop from
+    // where it was, then to whichever msgop takes its restore.ok (replaymgr would otherwise
+    // fail it after worker_timeout). A failed publish is not lost: dbop's own sweep sends the
+    // init event of a session waiting for it.
+    for (const auto& id : abandoned) {
+      const auto restarted = restart_abandoned_replay(settings_.runner, id, kAbandonedAfter);
+      if (!restarted) continue;
+      log->warn("session {}: its msgop stopped reporting for over {} ms; restoring it again {}", id,
+                kAbandonedAfter.count(),
+                restarted->state == session::State::initializing
+                    ? std::string("and catching up to its start")
+                    : fmt::format("at {}, then {} as before",
+                                  session::format_time(restarted->restore_target()),
+                                  session::to_string(restarted->seek->resume_state)));
+      metrics_.sessions_restarted.inc();
+      session::publish_event(
+          jetstream, id, "init", {{"restarted_by", settings_.runner.worker}},
+          fmt::format("{}.init.restart.{}", id, restarted->updated_at.time_since_epoch().count()));
     }
     for (const auto& id : waiting) {
       auto claim = claim_session(settings_.runner, id);
@@ -164,7 +188,7 @@ int MsgopService::run() {
         message.ack();
         run_session(id, std::move(*claim));
       }
-      sweep();
+      sweep(jetstream);
     }
   });
   reap(true);

@@ -66,6 +66,9 @@ MsgopMetrics::MsgopMetrics(Metrics& registry)
       sessions_reclaimed(registry.counter("tapedeck_msgop_sessions_reclaimed_total",
                                           "restored sessions taken from the sessions table "
                                           "because their restore.ok never came")),
+      sessions_restarted(registry.counter("tapedeck_msgop_sessions_restarted_total",
+                                          "sessions whose msgop died, handed back to dbop to be "
+                                          "restored from where they were")),
       sessions_finished(registry.counter("tapedeck_msgop_sessions_finished_total",
                                          "sessions replayed to their end time")),
       sessions_ended(registry.counter("tapedeck_msgop_sessions_ended_total",
@@ -95,6 +98,16 @@ std::optional<pg::Connection> claim_session(const RunnerSettings& settings, cons
   if (!record || (record->state != State::catching_up && !seek_restored)) return std::nullopt;
   if (!sessions.heartbeat(id, settings.worker)) return std::nullopt;
   return store;
+}
+
+std::optional<session::Record> restart_abandoned_replay(const RunnerSettings& settings,
+                                                        const std::string& id,
+                                                        std::chrono::milliseconds stale) {
+  // The lock proves no live msgop runs the session (a dead one's went with its connection);
+  // held only while the row changes, since dbop restores next.
+  pg::Connection store(settings.store_dsn, "tapedeck-msgop");
+  if (!store.exec_params(kTryLock, pg::Params::of(id)).get<bool>(0, 0)) return std::nullopt;
+  return session::Store(store).restart_abandoned_replay(id, stale);
 }
 
 class SessionRunner::Impl {

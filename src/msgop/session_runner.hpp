@@ -10,6 +10,7 @@
 #include "core/metrics.hpp"
 #include "core/nats/connection.hpp"
 #include "core/pg/connection.hpp"
+#include "core/sessions/session_store.hpp"
 
 namespace tapedeck::msgop {
 
@@ -36,6 +37,7 @@ struct MsgopMetrics {
   Gauge& sessions_active;
   Counter& sessions_taken;
   Counter& sessions_reclaimed;
+  Counter& sessions_restarted;
   Counter& sessions_finished;
   Counter& sessions_ended;
   Counter& sessions_failed;
@@ -53,6 +55,13 @@ struct MsgopMetrics {
 // settings.worker. Returns the connection holding the lock, or nullopt when another copy owns
 // the session or it is no longer catching up. Throws Error for database failures.
 std::optional<pg::Connection> claim_session(const RunnerSettings& settings, const std::string& id);
+
+// A session whose msgop died (it stopped reporting and nobody holds its advisory lock) goes back
+// to dbop from where it was (Store::restart_abandoned_replay); returns the row as it is now, or
+// nullopt when a live msgop still holds the session or it is no longer abandoned.
+std::optional<session::Record> restart_abandoned_replay(const RunnerSettings& settings,
+                                                        const std::string& id,
+                                                        std::chrono::milliseconds stale);
 
 // Runs one claimed session: checks the recording reaches back to the snapshot, catches up,
 // publishes `ready`, then follows the row's state (start, pause, resume, end) through a core

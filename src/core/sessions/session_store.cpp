@@ -465,6 +465,50 @@ bool Store::take_over_restore(const std::string& id, const std::string& worker,
              .affected_rows() == 1;
 }
 
+namespace {
+// A session a msgop ran whose heartbeat is older than $1 milliseconds (a seek's restore, once
+// requested, is dbop's to do: not a msgop's).
+constexpr std::string_view kAbandonedReplay =
+    "worker LIKE 'msgop@%' AND "
+    "(state IN ('catching_up', 'ready', 'playing', 'paused') OR "
+    "(state = 'seeking' AND (seek_restore IS NULL OR seek_restore = 'restored'))) AND "
+    "coalesce(heartbeat_at, updated_at) < clock_timestamp() - $1::int8 * interval '1 "
+    "millisecond'";
+}  // namespace
+
+std::vector<std::string> Store::abandoned_replays(std::chrono::milliseconds stale) {
+  return ids_of(store_.exec_params(
+      fmt::format("SELECT id FROM tapedeck.sessions WHERE {} ORDER BY created_at, id",
+                  kAbandonedReplay),
+      pg::Params::of(static_cast<std::int64_t>(stale.count()))));
+}
+
+std::optional<Record> Store::restart_abandoned_replay(const std::string& id,
+                                                      std::chrono::milliseconds stale) {
+  // SET sees the row as it was: every CASE reads the old state. No heartbeat until dbop takes
+  // the restore, so replaymgr's stale-worker check leaves the session waiting for it.
+  const auto result = store_.exec_params(
+      fmt::format(
+          "UPDATE tapedeck.sessions SET "
+          "state = CASE WHEN state = 'catching_up' THEN 'initializing' ELSE 'seeking' END, "
+          "resume_state = CASE WHEN state = 'catching_up' THEN NULL "
+          "WHEN state = 'seeking' THEN resume_state ELSE state END, "
+          "seek_to = CASE WHEN state = 'catching_up' THEN NULL "
+          "WHEN state = 'seeking' THEN seek_to ELSE coalesce(playback_time, start_time) END, "
+          "seek_restore = CASE WHEN state = 'catching_up' THEN NULL ELSE 'requested' END, "
+          "backup_id = CASE WHEN state = 'catching_up' THEN NULL ELSE backup_id END, "
+          "backup_lsn = CASE WHEN state = 'catching_up' THEN NULL ELSE backup_lsn END, "
+          "backup_txid_snapshot = CASE WHEN state = 'catching_up' THEN NULL "
+          "ELSE backup_txid_snapshot END, "
+          "steps_pending = 0, progress = NULL, heartbeat_at = NULL, "
+          "updated_at = clock_timestamp() "
+          "WHERE id = $2 AND {} RETURNING {}",
+          kAbandonedReplay, kColumns),
+      pg::Params::of(static_cast<std::int64_t>(stale.count()), id));
+  if (result.rows() != 1) return std::nullopt;
+  return read_record(result, 0);
+}
+
 std::vector<std::string> Store::awaiting_replay(std::chrono::milliseconds after) {
   return ids_of(store_.exec_params(
       "SELECT id FROM tapedeck.sessions WHERE "

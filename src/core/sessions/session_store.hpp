@@ -180,6 +180,18 @@ class Store {
   // once, one gets it); false when the session is not (or no longer) abandoned.
   bool take_over_restore(const std::string& id, const std::string& worker,
                          std::chrono::milliseconds stale);
+  // The ids of sessions a msgop ran and stopped reporting on for longer than `stale`
+  // (catching_up, ready, playing, paused, or seeking without a restore for dbop to do), oldest
+  // first: candidates for restart_abandoned_replay.
+  std::vector<std::string> abandoned_replays(std::chrono::milliseconds stale);
+  // Hands such a session back to dbop, from where it was (one conditional UPDATE): one caught
+  // up partly goes back to initializing (restored and caught up again); any other becomes a seek
+  // with a restore requested, to its seek target if it was seeking, else to its playback time
+  // (its start when none was reported), returning afterwards to the state it was in. Its
+  // database is rebuilt from a snapshot either way, so the session stays exact. nullopt when the
+  // session is not (or no longer) abandoned. The caller holds the session's msgop lock.
+  std::optional<Record> restart_abandoned_replay(const std::string& id,
+                                                 std::chrono::milliseconds stale);
   // The ids of sessions restored and waiting for msgop (catching_up, or seeking with the seek's
   // restore done) that no msgop took since (the worker is still the dbop that restored them:
   // one that took it and died left a half-applied database, which the reaper fails) for

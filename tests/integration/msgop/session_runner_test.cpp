@@ -6,6 +6,9 @@
 #include <signal.h>
 
 #include <algorithm>
+#include <cstdio>
+#include <map>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <thread>
 
@@ -538,6 +541,111 @@ TEST_F(SessionRunnerTest, AKilledMsgopIsReportedAsFailedByTheReaper) {
   const auto record = sessions_->get(session.id);
   EXPECT_EQ(record.state, session::State::failed);
   EXPECT_NE(record.error.find("stopped reporting"), std::string::npos) << record.error;
+}
+
+// Two msgop copies, the one playing a session killed: the other sees the session stop reporting
+// with its lock free and hands it back to dbop, as a seek with a restore to where it was playing
+// (before replaymgr would fail it); once restored it is taken again and plays on to exactly
+// the recorded state.
+TEST_F(SessionRunnerTest, AKilledMsgopsSessionIsHandedBackToDbopFromWhereItWasAndPlaysOnExactly) {
+  const Time start = at("2026-01-06T10:00:00Z");
+  record("0/100", 0, 50, start - 1h, "INSERT INTO t (id, v) VALUES (100, 'old')");
+  for (int i = 1; i <= 10; ++i) {
+    record(fmt::format("0/{:X}", 0x200 + i * 16), 0, 200 + static_cast<std::uint64_t>(i),
+           start + i * 1s, fmt::format("INSERT INTO t (id, v) VALUES ({}, 'paced')", i));
+  }
+  const auto session = restored_session(start, start + 60s, "1", "0/100", "150:150:");
+  const std::string dsn = create_session_database(session.database_name, {100});
+
+  const std::string durable = unique_name("msgop-test");
+  struct RemoveDurable {
+    nats::Connection& nats;
+    std::string durable;
+    ~RemoveDurable() {
+      nats::JetStream jetstream(nats);
+      nats::PullConsumer::remove(jetstream, "TAPEDECK_EVENTS", durable);
+    }
+  } remove_durable{*nats_, durable};
+  const std::map<std::string, std::string> env = {{"TAPEDECK_STORE_DSN", store_dsn_},
+                                                  {"TAPEDECK_MSGOP_LISTEN", "127.0.0.1:0"},
+                                                  {"TAPEDECK_MSGOP_DURABLE", durable},
+                                                  {"TAPEDECK_MSGOP_PROGRESS_INTERVAL", "200ms"}};
+  std::vector<std::unique_ptr<tapedeck::testing::ChildProcess>> msgops;
+  for (int i = 0; i < 2; ++i) {
+    msgops.push_back(std::make_unique<tapedeck::testing::ChildProcess>(
+        std::vector<std::string>{tapedeck::testing::tapedeck_binary(), "msgop"}, env));
+  }
+  nats::JetStream jetstream(*nats_);
+  const std::string inits_durable = unique_name("inits");
+  struct RemoveInits {
+    nats::JetStream& jetstream;
+    std::string durable;
+    ~RemoveInits() { nats::PullConsumer::remove(jetstream, "TAPEDECK_EVENTS", durable); }
+  } remove_inits{jetstream, inits_durable};
+  nats::PullConsumer inits(jetstream, "TAPEDECK_EVENTS", inits_durable,
+                           session::subject(session.id, "init"));
+  session::publish_event(jetstream, session.id, "restore.ok",
+                         {{"backup_id", 1},
+                          {"lsn", "0/100"},
+                          {"txid_snapshot", "150:150:"},
+                          {"database_name", session.database_name}});
+  ASSERT_TRUE(reaches(session.id, session::State::ready)) << sessions_->get(session.id).error;
+  sessions_->transition(session.id, session::Transition::start);
+  ASSERT_TRUE(eventually([&] { return ids(dsn).size() >= 4; }, 30s));
+
+  // The worker name is msgop@<host>:<pid>:<random>.
+  const auto holder = sessions_->get(session.id).worker;
+  const auto pid_text = holder.substr(holder.find(':') + 1);
+  const pid_t holder_pid = std::stoi(pid_text.substr(0, pid_text.find(':')));
+  auto killed = std::find_if(msgops.begin(), msgops.end(),
+                             [&](const auto& msgop) { return msgop->pid() == holder_pid; });
+  ASSERT_NE(killed, msgops.end()) << holder;
+  (*killed)->kill_now();
+  const auto killed_at = std::chrono::steady_clock::now();
+
+  session::Record row;
+  ASSERT_TRUE(eventually(
+      [&] {
+        row = sessions_->get(session.id);
+        return row.state == session::State::seeking && row.seek && row.seek->restore == "requested";
+      },
+      30s))
+      << session::to_string(row.state) << " " << row.error;
+  const double handed_back =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - killed_at).count();
+  EXPECT_LT(handed_back, 10.0) << "replaymgr.worker_timeout would have failed the session first";
+  EXPECT_EQ(row.seek->resume_state, session::State::playing);
+  EXPECT_GT(row.restore_target(), start);
+  EXPECT_FALSE(row.heartbeat_at.has_value());
+  bool init_seen = false;
+  ASSERT_TRUE(eventually(
+      [&] {
+        for (auto& message : inits.fetch(10, 200ms)) {
+          message.ack();
+          init_seen = true;
+        }
+        return init_seen;
+      },
+      10s));
+
+  // dbop's part: the snapshot into a fresh database, then restore.ok.
+  ASSERT_TRUE(sessions_->begin_seek_restore(session.id, "dbop@test"));
+  admin_->exec("DROP DATABASE " + sql::quote_identifier(session.database_name) + " WITH (FORCE)");
+  create_session_database(session.database_name, {100});
+  sessions_->seek_restored(session.id, {1, "0/100", "150:150:"});
+  session::publish_event(jetstream, session.id, "restore.ok",
+                         {{"backup_id", 1},
+                          {"lsn", "0/100"},
+                          {"txid_snapshot", "150:150:"},
+                          {"database_name", session.database_name}},
+                         session.id + ".restore.ok.again");
+  ASSERT_TRUE(eventually(
+      [&] { return ids(dsn) == std::vector<int>{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 100}; }, 60s))
+      << session::to_string(state_of(session.id)) << " " << sessions_->get(session.id).error;
+  EXPECT_EQ(state_of(session.id), session::State::playing);
+  EXPECT_NE(sessions_->get(session.id).worker, holder);
+  std::printf("a killed msgop's session handed back to dbop %.1f s after the kill\n", handed_back);
+  sessions_->transition(session.id, session::Transition::end);
 }
 
 // A lost restore.ok only delays a session: msgop finds a restored session no msgop took in the

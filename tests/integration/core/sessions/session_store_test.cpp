@@ -245,6 +245,56 @@ TEST_F(SessionStoreTest, EndsSessionsIdleLongerThanTheExpiryAndNothingElse) {
   EXPECT_TRUE(store_->expire_idle(1h).empty());
 }
 
+TEST_F(SessionStoreTest, AnAbandonedReplayGoesBackToDbopFromWhereItWas) {
+  const auto catching_up = store_->create(new_session()).id;
+  const auto playing = store_->create(new_session()).id;
+  const auto alive = store_->create(new_session()).id;
+  const auto restoring = store_->create(new_session()).id;
+  for (const auto& id : {catching_up, playing, alive}) {
+    store_->transition(id, Transition::restore_begin, TransitionDetails::by("dbop@a"));
+    store_->transition(id, Transition::restore_ok,
+                       TransitionDetails::restored({7, "0/100", "1:1:"}));
+  }
+  store_->transition(restoring, Transition::restore_begin, TransitionDetails::by("dbop@a"));
+  connection_->exec_params(
+      "UPDATE tapedeck.sessions SET worker = 'msgop@dead', heartbeat_at = now() - interval '1 "
+      "minute' WHERE id IN ($1, $2)",
+      pg::Params::of(catching_up, playing));
+  connection_->exec_params(
+      "UPDATE tapedeck.sessions SET state = 'playing', playback_time = start_time + interval '5 "
+      "seconds' WHERE id = $1",
+      pg::Params::of(playing));
+  connection_->exec_params(
+      "UPDATE tapedeck.sessions SET worker = 'msgop@alive', heartbeat_at = now() WHERE id = $1",
+      pg::Params::of(alive));
+  connection_->exec_params(
+      "UPDATE tapedeck.sessions SET heartbeat_at = now() - interval '1 minute' WHERE id = $1",
+      pg::Params::of(restoring));
+
+  EXPECT_EQ(store_->abandoned_replays(10s), (std::vector<std::string>{catching_up, playing}));
+
+  const auto again = store_->restart_abandoned_replay(catching_up, 10s);
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->state, State::initializing);
+  EXPECT_FALSE(again->backup);
+  EXPECT_FALSE(again->heartbeat_at);
+
+  const auto seek = store_->restart_abandoned_replay(playing, 10s);
+  ASSERT_TRUE(seek);
+  EXPECT_EQ(seek->state, State::seeking);
+  ASSERT_TRUE(seek->seek);
+  EXPECT_EQ(seek->seek->resume_state, State::playing);
+  EXPECT_EQ(seek->seek->restore, "requested");
+  EXPECT_EQ(seek->restore_target(), seek->start + 5s);
+  EXPECT_TRUE(seek->backup);  // kept: it is replaced when dbop restores
+
+  // Once handed back, and for a live msgop or a dbop's restore: nothing.
+  EXPECT_FALSE(store_->restart_abandoned_replay(playing, 10s));
+  EXPECT_FALSE(store_->restart_abandoned_replay(alive, 10s));
+  EXPECT_FALSE(store_->restart_abandoned_replay(restoring, 10s));
+  EXPECT_TRUE(store_->abandoned_replays(10s).empty());
+}
+
 TEST_F(SessionStoreTest, TheRestoreQueueListsWaitingSessionsOldestFirstAndCountsRestores) {
   const auto first = store_->create(new_session()).id;
   const auto second = store_->create(new_session()).id;
