@@ -43,8 +43,14 @@ Recovery recovery_for(int error) {
 }
 
 [[noreturn]] void fail_errno(int error, const std::string& what) {
+  // A full disk is the operator's to fix; what was being written is removed (TempFile).
+  const std::string_view hint =
+      error == ENOSPC || error == EDQUOT
+          ? "; the storage folder's disk is full: free space there or point storage.url at a "
+            "folder with room (nothing was stored)"
+          : "";
   throw Error(ErrorSource::storage, recovery_for(error),
-              fmt::format("{}: {}", what, std::strerror(error)), std::strerror(error));
+              fmt::format("{}: {}{}", what, std::strerror(error), hint), std::strerror(error));
 }
 
 // Owns a file descriptor.

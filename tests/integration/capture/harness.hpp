@@ -98,8 +98,9 @@ inline std::size_t distinct_ids(const std::vector<StreamEvent>& events) {
 // LibraryGuard member is declared first so that it is destroyed last.
 class CaptureHarness {
  public:
-  // `nats_url` empty: the stack's server.
-  explicit CaptureHarness(std::string nats_url = {})
+  // `nats_url` empty: the stack's server; `server_dsn` empty: the stack's PostgreSQL (a test's
+  // own server otherwise, to crash and restart it).
+  explicit CaptureHarness(std::string nats_url = {}, std::string server_dsn = {})
       : suffix_(unique_suffix()),
         database_("capture_" + suffix_),
         slot_("capture_" + suffix_),
@@ -108,7 +109,8 @@ class CaptureHarness {
         prefix_("cap" + suffix_),
         nats_url_(nats_url.empty() ? tapedeck::testing::stack_env("TAPEDECK_NATS_URL")
                                    : std::move(nats_url)),
-        server_dsn_(tapedeck::testing::stack_env("TAPEDECK_LIVE_DSN")),
+        server_dsn_(server_dsn.empty() ? tapedeck::testing::stack_env("TAPEDECK_LIVE_DSN")
+                                       : std::move(server_dsn)),
         log_file_(
             (std::filesystem::temp_directory_path() / ("capture_" + suffix_ + ".log")).string()) {
     pg::Connection server(server_dsn_);

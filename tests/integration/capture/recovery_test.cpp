@@ -10,6 +10,7 @@
 
 #include "harness.hpp"
 #include "integration/core/nats/private_server.hpp"
+#include "support/private_postgres.hpp"
 
 namespace tapedeck::capture::testing {
 namespace {
@@ -148,6 +149,51 @@ TEST(CaptureRecovery, NatsServerRestartMidWorkloadLosesNothing) {
   const auto first_start = log.find("streaming slot ");
   ASSERT_NE(first_start, std::string::npos) << h.log_tail();
   EXPECT_NE(log.find("streaming slot ", first_start + 1), std::string::npos) << h.log_tail();
+}
+
+// The Live PostgreSQL crashes (immediate shutdown) while capture still streams a workload, and
+// comes back: capture reconnects by itself and resumes from its slot; every change of the
+// transactions committed before and after the crash is in the stream exactly once.
+TEST(CaptureRecovery, ALivePostgresCrashAndRestartLosesNothingAndDoublesNothing) {
+  tapedeck::testing::PrivatePostgres live;
+  const std::string settings = "-c wal_level=logical -c max_wal_senders=4";
+  live.start(settings);
+  CaptureHarness h({}, live.dsn());
+  h.exec("CREATE TABLE bulk (id int PRIMARY KEY, v text)");
+  h.start_capture(kSchemaless);
+  constexpr int kTransactions = 30;
+  constexpr int kRows = 1000;
+  {
+    Workload before(h.dsn(), kTransactions, kRows, 0ms);
+    before.join();
+    ASSERT_EQ(before.failure(), "");
+  }
+  const std::uint64_t streamed_at_crash = h.stream_messages();
+  live.stop();
+  std::cout << "crashed the Live PostgreSQL with " << streamed_at_crash << " of "
+            << kTransactions * (kRows + 2) << " events of the committed transactions streamed\n";
+  std::this_thread::sleep_for(1s);
+  live.start(settings);
+  const auto restarted = std::chrono::steady_clock::now();
+  const std::uint64_t wanted = static_cast<std::uint64_t>(kTransactions) * (kRows + 2);
+  if (eventually([&] { return h.stream_messages() >= wanted; }, 120s)) {
+    std::printf(
+        "recovery: live-postgres-restart %.1f s\n",
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - restarted).count());
+  }
+  // After the restart: ids past the first workload's.
+  {
+    pg::Connection db(h.dsn());
+    db.exec_params(
+        "INSERT INTO bulk SELECT g, md5(g::text) FROM generate_series($1::int, $2::int) g",
+        pg::Params::of(kTransactions * kRows + 1, (kTransactions + 1) * kRows));
+  }
+  const std::size_t expected = static_cast<std::size_t>(kTransactions + 1) * (kRows + 2);
+  const auto events = h.read_distinct(expected, 150s);
+  EXPECT_EQ(distinct_ids(events), expected) << h.log_tail();
+  EXPECT_EQ(events.size(), expected);
+  expect_every_row_once(h, events, static_cast<long>(kTransactions + 1) * kRows);
+  ASSERT_TRUE(h.capture()->running()) << h.log_tail();
 }
 
 // JetStream stalls (server paused, connection kept) longer than the walsender's timeout: capture

@@ -1,7 +1,10 @@
 // The backup job on the real stack: a dump restores into an empty database equal to the Live DB
 // at the snapshot, the recorded txid snapshot is what the dump saw, failures leave nothing.
 #include <gtest/gtest.h>
+#include <sys/mount.h>
 
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -230,6 +233,69 @@ TEST_F(BackupTest, APgDumpThatFailsHalfwayLeavesNoRowAndNoObject) {
   EXPECT_EQ(backup_rows(live), 0);
   EXPECT_EQ(journaled_uploads(live), 0);
   EXPECT_TRUE(folder.files().empty()) << folder.files().front();
+}
+
+// A tmpfs of `size` mounted on `folder` for the test's life (mount(2) needs root).
+class SizeLimitedMount {
+ public:
+  SizeLimitedMount(const std::filesystem::path& folder, const std::string& size) : folder_(folder) {
+    mounted_ = ::mount("tmpfs", folder.c_str(), "tmpfs", 0, ("size=" + size).c_str()) == 0;
+    if (!mounted_) error_ = std::strerror(errno);
+  }
+  ~SizeLimitedMount() {
+    if (mounted_) ::umount2(folder_.c_str(), MNT_DETACH);
+  }
+  SizeLimitedMount(const SizeLimitedMount&) = delete;
+  SizeLimitedMount& operator=(const SizeLimitedMount&) = delete;
+  bool mounted() const { return mounted_; }
+  const std::string& error() const { return error_; }
+  bool resize(const std::string& size) {
+    return ::mount("tmpfs", folder_.c_str(), "tmpfs", MS_REMOUNT, ("size=" + size).c_str()) == 0;
+  }
+
+ private:
+  std::filesystem::path folder_;
+  bool mounted_ = false;
+  std::string error_;
+};
+
+// The snapshot folder's disk fills up during the dump: the job fails naming the full disk and
+// what to do, and leaves no row, no journaled upload and no file; once there is room, the next
+// backup succeeds.
+TEST_F(BackupTest, AFullSnapshotDiskFailsTheJobCleanlyAndTheNextBackupSucceedsOnceThereIsRoom) {
+  ScratchFolder folder;
+  SizeLimitedMount disk(folder.path(), "256k");
+  if (!disk.mounted()) {
+    GTEST_SKIP() << "cannot mount a size-limited tmpfs here (" << disk.error()
+                 << "); the test needs root";
+  }
+  ScratchDatabase live_db("sched_live");
+  auto live = live_db.connect();
+  // About 1.3 MB of random hex: more than the disk holds even compressed.
+  live.exec(
+      "CREATE TABLE noise (id int PRIMARY KEY, v text); INSERT INTO noise SELECT g, "
+      "md5(random()::text) || md5(random()::text) FROM generate_series(1, 20000) g");
+  BackupSettings settings;
+  settings.live_dsn = live_db.dsn();
+  settings.store.url = folder.url();
+  try {
+    run_backup(settings);
+    FAIL() << "the backup succeeded on a full disk";
+  } catch (const Error& error) {
+    const std::string text = error.what();
+    EXPECT_NE(text.find("No space left on device"), std::string::npos) << text;
+    EXPECT_NE(text.find("free space"), std::string::npos) << text;
+  }
+  EXPECT_EQ(backup_rows(live), 0);
+  EXPECT_EQ(journaled_uploads(live), 0);
+  EXPECT_TRUE(folder.files().empty()) << folder.files().front();
+
+  ASSERT_TRUE(disk.resize("64m")) << std::strerror(errno);
+  const auto backup = run_backup(settings);
+  EXPECT_EQ(backup_rows(live), 1);
+  ASSERT_EQ(folder.files().size(), 1u);
+  EXPECT_GT(std::filesystem::file_size(folder.files().front()), 256u * 1024u);
+  EXPECT_GT(backup.size_bytes, 0);
 }
 
 // A job that stops between upload and row (a crash, simulated by a hook that throws) leaves
