@@ -227,28 +227,29 @@ class DbopService::Loop {
   // has no event to handle, gets its init event again (one message id per sweep window, so
   // copies sweeping together publish it once; a late original is skipped like any duplicate).
   void reissue_lost_inits() {
-    const auto window = std::chrono::duration_cast<std::chrono::seconds>(
-                            std::chrono::system_clock::now().time_since_epoch())
-                            .count() /
-                        std::chrono::duration_cast<std::chrono::seconds>(kSweepInterval).count();
-    for (const auto& id : store_.awaiting_restore(kLostEventAfter)) {
-      log_->warn(
-          "session {}: waiting for a restore for over {} s and no init event came; publishing "
-          "it again",
-          id, std::chrono::duration_cast<std::chrono::seconds>(kLostEventAfter).count());
-      session::publish_event(jetstream_, id, "init", {{"reissued_by", settings_.worker}},
-                             fmt::format("{}.init.again.{}", id, window));
-      metrics_.reissued.inc();
-    }
-    for (const auto& id : store_.abandoned_restores(kAbandonedAfter)) {
-      log_->warn(
-          "session {}: its restore has not reported for over {} s (its dbop died); publishing "
-          "its init event again so a dbop takes it over",
-          id, std::chrono::duration_cast<std::chrono::seconds>(kAbandonedAfter).count());
-      session::publish_event(jetstream_, id, "init", {{"reissued_by", settings_.worker}},
-                             fmt::format("{}.init.takeover.{}", id, window));
-      metrics_.reissued.inc();
-    }
+    const auto seconds = [](auto duration) {
+      return std::chrono::duration_cast<std::chrono::seconds>(duration).count();
+    };
+    const auto window =
+        seconds(std::chrono::system_clock::now().time_since_epoch()) / seconds(kSweepInterval);
+    const auto reissue = [&](const std::vector<std::string>& ids, std::string_view why,
+                             std::string_view kind) {
+      for (const auto& id : ids) {
+        log_->warn("session {}: {}; publishing its init event again", id, why);
+        session::publish_event(jetstream_, id, "init", {{"reissued_by", settings_.worker}},
+                               fmt::format("{}.init.{}.{}", id, kind, window));
+        metrics_.reissued.inc();
+      }
+    };
+    reissue(store_.awaiting_restore(kLostEventAfter),
+            fmt::format("waiting for a restore for over {} s and no init event came",
+                        seconds(kLostEventAfter)),
+            "again");
+    // A dbop gets it and takes the restore over (take_over).
+    reissue(store_.abandoned_restores(kAbandonedAfter),
+            fmt::format("its restore has not reported for over {} s (its dbop died)",
+                        seconds(kAbandonedAfter)),
+            "takeover");
   }
 
  private:

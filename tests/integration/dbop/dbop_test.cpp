@@ -205,6 +205,23 @@ class DbopTest : public ::testing::Test {
     return dir_ / "store" / backup.object_key;
   }
 
+  // The playback server's own pg_restore.
+  std::string real_pg_restore() {
+    pg::Connection admin(playback_dsn_, "dbop-test");
+    return pg::find_client_program("pg_restore", admin.server_version() / 10000);
+  }
+
+  // A pg_restore that appends its pid to `pids` and runs the real one once the file `gate`
+  // exists: restores under way stay under way until the test opens the gate.
+  fs::path gated_pg_restore(const fs::path& gate, const fs::path& pids) {
+    const auto script = dir_ / "gated_pg_restore";
+    std::ofstream(script) << "#!/bin/sh\necho $$ >> " << pids.string() << "\nwhile [ ! -e "
+                          << gate.string() << " ]; do sleep 0.1; done\nexec " << real_pg_restore()
+                          << " \"$@\"\n";
+    fs::permissions(script, fs::perms::owner_all);
+    return script;
+  }
+
   // Creates a session starting at `start` and publishes its init event (unless not `announced`:
   // an event lost on the way).
   std::string start_session(session::Time start, bool announced = true) {
@@ -348,16 +365,11 @@ TEST_F(DbopTest, RestoresTheNewestSnapshotAtOrBeforeTheStartIntoTheSessionDataba
 
 TEST_F(DbopTest, ReportsPgRestoresProgressInItemsWithAnEta) {
   const auto backup = take_backup();
-  int major = 0;
-  {
-    pg::Connection admin(playback_dsn_, "dbop-test");
-    major = admin.server_version() / 10000;
-  }
   // The real pg_restore whose --verbose lines reach dbop slowly, so the restore is watched
   // while it runs.
   const auto script = dir_ / "slow_pg_restore";
   std::ofstream(script) << "#!/bin/bash\nset -o pipefail\n"
-                        << pg::find_client_program("pg_restore", major)
+                        << real_pg_restore()
                         << " \"$@\" 2>&1 >/dev/null | while IFS= read -r line; do "
                            "printf '%s\\n' \"$line\" >&2; sleep 0.2; done\n";
   fs::permissions(script, fs::perms::owner_all);
@@ -497,18 +509,13 @@ TEST_F(DbopTest, DropsTheDatabaseWhenTheSessionEndsWhileRestoring) {
 TEST_F(DbopTest, RestoresAgainWhenItsStoreConnectionIsLostDuringARestore) {
   const auto expected = table_digests(*live_);
   const auto backup = take_backup();
-  int major = 0;
-  {
-    pg::Connection admin(playback_dsn_, "dbop-test");
-    major = admin.server_version() / 10000;
-  }
   // The first pg_restore hangs; once `second` exists the real one runs.
   const auto started = dir_ / "restore-started";
   const auto second = dir_ / "second";
   const auto script = dir_ / "flaky_pg_restore";
   std::ofstream(script) << "#!/bin/sh\nif [ -e " << second.string() << " ]; then exec "
-                        << pg::find_client_program("pg_restore", major) << " \"$@\"; fi\ntouch "
-                        << started.string() << "\nsleep 300\n";
+                        << real_pg_restore() << " \"$@\"; fi\ntouch " << started.string()
+                        << "\nsleep 300\n";
   fs::permissions(script, fs::perms::owner_all);
   start_dbop({{"TAPEDECK_DBOP_PG_RESTORE", script.string()}});
   const std::string id = start_session(*session::parse_time(backup.created_at));
@@ -534,18 +541,9 @@ TEST_F(DbopTest, RestoresAgainWhenItsStoreConnectionIsLostDuringARestore) {
 // queue the API shows (Store::restore_queue), then restores once a slot is free.
 TEST_F(DbopTest, RestoresUpToMaxRestoresSessionsAtOnceAndQueuesTheRest) {
   const auto backup = take_backup();
-  int major = 0;
-  {
-    pg::Connection admin(playback_dsn_, "dbop-test");
-    major = admin.server_version() / 10000;
-  }
   // Every pg_restore waits for the gate, so the restores under way stay under way.
   const auto gate = dir_ / "gate";
-  const auto script = dir_ / "gated_pg_restore";
-  std::ofstream(script) << "#!/bin/sh\nwhile [ ! -e " << gate.string()
-                        << " ]; do sleep 0.1; done\nexec "
-                        << pg::find_client_program("pg_restore", major) << " \"$@\"\n";
-  fs::permissions(script, fs::perms::owner_all);
+  const auto script = gated_pg_restore(gate, dir_ / "pids");
   start_dbop({{"TAPEDECK_DBOP_PG_RESTORE", script.string()}, {"TAPEDECK_DBOP_MAX_RESTORES", "2"}});
   const auto start = *session::parse_time(backup.created_at) + 1s;
   std::vector<std::string> ids;
@@ -583,20 +581,11 @@ TEST_F(DbopTest, RestoresUpToMaxRestoresSessionsAtOnceAndQueuesTheRest) {
 TEST_F(DbopTest, ARestoreWhoseDbopWasKilledIsTakenOverByAnotherCopy) {
   const auto expected = table_digests(*live_);
   const auto backup = take_backup();
-  int major = 0;
-  {
-    pg::Connection admin(playback_dsn_, "dbop-test");
-    major = admin.server_version() / 10000;
-  }
-  // pg_restore waits for the gate; each one notes its pid, so the killed dbop's is killed too
-  // (in a real crash its stderr pipe breaks and the database it wrote to is dropped).
+  // Each pg_restore notes its pid, so the killed dbop's is killed too (in a real crash its
+  // stderr pipe breaks and the database it wrote to is dropped).
   const auto gate = dir_ / "gate";
   const auto pids = dir_ / "pids";
-  const auto script = dir_ / "gated_pg_restore";
-  std::ofstream(script) << "#!/bin/sh\necho $$ >> " << pids.string() << "\nwhile [ ! -e "
-                        << gate.string() << " ]; do sleep 0.1; done\nexec "
-                        << pg::find_client_program("pg_restore", major) << " \"$@\"\n";
-  fs::permissions(script, fs::perms::owner_all);
+  const auto script = gated_pg_restore(gate, pids);
   start_dbop({{"TAPEDECK_DBOP_PG_RESTORE", script.string()}});
   start_dbop({{"TAPEDECK_DBOP_PG_RESTORE", script.string()}});
   const std::string id = start_session(*session::parse_time(backup.created_at) + 1s);

@@ -30,6 +30,16 @@ Time at(const char* text) {
   return *session::parse_time(text);
 }
 
+// Deletes the durable consumer `durable` of TAPEDECK_EVENTS when it goes out of scope.
+struct RemoveDurableAtExit {
+  nats::Connection& nats;
+  std::string durable;
+  ~RemoveDurableAtExit() {
+    nats::JetStream jetstream(nats);
+    nats::PullConsumer::remove(jetstream, "TAPEDECK_EVENTS", durable);
+  }
+};
+
 class SessionRunnerTest : public MsgopTest {
  protected:
   void SetUp() override {
@@ -54,6 +64,31 @@ class SessionRunnerTest : public MsgopTest {
       if (thread.joinable()) thread.join();
     }
     MsgopTest::TearDown();
+  }
+
+  // True once `consumer` has a message (acked), within 10 s.
+  static bool receives_a_message(nats::PullConsumer& consumer) {
+    bool seen = false;
+    return eventually(
+        [&] {
+          for (auto& message : consumer.fetch(10, 200ms)) {
+            message.ack();
+            seen = true;
+          }
+          return seen;
+        },
+        10s);
+  }
+
+  // restore.ok for `session` as dbop publishes it (restored from backup 1 at LSN 0/100).
+  void publish_restore_ok(const session::Record& session, const std::string& msg_id = {}) {
+    nats::JetStream jetstream(*nats_);
+    session::publish_event(jetstream, session.id, "restore.ok",
+                           {{"backup_id", 1},
+                            {"lsn", "0/100"},
+                            {"txid_snapshot", "150:150:"},
+                            {"database_name", session.database_name}},
+                           msg_id);
   }
 
   RunnerSettings settings() {
@@ -511,25 +546,13 @@ TEST_F(SessionRunnerTest, AKilledMsgopIsReportedAsFailedByTheReaper) {
   create_session_database(session.database_name, {100});
 
   const std::string durable = unique_name("msgop-test");
-  struct RemoveDurable {
-    nats::Connection& nats;
-    std::string durable;
-    ~RemoveDurable() {
-      nats::JetStream jetstream(nats);
-      nats::PullConsumer::remove(jetstream, "TAPEDECK_EVENTS", durable);
-    }
-  } remove_durable{*nats_, durable};
+  const RemoveDurableAtExit remove_durable{*nats_, durable};
   tapedeck::testing::ChildProcess msgop({tapedeck::testing::tapedeck_binary(), "msgop"},
                                         {{"TAPEDECK_STORE_DSN", store_dsn_},
                                          {"TAPEDECK_MSGOP_LISTEN", "127.0.0.1:0"},
                                          {"TAPEDECK_MSGOP_DURABLE", durable},
                                          {"TAPEDECK_MSGOP_PROGRESS_INTERVAL", "200ms"}});
-  nats::JetStream jetstream(*nats_);
-  session::publish_event(jetstream, session.id, "restore.ok",
-                         {{"backup_id", 1},
-                          {"lsn", "0/100"},
-                          {"txid_snapshot", "150:150:"},
-                          {"database_name", session.database_name}});
+  publish_restore_ok(session);
   ASSERT_TRUE(reaches(session.id, session::State::ready)) << sessions_->get(session.id).error;
   EXPECT_NE(sessions_->get(session.id).worker.find("msgop@"), std::string::npos);
   sessions_->transition(session.id, session::Transition::start);
@@ -558,14 +581,7 @@ TEST_F(SessionRunnerTest, AKilledMsgopsSessionIsHandedBackToDbopFromWhereItWasAn
   const std::string dsn = create_session_database(session.database_name, {100});
 
   const std::string durable = unique_name("msgop-test");
-  struct RemoveDurable {
-    nats::Connection& nats;
-    std::string durable;
-    ~RemoveDurable() {
-      nats::JetStream jetstream(nats);
-      nats::PullConsumer::remove(jetstream, "TAPEDECK_EVENTS", durable);
-    }
-  } remove_durable{*nats_, durable};
+  const RemoveDurableAtExit remove_durable{*nats_, durable};
   const std::map<std::string, std::string> env = {{"TAPEDECK_STORE_DSN", store_dsn_},
                                                   {"TAPEDECK_MSGOP_LISTEN", "127.0.0.1:0"},
                                                   {"TAPEDECK_MSGOP_DURABLE", durable},
@@ -577,18 +593,10 @@ TEST_F(SessionRunnerTest, AKilledMsgopsSessionIsHandedBackToDbopFromWhereItWasAn
   }
   nats::JetStream jetstream(*nats_);
   const std::string inits_durable = unique_name("inits");
-  struct RemoveInits {
-    nats::JetStream& jetstream;
-    std::string durable;
-    ~RemoveInits() { nats::PullConsumer::remove(jetstream, "TAPEDECK_EVENTS", durable); }
-  } remove_inits{jetstream, inits_durable};
+  const RemoveDurableAtExit remove_inits{*nats_, inits_durable};
   nats::PullConsumer inits(jetstream, "TAPEDECK_EVENTS", inits_durable,
                            session::subject(session.id, "init"));
-  session::publish_event(jetstream, session.id, "restore.ok",
-                         {{"backup_id", 1},
-                          {"lsn", "0/100"},
-                          {"txid_snapshot", "150:150:"},
-                          {"database_name", session.database_name}});
+  publish_restore_ok(session);
   ASSERT_TRUE(reaches(session.id, session::State::ready)) << sessions_->get(session.id).error;
   sessions_->transition(session.id, session::Transition::start);
   ASSERT_TRUE(eventually([&] { return ids(dsn).size() >= 4; }, 30s));
@@ -617,28 +625,14 @@ TEST_F(SessionRunnerTest, AKilledMsgopsSessionIsHandedBackToDbopFromWhereItWasAn
   EXPECT_EQ(row.seek->resume_state, session::State::playing);
   EXPECT_GT(row.restore_target(), start);
   EXPECT_FALSE(row.heartbeat_at.has_value());
-  bool init_seen = false;
-  ASSERT_TRUE(eventually(
-      [&] {
-        for (auto& message : inits.fetch(10, 200ms)) {
-          message.ack();
-          init_seen = true;
-        }
-        return init_seen;
-      },
-      10s));
+  ASSERT_TRUE(receives_a_message(inits));
 
   // dbop's part: the snapshot into a fresh database, then restore.ok.
   ASSERT_TRUE(sessions_->begin_seek_restore(session.id, "dbop@test"));
   admin_->exec("DROP DATABASE " + sql::quote_identifier(session.database_name) + " WITH (FORCE)");
   create_session_database(session.database_name, {100});
   sessions_->seek_restored(session.id, {1, "0/100", "150:150:"});
-  session::publish_event(jetstream, session.id, "restore.ok",
-                         {{"backup_id", 1},
-                          {"lsn", "0/100"},
-                          {"txid_snapshot", "150:150:"},
-                          {"database_name", session.database_name}},
-                         session.id + ".restore.ok.again");
+  publish_restore_ok(session, session.id + ".restore.ok.again");
   ASSERT_TRUE(eventually(
       [&] { return ids(dsn) == std::vector<int>{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 100}; }, 60s))
       << session::to_string(state_of(session.id)) << " " << sessions_->get(session.id).error;
@@ -865,16 +859,7 @@ TEST_F(SessionRunnerTest, SeekBackHandsTheSessionToDbopThroughTheInitPath) {
   EXPECT_EQ(row.seek->resume_state, session::State::paused);
   EXPECT_EQ(row.restore_target(), start - 30min);
   // The init event dbop takes, and the runner let go of the session (its lock is free).
-  bool init_seen = false;
-  ASSERT_TRUE(eventually(
-      [&] {
-        for (auto& message : inits.fetch(10, 200ms)) {
-          message.ack();
-          init_seen = true;
-        }
-        return init_seen;
-      },
-      10s));
+  ASSERT_TRUE(receives_a_message(inits));
   EXPECT_TRUE(eventually(
       [&] {
         pg::Connection probe(store_dsn_);
