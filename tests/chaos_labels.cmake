@@ -8,7 +8,8 @@ set(chaos_tests
   TransformServiceTest.KilledMidStreamAndRestartedItStoresEveryEventExactlyOnce
   TransformServiceTest.ABatchStoredSlowerThanAckWaitIsNotRedelivered
   DbopTest.ARestoreWhoseDbopWasKilledIsTakenOverByAnotherCopy
-  SessionRunnerTest.AKilledMsgopsSessionIsHandedBackToDbopFromWhereItWasAndPlaysOnExactly)
+  SessionRunnerTest.AKilledMsgopsSessionIsHandedBackToDbopFromWhereItWasAndPlaysOnExactly
+  SessionRunnerTest.AMsgopKilledDuringCatchUpHasTheSessionRestoredAndCaughtUpAgain)
 foreach(test ${chaos_tests})
   set_tests_properties(${test} PROPERTIES LABELS "integration;chaos")
 endforeach()

@@ -169,4 +169,16 @@ bool eventually(Condition condition, std::chrono::milliseconds timeout) {
   return condition();
 }
 
+// The pid in a worker name, "<component>@<host>:<pid>:<random>" (session::worker_name): which
+// child process holds a session. -1 when the name has no pid.
+inline pid_t worker_pid(const std::string& worker) {
+  const auto first = worker.find(':');
+  if (first == std::string::npos) return -1;
+  try {
+    return static_cast<pid_t>(std::stol(worker.substr(first + 1)));
+  } catch (const std::exception&) {
+    return -1;
+  }
+}
+
 }  // namespace tapedeck::testing

@@ -592,9 +592,7 @@ TEST_F(DbopTest, ARestoreWhoseDbopWasKilledIsTakenOverByAnotherCopy) {
   ASSERT_TRUE(eventually([&] { return fs::exists(pids); }, 60s));
   const auto holder = sessions_->get(id).worker;
   ASSERT_EQ(sessions_->get(id).state, session::State::restoring);
-  // The worker name is dbop@<host>:<pid>:<random>.
-  const auto pid_text = holder.substr(holder.find(':') + 1);
-  const pid_t holder_pid = std::stoi(pid_text.substr(0, pid_text.find(':')));
+  const pid_t holder_pid = tapedeck::testing::worker_pid(holder);
   std::size_t killed_index = dbops_.size();
   for (std::size_t i = 0; i < dbops_.size(); ++i) {
     if (dbops_[i]->pid() == holder_pid) killed_index = i;

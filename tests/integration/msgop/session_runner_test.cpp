@@ -601,12 +601,10 @@ TEST_F(SessionRunnerTest, AKilledMsgopsSessionIsHandedBackToDbopFromWhereItWasAn
   sessions_->transition(session.id, session::Transition::start);
   ASSERT_TRUE(eventually([&] { return ids(dsn).size() >= 4; }, 30s));
 
-  // The worker name is msgop@<host>:<pid>:<random>.
   const auto holder = sessions_->get(session.id).worker;
-  const auto pid_text = holder.substr(holder.find(':') + 1);
-  const pid_t holder_pid = std::stoi(pid_text.substr(0, pid_text.find(':')));
-  auto killed = std::find_if(msgops.begin(), msgops.end(),
-                             [&](const auto& msgop) { return msgop->pid() == holder_pid; });
+  auto killed = std::find_if(msgops.begin(), msgops.end(), [&](const auto& msgop) {
+    return msgop->pid() == tapedeck::testing::worker_pid(holder);
+  });
   ASSERT_NE(killed, msgops.end()) << holder;
   (*killed)->kill_now();
   const auto killed_at = std::chrono::steady_clock::now();
@@ -639,6 +637,87 @@ TEST_F(SessionRunnerTest, AKilledMsgopsSessionIsHandedBackToDbopFromWhereItWasAn
   EXPECT_EQ(state_of(session.id), session::State::playing);
   EXPECT_NE(sessions_->get(session.id).worker, holder);
   std::printf("a killed msgop's session handed back to dbop %.1f s after the kill\n", handed_back);
+  sessions_->transition(session.id, session::Transition::end);
+}
+
+// Two msgop copies, the one catching a session up killed halfway: the other hands the session
+// back to dbop to be restored and caught up again from the start (its database holds part of a
+// catch-up); the second catch-up reaches exactly the recorded state.
+TEST_F(SessionRunnerTest, AMsgopKilledDuringCatchUpHasTheSessionRestoredAndCaughtUpAgain) {
+  const Time start = at("2026-01-07T10:00:00Z");
+  record("0/100", 0, 50, start - 2h, "INSERT INTO t (id, v) VALUES (100, 'old')");
+  // 150,000 one-statement transactions before the start: a catch-up of some seconds.
+  constexpr int kStatements = 150'000;
+  store_->exec_params(
+      "INSERT INTO tapedeck.statements (event_id, commit_lsn, position, xid, commit_time, "
+      "schema_name, table_name, op, sql) SELECT 'bulk-' || g, ('0/' || to_hex(4096 + g * 16))::"
+      "pg_lsn, 0, (1000 + g)::text::xid8, $1::timestamptz + g * interval '1 millisecond', "
+      "'public', 't', 'c', format('INSERT INTO t (id, v) VALUES (%s, ''caught'')', 1000 + g) "
+      "FROM generate_series(1, $2::int) g",
+      pg::Params::of(session::format_time(start - 1h), kStatements));
+  const auto session = restored_session(start, std::nullopt, "1", "0/100", "150:150:");
+  const std::string dsn = create_session_database(session.database_name, {100});
+
+  const std::string durable = unique_name("msgop-test");
+  const RemoveDurableAtExit remove_durable{*nats_, durable};
+  const std::map<std::string, std::string> env = {{"TAPEDECK_STORE_DSN", store_dsn_},
+                                                  {"TAPEDECK_MSGOP_LISTEN", "127.0.0.1:0"},
+                                                  {"TAPEDECK_MSGOP_DURABLE", durable},
+                                                  {"TAPEDECK_MSGOP_BATCH_STATEMENTS", "2000"},
+                                                  {"TAPEDECK_MSGOP_PROGRESS_INTERVAL", "200ms"}};
+  std::vector<std::unique_ptr<tapedeck::testing::ChildProcess>> msgops;
+  for (int i = 0; i < 2; ++i) {
+    msgops.push_back(std::make_unique<tapedeck::testing::ChildProcess>(
+        std::vector<std::string>{tapedeck::testing::tapedeck_binary(), "msgop"}, env));
+  }
+  nats::JetStream jetstream(*nats_);
+  const std::string inits_durable = unique_name("inits");
+  const RemoveDurableAtExit remove_inits{*nats_, inits_durable};
+  nats::PullConsumer inits(jetstream, "TAPEDECK_EVENTS", inits_durable,
+                           session::subject(session.id, "init"));
+  publish_restore_ok(session);
+  session::Record row;
+  ASSERT_TRUE(eventually(
+      [&] {
+        row = sessions_->get(session.id);
+        return row.state == session::State::catching_up && row.progress.phase &&
+               row.progress.phase->done > 1000;
+      },
+      60s))
+      << session::to_string(row.state) << " " << row.error;
+  ASSERT_LT(row.progress.phase->done, kStatements) << "catch-up ended before the kill";
+
+  const auto holder = row.worker;
+  auto killed = std::find_if(msgops.begin(), msgops.end(), [&](const auto& msgop) {
+    return msgop->pid() == tapedeck::testing::worker_pid(holder);
+  });
+  ASSERT_NE(killed, msgops.end()) << holder;
+  (*killed)->kill_now();
+  ASSERT_TRUE(eventually(
+      [&] {
+        row = sessions_->get(session.id);
+        return row.state == session::State::initializing;
+      },
+      30s))
+      << session::to_string(row.state) << " " << row.error;
+  EXPECT_FALSE(row.backup);
+  ASSERT_TRUE(receives_a_message(inits));
+
+  // dbop's part: the snapshot into a fresh database, then restore.ok.
+  sessions_->transition(session.id, session::Transition::restore_begin,
+                        session::TransitionDetails::by("dbop@test"));
+  admin_->exec("DROP DATABASE " + sql::quote_identifier(session.database_name) + " WITH (FORCE)");
+  create_session_database(session.database_name, {100});
+  sessions_->transition(session.id, session::Transition::restore_ok,
+                        session::TransitionDetails::restored({1, "0/100", "150:150:"}));
+  publish_restore_ok(session, session.id + ".restore.ok.again");
+  ASSERT_TRUE(reaches(session.id, session::State::ready, 120s))
+      << session::to_string(state_of(session.id)) << " " << sessions_->get(session.id).error;
+  pg::Connection db(dsn);
+  EXPECT_EQ(db.exec("SELECT count(*) FROM t").get<std::int64_t>(0, 0), kStatements + 1);
+  EXPECT_EQ(db.exec("SELECT count(*) FROM t WHERE v = 'caught'").get<std::int64_t>(0, 0),
+            kStatements);
+  EXPECT_NE(sessions_->get(session.id).worker, holder);
   sessions_->transition(session.id, session::Transition::end);
 }
 
