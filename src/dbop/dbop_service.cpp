@@ -68,6 +68,21 @@ class DbopService::Slots {
     return true;
   }
 
+  // Releases a session claimed by claim() when it goes out of scope.
+  class Claimed {
+   public:
+    Claimed(Slots& slots, std::string id) : slots_(slots), id_(std::move(id)) {}
+    ~Claimed() { slots_.release(id_); }
+    Claimed(const Claimed&) = delete;
+    Claimed& operator=(const Claimed&) = delete;
+    Claimed(Claimed&&) = delete;
+    Claimed& operator=(Claimed&&) = delete;
+
+   private:
+    Slots& slots_;
+    std::string id_;
+  };
+
  private:
   std::mutex mutex_;
   std::set<std::string> restoring_;
@@ -187,11 +202,7 @@ class DbopService::Loop {
       metrics_.skipped.inc();
       return;
     }
-    struct Release {
-      Slots& slots;
-      const std::string& id;
-      ~Release() { slots.release(id); }
-    } const release{slots_, id};
+    const Slots::Claimed claimed(slots_, id);
     const auto current = store_.find(id);
     const bool seek = current && current->state == session::State::seeking;
     if (seek && !store_.begin_seek_restore(id, settings_.worker)) {

@@ -425,6 +425,7 @@ std::vector<Record> Store::fail_stale(std::chrono::milliseconds timeout) {
 namespace {
 std::vector<std::string> ids_of(const pg::Result& result) {
   std::vector<std::string> ids;
+  ids.reserve(static_cast<std::size_t>(result.rows()));
   for (int row = 0; row < result.rows(); ++row) ids.push_back(result.get<std::string>(row, 0));
   return ids;
 }
