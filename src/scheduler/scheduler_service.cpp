@@ -7,11 +7,13 @@
 #include <thread>
 #include <vector>
 
+#include "core/backups/backup_record.hpp"
 #include "core/error.hpp"
 #include "core/http/server.hpp"
 #include "core/log.hpp"
 #include "core/pg/connection.hpp"
 #include "core/service/observability_server.hpp"
+#include "core/session.hpp"
 #include "core/stop.hpp"
 #include "scheduler/job_lock.hpp"
 
@@ -93,7 +95,8 @@ SchedulerSettings scheduler_settings(const config::Config& config) {
   return settings;
 }
 
-JobReport run_job_locked(const SchedulerSettings& settings, Job job) {
+JobReport run_job_locked(const SchedulerSettings& settings, Job job,
+                         std::optional<std::chrono::sys_seconds> slot) {
   pg::Connection lock_connection(settings.live_dsn, "tapedeck-scheduler-lock");
   auto lock = JobLock::try_acquire(lock_connection, std::string(to_string(job)));
   if (!lock) {
@@ -101,6 +104,14 @@ JobReport run_job_locked(const SchedulerSettings& settings, Job job) {
                 fmt::format("another scheduler is running the {} job now (advisory lock {} is "
                             "held); try again when it has finished",
                             to_string(job), "tapedeck.scheduler." + std::string(to_string(job))));
+  }
+  // One backup per slot: the lock alone lets a copy that woke late run the slot again.
+  if (job == Job::backup && slot &&
+      backups::taken_since(lock_connection,
+                           std::chrono::sys_time<std::chrono::microseconds>(*slot))) {
+    throw Error(ErrorSource::postgres, Recovery::conflict,
+                fmt::format("another scheduler already took the backup of the {} slot",
+                            session::format_time(*slot)));
   }
   switch (job) {
     case Job::backup: {
@@ -185,7 +196,7 @@ void SchedulerService::job_loop(Job job) {
     for (int attempt = 1;; ++attempt) {
       const auto started = clock_.steady_now();
       try {
-        const auto report = run_job_locked(settings_, job);
+        const auto report = run_job_locked(settings_, job, next);
         runs.inc();
         duration.observe(std::chrono::duration<double>(clock_.steady_now() - started).count());
         last_success.set(static_cast<double>(

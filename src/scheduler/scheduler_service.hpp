@@ -55,8 +55,11 @@ struct SchedulerSettings {
 SchedulerSettings scheduler_settings(const config::Config& config);
 
 // Runs `job` once under its advisory lock (JobLock on the Live DB). Throws Error(conflict)
-// when another scheduler holds the lock, and whatever the job throws.
-JobReport run_job_locked(const SchedulerSettings& settings, Job job);
+// when another scheduler holds the lock or, for the backup of cron slot `slot`, when a backup
+// was already taken at or after the slot's time (another scheduler ran this slot's backup and
+// finished before this one looked), and whatever the job throws.
+JobReport run_job_locked(const SchedulerSettings& settings, Job job,
+                         std::optional<std::chrono::sys_seconds> slot = std::nullopt);
 
 // The long-running scheduler. One thread per job waits for the job's next cron time (in the
 // configured zone, against `clock`) and runs it under its lock; a lock held elsewhere skips

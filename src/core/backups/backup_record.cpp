@@ -6,6 +6,8 @@
 #include <algorithm>
 #include <nlohmann/json.hpp>
 
+#include "core/backups/backups_table.hpp"
+
 namespace tapedeck::backups {
 
 namespace {
@@ -42,6 +44,14 @@ std::vector<BackupRecord> list_backups(pg::Connection& live, bool include_deleti
     backups.push_back(std::move(record));
   }
   return backups;
+}
+
+bool taken_since(pg::Connection& live, std::chrono::sys_time<std::chrono::microseconds> since) {
+  if (!live.exec(table::kBackupsExist).get<bool>(0, 0)) return false;
+  return live
+      .exec_params(table::kTakenSince,
+                   pg::Params::of(static_cast<std::int64_t>(since.time_since_epoch().count())))
+      .get<bool>(0, 0);
 }
 
 std::string backups_to_json(const std::vector<BackupRecord>& backups) {

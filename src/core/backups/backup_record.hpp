@@ -32,6 +32,10 @@ struct BackupRecord {
 // is removing.
 std::vector<BackupRecord> list_backups(pg::Connection& live, bool include_deleting = false);
 
+// Whether a backup was taken at or after `since` (its created_at): false before the first
+// backup created the table.
+bool taken_since(pg::Connection& live, std::chrono::sys_time<std::chrono::microseconds> since);
+
 // The JSON array `tapedeck backup list --json` prints (one object per record, keys as the
 // column names; system_time null when unknown).
 std::string backups_to_json(const std::vector<BackupRecord>& backups);

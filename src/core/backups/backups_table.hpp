@@ -57,4 +57,11 @@ WHERE NOT deleting
   AND coalesce(system_time, created_at)
       <= to_timestamp(0) + $1::int8 * interval '1 microsecond')";
 
+// Whether a backup was taken at or after $1 (microseconds since the epoch): the scheduler's
+// one-backup-per-cron-slot check. Only once the table exists (kBackupsExist).
+inline constexpr const char* kBackupsExist = "SELECT to_regclass('tapedeck.backups') IS NOT NULL";
+inline constexpr const char* kTakenSince = R"(
+SELECT count(*) > 0 FROM tapedeck.backups
+ WHERE created_at >= to_timestamp(0) + $1::int8 * interval '1 microsecond')";
+
 }  // namespace tapedeck::backups::table

@@ -102,6 +102,34 @@ TEST_F(CommandsTest, SchedulerRunsTheBackupJobOnItsCronUntilStopped) {
   std::remove(log.c_str());
 }
 
+// Two schedulers on the same cron: each slot's backup is taken once, by whichever copy gets
+// there first; the other skips it (the job lock while it runs, the slot check after).
+TEST_F(CommandsTest, TwoSchedulersTakeOneBackupPerCronSlot) {
+  env_["TAPEDECK_SCHEDULER_BACKUP_CRON"] = "*/2 * * * * *";
+  env_["TAPEDECK_SCHEDULER_CLEANUP_TRANSFORM_CRON"] = "0 0 1 1 *";
+  env_["TAPEDECK_SCHEDULER_CLEANUP_BACKUP_CRON"] = "0 0 1 1 *";
+  const std::string log = folder_.path().string() + "/../scheduler-" + unique_suffix();
+  ChildProcess first({tapedeck_binary(), "scheduler"}, env_, log + "-1.log");
+  ChildProcess second({tapedeck_binary(), "scheduler"}, env_, log + "-2.log");
+  auto live = live_db_.connect();
+  const auto count = [&](const char* sql) {
+    try {
+      return std::stoi(std::string(live.exec(sql).text(0, 0)));
+    } catch (const std::exception&) {
+      return 0;  // the table appears with the first run
+    }
+  };
+  EXPECT_TRUE(eventually([&] { return count("SELECT count(*) FROM tapedeck.backups") >= 4; }, 60s));
+  EXPECT_EQ(first.stop(), 0);
+  EXPECT_EQ(second.stop(), 0);
+  const int backups = count("SELECT count(*) FROM tapedeck.backups");
+  const int slots = count(
+      "SELECT count(DISTINCT floor(extract(epoch FROM created_at) / 2)) FROM tapedeck.backups");
+  EXPECT_EQ(backups, slots) << "a cron slot's backup was taken twice";
+  std::remove((log + "-1.log").c_str());
+  std::remove((log + "-2.log").c_str());
+}
+
 TEST_F(CommandsTest, CleanupBackupsKeepsTheConfiguredMinimum) {
   for (int i = 0; i < 3; ++i) ASSERT_EQ(run({"backup", "run"}).first, 0);
   env_["TAPEDECK_SCHEDULER_BACKUP_RETENTION"] = "1ms";

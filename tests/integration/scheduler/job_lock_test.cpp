@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <chrono>
 #include <optional>
 #include <thread>
 
@@ -76,6 +77,33 @@ TEST(RunJobLocked, LetsOnlyOneOfTwoSchedulersRunTheSameBackupAtOnce) {
   EXPECT_EQ(other_errors.load(), 0);
   auto live = live_db.connect();
   EXPECT_EQ(live.exec("SELECT count(*) FROM tapedeck.backups").text(0, 0), "1");
+}
+
+// A copy that wakes after another finished the slot's backup (the lock is free by then) finds
+// the backup taken and skips the slot; the next slot's backup runs.
+TEST(RunJobLocked, RunsTheBackupOfACronSlotOnceEvenForACopyThatComesLate) {
+  ScratchDatabase live_db("sched_live");
+  ScratchFolder folder;
+  SchedulerSettings settings;
+  settings.live_dsn = live_db.dsn();
+  settings.backup.live_dsn = live_db.dsn();
+  settings.backup.store.url = folder.url();
+  const auto slot = std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now());
+
+  run_job_locked(settings, Job::backup, slot);
+  try {
+    run_job_locked(settings, Job::backup, slot);
+    FAIL() << "the slot's backup ran twice";
+  } catch (const Error& error) {
+    EXPECT_EQ(error.recovery(), Recovery::conflict);
+    EXPECT_NE(std::string(error.what()).find("already took the backup"), std::string::npos)
+        << error.what();
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(1100));
+  const auto next = std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now());
+  run_job_locked(settings, Job::backup, next);
+  auto live = live_db.connect();
+  EXPECT_EQ(live.exec("SELECT count(*) FROM tapedeck.backups").text(0, 0), "2");
 }
 
 }  // namespace
