@@ -88,16 +88,26 @@ MsgopMetrics::MsgopMetrics(Metrics& registry)
       behind_seconds(registry.histogram("tapedeck_msgop_behind_seconds",
                                         "how late each replayed item was against its due time")) {}
 
-std::optional<pg::Connection> claim_session(const RunnerSettings& settings, const std::string& id) {
+namespace {
+// A store connection holding session `id`'s msgop lock; nullopt while another connection (a
+// live msgop) holds it.
+std::optional<pg::Connection> lock_session(const RunnerSettings& settings, const std::string& id) {
   pg::Connection store(settings.store_dsn, "tapedeck-msgop");
   if (!store.exec_params(kTryLock, pg::Params::of(id)).get<bool>(0, 0)) return std::nullopt;
-  session::Store sessions(store);
+  return store;
+}
+}  // namespace
+
+std::optional<pg::Connection> claim_session(const RunnerSettings& settings, const std::string& id) {
+  auto locked = lock_session(settings, id);
+  if (!locked) return std::nullopt;
+  session::Store sessions(*locked);
   const auto record = sessions.find(id);
   const bool seek_restored = record && record->state == State::seeking && record->seek &&
                              record->seek->restore == "restored";
   if (!record || (record->state != State::catching_up && !seek_restored)) return std::nullopt;
   if (!sessions.heartbeat(id, settings.worker)) return std::nullopt;
-  return store;
+  return locked;
 }
 
 std::optional<session::Record> restart_abandoned_replay(const RunnerSettings& settings,
@@ -105,9 +115,9 @@ std::optional<session::Record> restart_abandoned_replay(const RunnerSettings& se
                                                         std::chrono::milliseconds stale) {
   // The lock proves no live msgop runs the session (a dead one's went with its connection);
   // held only while the row changes, since dbop restores next.
-  pg::Connection store(settings.store_dsn, "tapedeck-msgop");
-  if (!store.exec_params(kTryLock, pg::Params::of(id)).get<bool>(0, 0)) return std::nullopt;
-  return session::Store(store).restart_abandoned_replay(id, stale);
+  auto locked = lock_session(settings, id);
+  if (!locked) return std::nullopt;
+  return session::Store(*locked).restart_abandoned_replay(id, stale);
 }
 
 class SessionRunner::Impl {
