@@ -14,6 +14,7 @@
 #include <chrono>
 #include <cstring>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <thread>
@@ -169,16 +170,23 @@ bool eventually(Condition condition, std::chrono::milliseconds timeout) {
   return condition();
 }
 
-// The pid in a worker name, "<component>@<host>:<pid>:<random>" (session::worker_name): which
-// child process holds a session. -1 when the name has no pid.
-inline pid_t worker_pid(const std::string& worker) {
+// The index among `children` of the process named by a worker name,
+// "<component>@<host>:<pid>:<random>" (session::worker_name): which child holds a session.
+// children.size() when none does.
+inline std::size_t index_of_worker(const std::vector<std::unique_ptr<ChildProcess>>& children,
+                                   const std::string& worker) {
   const auto first = worker.find(':');
-  if (first == std::string::npos) return -1;
+  if (first == std::string::npos) return children.size();
+  pid_t pid = -1;
   try {
-    return static_cast<pid_t>(std::stol(worker.substr(first + 1)));
+    pid = static_cast<pid_t>(std::stol(worker.substr(first + 1)));
   } catch (const std::exception&) {
-    return -1;
+    return children.size();
   }
+  for (std::size_t i = 0; i < children.size(); ++i) {
+    if (children[i]->pid() == pid) return i;
+  }
+  return children.size();
 }
 
 }  // namespace tapedeck::testing

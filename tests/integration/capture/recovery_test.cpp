@@ -68,6 +68,18 @@ void expect_every_row_once(CaptureHarness& h, const std::vector<StreamEvent>& ev
   }
 }
 
+// Reads the stream until it holds every event of `transactions` transactions of `rows` rows
+// each (rows + BEGIN + END) and checks each distinct event is there and each row once; returns
+// what was read (copies under other message ids included) for the caller's own checks.
+std::vector<StreamEvent> expect_whole_workload(CaptureHarness& h, int transactions, int rows) {
+  const std::size_t expected =
+      static_cast<std::size_t>(transactions) * static_cast<std::size_t>(rows + 2);
+  auto events = h.read_distinct(expected, 150s);
+  EXPECT_EQ(distinct_ids(events), expected) << h.log_tail();
+  expect_every_row_once(h, events, static_cast<long>(transactions) * rows);
+  return events;
+}
+
 // Prints the figure `recovery: <fault> <seconds> s`: from the restart until the stream holds
 // every event of the transactions committed by then (rows + BEGIN + END each). Not asserted.
 void print_recovery(const std::string& fault, CaptureHarness& h, const Workload& workload,
@@ -105,12 +117,9 @@ TEST(CaptureRecovery, KillNineMidWorkloadThenRestartLosesNothingAndStoresNothing
   workload.join();
   ASSERT_EQ(workload.failure(), "");
 
-  const std::size_t expected = kTransactions * (kRows + 2);  // rows + BEGIN + END
-  const auto events = h.read_distinct(expected, 150s);
-  EXPECT_EQ(distinct_ids(events), expected) << h.log_tail();
+  const auto events = expect_whole_workload(h, kTransactions, kRows);
   // Re-sent events fell within the duplicate window: JetStream stored each id once.
-  EXPECT_EQ(events.size(), expected);
-  expect_every_row_once(h, events, static_cast<long>(kTransactions) * kRows);
+  EXPECT_EQ(events.size(), distinct_ids(events));
 }
 
 TEST(CaptureRecovery, NatsServerRestartMidWorkloadLosesNothing) {
@@ -136,10 +145,7 @@ TEST(CaptureRecovery, NatsServerRestartMidWorkloadLosesNothing) {
   workload.join();
   ASSERT_EQ(workload.failure(), "");
 
-  const std::size_t expected = kTransactions * (kRows + 2);
-  const auto events = h.read_distinct(expected, 150s);
-  EXPECT_EQ(distinct_ids(events), expected) << h.log_tail();
-  expect_every_row_once(h, events, static_cast<long>(kTransactions) * kRows);
+  expect_whole_workload(h, kTransactions, kRows);
   ASSERT_TRUE(h.capture()->running()) << h.log_tail();
   // The whole log: the line is long past the tail once capture has streamed again for a while.
   // The loss surfaces as a failed publish, a failed ack wait or a reconnect, whichever comes
@@ -188,11 +194,8 @@ TEST(CaptureRecovery, ALivePostgresCrashAndRestartLosesNothingAndDoublesNothing)
         "INSERT INTO bulk SELECT g, md5(g::text) FROM generate_series($1::int, $2::int) g",
         pg::Params::of(kTransactions * kRows + 1, (kTransactions + 1) * kRows));
   }
-  const std::size_t expected = static_cast<std::size_t>(kTransactions + 1) * (kRows + 2);
-  const auto events = h.read_distinct(expected, 150s);
-  EXPECT_EQ(distinct_ids(events), expected) << h.log_tail();
-  EXPECT_EQ(events.size(), expected);
-  expect_every_row_once(h, events, static_cast<long>(kTransactions + 1) * kRows);
+  const auto events = expect_whole_workload(h, kTransactions + 1, kRows);
+  EXPECT_EQ(events.size(), distinct_ids(events));
   ASSERT_TRUE(h.capture()->running()) << h.log_tail();
 }
 
@@ -221,10 +224,7 @@ TEST(CaptureRecovery, AStalledNatsServerLongerThanWalSenderTimeoutKeepsTheSessio
   workload.join();
   ASSERT_EQ(workload.failure(), "");
 
-  const std::size_t expected = kTransactions * (kRows + 2);
-  const auto events = h.read_distinct(expected, 150s);
-  EXPECT_EQ(distinct_ids(events), expected) << h.log_tail();
-  expect_every_row_once(h, events, static_cast<long>(kTransactions) * kRows);
+  expect_whole_workload(h, kTransactions, kRows);
   ASSERT_TRUE(h.capture()->running()) << h.log_tail();
   // One session throughout: PostgreSQL did not end the replication connection.
   const std::string log = h.log_text();
@@ -264,13 +264,10 @@ TEST(CaptureRecovery, AClusterNodeKilledMidWorkloadLosesNothing) {
   workload.join();
   ASSERT_EQ(workload.failure(), "");
 
-  const std::size_t expected = kTransactions * (kRows + 2);
-  const auto events = h.read_distinct(expected, 150s);
-  EXPECT_EQ(distinct_ids(events), expected) << h.log_tail();
+  const auto events = expect_whole_workload(h, kTransactions, kRows);
   std::cout << "cluster: " << events.size() - distinct_ids(events)
             << " copies in the stream beyond the distinct events (transform drops them by "
                "Nats-Msg-Id)\n";
-  expect_every_row_once(h, events, static_cast<long>(kTransactions) * kRows);
   EXPECT_TRUE(h.capture()->running()) << h.log_tail();
 }
 

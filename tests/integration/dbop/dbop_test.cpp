@@ -592,11 +592,7 @@ TEST_F(DbopTest, ARestoreWhoseDbopWasKilledIsTakenOverByAnotherCopy) {
   ASSERT_TRUE(eventually([&] { return fs::exists(pids); }, 60s));
   const auto holder = sessions_->get(id).worker;
   ASSERT_EQ(sessions_->get(id).state, session::State::restoring);
-  const pid_t holder_pid = tapedeck::testing::worker_pid(holder);
-  std::size_t killed_index = dbops_.size();
-  for (std::size_t i = 0; i < dbops_.size(); ++i) {
-    if (dbops_[i]->pid() == holder_pid) killed_index = i;
-  }
+  const std::size_t killed_index = tapedeck::testing::index_of_worker(dbops_, holder);
   ASSERT_LT(killed_index, dbops_.size()) << holder;
   dbops_[killed_index]->kill_now();
   const auto killed_at = std::chrono::steady_clock::now();

@@ -80,6 +80,22 @@ class SessionRunnerTest : public MsgopTest {
         10s);
   }
 
+  // `count` `tapedeck msgop` processes on the scratch store sharing the durable `durable`.
+  std::vector<std::unique_ptr<tapedeck::testing::ChildProcess>> start_msgops(
+      int count, const std::string& durable, const std::map<std::string, std::string>& extra = {}) {
+    std::map<std::string, std::string> env = {{"TAPEDECK_STORE_DSN", store_dsn_},
+                                              {"TAPEDECK_MSGOP_LISTEN", "127.0.0.1:0"},
+                                              {"TAPEDECK_MSGOP_DURABLE", durable},
+                                              {"TAPEDECK_MSGOP_PROGRESS_INTERVAL", "200ms"}};
+    env.insert(extra.begin(), extra.end());
+    std::vector<std::unique_ptr<tapedeck::testing::ChildProcess>> msgops;
+    for (int i = 0; i < count; ++i) {
+      msgops.push_back(std::make_unique<tapedeck::testing::ChildProcess>(
+          std::vector<std::string>{tapedeck::testing::tapedeck_binary(), "msgop"}, env));
+    }
+    return msgops;
+  }
+
   // restore.ok for `session` as dbop publishes it (restored from backup 1 at LSN 0/100).
   void publish_restore_ok(const session::Record& session, const std::string& msg_id = {}) {
     nats::JetStream jetstream(*nats_);
@@ -582,15 +598,7 @@ TEST_F(SessionRunnerTest, AKilledMsgopsSessionIsHandedBackToDbopFromWhereItWasAn
 
   const std::string durable = unique_name("msgop-test");
   const RemoveDurableAtExit remove_durable{*nats_, durable};
-  const std::map<std::string, std::string> env = {{"TAPEDECK_STORE_DSN", store_dsn_},
-                                                  {"TAPEDECK_MSGOP_LISTEN", "127.0.0.1:0"},
-                                                  {"TAPEDECK_MSGOP_DURABLE", durable},
-                                                  {"TAPEDECK_MSGOP_PROGRESS_INTERVAL", "200ms"}};
-  std::vector<std::unique_ptr<tapedeck::testing::ChildProcess>> msgops;
-  for (int i = 0; i < 2; ++i) {
-    msgops.push_back(std::make_unique<tapedeck::testing::ChildProcess>(
-        std::vector<std::string>{tapedeck::testing::tapedeck_binary(), "msgop"}, env));
-  }
+  auto msgops = start_msgops(2, durable);
   nats::JetStream jetstream(*nats_);
   const std::string inits_durable = unique_name("inits");
   const RemoveDurableAtExit remove_inits{*nats_, inits_durable};
@@ -602,11 +610,9 @@ TEST_F(SessionRunnerTest, AKilledMsgopsSessionIsHandedBackToDbopFromWhereItWasAn
   ASSERT_TRUE(eventually([&] { return ids(dsn).size() >= 4; }, 30s));
 
   const auto holder = sessions_->get(session.id).worker;
-  auto killed = std::find_if(msgops.begin(), msgops.end(), [&](const auto& msgop) {
-    return msgop->pid() == tapedeck::testing::worker_pid(holder);
-  });
-  ASSERT_NE(killed, msgops.end()) << holder;
-  (*killed)->kill_now();
+  const std::size_t killed = tapedeck::testing::index_of_worker(msgops, holder);
+  ASSERT_LT(killed, msgops.size()) << holder;
+  msgops[killed]->kill_now();
   const auto killed_at = std::chrono::steady_clock::now();
 
   session::Record row;
@@ -660,16 +666,7 @@ TEST_F(SessionRunnerTest, AMsgopKilledDuringCatchUpHasTheSessionRestoredAndCaugh
 
   const std::string durable = unique_name("msgop-test");
   const RemoveDurableAtExit remove_durable{*nats_, durable};
-  const std::map<std::string, std::string> env = {{"TAPEDECK_STORE_DSN", store_dsn_},
-                                                  {"TAPEDECK_MSGOP_LISTEN", "127.0.0.1:0"},
-                                                  {"TAPEDECK_MSGOP_DURABLE", durable},
-                                                  {"TAPEDECK_MSGOP_BATCH_STATEMENTS", "2000"},
-                                                  {"TAPEDECK_MSGOP_PROGRESS_INTERVAL", "200ms"}};
-  std::vector<std::unique_ptr<tapedeck::testing::ChildProcess>> msgops;
-  for (int i = 0; i < 2; ++i) {
-    msgops.push_back(std::make_unique<tapedeck::testing::ChildProcess>(
-        std::vector<std::string>{tapedeck::testing::tapedeck_binary(), "msgop"}, env));
-  }
+  auto msgops = start_msgops(2, durable, {{"TAPEDECK_MSGOP_BATCH_STATEMENTS", "2000"}});
   nats::JetStream jetstream(*nats_);
   const std::string inits_durable = unique_name("inits");
   const RemoveDurableAtExit remove_inits{*nats_, inits_durable};
@@ -688,11 +685,9 @@ TEST_F(SessionRunnerTest, AMsgopKilledDuringCatchUpHasTheSessionRestoredAndCaugh
   ASSERT_LT(row.progress.phase->done, kStatements) << "catch-up ended before the kill";
 
   const auto holder = row.worker;
-  auto killed = std::find_if(msgops.begin(), msgops.end(), [&](const auto& msgop) {
-    return msgop->pid() == tapedeck::testing::worker_pid(holder);
-  });
-  ASSERT_NE(killed, msgops.end()) << holder;
-  (*killed)->kill_now();
+  const std::size_t killed = tapedeck::testing::index_of_worker(msgops, holder);
+  ASSERT_LT(killed, msgops.size()) << holder;
+  msgops[killed]->kill_now();
   ASSERT_TRUE(eventually(
       [&] {
         row = sessions_->get(session.id);
