@@ -165,8 +165,10 @@ start_s3rver() {
   mkdir -p "$state/s3"
   # s3rver encrypts ListObjectsV2 continuation tokens with DES, which Node 20 (OpenSSL 3)
   # offers only through the legacy provider.
-  NODE_OPTIONS=--openssl-legacy-provider nohup node "$root/scripts/s3rver/node_modules/.bin/s3rver" -d "$state/s3" -a 127.0.0.1 \
-    -p "$S3_PORT" --silent --configure-bucket "$bucket" >"$state/s3rver.log" 2>&1 &
+  # server.js: s3rver plus the multipart calls it lacks (list and abort unfinished uploads).
+  NODE_OPTIONS=--openssl-legacy-provider nohup node "$root/scripts/s3rver/server.js" \
+    --directory "$state/s3" --address 127.0.0.1 --port "$S3_PORT" --bucket "$bucket" \
+    >"$state/s3rver.log" 2>&1 &
   echo $! >"$state/s3rver.pid"
   wait_for_port "$S3_PORT" s3rver
 }

@@ -1,10 +1,11 @@
 # Read by ctest after the discovered gtest cases (TEST_INCLUDE_FILES, appended after theirs):
-# the fault tests of the recording path also get the label `chaos` (`ctest -L chaos`).
+# the fault tests also get the label `chaos` (`ctest -L chaos`).
 set(chaos_tests
   CaptureRecovery.KillNineMidWorkloadThenRestartLosesNothingAndStoresNothingTwice
   CaptureRecovery.NatsServerRestartMidWorkloadLosesNothing
   CaptureRecovery.ALivePostgresCrashAndRestartLosesNothingAndDoublesNothing
   BackupTest.AFullSnapshotDiskFailsTheJobCleanlyAndTheNextBackupSucceedsOnceThereIsRoom
+  CommandsTest.ASchedulerKilledDuringAnS3MultipartUploadLeavesNothingBehind
   TransformServiceTest.KilledMidStreamAndRestartedItStoresEveryEventExactlyOnce
   TransformServiceTest.ABatchStoredSlowerThanAckWaitIsNotRedelivered
   DbopTest.ARestoreWhoseDbopWasKilledIsTakenOverByAnotherCopy

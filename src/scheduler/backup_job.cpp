@@ -12,6 +12,7 @@
 #include "core/pg/client_programs.hpp"
 #include "core/pg/transaction.hpp"
 #include "core/schema/live_schema.hpp"
+#include "scheduler/cleanup.hpp"
 #include "scheduler/pg_dump.hpp"
 
 namespace tapedeck::scheduler {
@@ -89,6 +90,9 @@ backups::BackupRecord run_backup(const BackupSettings& settings, const BackupHoo
   // the upload starts.
   pg::Connection journal(settings.live_dsn, settings.application_name);
   auto store = storage::open_store(settings.store);
+
+  // The caller holds the backup job's lock: what an interrupted backup left goes first.
+  discard_interrupted_uploads(journal, *store, settings.store.url);
 
   pg::Transaction snapshot(live, pg::Isolation::repeatable_read, pg::Access::read_only);
   const auto exported = snapshot.exec(kExportSnapshot);

@@ -58,8 +58,10 @@ struct BackupHooks {
 //    no row and no object (the object is removed again when pg_dump or the insert fails after the
 //    upload).
 // A row in tapedeck.backup_uploads journals the upload from before it starts until the row
-// is inserted, so that cleanup_backups removes the object of a job that crashed in between.
-// Takes no job lock (the caller does). Throws Error; returns the inserted row.
+// is inserted, so that the next backup (first of all, discard_interrupted_uploads) or
+// cleanup_backups removes the object, and the unfinished upload, of a job killed in between.
+// Takes no job lock: the caller must hold the backup job's (run_job_locked does), or that first
+// step would remove a running backup's upload. Throws Error; returns the inserted row.
 backups::BackupRecord run_backup(const BackupSettings& settings, const BackupHooks& hooks = {});
 
 // Removes the tapedeck.backup_uploads entry of `key`: its object is recorded or removed.

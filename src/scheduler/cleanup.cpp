@@ -40,44 +40,47 @@ std::int64_t delete_in_batches(pg::Connection& store, const char* statement,
   }
 }
 
-// The objects of backup jobs that crashed between upload and row: their journal entries are
-// left in tapedeck.backup_uploads. Only while holding the backup job's lock, so no backup in
-// progress loses its object; when a backup runs, the next cleanup does it.
+// Backup cleanup's share of discard_interrupted_uploads: only while it can take the backup
+// job's lock, so no backup in progress loses its object; when a backup runs, that backup does it.
 std::int64_t remove_abandoned_uploads(pg::Connection& live, storage::ObjectStore& store,
                                       const std::string& store_url) {
-  auto logger = log::get("scheduler");
-  const auto entries = live.exec(backups::table::kAbandonedUploads);
-  if (entries.rows() == 0) return 0;
+  if (live.exec(backups::table::kAbandonedUploads).rows() == 0) return 0;
   const auto lock = JobLock::try_acquire(live, "backup");
   if (!lock) {
-    logger->info(
-        "cleanup backups: a backup is running; its unfinished uploads wait for the next "
-        "run");
+    log::get("scheduler")
+        ->info("cleanup backups: a backup is running; it removes what interrupted ones left");
     return 0;
   }
-  std::int64_t removed = 0;
-  const auto locked_entries =
-      live.exec(backups::table::kAbandonedUploads);  // none can start while locked
-  for (int row = 0; row < locked_entries.rows(); ++row) {
-    const storage::ObjectKey key(std::string(locked_entries.text(row, 0)));
-    const std::string storage_url(locked_entries.text(row, 1));
-    if (store.url_of(key) != storage_url) {
-      logger->warn(
-          "cleanup backups: an interrupted backup upload went to {}, not to the configured store "
-          "{}; left alone (remove the object there, then its tapedeck.backup_uploads row)",
-          storage_url, store_url);
-      continue;
-    }
-    store.remove(key);
-    end_upload_journal_entry(live, key);
-    ++removed;
-    logger->info("cleanup backups: removed {}, left by a backup that stopped before recording it",
-                 storage_url);
-  }
-  return removed;
+  return discard_interrupted_uploads(live, store, store_url);
 }
 
 }  // namespace
+
+std::int64_t discard_interrupted_uploads(pg::Connection& live, storage::ObjectStore& store,
+                                         const std::string& store_url) {
+  auto logger = log::get("scheduler");
+  std::int64_t removed = 0;
+  const auto entries = live.exec(backups::table::kAbandonedUploads);
+  for (int row = 0; row < entries.rows(); ++row) {
+    const storage::ObjectKey key(std::string(entries.text(row, 0)));
+    const std::string storage_url(entries.text(row, 1));
+    if (store.url_of(key) != storage_url) {
+      logger->warn(
+          "an interrupted backup upload went to {}, not to the configured store {}; left alone "
+          "(remove the object there, then its tapedeck.backup_uploads row)",
+          storage_url, store_url);
+      continue;
+    }
+    store.discard(key);
+    end_upload_journal_entry(live, key);
+    ++removed;
+    logger->info(
+        "removed {} and its unfinished upload, left by a backup that stopped before "
+        "recording it",
+        storage_url);
+  }
+  return removed;
+}
 
 std::set<std::int64_t> backups_sessions_need(const std::vector<BackupAge>& backups,
                                              const std::vector<SessionNeed>& sessions) {

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "core/config.hpp"
+#include "core/pg/connection.hpp"
 #include "core/storage/object_store.hpp"
 
 namespace tapedeck::scheduler {
@@ -45,6 +46,14 @@ std::vector<std::int64_t> backups_to_delete(std::vector<BackupAge> backups, Inst
                                             std::chrono::milliseconds retention,
                                             std::int64_t keep_min,
                                             const std::set<std::int64_t>& needed = {});
+
+// Removes what backup jobs that stopped between journaling and recording their upload left
+// (tapedeck.backup_uploads): each object with its unfinished upload (ObjectStore::discard), then
+// its journal entry. Entries naming another store than `store_url` are left, with a warning.
+// The caller holds the backup job's lock, so none of them is a backup in progress. Returns how
+// many were removed.
+std::int64_t discard_interrupted_uploads(pg::Connection& live, storage::ObjectStore& store,
+                                         const std::string& store_url);
 
 struct BackupCleanupSettings {
   std::string live_dsn;

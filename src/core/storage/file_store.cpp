@@ -273,6 +273,24 @@ void FileStore::remove(const ObjectKey& key) {
   }
 }
 
+void FileStore::discard(const ObjectKey& key) {
+  const fs::path path = root_ / key.str();
+  const std::string temp_prefix =
+      std::string(kTempFilePrefix) + path.filename().string() + ".";  // put()'s mkostemp pattern
+  std::error_code error;
+  for (fs::directory_iterator it(path.parent_path(), error), end; !error && it != end;
+       it.increment(error)) {
+    if (!it->path().filename().string().starts_with(temp_prefix)) continue;
+    if (::unlink(it->path().c_str()) != 0 && errno != ENOENT) {
+      fail_errno(errno, "removing " + it->path().string());
+    }
+  }
+  if (error && error != std::errc::no_such_file_or_directory) {
+    fail_errno(error.value(), "listing " + path.parent_path().string());
+  }
+  remove(key);
+}
+
 std::optional<ObjectInfo> FileStore::head(const ObjectKey& key) {
   const fs::path path = root_ / key.str();
   struct stat st {};

@@ -21,6 +21,7 @@ class FileStore final : public ObjectStore {
   void get(const ObjectKey& key, std::ostream& out) override;
   std::vector<ObjectInfo> list(std::string_view prefix) override;
   void remove(const ObjectKey& key) override;
+  void discard(const ObjectKey& key) override;
   std::optional<ObjectInfo> head(const ObjectKey& key) override;
   std::string url_of(const ObjectKey& key) const override;
 

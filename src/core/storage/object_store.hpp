@@ -53,6 +53,10 @@ class ObjectStore {
   virtual std::vector<ObjectInfo> list(std::string_view prefix) = 0;
   // Removes the object; no error when it is absent.
   virtual void remove(const ObjectKey& key) = 0;
+  // Removes the object and whatever a put() of it that never finished (its process killed) left
+  // behind: a folder store's temporary files, an S3 store's unfinished multipart uploads. No
+  // error when there is nothing.
+  virtual void discard(const ObjectKey& key) = 0;
   // Size and modification time, or nothing when absent.
   virtual std::optional<ObjectInfo> head(const ObjectKey& key) = 0;
   // Where the object lives: "file:///abs/dir/key" or "s3://bucket/prefix/key".

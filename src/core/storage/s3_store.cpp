@@ -315,6 +315,29 @@ void S3Store::remove(const ObjectKey& key) {
   fail(response, "DELETE " + url_of(key));
 }
 
+void S3Store::discard(const ObjectKey& key) {
+  remove(key);
+  const std::string object = prefix_ + key.str();
+  Call call{
+      "GET", "", {{"prefix", object}, {"uploads", ""}}, {}, std::string(sigv4::kEmptyPayloadHash),
+      {}};
+  const http::Response response = send(call);
+  if (response.status == 501) {  // NotImplemented: a server without ListMultipartUploads
+    log::get("storage")->warn(
+        "the S3 server cannot list unfinished multipart uploads of {}; any parts an interrupted "
+        "backup left stay until a lifecycle rule (AbortIncompleteMultipartUpload) removes them",
+        url_of(key));
+    return;
+  }
+  if (!response.ok()) fail(response, "listing the unfinished multipart uploads of " + url_of(key));
+  // Only the uploads of this very key: at most a few, so one page (1,000) holds them all.
+  for (const xml::Element& upload : xml::Document(response.body).all("Upload")) {
+    if (upload.text("Key").value_or("") != object) continue;
+    const std::string upload_id = upload.text("UploadId").value_or("");
+    if (!upload_id.empty()) abort_upload(object, upload_id);
+  }
+}
+
 std::optional<ObjectInfo> S3Store::head(const ObjectKey& key) {
   Call call{"HEAD", prefix_ + key.str(), {}, {}, std::string(sigv4::kEmptyPayloadHash), {}};
   const http::Response response = send(call);

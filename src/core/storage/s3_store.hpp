@@ -24,6 +24,7 @@ class S3Store final : public ObjectStore {
   void get(const ObjectKey& key, std::ostream& out) override;
   std::vector<ObjectInfo> list(std::string_view prefix) override;
   void remove(const ObjectKey& key) override;
+  void discard(const ObjectKey& key) override;
   std::optional<ObjectInfo> head(const ObjectKey& key) override;
   std::string url_of(const ObjectKey& key) const override;
 

@@ -2,7 +2,10 @@
 #include "core/storage/object_store.hpp"
 
 #include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
+#include <filesystem>
 #include <sstream>
 
 #include "core/error.hpp"
@@ -30,6 +33,7 @@ class ObjectStoreContract : public ::testing::TestWithParam<Kind> {
       config.url = testing::fresh_s3_url();
       config.s3 = testing::stack_s3_config();
     }
+    config_ = config;
     store_ = open_store(config);
   }
 
@@ -50,6 +54,7 @@ class ObjectStoreContract : public ::testing::TestWithParam<Kind> {
   }
 
   testing::TempDir dir_;
+  StoreConfig config_;
   std::unique_ptr<ObjectStore> store_;
 };
 
@@ -132,6 +137,46 @@ TEST_P(ObjectStoreContract, AStreamThatFailsMidwayThrowsAndLeavesNoObject) {
   EXPECT_THROW(store_->put(ObjectKey("broken/object"), in), Error);
   EXPECT_FALSE(store_->head(ObjectKey("broken/object")).has_value());
   EXPECT_TRUE(store_->list("").empty());
+}
+
+// A put() whose process is killed leaves what no error path could clean: the folder store's
+// temporary file, the S3 store's unfinished multipart upload (its first part sent). discard()
+// of the key removes it.
+TEST_P(ObjectStoreContract, DiscardRemovesWhatAPutKilledMidwayLeft) {
+  const ObjectKey key("killed/mid-put.dump");
+  const std::string url = store_->url_of(key);
+  const std::string s3_key = url.substr(url.find('/', 5) + 1);  // s3://bucket/<this>
+  const auto leftovers = [&] {
+    std::vector<std::string> found;
+    if (GetParam() == Kind::s3) return tapedeck::testing::unfinished_s3_uploads(s3_key);
+    for (const auto& entry : std::filesystem::recursive_directory_iterator(dir_.path())) {
+      if (entry.is_regular_file()) found.push_back(entry.path().filename().string());
+    }
+    return found;
+  };
+
+  const pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    auto store = open_store(config_);
+    testing::KillingBuffer dying(random_bytes(kMinPartSize + 1000, 11));
+    std::istream in(&dying);
+    try {
+      store->put(key, in);
+    } catch (...) {
+    }
+    ::_exit(3);  // put() returned or threw: the kill did not happen
+  }
+  int status = 0;
+  ASSERT_EQ(::waitpid(child, &status, 0), child);
+  ASSERT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL) << "status " << status;
+
+  EXPECT_FALSE(store_->head(key).has_value());
+  ASSERT_FALSE(leftovers().empty()) << "the killed put left nothing to discard";
+  store_->discard(key);
+  EXPECT_TRUE(leftovers().empty());
+  EXPECT_TRUE(store_->list("").empty());
+  EXPECT_NO_THROW(store_->discard(key)) << "discarding nothing is no error";
 }
 
 TEST_P(ObjectStoreContract, AFailedReplacementKeepsTheOldObject) {

@@ -225,6 +225,8 @@ TEST_F(S3StoreTest, AStreamFailingInTheSecondPartAbortsTheMultipartUploadAndLeav
   }
   EXPECT_TRUE(aborted) << "no AbortMultipartUpload for upload " << upload_id;
   EXPECT_FALSE(completed);
+  EXPECT_TRUE(tapedeck::testing::unfinished_s3_uploads(prefix_ + "broken/").empty())
+      << "the server still holds the aborted upload's parts";
   EXPECT_FALSE(store_->head(ObjectKey("broken/multipart")).has_value());
   EXPECT_TRUE(store_->list("broken/").empty());
 }

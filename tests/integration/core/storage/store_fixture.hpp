@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <csignal>
 #include <filesystem>
 #include <memory>
 #include <random>
@@ -11,9 +12,11 @@
 #include <stdexcept>
 #include <streambuf>
 #include <string>
+#include <vector>
 
 #include "core/http/client.hpp"
 #include "core/storage/object_store.hpp"
+#include "support/s3rver_folder.hpp"
 #include "support/stack_env.hpp"
 
 namespace tapedeck::storage::testing {
@@ -54,6 +57,25 @@ class FailingBuffer : public std::streambuf {
 
  protected:
   int_type underflow() override { throw std::runtime_error("the source broke midway"); }
+
+ private:
+  std::string good_;
+};
+
+// Serves `good` bytes of data, then kills its own process outright: a put() whose process dies
+// midway, as a SIGKILL or a power cut would leave it.
+class KillingBuffer : public std::streambuf {
+ public:
+  explicit KillingBuffer(std::string good) : good_(std::move(good)) {
+    setg(good_.data(), good_.data(), good_.data() + good_.size());
+  }
+
+ protected:
+  int_type underflow() override {
+    ::kill(::getpid(), SIGKILL);
+    ::pause();
+    return traits_type::eof();
+  }
 
  private:
   std::string good_;
