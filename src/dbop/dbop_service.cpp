@@ -39,11 +39,12 @@ namespace {
 // A session waiting this long for a restore while this dbop has nothing to do lost its init
 // event (a failed publish, a purged stream): it gets the event again.
 constexpr auto kLostEventAfter = 10s;
-// A restore whose dbop has not reported for this long (it heartbeats every second) died with
-// it: another dbop takes it over, well within replaymgr.worker_timeout (10 s), which would
-// fail the session.
-constexpr auto kAbandonedAfter = 5s;
-constexpr auto kSweepInterval = 2s;
+// A restore whose dbop has not reported for this long (it heartbeats every second, pg_restore
+// or not) died with it: another dbop takes it over, well within replaymgr.worker_timeout
+// (10 s), which would fail the session. A live dbop wrongly taken over only loses its restore
+// (report_phase tells it), so two missed beats and a half are enough.
+constexpr std::chrono::milliseconds kAbandonedAfter = 2500ms;
+constexpr auto kSweepInterval = 1s;
 
 }  // namespace
 
@@ -258,8 +259,8 @@ class DbopService::Loop {
             "again");
     // A dbop gets it and takes the restore over (take_over).
     reissue(store_.abandoned_restores(kAbandonedAfter),
-            fmt::format("its restore has not reported for over {} s (its dbop died)",
-                        seconds(kAbandonedAfter)),
+            fmt::format("its restore has not reported for over {:.1f} s (its dbop died)",
+                        std::chrono::duration<double>(kAbandonedAfter).count()),
             "takeover");
   }
 

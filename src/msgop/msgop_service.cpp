@@ -35,10 +35,11 @@ struct Running {
 
 // A restored session no msgop took this long after its restore lost its restore.ok event.
 constexpr std::chrono::milliseconds kLostEventAfter = 3s;
-constexpr auto kSweepInterval = 2s;
+constexpr auto kSweepInterval = 1s;
 // A session's msgop heartbeats every progress interval (1 s); this long without one, and its
-// lock free, it is dead. Sweep included, well within replaymgr.worker_timeout (10 s).
-constexpr std::chrono::milliseconds kAbandonedAfter = 4s;
+// lock free, it is dead (a live msgop holds the lock however late its beat). Sweep included,
+// well within replaymgr.worker_timeout (10 s).
+constexpr std::chrono::milliseconds kAbandonedAfter = 3s;
 
 }  // namespace
 
