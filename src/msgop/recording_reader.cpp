@@ -58,11 +58,12 @@ TransactionFilter TransactionFilter::between_snapshots(const TxidSnapshot& older
 }
 
 TransactionFilter TransactionFilter::window(Instant after, Instant until,
-                                            std::optional<Lsn> first_commit_lsn) {
+                                            const WindowExtent& extent) {
   TransactionFilter filter;
   filter.after = after;
   filter.until = until;
-  filter.first_commit_lsn = first_commit_lsn;
+  filter.first_commit_lsn = extent.first_commit_lsn;
+  filter.last_commit_lsn = extent.last_commit_lsn;
   return filter;
 }
 
@@ -76,7 +77,7 @@ TransactionReader::TransactionReader(pg::Connection& store, TransactionFilter fi
     // From 0/0 the first page would walk the (commit_lsn, position) index through the whole
     // recording before the window; no statement of the window sorts before its lowest commit
     // LSN. A window without one is empty.
-    if (filter_.first_commit_lsn) {
+    if (filter_.first_commit_lsn && filter_.last_commit_lsn) {
       last_lsn_ = *filter_.first_commit_lsn;
       last_lsn_text_ = last_lsn_.str();
     } else {
@@ -116,7 +117,8 @@ bool TransactionReader::fill() {
     page_ = store_.exec_params(
         recording::statements::kWindowPage,
         pg::Params::of(time_param(filter_.after.value_or(Instant{})), time_param(filter_.until),
-                       last_lsn_.str(), last_position_, page_rows_));
+                       last_lsn_.str(), last_position_, page_rows_,
+                       filter_.last_commit_lsn->str()));
   }
   row_ = 0;
   if (page_.rows() < page_rows_) {
@@ -194,6 +196,7 @@ WindowExtent measure_window(pg::Connection& store, Instant after, Instant until)
   WindowExtent extent;
   extent.statements = result.get<std::int64_t>(0, 0);
   if (!result.is_null(0, 1)) extent.first_commit_lsn = parse_lsn(result.text(0, 1));
+  if (!result.is_null(0, 2)) extent.last_commit_lsn = parse_lsn(result.text(0, 2));
   return extent;
 }
 

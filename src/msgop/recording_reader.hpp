@@ -26,15 +26,21 @@ struct RecordedTransaction {
   std::vector<std::int64_t> positions;
 };
 
+// The statements of a replay window, from measure_window().
+struct WindowExtent {
+  std::int64_t statements = 0;
+  std::optional<Lsn> first_commit_lsn;  // both nullopt for an empty window
+  std::optional<Lsn> last_commit_lsn;
+};
+
 // Which statements a TransactionReader returns.
 struct TransactionFilter {
   // Catch-up (DESIGN §3.3): transactions not visible in `snapshot` committed at or before
   // `until`. Paced replay: transactions committed in (after, until].
   static TransactionFilter catch_up(const TxidSnapshot& snapshot, Instant until);
-  // `first_commit_lsn` is the window's lowest commit LSN, from measure_window(): where its
-  // keyset starts; nullopt for an empty window.
-  static TransactionFilter window(Instant after, Instant until,
-                                  std::optional<Lsn> first_commit_lsn);
+  // `extent` is the window's, from measure_window(): its first and last commit LSNs bound the
+  // pages' walk of the commit-LSN index.
+  static TransactionFilter window(Instant after, Instant until, const WindowExtent& extent);
   // Verification: transactions not visible in `older` and visible in `newer`, whatever their
   // commit time, so that a database restored from `older`'s backup becomes `newer`'s snapshot.
   static TransactionFilter between_snapshots(const TxidSnapshot& older, const TxidSnapshot& newer);
@@ -43,6 +49,7 @@ struct TransactionFilter {
   std::optional<std::string> through_snapshot;  // set for a catch-up between two snapshots
   std::optional<Instant> after;                 // set for a window
   std::optional<Lsn> first_commit_lsn;          // a window's; nullopt when it is empty
+  std::optional<Lsn> last_commit_lsn;           // a window's; nullopt when it is empty
   Instant until;
 };
 
@@ -104,10 +111,6 @@ class RtusCallReader {
 // The statements in (after, until]: how many (the total progress counts down) and the lowest
 // commit LSN among them (nullopt when there are none), in one scan of the window's part of
 // the commit-time index.
-struct WindowExtent {
-  std::int64_t statements = 0;
-  std::optional<Lsn> first_commit_lsn;
-};
 WindowExtent measure_window(pg::Connection& store, Instant after, Instant until);
 
 // How many statements catch-up from `snapshot` to `until` applies.

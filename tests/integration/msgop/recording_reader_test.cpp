@@ -1,6 +1,6 @@
 // The paced-replay reader against a real TransformMsg DB: a window's transactions, whole and in
 // commit order, however the pages fall, and nothing from before or after the window; the
-// window's size and first commit LSN.
+// window's size and first and last commit LSNs.
 #include "msgop/recording_reader.hpp"
 
 #include <gtest/gtest.h>
@@ -21,8 +21,7 @@ class RecordingReaderTest : public MsgopTest {};
 
 std::vector<std::string> read_window(pg::Connection& store, Time after, Time until, int page_rows) {
   TransactionReader reader(
-      store,
-      TransactionFilter::window(after, until, measure_window(store, after, until).first_commit_lsn),
+      store, TransactionFilter::window(after, until, measure_window(store, after, until)),
       page_rows);
   std::vector<std::string> read;
   while (const auto transaction = reader.next()) {
@@ -56,12 +55,39 @@ TEST_F(RecordingReaderTest, AWindowGivesItsTransactionsWholeFromItsFirstStatemen
   const WindowExtent window =
       measure_window(*store_, at("2026-03-01T10:00:10Z"), at("2026-03-01T10:00:20Z"));
   EXPECT_EQ(window.statements, 5);
-  ASSERT_TRUE(window.first_commit_lsn);
+  ASSERT_TRUE(window.first_commit_lsn && window.last_commit_lsn);
   EXPECT_EQ(window.first_commit_lsn->str(), "0/300");
+  EXPECT_EQ(window.last_commit_lsn->str(), "0/1000");
   const WindowExtent empty =
       measure_window(*store_, at("2026-03-01T10:00:20Z"), at("2026-03-01T10:00:29Z"));
   EXPECT_EQ(empty.statements, 0);
   EXPECT_FALSE(empty.first_commit_lsn);
+  EXPECT_FALSE(empty.last_commit_lsn);
+}
+
+// Commit times need not follow commit LSNs (a commit's time is taken before its record is
+// written): a window is its commit times, whatever LSNs its transactions and its neighbours
+// have, and its pages walk the LSNs between its first and last only.
+TEST_F(RecordingReaderTest, AWindowIsItsCommitTimesEvenWhereTheyDoNotFollowCommitLsns) {
+  record("0/100", 1, 700, at("2026-03-01T10:00:09.999Z"), "before");
+  record("0/200", 1, 701, at("2026-03-01T10:00:10.5Z"), "in-1");
+  record("0/300", 1, 702, at("2026-03-01T10:00:09.998Z"), "before-but-later");
+  record("0/400", 1, 703, at("2026-03-01T10:00:20.001Z"), "after-but-earlier");
+  record("0/500", 1, 704, at("2026-03-01T10:00:19.999Z"), "in-2");
+  record("0/500", 2, 704, at("2026-03-01T10:00:19.999Z"), "in-3");
+  record("0/600", 1, 705, at("2026-03-01T10:00:20.5Z"), "after");
+
+  const std::vector<std::string> expected = {"0/200: in-1", "0/500: in-2 in-3"};
+  for (const int page_rows : {1, 2, 5000}) {
+    EXPECT_EQ(
+        read_window(*store_, at("2026-03-01T10:00:10Z"), at("2026-03-01T10:00:20Z"), page_rows),
+        expected)
+        << page_rows << " rows a page";
+  }
+  const WindowExtent window =
+      measure_window(*store_, at("2026-03-01T10:00:10Z"), at("2026-03-01T10:00:20Z"));
+  EXPECT_EQ(window.statements, 3);
+  EXPECT_EQ(window.last_commit_lsn.value_or(Lsn{}).str(), "0/500");
 }
 
 }  // namespace
