@@ -42,10 +42,12 @@ Lsn parse_lsn(std::string_view text) {
 
 }  // namespace
 
-TransactionFilter TransactionFilter::catch_up(const TxidSnapshot& snapshot, Instant until) {
+TransactionFilter TransactionFilter::catch_up(const TxidSnapshot& snapshot, Instant until,
+                                              const CatchUpExtent& extent) {
   TransactionFilter filter;
   filter.snapshot = snapshot.str();
   filter.until = until;
+  filter.catch_up_extent = extent;
   return filter;
 }
 
@@ -109,7 +111,9 @@ bool TransactionReader::fill() {
       } else {
         store_.exec(fmt::format(recording::statements::kCatchUpCursor,
                                 sql::quote_literal(*filter_.snapshot),
-                                sql::quote_literal(time_param(filter_.until))));
+                                sql::quote_literal(time_param(filter_.until)),
+                                sql::quote_literal(filter_.catch_up_extent.from.str()),
+                                sql::quote_literal(filter_.catch_up_extent.through.str())));
       }
     }
     page_ = store_.exec(fmt::format("FETCH FORWARD {} FROM msgop_catch_up", page_rows_));
@@ -200,11 +204,19 @@ WindowExtent measure_window(pg::Connection& store, Instant after, Instant until)
   return extent;
 }
 
-std::int64_t count_catch_up(pg::Connection& store, const TxidSnapshot& snapshot, Instant until) {
-  return store
-      .exec_params(recording::statements::kCountCatchUp,
-                   pg::Params::of(snapshot.str(), time_param(until)))
-      .get<std::int64_t>(0, 0);
+CatchUpExtent measure_catch_up(pg::Connection& store, const TxidSnapshot& snapshot, Lsn backup_lsn,
+                               Instant until) {
+  CatchUpExtent extent;
+  const auto start = store.exec_params(recording::statements::kCatchUpStart,
+                                       pg::Params::of(backup_lsn.str(), snapshot.str()));
+  if (start.rows() == 1) extent.from = parse_lsn(start.text(0, 0));
+  const auto measured =
+      store.exec_params(recording::statements::kMeasureCatchUp,
+                        pg::Params::of(snapshot.str(), time_param(until), extent.from.str()));
+  extent.statements = measured.get<std::int64_t>(0, 0);
+  // Nothing to apply: an empty range ([from, 0/0]) makes the cursor's walk empty too.
+  extent.through = measured.is_null(0, 1) ? Lsn{} : parse_lsn(measured.text(0, 1));
+  return extent;
 }
 
 std::int64_t count_rtus_calls(pg::Connection& store, Instant after, Instant until) {

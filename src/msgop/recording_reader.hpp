@@ -33,11 +33,20 @@ struct WindowExtent {
   std::optional<Lsn> last_commit_lsn;
 };
 
+// The statements of a catch-up, from measure_catch_up(): its cursor reads the commit LSNs
+// [from, through] only. The default bounds nothing.
+struct CatchUpExtent {
+  std::int64_t statements = 0;
+  Lsn from{};
+  Lsn through{~std::uint64_t{0}};
+};
+
 // Which statements a TransactionReader returns.
 struct TransactionFilter {
   // Catch-up (DESIGN §3.3): transactions not visible in `snapshot` committed at or before
   // `until`. Paced replay: transactions committed in (after, until].
-  static TransactionFilter catch_up(const TxidSnapshot& snapshot, Instant until);
+  static TransactionFilter catch_up(const TxidSnapshot& snapshot, Instant until,
+                                    const CatchUpExtent& extent = {});
   // `extent` is the window's, from measure_window(): its first and last commit LSNs bound the
   // pages' walk of the commit-LSN index.
   static TransactionFilter window(Instant after, Instant until, const WindowExtent& extent);
@@ -50,6 +59,7 @@ struct TransactionFilter {
   std::optional<Instant> after;                 // set for a window
   std::optional<Lsn> first_commit_lsn;          // a window's; nullopt when it is empty
   std::optional<Lsn> last_commit_lsn;           // a window's; nullopt when it is empty
+  CatchUpExtent catch_up_extent;                // a catch-up's bounds
   Instant until;
 };
 
@@ -113,8 +123,11 @@ class RtusCallReader {
 // the commit-time index.
 WindowExtent measure_window(pg::Connection& store, Instant after, Instant until);
 
-// How many statements catch-up from `snapshot` to `until` applies.
-std::int64_t count_catch_up(pg::Connection& store, const TxidSnapshot& snapshot, Instant until);
+// The statements catch-up from a backup (its snapshot and LSN) to `until` applies: how many, and
+// the commit LSNs that hold them all (kCatchUpStart). Costs a scan of what was recorded after the
+// backup, never of what was recorded before it.
+CatchUpExtent measure_catch_up(pg::Connection& store, const TxidSnapshot& snapshot, Lsn backup_lsn,
+                               Instant until);
 
 // How many RTUS calls fall in (after, until].
 std::int64_t count_rtus_calls(pg::Connection& store, Instant after, Instant until);

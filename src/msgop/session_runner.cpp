@@ -199,21 +199,23 @@ class SessionRunner::Impl {
                record_.database_name, record_.backup->id, snapshot.str(), backup_lsn->str(),
                session::format_time(target));
     const auto began = clock_.steady_now();
+    const CatchUpExtent extent = measure_catch_up(*data_, snapshot, *backup_lsn, target);
     meter_.emplace(seeking ? "seeking" : "catching_up", "statements",
-                   static_cast<double>(count_catch_up(*data_, snapshot, target)), began);
+                   static_cast<double>(extent.statements), began);
     moment_reached_ = std::nullopt;
     CatchUpOptions options;
     options.batch_statements = settings_.batch_statements;
     const State working = state_;
-    const auto caught = catch_up(*data_, *target_, TransactionFilter::catch_up(snapshot, target),
-                                 options, [&](const CatchUpResult& so_far) {
-                                   metrics_.catch_up_statements.inc(
-                                       static_cast<std::uint64_t>(so_far.statements - counted_));
-                                   counted_ = so_far.statements;
-                                   statements_done_ = so_far.statements;
-                                   housekeeping(now());
-                                   return state_ == working && !stop::requested();
-                                 });
+    const auto caught =
+        catch_up(*data_, *target_, TransactionFilter::catch_up(snapshot, target, extent), options,
+                 [&](const CatchUpResult& so_far) {
+                   metrics_.catch_up_statements.inc(
+                       static_cast<std::uint64_t>(so_far.statements - counted_));
+                   counted_ = so_far.statements;
+                   statements_done_ = so_far.statements;
+                   housekeeping(now());
+                   return state_ == working && !stop::requested();
+                 });
     if (caught.stopped) handle_departure();
     const double seconds = std::chrono::duration<double>(clock_.steady_now() - began).count();
     log_->info("session {}: caught up {} statements in {} transactions in {:.3f} s", id_,

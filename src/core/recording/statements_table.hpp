@@ -38,14 +38,30 @@ ON CONFLICT (event_id) DO NOTHING)";
 
 // --- replaying (msgop) -----------------------------------------------------------------------
 
-// The transactions not visible in a snapshot, committed at or before `until`, in commit order.
-// {0} snapshot, {1} until, as quoted literals (DECLARE takes no parameters).
+// Where catch-up from a backup can start reading: the commit LSN of the last transaction recorded
+// at or before the backup's LSN whose xid is below its snapshot's xmin. Such a transaction had
+// ended before the snapshot was taken, its commit record written before; every transaction the
+// snapshot does not see commits after the snapshot, so at a higher LSN. A short backward walk of
+// the commit-LSN index from the backup's LSN; no row: start from the beginning.
+// $1 the backup's LSN, $2 its snapshot.
+inline constexpr const char* kCatchUpStart = R"(
+SELECT s.commit_lsn::text FROM tapedeck.statements s
+ WHERE s.commit_lsn <= $1::pg_lsn AND s.xid < pg_snapshot_xmin($2::pg_snapshot)
+ ORDER BY s.commit_lsn DESC, s.position DESC
+ LIMIT 1)";
+
+// The transactions not visible in a snapshot, committed at or before `until`, in commit order,
+// their commit LSNs in [from, through] (measure_catch_up's bounds, which hold them all: the
+// walk of the commit-LSN index neither starts at the beginning of the recording nor ends at its
+// end). {0} snapshot, {1} until, {2} from, {3} through, as quoted literals (DECLARE takes no
+// parameters).
 inline constexpr const char* kCatchUpCursor = R"(
 DECLARE msgop_catch_up NO SCROLL CURSOR FOR
 SELECT s.commit_lsn::text, s.position, s.xid::text,
        (extract(epoch FROM s.commit_time) * 1000000)::int8, s.sql
   FROM tapedeck.statements s
- WHERE NOT pg_visible_in_snapshot(s.xid, {0}::pg_snapshot)
+ WHERE s.commit_lsn >= {2}::pg_lsn AND s.commit_lsn <= {3}::pg_lsn
+   AND NOT pg_visible_in_snapshot(s.xid, {0}::pg_snapshot)
    AND s.commit_time <= {1}::timestamptz
  ORDER BY s.commit_lsn, s.position)";
 
@@ -60,11 +76,12 @@ SELECT s.commit_lsn::text, s.position, s.xid::text,
    AND pg_visible_in_snapshot(s.xid, {1}::pg_snapshot)
  ORDER BY s.commit_lsn, s.position)";
 
-// How many statements catch-up applies (kCatchUpCursor's rows): the total its progress counts
-// toward. $1 snapshot, $2 until.
-inline constexpr const char* kCountCatchUp = R"(
-SELECT count(*) FROM tapedeck.statements s
- WHERE NOT pg_visible_in_snapshot(s.xid, $1::pg_snapshot)
+// How many statements catch-up applies (kCatchUpCursor's rows), the total its progress counts
+// toward, and the highest commit LSN among them. $1 snapshot, $2 until, $3 kCatchUpStart's LSN.
+inline constexpr const char* kMeasureCatchUp = R"(
+SELECT count(*), max(s.commit_lsn)::text FROM tapedeck.statements s
+ WHERE s.commit_lsn >= $3::pg_lsn
+   AND NOT pg_visible_in_snapshot(s.xid, $1::pg_snapshot)
    AND s.commit_time <= $2::timestamptz)";
 
 // One keyset page of the statements committed in (after, until]: a walk of the commit-LSN index

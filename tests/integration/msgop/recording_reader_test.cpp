@@ -19,10 +19,7 @@ Time at(const char* text) {
 
 class RecordingReaderTest : public MsgopTest {};
 
-std::vector<std::string> read_window(pg::Connection& store, Time after, Time until, int page_rows) {
-  TransactionReader reader(
-      store, TransactionFilter::window(after, until, measure_window(store, after, until)),
-      page_rows);
+std::vector<std::string> read_all(TransactionReader& reader) {
   std::vector<std::string> read;
   while (const auto transaction = reader.next()) {
     std::string text = transaction->commit_lsn.str() + ":";
@@ -30,6 +27,13 @@ std::vector<std::string> read_window(pg::Connection& store, Time after, Time unt
     read.push_back(text);
   }
   return read;
+}
+
+std::vector<std::string> read_window(pg::Connection& store, Time after, Time until, int page_rows) {
+  TransactionReader reader(
+      store, TransactionFilter::window(after, until, measure_window(store, after, until)),
+      page_rows);
+  return read_all(reader);
 }
 
 TEST_F(RecordingReaderTest, AWindowGivesItsTransactionsWholeFromItsFirstStatementOnly) {
@@ -88,6 +92,44 @@ TEST_F(RecordingReaderTest, AWindowIsItsCommitTimesEvenWhereTheyDoNotFollowCommi
       measure_window(*store_, at("2026-03-01T10:00:10Z"), at("2026-03-01T10:00:20Z"));
   EXPECT_EQ(window.statements, 3);
   EXPECT_EQ(window.last_commit_lsn.value_or(Lsn{}).str(), "0/500");
+}
+
+// A catch-up reads the commit LSNs from the last transaction that had ended before the snapshot
+// (xid below its xmin) to its own last statement: a transaction the snapshot did not see that
+// committed before the backup's LSN is still read, one committed after `until` is not, and one
+// whose commit time comes before `until` though its LSN is last is.
+TEST_F(RecordingReaderTest, ACatchUpReadsFromTheLastTransactionEndedBeforeTheSnapshot) {
+  const Time until = at("2026-03-01T10:00:20Z");
+  record("0/100", 1, 290, at("2026-03-01T10:00:01Z"), "seen-old");
+  record("0/200", 1, 299, at("2026-03-01T10:00:02Z"), "seen-last-ended");
+  record("0/250", 1, 305, at("2026-03-01T10:00:03Z"), "unseen-running-at-the-snapshot");
+  record("0/280", 1, 302, at("2026-03-01T10:00:03Z"), "seen-between-xmin-and-xmax");
+  record("0/400", 1, 310, at("2026-03-01T10:00:10Z"), "unseen-after");
+  record("0/500", 1, 311, at("2026-03-01T10:00:21Z"), "after-until");
+  record("0/600", 1, 312, at("2026-03-01T10:00:19.999Z"), "last-lsn-earlier-time");
+  const auto snapshot = TxidSnapshot::parse("300:310:305");
+  const auto backup_lsn = *Lsn::parse("0/300");
+
+  const CatchUpExtent extent = measure_catch_up(*store_, snapshot, backup_lsn, until);
+  EXPECT_EQ(extent.from.str(), "0/200");
+  EXPECT_EQ(extent.through.str(), "0/600");
+  EXPECT_EQ(extent.statements, 3);
+  const std::vector<std::string> expected = {"0/250: unseen-running-at-the-snapshot",
+                                             "0/400: unseen-after", "0/600: last-lsn-earlier-time"};
+  for (const int page_rows : {1, 5000}) {
+    TransactionReader bounded(*store_, TransactionFilter::catch_up(snapshot, until, extent),
+                              page_rows);
+    EXPECT_EQ(read_all(bounded), expected) << page_rows << " rows a page";
+  }
+  TransactionReader unbounded(*store_, TransactionFilter::catch_up(snapshot, until));
+  EXPECT_EQ(read_all(unbounded), expected) << "the bounds only spare work";
+
+  const CatchUpExtent nothing =
+      measure_catch_up(*store_, snapshot, backup_lsn, at("2026-03-01T10:00:02Z"));
+  EXPECT_EQ(nothing.statements, 0);
+  TransactionReader none(
+      *store_, TransactionFilter::catch_up(snapshot, at("2026-03-01T10:00:02Z"), nothing));
+  EXPECT_TRUE(read_all(none).empty());
 }
 
 }  // namespace
