@@ -72,8 +72,9 @@ struct Workload {
   std::int64_t statements = 0;
 };
 
-// Seeded mix of inserts (50%), updates (35%) and deletes (15%) in transactions of 1..100 rows.
-Workload make_workload(std::int64_t changes, std::uint64_t seed) {
+// Seeded mix in transactions of 1..100 rows: inserts (`insert_percent`), the rest 70% updates
+// and 30% deletes (by default 50%, 35%, 15%).
+Workload make_workload(std::int64_t changes, std::uint64_t seed, int insert_percent) {
   std::mt19937_64 random(seed);
   std::uniform_int_distribution<int> size(1, 100);
   std::uniform_int_distribution<int> pick(0, 99);
@@ -86,7 +87,7 @@ Workload make_workload(std::int64_t changes, std::uint64_t seed) {
     std::vector<std::string> tx;
     for (int i = 0; i < rows; ++i) {
       const int dice = pick(random);
-      if (live.empty() || dice < 50) {
+      if (live.empty() || dice < insert_percent) {
         const std::int64_t id = next_id++;
         live.push_back(id);
         tx.push_back(fmt::format(
@@ -97,7 +98,7 @@ Workload make_workload(std::int64_t changes, std::uint64_t seed) {
       } else {
         const std::size_t at = random() % live.size();
         const std::int64_t id = live[at];
-        if (dice < 85) {
+        if (dice < insert_percent + (100 - insert_percent) * 7 / 10) {
           tx.push_back(
               fmt::format("UPDATE \"public\".\"bench\" SET \"n\" = {}, \"label\" = 'updated {}' "
                           "WHERE \"id\" = {}",
@@ -161,6 +162,7 @@ int main(int argc, char** argv) {
   std::int64_t changes = 1'000'000;
   int paced_transactions = 3000;
   std::int64_t retained = 0;  // statements recorded before and after the paced window
+  int insert_percent = 50;
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
     if (arg == "--changes" && i + 1 < argc) {
@@ -169,9 +171,11 @@ int main(int argc, char** argv) {
       paced_transactions = std::stoi(argv[++i]);
     } else if (arg == "--retained" && i + 1 < argc) {
       retained = std::stoll(argv[++i]);
+    } else if (arg == "--inserts" && i + 1 < argc) {
+      insert_percent = std::clamp(std::stoi(argv[++i]), 0, 100);
     } else {
       std::cerr << "usage: bench_msgop_catch_up [--changes N] [--paced TRANSACTIONS] "
-                   "[--retained STATEMENTS]\n";
+                   "[--retained STATEMENTS] [--inserts PERCENT]\n";
       return 2;
     }
   }
@@ -186,7 +190,7 @@ int main(int argc, char** argv) {
 
   // --- the recording ---------------------------------------------------------------------------
   auto began = std::chrono::steady_clock::now();
-  const Workload workload = make_workload(changes, 20261124);
+  const Workload workload = make_workload(changes, 20261124, insert_percent);
   const std::string store_dsn = pg::with_dbname(base_dsn, scratch.create("bench_store_" + suffix));
   pg::Connection store(store_dsn, "bench-msgop");
   schema::migrate_store(store);

@@ -2,6 +2,7 @@
 // it, and msgop, which applies it.
 #pragma once
 
+#include <cstddef>
 #include <string_view>
 
 namespace tapedeck::recorded_statement {
@@ -22,5 +23,14 @@ inline constexpr std::string_view kDelete = "DELETE FROM ";
 // transaction) followed by ";\n" and the DDL itself: two commands in one text, which msgop
 // applies as one simple query (pipeline mode takes one command per statement).
 inline constexpr std::string_view kDdlSearchPath = "SELECT pg_catalog.set_config('search_path', ";
+
+// An INSERT (op 'c', 'r') of one row is rendered as `INSERT INTO <table> (<columns>) VALUES (...)`,
+// with `OVERRIDING SYSTEM VALUE` before VALUES where it sets an identity column generated always,
+// every identifier double-quoted. Consecutive ones that share everything before their row may go
+// as one multi-row INSERT during catch-up: PostgreSQL coerces each row's values to the target
+// columns exactly as for a single row. Returns the length of that shared head (up to the row's
+// opening parenthesis), or 0 when `statement` is not such an insert (DEFAULT VALUES, ON
+// CONFLICT, anything else). Pure.
+std::size_t single_row_insert_head(std::string_view statement);
 
 }  // namespace tapedeck::recorded_statement

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "core/error.hpp"
+#include "core/log.hpp"
 #include "core/pg/pipeline.hpp"
 #include "core/recorded_statement.hpp"
 #include "core/recording/statements_table.hpp"
@@ -129,15 +130,24 @@ bool changes_one_row(std::string_view statement) {
 
 }  // namespace
 
-void apply_transactions(pg::Connection& target, std::span<const RecordedTransaction> group) {
+void apply_transactions(pg::Connection& target, std::span<const RecordedTransaction> group,
+                        Inserts inserts) {
   using recorded_statement::kDdlSearchPath;
   using recorded_statement::kTruncateOnly;
+  // A multi-row INSERT's bounds: past about a thousand rows the saving is made and the
+  // statement only grows.
+  constexpr std::size_t kRunRows = 1000;
+  constexpr std::size_t kRunBytes = std::size_t{1} << 20;
   const std::size_t transactions = group.size();
   // What each statement sent through the current pipeline is; no transaction for BEGIN.
   std::vector<StatementRef> sent;
   std::optional<pg::Pipeline> pipeline;
   std::string merged;  // a run of TRUNCATEs as one command
   StatementRef merged_at;
+  std::string run;  // a run of one-row INSERTs sharing their head, as one multi-row INSERT
+  std::size_t run_head = 0;
+  std::size_t run_rows = 0;
+  StatementRef run_at;
   // Waits for what was sent, the transaction still open, and checks every statement's rows; a
   // failure rolls the transaction back and names the statement.
   auto sync = [&] {
@@ -165,10 +175,16 @@ void apply_transactions(pg::Connection& target, std::span<const RecordedTransact
     pipeline->send(sql);
     sent.push_back(at);
   };
-  auto send_merged = [&] {
+  auto send_truncates = [&] {
     if (merged.empty()) return;
     send(merged, merged_at);
     merged.clear();
+  };
+  auto send_inserts = [&] {
+    if (run.empty()) return;
+    send(run, run_at);
+    run.clear();
+    run_rows = 0;
   };
   pipeline.emplace(target);
   send("BEGIN", {});
@@ -176,7 +192,26 @@ void apply_transactions(pg::Connection& target, std::span<const RecordedTransact
     for (std::size_t i = 0; i < tx.statements.size(); ++i) {
       const std::string& statement = tx.statements[i];
       const StatementRef at{&tx, i, changes_one_row(statement)};
+      const std::size_t head =
+          inserts == Inserts::merged ? recorded_statement::single_row_insert_head(statement) : 0;
+      if (head != 0) {
+        if (!run.empty() && head == run_head && run.compare(0, head, statement, 0, head) == 0 &&
+            run_rows < kRunRows && run.size() < kRunBytes) {
+          run += ", ";
+          run.append(statement, head);
+          ++run_rows;
+          continue;
+        }
+        send_truncates();
+        send_inserts();  // a run of another table, or a full one
+        run = statement;
+        run_head = head;
+        run_rows = 1;
+        run_at = at;
+        continue;
+      }
       if (statement.starts_with(kTruncateOnly)) {
+        send_inserts();
         if (merged.empty()) {
           merged = statement;
           merged_at = at;
@@ -186,7 +221,8 @@ void apply_transactions(pg::Connection& target, std::span<const RecordedTransact
         }
         continue;
       }
-      send_merged();
+      send_truncates();
+      send_inserts();
       if (statement.starts_with(kDdlSearchPath)) {
         sync();
         pipeline.reset();
@@ -205,8 +241,9 @@ void apply_transactions(pg::Connection& target, std::span<const RecordedTransact
       }
       send(statement, at);
     }
-    send_merged();  // a TRUNCATE run never spans two source transactions
+    send_truncates();  // a TRUNCATE run never spans two source transactions; an INSERT run may
   }
+  send_inserts();
   sync();
   send("COMMIT", {});
   sync();
@@ -273,7 +310,17 @@ CatchUpResult catch_up(pg::Connection& store, pg::Connection& target, Transactio
   CatchUpResult result;
   try {
     while (auto batch = queue.pop()) {
-      apply_transactions(target, batch->transactions);
+      try {
+        apply_transactions(target, batch->transactions, Inserts::merged);
+      } catch (const Error& merged_failure) {
+        // A multi-row INSERT names only its first row. One statement at a time, the batch fails
+        // at the very statement that cannot apply (or, should it pass, is applied all the same).
+        log::get("msgop")->warn(
+            "catch-up: a batch failed with its inserts merged ({}); applying it again one "
+            "statement at a time to name the statement",
+            merged_failure.message());
+        apply_transactions(target, batch->transactions, Inserts::one_by_one);
+      }
       result.statements += batch->statements;
       result.transactions += static_cast<std::int64_t>(batch->transactions.size());
       ++result.batches;

@@ -22,7 +22,13 @@ namespace tapedeck::msgop {
 // otherwise the session database has drifted from the recording, and nothing of the group is
 // committed. Any failure rolls the whole group back and throws an Error naming the recorded
 // statement (commit LSN, position, xid, SQL). Used by catch-up, seeks and paced replay alike.
-void apply_transactions(pg::Connection& target, std::span<const RecordedTransaction> group);
+// With Inserts::merged (catch-up), consecutive one-row INSERTs that share their head
+// (recorded_statement::single_row_insert_head) go as one multi-row INSERT of up to 1,000 rows:
+// one command for many, which only the state at the end may tell apart; a failure then names
+// the run's first statement.
+enum class Inserts { one_by_one, merged };
+void apply_transactions(pg::Connection& target, std::span<const RecordedTransaction> group,
+                        Inserts inserts = Inserts::one_by_one);
 
 // The oldest recorded statement: where the recording reaches back to.
 struct RecordingStart {
@@ -63,7 +69,9 @@ using KeepGoing = std::function<bool(const CatchUpResult& so_far)>;
 // while the calling thread applies the previous group, so reading and applying overlap; memory
 // is bounded by queued_batches. Catch-up only needs the state at its end, so a group is one
 // apply transaction (group commit) whose statements go through libpq's pipeline mode, one
-// sync per group; a DDL statement runs in order as a simple query inside that transaction.
+// sync per group, runs of inserts merged (Inserts::merged); a DDL statement runs in order as a
+// simple query inside that transaction. A group that fails merged is applied again one
+// statement at a time, so that the failure names its statement.
 // Borrows both connections (each used by one thread only during the call). Throws the first
 // Error of either side; a failed statement's Error names it (commit LSN, position, xid, SQL)
 // and its whole group was rolled back.

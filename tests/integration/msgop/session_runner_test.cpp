@@ -274,6 +274,60 @@ TEST_F(SessionRunnerTest, AStatementFailingInTheMiddleOfAGroupFailsTheSessionNam
   nats::PullConsumer::remove(jetstream, "TAPEDECK_EVENTS", durable);
 }
 
+// Catch-up sends a run of one-row INSERTs of one table as one multi-row INSERT, across source
+// transactions, between the other statements in their places; a run that fails is applied
+// again one statement at a time, so that the error names the very statement.
+TEST_F(SessionRunnerTest, CatchUpMergesRunsOfInsertsAndStillNamesAFailingOne) {
+  const Time start = at("2026-01-12T10:00:00Z");
+  const auto insert = [](int id, const std::string& v) {
+    return fmt::format(R"(INSERT INTO "public"."t" ("id", "v") VALUES ({}, '{}'))", id, v);
+  };
+  record("0/100", 0, 300, start - 5s, insert(1, "a"));
+  record("0/100", 1, 300, start - 5s, insert(2, "b"));
+  record("0/110", 0, 301, start - 4s, insert(3, "c"));
+  record("0/110", 1, 301, start - 4s, R"(UPDATE "public"."t" SET "v" = 'a2' WHERE "id" = 1)");
+  record("0/110", 2, 301, start - 4s, insert(4, "it''s"));
+  record("0/120", 0, 302, start - 3s, R"(DELETE FROM "public"."t" WHERE "id" = 2)");
+  record("0/120", 1, 302, start - 3s, R"(INSERT INTO "public"."u" ("id") VALUES (7))");
+  record("0/120", 2, 302, start - 3s, insert(5, "e"));
+  const std::string dsn = create_session_database(unique_name("msgop_test_db"), {});
+  // Counts INSERT commands on t: the runs are (1, 2, 3), (4) and (5).
+  pg::Connection(dsn).exec(
+      "CREATE TABLE u (id int); CREATE TABLE inserts (n int); INSERT INTO inserts VALUES (0); "
+      "CREATE FUNCTION count_insert() RETURNS trigger LANGUAGE plpgsql AS "
+      "$$BEGIN UPDATE inserts SET n = n + 1; RETURN NULL; END$$; "
+      "CREATE TRIGGER count_inserts AFTER INSERT ON t FOR EACH STATEMENT "
+      "EXECUTE FUNCTION count_insert()");
+  pg::Connection target(dsn);
+  CatchUpOptions options;
+  options.batch_statements = 100;
+  const auto snapshot = TxidSnapshot::parse("300:300:");
+  const auto result =
+      catch_up(*store_, target, TransactionFilter::catch_up(snapshot, start), options);
+  EXPECT_EQ(result.statements, 8);
+  pg::Connection check(dsn);
+  EXPECT_EQ(check.exec("SELECT string_agg(id || ':' || v, ',' ORDER BY id) FROM t")
+                .get<std::string>(0, 0),
+            "1:a2,3:c,4:it's,5:e");
+  EXPECT_EQ(check.exec("SELECT count(*) FROM u").get<std::int64_t>(0, 0), 1);
+  EXPECT_EQ(check.exec("SELECT n FROM inserts").get<int>(0, 0), 3) << "5 inserts in 3 runs";
+
+  check.exec("TRUNCATE t, u");
+  record("0/130", 0, 303, start - 2s, insert(10, "x"));
+  record("0/130", 1, 303, start - 2s, insert(11, "y"));
+  record("0/130", 2, 303, start - 2s, insert(10, "duplicate"));
+  record("0/130", 3, 303, start - 2s, insert(12, "z"));
+  try {
+    catch_up(*store_, target, TransactionFilter::catch_up(snapshot, start), options);
+    FAIL() << "a duplicate key was applied";
+  } catch (const Error& error) {
+    const std::string message = error.what();
+    EXPECT_NE(message.find("at commit LSN 0/130 position 2"), std::string::npos) << message;
+    EXPECT_NE(message.find("'duplicate'"), std::string::npos) << message;
+  }
+  EXPECT_EQ(check.exec("SELECT count(*) FROM t").get<std::int64_t>(0, 0), 0);
+}
+
 // A DDL statement (search_path and the DDL in one text) inside a group applies in its place:
 // the statements after it in the same apply transaction see its effect.
 TEST_F(SessionRunnerTest, CatchUpAppliesADdlStatementInOrderInsideAGroup) {
