@@ -40,6 +40,11 @@ export TAPEDECK_TRANSFORM_DURABLE="ttr_$id"
 export TAPEDECK_DBOP_WORK_DIR="$work/dbop"
 export TAPEDECK_SCHEDULER_BACKUP_CRON="0 0 1 1 *"  # backups only when this script takes them
 export TAPEDECK_LOG_LEVEL=info
+# Any free port for each component's /metrics (the API keeps its own: the CLI finds it there), so
+# that nothing else on the machine is in the way.
+for component in CAPTURE TRANSFORM TIMEKEEPER SCHEDULER DBOP MSGOP; do
+  export "TAPEDECK_${component}_LISTEN=127.0.0.1:0"
+done
 
 admin() { psql "$server dbname=postgres" -X -q -At -v ON_ERROR_STOP=1 "$@"; }
 live() { psql "$TAPEDECK_LIVE_DSN" -X -q -At -v ON_ERROR_STOP=1 "$@"; }

@@ -142,8 +142,8 @@ void apply_transactions(pg::Connection& target, std::span<const RecordedTransact
   // What each statement sent through the current pipeline is; no transaction for BEGIN.
   std::vector<StatementRef> sent;
   std::optional<pg::Pipeline> pipeline;
-  std::string merged;  // a run of TRUNCATEs as one command
-  StatementRef merged_at;
+  std::string truncates;  // a run of TRUNCATEs as one command
+  StatementRef truncates_at;
   std::string run;  // a run of one-row INSERTs sharing their head, as one multi-row INSERT
   std::size_t run_head = 0;
   std::size_t run_rows = 0;
@@ -176,9 +176,9 @@ void apply_transactions(pg::Connection& target, std::span<const RecordedTransact
     sent.push_back(at);
   };
   auto send_truncates = [&] {
-    if (merged.empty()) return;
-    send(merged, merged_at);
-    merged.clear();
+    if (truncates.empty()) return;
+    send(truncates, truncates_at);
+    truncates.clear();
   };
   auto send_inserts = [&] {
     if (run.empty()) return;
@@ -212,12 +212,12 @@ void apply_transactions(pg::Connection& target, std::span<const RecordedTransact
       }
       if (statement.starts_with(kTruncateOnly)) {
         send_inserts();
-        if (merged.empty()) {
-          merged = statement;
-          merged_at = at;
+        if (truncates.empty()) {
+          truncates = statement;
+          truncates_at = at;
         } else {
-          merged += ", ";
-          merged.append(statement, kTruncateOnly.size());
+          truncates += ", ";
+          truncates.append(statement, kTruncateOnly.size());
         }
         continue;
       }

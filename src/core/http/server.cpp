@@ -168,6 +168,7 @@ void Server::route(const std::string& method, const std::string& pattern, Handle
 
 void Server::start() {
   auto& server = *impl_->server;
+  const int requested = port_;
   if (port_ == 0) {
     port_ = server.bind_to_any_port(host_);
   } else if (!server.bind_to_port(host_, port_)) {
@@ -175,9 +176,9 @@ void Server::start() {
   }
   if (port_ <= 0) {
     throw Error(ErrorSource::http, Recovery::fail,
-                fmt::format("cannot listen on {}: the address is in use or not local; choose "
+                fmt::format("cannot listen on {}:{}: the address is in use or not local; choose "
                             "another listen address",
-                            host_));
+                            host_, requested));
   }
   thread_ = std::thread([&server] { server.listen_after_bind(); });
   // httplib's stop() is a no-op until the loop runs, so a quick stop would otherwise hang.

@@ -22,7 +22,8 @@ TEST(SingleRowInsertHead, IsEverythingBeforeTheRow) {
 }
 
 TEST(SingleRowInsertHead, ReadsQuotedIdentifiersWhateverTheyHold) {
-  const std::string odd = R"(INSERT INTO "we""ird"."x) VALUES (" (") VALUES (", "b, c") VALUES (1, 2))";
+  const std::string odd =
+      R"(INSERT INTO "we""ird"."x) VALUES (" (") VALUES (", "b, c") VALUES (1, 2))";
   EXPECT_EQ(head_of(odd), R"(INSERT INTO "we""ird"."x) VALUES (" (") VALUES (", "b, c") VALUES )");
 }
 
