@@ -74,6 +74,12 @@ class Fd {
   int fd_;
 };
 
+// The start of the names of put()'s temporary files for `target` (mkostemp adds six characters),
+// which discard() looks for.
+std::string temp_name_prefix(const fs::path& target) {
+  return std::string(kTempFilePrefix) + target.filename().string() + ".";
+}
+
 // Removes the temporary file unless the put committed it.
 class TempFile {
  public:
@@ -160,8 +166,7 @@ ObjectInfo FileStore::put(const ObjectKey& key, std::istream& data) {
   fs::create_directories(folder, error);
   if (error) fail_errno(error.value(), "creating folder " + folder.string());
 
-  std::string pattern =
-      (folder / (std::string(kTempFilePrefix) + target.filename().string() + ".XXXXXX")).string();
+  std::string pattern = (folder / (temp_name_prefix(target) + "XXXXXX")).string();
   Fd fd(::mkostemp(pattern.data(), O_CLOEXEC));
   if (fd.get() < 0) fail_errno(errno, "creating a temporary file in " + folder.string());
   TempFile temp(pattern);
@@ -275,8 +280,7 @@ void FileStore::remove(const ObjectKey& key) {
 
 void FileStore::discard(const ObjectKey& key) {
   const fs::path path = root_ / key.str();
-  const std::string temp_prefix =
-      std::string(kTempFilePrefix) + path.filename().string() + ".";  // put()'s mkostemp pattern
+  const std::string temp_prefix = temp_name_prefix(path);
   std::error_code error;
   for (fs::directory_iterator it(path.parent_path(), error), end; !error && it != end;
        it.increment(error)) {

@@ -44,6 +44,15 @@ class CommandsTest : public ::testing::Test {
     return {code, text.str()};
   }
 
+  // A count the Live DB answers; 0 before the first run creates tapedeck's tables.
+  static int count(pg::Connection& live, const char* sql) {
+    try {
+      return std::stoi(std::string(live.exec(sql).text(0, 0)));
+    } catch (const std::exception&) {
+      return 0;
+    }
+  }
+
   ScratchDatabase live_db_;
   ScratchFolder folder_;
   std::map<std::string, std::string> env_;
@@ -92,14 +101,8 @@ TEST_F(CommandsTest, SchedulerRunsTheBackupJobOnItsCronUntilStopped) {
   const std::string log = folder_.path().string() + "/../scheduler-" + unique_suffix() + ".log";
   ChildProcess scheduler({tapedeck_binary(), "scheduler"}, env_, log);
   auto live = live_db_.connect();
-  const auto backups = [&] {
-    try {
-      return std::stoi(std::string(live.exec("SELECT count(*) FROM tapedeck.backups").text(0, 0)));
-    } catch (const std::exception&) {
-      return 0;  // the table appears with the first run
-    }
-  };
-  EXPECT_TRUE(eventually([&] { return backups() >= 2; }, 60s));
+  EXPECT_TRUE(
+      eventually([&] { return count(live, "SELECT count(*) FROM tapedeck.backups") >= 2; }, 60s));
   EXPECT_EQ(scheduler.stop(), 0);
   std::remove(log.c_str());
 }
@@ -114,18 +117,13 @@ TEST_F(CommandsTest, TwoSchedulersTakeOneBackupPerCronSlot) {
   ChildProcess first({tapedeck_binary(), "scheduler"}, env_, log + "-1.log");
   ChildProcess second({tapedeck_binary(), "scheduler"}, env_, log + "-2.log");
   auto live = live_db_.connect();
-  const auto count = [&](const char* sql) {
-    try {
-      return std::stoi(std::string(live.exec(sql).text(0, 0)));
-    } catch (const std::exception&) {
-      return 0;  // the table appears with the first run
-    }
-  };
-  EXPECT_TRUE(eventually([&] { return count("SELECT count(*) FROM tapedeck.backups") >= 4; }, 60s));
+  EXPECT_TRUE(
+      eventually([&] { return count(live, "SELECT count(*) FROM tapedeck.backups") >= 4; }, 60s));
   EXPECT_EQ(first.stop(), 0);
   EXPECT_EQ(second.stop(), 0);
-  const int backups = count("SELECT count(*) FROM tapedeck.backups");
+  const int backups = count(live, "SELECT count(*) FROM tapedeck.backups");
   const int slots = count(
+      live,
       "SELECT count(DISTINCT floor(extract(epoch FROM created_at) / 2)) FROM tapedeck.backups");
   EXPECT_EQ(backups, slots) << "a cron slot's backup was taken twice";
   std::remove((log + "-1.log").c_str());
@@ -153,13 +151,6 @@ TEST_F(CommandsTest, ASchedulerKilledDuringAnS3MultipartUploadLeavesNothingBehin
   env_["TAPEDECK_SCHEDULER_BACKUP_CRON"] = "*/2 * * * * *";
   env_["TAPEDECK_SCHEDULER_CLEANUP_TRANSFORM_CRON"] = "0 0 1 1 *";
   env_["TAPEDECK_SCHEDULER_CLEANUP_BACKUP_CRON"] = "0 0 1 1 *";
-  const auto count = [&](const char* sql) {
-    try {
-      return std::stoi(std::string(live.exec(sql).text(0, 0)));
-    } catch (const std::exception&) {
-      return 0;  // the tables appear with the first run
-    }
-  };
   const std::string log = folder_.path().string() + "/../scheduler-" + unique_suffix() + ".log";
   {
     ChildProcess scheduler({tapedeck_binary(), "scheduler"}, env_, log);
@@ -169,8 +160,8 @@ TEST_F(CommandsTest, ASchedulerKilledDuringAnS3MultipartUploadLeavesNothingBehin
   }
   const auto killed_at = std::chrono::steady_clock::now();
   auto store = storage::open_store(s3);
-  EXPECT_EQ(count("SELECT count(*) FROM tapedeck.backups"), 0);
-  EXPECT_EQ(count("SELECT count(*) FROM tapedeck.backup_uploads"), 1);
+  EXPECT_EQ(count(live, "SELECT count(*) FROM tapedeck.backups"), 0);
+  EXPECT_EQ(count(live, "SELECT count(*) FROM tapedeck.backup_uploads"), 1);
   EXPECT_TRUE(store->list("").empty()) << "the killed upload left an object";
   ASSERT_EQ(unfinished_s3_uploads(prefix + "/").size(), 1u);
 
@@ -185,8 +176,8 @@ TEST_F(CommandsTest, ASchedulerKilledDuringAnS3MultipartUploadLeavesNothingBehin
       "recovery: scheduler killed mid multipart upload: the unfinished upload aborted %.1f s after "
       "the kill, the next backup (about 40 MB dumped and uploaded) stored after %.1f s\n",
       cleaned, seconds_since_kill());
-  EXPECT_EQ(count("SELECT count(*) FROM tapedeck.backups"), 1);
-  EXPECT_EQ(count("SELECT count(*) FROM tapedeck.backup_uploads"), 0);
+  EXPECT_EQ(count(live, "SELECT count(*) FROM tapedeck.backups"), 1);
+  EXPECT_EQ(count(live, "SELECT count(*) FROM tapedeck.backup_uploads"), 0);
   EXPECT_TRUE(unfinished_s3_uploads(prefix + "/").empty())
       << "the unfinished upload is still there";
   const auto objects = store->list("");
