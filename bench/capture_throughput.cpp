@@ -167,14 +167,17 @@ class Bench {
         "-f /dev/null --no-loop >> '{}' 2>&1",
         dsn_, ceiling_slot(), end_lsn, name_, log_file_);
     const auto start = Steady::now();
+    const bench::CpuSplit cpu;
     const int status = std::system(command.c_str());
     const double seconds = std::chrono::duration<double>(Steady::now() - start).count();
+    const std::string split = cpu.summary();
     if (status != 0) {
       std::printf("pg_recvlogical failed (status %d); see %s\n", status, log_file_.c_str());
       return 0;
     }
     std::printf("%-26s pg_recvlogical (ceiling): %9.0f rows/s (%.2f s)\n", label.c_str(),
                 static_cast<double>(rows) / seconds, seconds);
+    std::printf("%-26s   %s\n", "", split.c_str());
     return static_cast<double>(rows) / seconds;
   }
   std::string prefix() const { return name_; }
@@ -225,6 +228,7 @@ class Bench {
   double throughput(const std::string& label, std::uint64_t events, std::uint64_t rows) {
     const std::uint64_t before = stored();
     const std::uint64_t target = before + events;
+    const bench::CpuSplit cpu;
     start_capture();
     Steady::time_point first_seen;
     std::uint64_t at_first = 0;
@@ -239,11 +243,13 @@ class Bench {
       std::this_thread::sleep_for(10ms);
     }
     const double seconds = std::chrono::duration<double>(Steady::now() - first_seen).count();
+    const std::string split = cpu.summary();
     const std::uint64_t counted = stored() - at_first;
     std::printf("%-26s %8llu events (%llu rows): %9.0f events/s, %9.0f rows/s (%.2f s)\n",
                 label.c_str(), static_cast<unsigned long long>(events),
                 static_cast<unsigned long long>(rows), counted / seconds,
                 static_cast<double>(rows) * counted / events / seconds, seconds);
+    std::printf("%-26s   %s\n", "", split.c_str());
     stop_capture();
     return static_cast<double>(rows) * counted / events / seconds;
   }

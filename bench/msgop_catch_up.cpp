@@ -26,7 +26,6 @@
 #include "core/pg/connection.hpp"
 #include "core/pg/copy.hpp"
 #include "core/pg/dsn.hpp"
-#include "core/pg/pipeline.hpp"
 #include "core/schema/store_schema.hpp"
 #include "core/session.hpp"
 #include "core/sessions/session_events.hpp"
@@ -294,25 +293,7 @@ int main(int argc, char** argv) {
   double pipeline_seconds = 0;
   {
     pg::Connection target(pipeline_dsn, "bench-msgop");
-    began = std::chrono::steady_clock::now();
-    pg::Pipeline pipeline(target);
-    int in_group = 0;
-    pipeline.send("BEGIN");
-    for (const auto& tx : workload.transactions) {
-      for (const auto& statement : tx) {
-        pipeline.send(statement);
-        ++in_group;
-      }
-      if (in_group >= 1000) {
-        pipeline.send("COMMIT");
-        pipeline.sync();
-        pipeline.send("BEGIN");
-        in_group = 0;
-      }
-    }
-    pipeline.send("COMMIT");
-    pipeline.sync();
-    pipeline_seconds = seconds_since(began);
+    pipeline_seconds = bench::apply_pipelined(target, workload.transactions);
   }
   const std::string expected = table_checksum(query_dsn);
   const bool same = table_checksum(msgop_dsn) == expected && table_checksum(psql_dsn) == expected &&

@@ -4,7 +4,9 @@
 # pgbench runs N transactions (5 statements each, 4 clients) and the recording catches up.
 # A session at the last moment is timed from `session init` to `ready`, split into restore
 # (download, checks, pg_restore) and catch-up. Beside it, in the same run: `pg_restore -j` alone
-# of the same dump, and the catch-up's statements at the issue's target rate (150k/s).
+# of the same dump, then the same catch-up statements applied to that copy by a pipelined group
+# commit with every statement already in memory (bench_catch_up_ceiling): the ideal is the sum
+# of the two. The copy and the session must then hold the same pgbench balances.
 # Prints figures and `ratio:` lines; asserts nothing.
 #
 #   bench/time_to_ready.sh [--scale S] [--transactions N]     (defaults 70 and 200000)
@@ -144,7 +146,20 @@ started=$(now)
 pg_restore --no-owner --no-acl --exit-on-error --jobs=2 --dbname="$server dbname=ttr_ceiling_$id" "$dump"
 alone=$(elapsed "$started" "$(now)")
 echo "pg_restore -j 2 alone (ceiling): $alone s for a $(du -h "$dump" | cut -f1) dump"
-ideal=$(awk -v r="$alone" -v s="$statements" 'BEGIN { printf "%.2f", r + s / 150000 }')
-echo "ideal: restore alone + $statements statements at 150k/s = $ideal s (target: ready <= 60 s and <= 1.2x ideal)"
+ceiling_log="$work/ceiling.log"
+"$root/build/bench/bench_catch_up_ceiling" "$TAPEDECK_STORE_DSN" "$TAPEDECK_LIVE_DSN" \
+  "$server dbname=ttr_ceiling_$id" "$start_time" >"$ceiling_log"
+grep -v '^ceiling_seconds:' "$ceiling_log"
+pipelined=$(sed -n 's/^ceiling_seconds: //p' "$ceiling_log")
+balances() { psql "$server dbname=$1" -X -q -At -c "SELECT sum(abalance), (SELECT count(*) FROM pgbench_history) FROM pgbench_accounts"; }
+session_db=$(admin -c "SELECT datname FROM pg_database WHERE datname LIKE 'ttr\_${id}\_%' LIMIT 1")
+if [[ $(balances "$session_db") == $(balances "ttr_ceiling_$id") ]]; then
+  echo "the session and the ceiling's copy hold the same balances and history"
+else
+  echo "the session and the ceiling's copy differ: $(balances "$session_db") against $(balances "ttr_ceiling_$id")"
+fi
+ideal=$(awk -v r="$alone" -v p="$pipelined" 'BEGIN { printf "%.2f", r + p }')
+echo "ideal: restore alone + pipelined apply = $ideal s (target: ready <= 60 s and <= 1.2x ideal)"
 awk -v t="$total" -v i="$ideal" 'BEGIN { printf "ratio: ready / ideal %.2f\n", t / i }'
 awk -v t="$restore" -v a="$alone" 'BEGIN { printf "ratio: restore phase / pg_restore alone %.2f\n", t / a }'
+awk -v t="$catch_up" -v p="$pipelined" 'BEGIN { printf "ratio: catch-up phase / pipelined apply %.2f\n", t / p }'

@@ -142,6 +142,7 @@ RunResult run_transform(const std::string& admin_dsn, const std::string& live_db
 
   RunResult result;
   const auto start = Clock::now();
+  const bench::CpuSplit machine;
   bench::TapedeckProcess transform({"transform"},
                                    {{"TAPEDECK_NATS_CDC_STREAM", stream},
                                     {"TAPEDECK_NATS_CDC_PREFIX", prefix},
@@ -178,6 +179,7 @@ RunResult run_transform(const std::string& admin_dsn, const std::string& live_db
       store.reset();  // not migrated yet
     }
   }
+  const std::string split = machine.summary();
   transform.stop();
   if (store) {
     const auto count =
@@ -190,6 +192,7 @@ RunResult run_transform(const std::string& admin_dsn, const std::string& live_db
         "us/event\n",
         run_name.c_str(), static_cast<long long>(count), seconds, result.events_per_second,
         result.cpu_us_per_event);
+    std::printf("    %s\n", split.c_str());
     std::fflush(stdout);
     store.reset();
   }
@@ -200,31 +203,38 @@ RunResult run_transform(const std::string& admin_dsn, const std::string& live_db
 }
 
 // The bare pull + ack consumer: messages per second over the whole stream.
+// With `ack` false the consumer's ack policy is none: what fetching costs without any ack.
 double bare_consumer(nats::JetStream& js, const std::string& stream, const std::string& prefix,
-                     const std::string& durable, int batch, std::uint64_t messages) {
+                     const std::string& durable, int batch, std::uint64_t messages, bool ack) {
   nats::ConsumerConfig config;
   config.max_ack_pending = std::max(1000, 2 * batch);
+  if (!ack) config.ack_policy = nats::AckPolicy::none;
   std::uint64_t received = 0;
   const auto start = Clock::now();
+  const bench::CpuSplit machine;
   {
     nats::PullConsumer consumer(js, stream, durable, prefix + ".>", config);
     while (received < messages) {
       auto fetched = consumer.fetch(batch, std::chrono::seconds(5));
       if (fetched.empty()) break;
-      for (auto& message : fetched) message.ack();
+      if (ack) {
+        for (auto& message : fetched) message.ack();
+      }
       received += fetched.size();
     }
   }
   const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  const std::string split = machine.summary();
   nats::PullConsumer::remove(js, stream, durable);
   if (received < messages) {
     std::printf("  bare consumer: only %llu of %llu messages came\n",
                 static_cast<unsigned long long>(received),
                 static_cast<unsigned long long>(messages));
   }
-  std::printf("  bare cnats pull + ack (ceiling): %llu messages in %.2f s = %.0f messages/s\n",
-              static_cast<unsigned long long>(received), seconds,
+  std::printf("  bare cnats pull%s (ceiling): %llu messages in %.2f s = %.0f messages/s\n",
+              ack ? " + ack" : ", no ack", static_cast<unsigned long long>(received), seconds,
               static_cast<double>(received) / seconds);
+  std::printf("    %s\n", split.c_str());
   return static_cast<double>(received) / seconds;
 }
 
@@ -355,12 +365,17 @@ int main(int argc, char** argv) {
       static_cast<double>(info.messages) / static_cast<double>(events), cpu[cpu.size() / 2]);
 
   const double ceiling =
-      bare_consumer(js, stream, prefix, fmt::format("bare_{}", suffix), batch, info.messages);
+      bare_consumer(js, stream, prefix, fmt::format("bare_{}", suffix), batch, info.messages, true);
+  const double no_ack_ceiling = bare_consumer(
+      js, stream, prefix, fmt::format("bare_noack_{}", suffix), batch, info.messages, false);
   const double events_per_message =
       static_cast<double>(events) / static_cast<double>(std::max<std::uint64_t>(info.messages, 1));
   std::printf("  ceiling in events/s: %.0f\n", ceiling * events_per_message);
+  std::printf("  no-ack ceiling in events/s: %.0f\n", no_ack_ceiling * events_per_message);
   std::printf("ratio: transform / bare pull + ack %.2f\n",
               rates[rates.size() / 2] / (ceiling * events_per_message));
+  std::printf("ratio: transform / bare pull, no ack %.2f\n",
+              rates[rates.size() / 2] / (no_ack_ceiling * events_per_message));
 
   js.delete_stream(stream);
   admin.exec("DROP DATABASE " + live_db + " WITH (FORCE)");

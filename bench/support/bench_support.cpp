@@ -6,6 +6,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -17,6 +18,8 @@
 #include <thread>
 
 #include "core/config.hpp"
+#include "core/pg/connection.hpp"
+#include "core/pg/pipeline.hpp"
 
 namespace tapedeck::bench {
 
@@ -109,6 +112,114 @@ double cpu_seconds(pid_t pid) {
     if (index >= 14) ticks += std::stoull(field);
   }
   return static_cast<double>(ticks) / static_cast<double>(sysconf(_SC_CLK_TCK));
+}
+
+double apply_pipelined(pg::Connection& target,
+                       const std::vector<std::vector<std::string>>& transactions, int per_commit) {
+  const auto began = std::chrono::steady_clock::now();
+  pg::Pipeline pipeline(target);
+  int in_group = 0;
+  pipeline.send("BEGIN");
+  for (const auto& transaction : transactions) {
+    for (const auto& statement : transaction) {
+      pipeline.send(statement);
+      ++in_group;
+    }
+    if (in_group >= per_commit) {
+      pipeline.send("COMMIT");
+      pipeline.sync();
+      pipeline.send("BEGIN");
+      in_group = 0;
+    }
+  }
+  pipeline.send("COMMIT");
+  pipeline.sync();
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - began).count();
+}
+
+namespace {
+
+constexpr const char* kCpuGroups[] = {"nats-server", "postgres", "tapedeck"};
+
+std::string cpu_group(const std::string& command) {
+  for (const char* group : kCpuGroups) {
+    if (command == group) return group;
+  }
+  return "other";
+}
+
+}  // namespace
+
+CpuSplit::CpuSplit() : start_(read()), started_(std::chrono::steady_clock::now()) {}
+
+CpuSplit::Reading CpuSplit::read() {
+  Reading reading;
+  const double tick = static_cast<double>(sysconf(_SC_CLK_TCK));
+  std::error_code error;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc", error)) {
+    const std::string name = entry.path().filename().string();
+    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+    std::ifstream file(entry.path() / "stat");
+    const std::string text((std::istreambuf_iterator<char>(file)),
+                           std::istreambuf_iterator<char>());
+    const auto open = text.find('(');
+    const auto close = text.rfind(')');
+    if (open == std::string::npos || close == std::string::npos || close < open) continue;
+    // utime, stime, and the reaped children's cutime, cstime: fields 14 to 17.
+    std::istringstream fields(text.substr(close + 2));
+    std::string field;
+    unsigned long long ticks = 0;
+    for (int index = 3; index <= 17 && fields >> field; ++index) {
+      if (index >= 14) ticks += std::stoull(field);
+    }
+    reading.processes[static_cast<pid_t>(std::stol(name))] = {
+        cpu_group(text.substr(open + 1, close - open - 1)), static_cast<double>(ticks) / tick};
+  }
+  // The first line of /proc/stat: user nice system idle iowait irq softirq steal, in ticks.
+  std::ifstream stat("/proc/stat");
+  std::string label;
+  std::vector<double> times(8, 0.0);
+  stat >> label;
+  for (auto& value : times) stat >> value;
+  reading.idle = (times[3] + times[4]) / tick;
+  reading.busy = (times[0] + times[1] + times[2] + times[5] + times[6] + times[7]) / tick;
+  return reading;
+}
+
+std::string CpuSplit::summary() const {
+  const Reading end = read();
+  const double wall =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
+  std::map<std::string, double> used;
+  double known = 0;
+  for (const auto& [pid, process] : end.processes) {
+    const auto before = start_.processes.find(pid);
+    // A process started in between (pid not seen before, or reused) counts from zero.
+    const double from = before != start_.processes.end() && before->second.first == process.first
+                            ? before->second.second
+                            : 0.0;
+    const double seconds = std::max(0.0, process.second - from);
+    if (process.first != "other") {
+      used[process.first] += seconds;
+      known += seconds;
+    }
+  }
+  const double busy = std::max(0.0, end.busy - start_.busy);
+  const double idle = std::max(0.0, end.idle - start_.idle);
+  const long cores = sysconf(_SC_NPROCESSORS_ONLN);
+  std::string text = "cpu (cores of " + std::to_string(cores) + " over ";
+  char buffer[64];
+  std::snprintf(buffer, sizeof buffer, "%.2f s):", wall);
+  text += buffer;
+  const double per_second = wall > 0 ? 1.0 / wall : 0.0;
+  for (const char* group : kCpuGroups) {
+    std::snprintf(buffer, sizeof buffer, " %s %.2f,", group, used[group] * per_second);
+    text += buffer;
+  }
+  std::snprintf(buffer, sizeof buffer, " other %.2f, idle %.2f",
+                std::max(0.0, busy - known) * per_second, idle * per_second);
+  text += buffer;
+  return text;
 }
 
 }  // namespace tapedeck::bench

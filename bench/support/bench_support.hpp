@@ -4,9 +4,15 @@
 
 #include <sys/types.h>
 
+#include <chrono>
 #include <map>
 #include <string>
+#include <utility>
 #include <vector>
+
+namespace tapedeck::pg {
+class Connection;
+}
 
 namespace tapedeck::bench {
 
@@ -40,5 +46,37 @@ class TapedeckProcess {
 
 // CPU time (user + system) that process `pid` has used so far, in seconds; 0 once it is gone.
 double cpu_seconds(pid_t pid);
+
+// Catch-up's ceiling: `transactions` (each its statements, in order) applied to `target`
+// through libpq's pipeline mode, whole transactions grouped into commits of at least
+// `per_commit` statements, everything already in memory. Returns the seconds it took.
+double apply_pipelined(pg::Connection& target,
+                       const std::vector<std::vector<std::string>>& transactions,
+                       int per_commit = 1000);
+
+// Where the machine's CPU went between construction and summary(): cores used by nats-server,
+// postgres (every backend, the walsender among them), tapedeck, everything else (the benchmark
+// and tools such as pg_recvlogical), and idle. Read from /proc, so it costs nothing while the
+// measured work runs; a process that ends in between counts, its whole life, through its
+// parent (the postmaster reaps its backends; pg_recvlogical lands in "other").
+// Benchmarks print it beside their figures: on a 2-core machine the ceiling is often a server.
+class CpuSplit {
+ public:
+  CpuSplit();
+  // "cpu (cores of 2 over 6.41 s): nats-server 0.85, postgres 0.62, tapedeck 0.41, other 0.02,
+  // idle 0.10"
+  std::string summary() const;
+
+ private:
+  struct Reading {
+    std::map<pid_t, std::pair<std::string, double>> processes;  // pid -> (group, seconds)
+    double busy = 0;                                            // all CPUs, from /proc/stat
+    double idle = 0;
+  };
+  static Reading read();
+
+  Reading start_;
+  std::chrono::steady_clock::time_point started_;
+};
 
 }  // namespace tapedeck::bench

@@ -46,7 +46,7 @@ void ensure_consumer(jsCtx* js, const std::string& stream, const std::string& du
   jsConsumerConfig cc;
   jsConsumerConfig_Init(&cc);
   cc.Durable = durable.c_str();
-  cc.AckPolicy = js_AckExplicit;
+  cc.AckPolicy = config.ack_policy == AckPolicy::none ? js_AckNone : js_AckExplicit;
   cc.DeliverPolicy = native_policy(config.deliver_policy);
   cc.AckWait = std::chrono::duration_cast<std::chrono::nanoseconds>(config.ack_wait).count();
   cc.MaxDeliver = config.max_deliver;

@@ -14,12 +14,17 @@ namespace tapedeck::nats {
 
 enum class DeliverPolicy { all, last, new_only, last_per_subject };
 
+// explicit_each: each message is acknowledged (or naked) on its own; none: the server counts a
+// message done once delivered (benchmarks measure fetching without acks this way).
+enum class AckPolicy { explicit_each, none };
+
 struct ConsumerConfig {
   // Unacknowledged messages are redelivered after ack_wait.
   std::chrono::milliseconds ack_wait{std::chrono::seconds(30)};
   std::int64_t max_deliver = -1;  // -1: redeliver forever
   std::int64_t max_ack_pending = 1000;
   DeliverPolicy deliver_policy = DeliverPolicy::all;
+  AckPolicy ack_policy = AckPolicy::explicit_each;
 };
 
 // Where the durable consumer stands on the server.
