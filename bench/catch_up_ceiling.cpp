@@ -52,8 +52,8 @@ int main(int argc, char** argv) {
     std::vector<std::vector<std::string>> transactions;
     std::int64_t statements = 0;
     {
-      msgop::TransactionReader reader(
-          store, msgop::TransactionFilter::catch_up(snapshot, until, extent));
+      msgop::TransactionReader reader(store,
+                                      msgop::TransactionFilter::catch_up(snapshot, until, extent));
       while (auto transaction = reader.next()) {
         statements += static_cast<std::int64_t>(transaction->statements.size());
         transactions.push_back(std::move(transaction->statements));
@@ -61,10 +61,11 @@ int main(int argc, char** argv) {
     }
     const bench::CpuSplit cpu;
     const double seconds = bench::apply_pipelined(target, transactions);
-    std::printf("pipelined group commit of the same %lld statements (%zu transactions, in memory): "
-                "%.2f s = %.0f statements/s\n",
-                static_cast<long long>(statements), transactions.size(), seconds,
-                seconds > 0 ? static_cast<double>(statements) / seconds : 0.0);
+    std::printf(
+        "pipelined group commit of the same %lld statements (%zu transactions, in memory): "
+        "%.2f s = %.0f statements/s\n",
+        static_cast<long long>(statements), transactions.size(), seconds,
+        seconds > 0 ? static_cast<double>(statements) / seconds : 0.0);
     std::printf("  %s\n", cpu.summary().c_str());
     std::printf("ceiling_seconds: %.3f\n", seconds);
     return 0;

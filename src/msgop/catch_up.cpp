@@ -3,12 +3,8 @@
 
 #include <fmt/format.h>
 
-#include <condition_variable>
-#include <deque>
-#include <exception>
-#include <mutex>
+#include <algorithm>
 #include <span>
-#include <thread>
 #include <utility>
 #include <vector>
 
@@ -18,66 +14,11 @@
 #include "core/recorded_statement.hpp"
 #include "core/recording/statements_table.hpp"
 #include "core/session.hpp"
+#include "msgop/read_ahead.hpp"
 
 namespace tapedeck::msgop {
 
 namespace {
-
-// A bounded hand-over of groups from the reader thread to the applier.
-class BatchQueue {
- public:
-  explicit BatchQueue(std::size_t capacity) : capacity_(capacity) {}
-
-  // Whole source transactions applied in one apply transaction (group commit).
-  struct Batch {
-    std::vector<RecordedTransaction> transactions;
-    std::int64_t statements = 0;
-  };
-
-  // False when the consumer gave up (the reader should stop).
-  bool push(Batch batch) {
-    std::unique_lock lock(mutex_);
-    changed_.wait(lock, [&] { return cancelled_ || batches_.size() < capacity_; });
-    if (cancelled_) return false;
-    batches_.push_back(std::move(batch));
-    changed_.notify_all();
-    return true;
-  }
-  // The next batch, or nullopt once the reader finished (or failed: see error()).
-  std::optional<Batch> pop() {
-    std::unique_lock lock(mutex_);
-    changed_.wait(lock, [&] { return !batches_.empty() || done_; });
-    if (batches_.empty()) return std::nullopt;
-    Batch batch = std::move(batches_.front());
-    batches_.pop_front();
-    changed_.notify_all();
-    return batch;
-  }
-  void finish(std::exception_ptr error) {
-    std::lock_guard lock(mutex_);
-    done_ = true;
-    error_ = std::move(error);
-    changed_.notify_all();
-  }
-  void cancel() {
-    std::lock_guard lock(mutex_);
-    cancelled_ = true;
-    changed_.notify_all();
-  }
-  std::exception_ptr error() {
-    std::lock_guard lock(mutex_);
-    return error_;
-  }
-
- private:
-  std::size_t capacity_;
-  std::mutex mutex_;
-  std::condition_variable changed_;
-  std::deque<Batch> batches_;
-  bool done_ = false;
-  bool cancelled_ = false;
-  std::exception_ptr error_;
-};
 
 // The recorded statement a failure names: its source transaction and its index there.
 struct StatementRef {
@@ -131,14 +72,16 @@ bool changes_one_row(std::string_view statement) {
 }  // namespace
 
 void apply_transactions(pg::Connection& target, std::span<const RecordedTransaction> group,
-                        Inserts inserts) {
+                        Inserts inserts, Commits commits) {
   using recorded_statement::kDdlSearchPath;
   using recorded_statement::kTruncateOnly;
   // A multi-row INSERT's bounds: past about a thousand rows the saving is made and the
   // statement only grows.
   constexpr std::size_t kRunRows = 1000;
   constexpr std::size_t kRunBytes = std::size_t{1} << 20;
-  const std::size_t transactions = group.size();
+  const bool commit_each = commits == Commits::each;
+  // How many source transactions a failure rolls back.
+  const std::size_t transactions = commit_each ? 1 : group.size();
   // What each statement sent through the current pipeline is; no transaction for BEGIN.
   std::vector<StatementRef> sent;
   std::optional<pg::Pipeline> pipeline;
@@ -186,9 +129,21 @@ void apply_transactions(pg::Connection& target, std::span<const RecordedTransact
     run.clear();
     run_rows = 0;
   };
+  // Rows are checked before COMMIT. With nothing to check since the last sync (inserts,
+  // truncates), COMMIT goes in the same round trip: a failing statement still keeps it from
+  // running, as the server skips the rest of a pipeline after an error.
+  auto commit = [&] {
+    send_truncates();
+    send_inserts();
+    if (std::any_of(sent.begin(), sent.end(), [](const StatementRef& at) { return at.one_row; })) {
+      sync();
+    }
+    send("COMMIT", {});
+  };
   pipeline.emplace(target);
-  send("BEGIN", {});
+  if (!commit_each) send("BEGIN", {});
   for (const auto& tx : group) {
+    if (commit_each) send("BEGIN", {});
     for (std::size_t i = 0; i < tx.statements.size(); ++i) {
       const std::string& statement = tx.statements[i];
       const StatementRef at{&tx, i, changes_one_row(statement)};
@@ -242,10 +197,9 @@ void apply_transactions(pg::Connection& target, std::span<const RecordedTransact
       send(statement, at);
     }
     send_truncates();  // a TRUNCATE run never spans two source transactions; an INSERT run may
+    if (commit_each) commit();
   }
-  send_inserts();
-  sync();
-  send("COMMIT", {});
+  if (!commit_each) commit();
   sync();
 }
 
@@ -286,58 +240,28 @@ CatchUpResult catch_up(pg::Connection& store, pg::Connection& target, Transactio
     throw Error(ErrorSource::config, Recovery::invalid,
                 "msgop: msgop.batch_statements must be at least 1");
   }
-  BatchQueue queue(static_cast<std::size_t>(std::max(1, options.queued_batches)));
-
-  std::thread reader([&] {
-    try {
-      TransactionReader transactions(store, std::move(filter), options.batch_statements);
-      BatchQueue::Batch batch;
-      while (auto transaction = transactions.next()) {
-        batch.statements += static_cast<std::int64_t>(transaction->statements.size());
-        batch.transactions.push_back(std::move(*transaction));
-        if (batch.statements >= options.batch_statements) {
-          if (!queue.push(std::move(batch))) return queue.finish(nullptr);
-          batch = {};
-        }
-      }
-      if (!batch.transactions.empty()) queue.push(std::move(batch));
-      queue.finish(nullptr);
-    } catch (...) {
-      queue.finish(std::current_exception());
-    }
-  });
-
+  ReadAhead batches(store, std::move(filter), options.batch_statements,
+                    static_cast<std::size_t>(std::max(1, options.queued_batches)));
   CatchUpResult result;
-  try {
-    while (auto batch = queue.pop()) {
-      try {
-        apply_transactions(target, batch->transactions, Inserts::merged);
-      } catch (const Error& merged_failure) {
-        // A multi-row INSERT names only its first row. One statement at a time, the batch fails
-        // at the very statement that cannot apply (or, should it pass, is applied all the same).
-        log::get("msgop")->warn(
-            "catch-up: a batch failed with its inserts merged ({}); applying it again one "
-            "statement at a time to name the statement",
-            merged_failure.message());
-        apply_transactions(target, batch->transactions, Inserts::one_by_one);
-      }
-      result.statements += batch->statements;
-      result.transactions += static_cast<std::int64_t>(batch->transactions.size());
-      ++result.batches;
-      if (keep_going && !keep_going(result)) {
-        result.stopped = true;
-        break;
-      }
+  while (auto batch = batches.next_batch()) {
+    try {
+      apply_transactions(target, batch->transactions, Inserts::merged);
+    } catch (const Error& merged_failure) {
+      // A multi-row INSERT names only its first row. One statement at a time, the batch fails
+      // at the very statement that cannot apply (or, should it pass, is applied all the same).
+      log::get("msgop")->warn(
+          "catch-up: a batch failed with its inserts merged ({}); applying it again one "
+          "statement at a time to name the statement",
+          merged_failure.message());
+      apply_transactions(target, batch->transactions, Inserts::one_by_one);
     }
-  } catch (...) {
-    queue.cancel();
-    reader.join();
-    throw;
-  }
-  queue.cancel();
-  reader.join();
-  if (!result.stopped) {
-    if (auto error = queue.error()) std::rethrow_exception(error);
+    result.statements += batch->statements;
+    result.transactions += static_cast<std::int64_t>(batch->transactions.size());
+    ++result.batches;
+    if (keep_going && !keep_going(result)) {
+      result.stopped = true;
+      break;
+    }
   }
   return result;
 }

@@ -26,9 +26,15 @@ namespace tapedeck::msgop {
 // (recorded_statement::single_row_insert_head) go as one multi-row INSERT of up to 1,000 rows:
 // one command for many, which only the state at the end may tell apart; a failure then names
 // the run's first statement.
+// With Commits::each (paced replay), every source transaction of the group is an apply
+// transaction of its own, as recorded, and the group only shares round trips: each COMMIT goes
+// with the next transaction's statements, or with its own when none of them has rows to check.
+// A failure then rolls back its own transaction only; those before it stay applied.
 enum class Inserts { one_by_one, merged };
+enum class Commits { one_for_the_group, each };
 void apply_transactions(pg::Connection& target, std::span<const RecordedTransaction> group,
-                        Inserts inserts = Inserts::one_by_one);
+                        Inserts inserts = Inserts::one_by_one,
+                        Commits commits = Commits::one_for_the_group);
 
 // The oldest recorded statement: where the recording reaches back to.
 struct RecordingStart {

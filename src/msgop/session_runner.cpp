@@ -23,6 +23,7 @@
 #include "core/sessions/session_store.hpp"
 #include "core/stop.hpp"
 #include "msgop/catch_up.hpp"
+#include "msgop/read_ahead.hpp"
 #include "msgop/recording_reader.hpp"
 #include "msgop/replay_target.hpp"
 #include "msgop/schedule.hpp"
@@ -40,6 +41,9 @@ constexpr const char* kTryLock =
 // Below this a wait sleeps instead of waiting on the subscription (whose timeout has
 // millisecond resolution), so due times are met to well under a millisecond.
 constexpr auto kFineWait = 3ms;
+
+// Batches (msgop.batch_statements each) a replay segment reads ahead of the one applied.
+constexpr std::size_t kWindowBatchesAhead = 2;
 
 std::string trim_slash(std::string url) {
   while (!url.empty() && url.back() == '/') url.pop_back();
@@ -168,9 +172,11 @@ class SessionRunner::Impl {
                   fmt::format("unreadable backup LSN '{}'", record_.backup->lsn));
     }
     data_.emplace(settings_.store_dsn, "tapedeck-msgop");
-    // Its queries are short pages and bounded scans: a parallel plan's worker start-up would
+    window_reader_.emplace(settings_.store_dsn, "tapedeck-msgop");
+    // Their queries are short pages and bounded scans: a parallel plan's worker start-up would
     // cost more than a page (30 ms against 1.7 ms).
     data_->exec("SET max_parallel_workers_per_gather = 0");
+    window_reader_->exec("SET max_parallel_workers_per_gather = 0");
     target_.emplace(pg::with_dbname(settings_.playback_dsn, record_.database_name),
                     "tapedeck-msgop");
     // Each replayed transaction commits without waiting for its WAL flush (a flush per
@@ -466,8 +472,10 @@ class SessionRunner::Impl {
     if (!settings_.rtus_url.empty()) {
       rtus_total_ = rtus_done_ + count_rtus_calls(*data_, after, end.value_or(until));
     }
-    TransactionReader transactions(*data_, TransactionFilter::window(after, until, segment),
-                                   settings_.batch_statements);
+    // Read on a thread of its own, ahead of the clock, so that a slow page never delays a
+    // transaction that is due.
+    ReadAhead transactions(*window_reader_, TransactionFilter::window(after, until, segment),
+                           settings_.batch_statements, kWindowBatchesAhead);
     std::optional<RtusCallReader> calls;
     if (!settings_.rtus_url.empty()) calls.emplace(*data_, after, until);
     std::optional<RecordedTransaction> transaction = transactions.next();
@@ -516,15 +524,44 @@ class SessionRunner::Impl {
       if (take_call) {
         send(*call);
         call = calls->next();
+        observe_behind(applied, at);
+        last_applied_time_ = at;
       } else {
-        apply(*transaction);
-        transaction = transactions.next();
+        apply_due(applied, transaction, transactions,
+                  call ? std::optional(Instant{Micros{call->time_us}}) : std::nullopt);
       }
-      const Micros behind = clock_state_->behind(applied, at);
-      behind_ms_ = std::chrono::duration_cast<std::chrono::milliseconds>(behind).count();
-      metrics_.behind_seconds.observe(std::chrono::duration<double>(behind).count());
-      last_applied_time_ = at;
     }
+  }
+
+  // Applies `transaction` and those after it that are due by `applied` too (up to kDueBatch,
+  // and none at or after `next_call`, which goes first), each its own apply transaction as
+  // recorded, in shared round trips: a replay behind its clock (at 10x, say) catches up on
+  // round trips instead of falling further behind.
+  void apply_due(Instant applied, std::optional<RecordedTransaction>& transaction,
+                 ReadAhead& transactions, std::optional<Instant> next_call) {
+    constexpr std::size_t kDueBatch = 256;
+    due_.clear();
+    std::int64_t statements = 0;
+    do {
+      statements += static_cast<std::int64_t>(transaction->statements.size());
+      due_.push_back(std::move(*transaction));
+      transaction = transactions.next();
+    } while (transaction && due_.size() < kDueBatch && statements < settings_.batch_statements &&
+             clock_state_->due(transaction->commit_time) <= applied &&
+             !(next_call && *next_call < transaction->commit_time));
+    apply_transactions(*target_, due_, Inserts::one_by_one, Commits::each);
+    statements_done_ += statements;
+    metrics_.statements_applied.inc(static_cast<std::uint64_t>(statements));
+    metrics_.transactions_applied.inc(due_.size());
+    for (const auto& applied_transaction : due_)
+      observe_behind(applied, applied_transaction.commit_time);
+    last_applied_time_ = due_.back().commit_time;
+  }
+
+  void observe_behind(Instant applied, Instant at) {
+    const Micros behind = clock_state_->behind(applied, at);
+    behind_ms_ = std::chrono::duration_cast<std::chrono::milliseconds>(behind).count();
+    metrics_.behind_seconds.observe(std::chrono::duration<double>(behind).count());
   }
 
   // --- seeking forward and stepping --------------------------------------------------------
@@ -543,7 +580,7 @@ class SessionRunner::Impl {
   // Applies `transaction` and the following ones committed at or before `to`, a batch of
   // batch_statements at a time (whole source transactions), at full speed.
   void apply_up_to(Instant to, std::optional<RecordedTransaction>& transaction,
-                   TransactionReader& transactions) {
+                   ReadAhead& transactions) {
     std::vector<RecordedTransaction> batch;
     std::int64_t statements = 0;
     Instant reached = last_applied_time_;
@@ -804,8 +841,9 @@ class SessionRunner::Impl {
   MsgopMetrics& metrics_;
   std::shared_ptr<spdlog::logger> log_;
   std::optional<nats::Subscription> subscription_;
-  std::optional<pg::Connection> data_;    // reads the recording
-  std::optional<pg::Connection> target_;  // the session database
+  std::optional<pg::Connection> data_;           // reads the recording
+  std::optional<pg::Connection> window_reader_;  // lent to a replay segment's ReadAhead
+  std::optional<pg::Connection> target_;         // the session database
   http::Client http_;
 
   session::Record record_;
@@ -820,6 +858,7 @@ class SessionRunner::Impl {
   std::int64_t caught_up_statements_ = 0;
   std::int64_t rtus_done_ = 0;
   std::int64_t behind_ms_ = 0;
+  std::vector<RecordedTransaction> due_;  // apply_due's batch, its capacity kept
   Instant last_applied_time_{};
   // Progress of the phase under way: catch-up (meter_) or a seek forward (seek_meter_).
   std::optional<session::PhaseMeter> meter_;

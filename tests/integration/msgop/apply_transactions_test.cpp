@@ -31,9 +31,10 @@ class ApplyTransactionsTest : public MsgopTest {
   }
 
   // Applies `group`, expecting it to fail; returns the error's message.
-  std::string failure(pg::Connection& target, const std::vector<RecordedTransaction>& group) {
+  std::string failure(pg::Connection& target, const std::vector<RecordedTransaction>& group,
+                      Commits commits = Commits::one_for_the_group) {
     try {
-      apply_transactions(target, group);
+      apply_transactions(target, group, Inserts::one_by_one, commits);
     } catch (const Error& error) {
       return error.what();
     }
@@ -70,6 +71,48 @@ TEST_F(ApplyTransactionsTest, AnUpdateThatFindsNoRowFailsNamingItAndCommitsNothi
   // The connection is usable again: nothing was left open.
   apply_transactions(target, std::vector{transaction("0/30", 9, {"DELETE FROM t WHERE id = 1"})});
   EXPECT_EQ(rows(target, "SELECT count(*)::text FROM t"), "0");
+}
+
+// Paced replay: each source transaction is committed on its own, several sharing round trips.
+// A drifted UPDATE rolls back its own transaction only; the ones before it stay applied, the
+// ones after it are not applied, and the failure names it.
+TEST_F(ApplyTransactionsTest, EachTransactionCommitsOnItsOwnAndAFailureStopsAtIt) {
+  const std::string dsn = create_session_database(unique_name("msgop_apply"), {1});
+  pg::Connection target(dsn);
+  const std::string message = failure(
+      target,
+      {transaction("0/10", 7, {"INSERT INTO t (id, v) VALUES (5, 'a')"}),
+       transaction("0/20", 8, {"UPDATE t SET v = 'b' WHERE id = 1"}),
+       transaction(
+           "0/30", 9,
+           {"INSERT INTO t (id, v) VALUES (6, 'c')", "UPDATE t SET v = 'gone' WHERE id = 2"}),
+       transaction("0/40", 10, {"INSERT INTO t (id, v) VALUES (7, 'd')"})},
+      Commits::each);
+  EXPECT_NE(message.find("commit LSN 0/30 position 1 (xid 9)"), std::string::npos) << message;
+  EXPECT_NE(message.find("changed 0 rows"), std::string::npos) << message;
+  EXPECT_NE(message.find("(1 source transactions) was rolled back"), std::string::npos) << message;
+  EXPECT_EQ(rows(target, "SELECT string_agg(id || v, ',' ORDER BY id) FROM t"), "1b,5a");
+}
+
+// Inserts only: COMMIT goes in the same round trip as the statements, and a failing insert
+// still keeps its transaction's COMMIT from running.
+TEST_F(ApplyTransactionsTest, AFailingInsertKeepsItsCommitFromRunningWhenCommittingEach) {
+  const std::string dsn = create_session_database(unique_name("msgop_apply"), {1});
+  pg::Connection target(dsn);
+  const std::string message =
+      failure(target,
+              {transaction("0/10", 7, {"INSERT INTO t (id, v) VALUES (5, 'a')"}),
+               transaction("0/20", 8,
+                           {"INSERT INTO t (id, v) VALUES (6, 'b')",
+                            "INSERT INTO t (id, v) VALUES (1, 'duplicate')"}),
+               transaction("0/30", 9, {"INSERT INTO t (id, v) VALUES (7, 'c')"})},
+              Commits::each);
+  EXPECT_NE(message.find("commit LSN 0/20 position 1 (xid 8)"), std::string::npos) << message;
+  EXPECT_EQ(rows(target, "SELECT string_agg(id || v, ',' ORDER BY id) FROM t"), "1backup,5a");
+  // Nothing was left open.
+  apply_transactions(target, std::vector{transaction("0/40", 10, {"DELETE FROM t WHERE id = 5"})},
+                     Inserts::one_by_one, Commits::each);
+  EXPECT_EQ(rows(target, "SELECT string_agg(id || v, ',' ORDER BY id) FROM t"), "1backup");
 }
 
 TEST_F(ApplyTransactionsTest, ADeleteThatChangesMoreThanOneRowFailsToo) {
