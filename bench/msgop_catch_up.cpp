@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -31,7 +32,6 @@
 #include "core/session.hpp"
 #include "core/sessions/session_events.hpp"
 #include "core/sessions/session_store.hpp"
-#include "core/sql_quote.hpp"
 #include "core/txid_snapshot.hpp"
 #include "msgop/catch_up.hpp"
 #include "msgop/session_runner.hpp"
@@ -120,26 +120,6 @@ constexpr const char* kBenchTable =
     "CREATE TABLE bench (id bigint PRIMARY KEY, n int NOT NULL, label text NOT NULL, "
     "at timestamptz NOT NULL, ok boolean NOT NULL)";
 
-struct Scratch {
-  pg::Connection& admin;
-  std::vector<std::string> names;
-  std::string create(const std::string& name, const std::string& template_name = {}) {
-    admin.exec("CREATE DATABASE " + sql::quote_identifier(name) +
-               (template_name.empty() ? "" : " TEMPLATE " + sql::quote_identifier(template_name)));
-    names.push_back(name);
-    return name;
-  }
-  ~Scratch() {
-    for (auto it = names.rbegin(); it != names.rend(); ++it) {
-      try {
-        admin.exec("DROP DATABASE IF EXISTS " + sql::quote_identifier(*it) + " WITH (FORCE)");
-      } catch (const std::exception& error) {
-        std::cerr << "cleanup: " << error.what() << "\n";
-      }
-    }
-  }
-};
-
 std::string table_checksum(const std::string& dsn) {
   pg::Connection db(dsn);
   return db
@@ -152,7 +132,8 @@ std::string table_checksum(const std::string& dsn) {
 double percentile(std::vector<double> values, double p) {
   if (values.empty()) return 0;
   std::sort(values.begin(), values.end());
-  const auto index = static_cast<std::size_t>(p * static_cast<double>(values.size() - 1) + 0.5);
+  const auto index =
+      static_cast<std::size_t>(std::lround(p * static_cast<double>(values.size() - 1)));
   return values[std::min(index, values.size() - 1)];
 }
 
@@ -193,7 +174,7 @@ int main(int argc, char** argv) {
   const std::string base_dsn = bench::required_env("TAPEDECK_STORE_DSN");
   const std::string playback_dsn = bench::required_env("TAPEDECK_PLAYBACK_DSN");
   pg::Connection admin(base_dsn, "bench-msgop");
-  Scratch scratch{admin, {}};
+  bench::ScratchDatabases scratch(admin);
   std::mt19937_64 names(std::random_device{}());
   const std::string suffix = fmt::format("{:08x}", names() & 0xffffffff);
 

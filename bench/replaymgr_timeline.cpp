@@ -21,7 +21,6 @@
 #include "core/recording/activity.hpp"
 #include "core/schema/store_schema.hpp"
 #include "core/session.hpp"
-#include "core/sql_quote.hpp"
 #include "replaymgr/timeline.hpp"
 
 using namespace tapedeck;
@@ -46,25 +45,6 @@ double median_ms(int runs, const std::function<void()>& what) {
   return timings[timings.size() / 2];
 }
 
-// Drops the scratch store database however the bench ends.
-struct ScratchDatabase {
-  pg::Connection& admin;
-  std::string name;
-  ScratchDatabase(pg::Connection& connection, std::string database)
-      : admin(connection), name(std::move(database)) {
-    admin.exec("CREATE DATABASE " + sql::quote_identifier(name));
-  }
-  ScratchDatabase(const ScratchDatabase&) = delete;
-  ScratchDatabase& operator=(const ScratchDatabase&) = delete;
-  ~ScratchDatabase() {
-    try {
-      admin.exec("DROP DATABASE IF EXISTS " + sql::quote_identifier(name) + " WITH (FORCE)");
-    } catch (const std::exception& error) {
-      std::cerr << "cleanup: " << error.what() << "\n";
-    }
-  }
-};
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -84,8 +64,10 @@ int main(int argc, char** argv) {
   const std::string base_dsn = bench::required_env("TAPEDECK_STORE_DSN");
   pg::Connection admin(base_dsn, "bench-timeline");
   std::mt19937_64 random(std::random_device{}());
-  ScratchDatabase scratch(admin, fmt::format("bench_timeline_{:08x}", random() & 0xffffffff));
-  pg::Connection store(pg::with_dbname(base_dsn, scratch.name), "bench-timeline");
+  bench::ScratchDatabases scratch(admin);
+  const std::string store_db =
+      scratch.create(fmt::format("bench_timeline_{:08x}", random() & 0xffffffff));
+  pg::Connection store(pg::with_dbname(base_dsn, store_db), "bench-timeline");
   schema::migrate_store(store);
 
   // --- the recording: transactions of 10 statements, one every 10 ms (~28 h for 1M) ----------

@@ -20,6 +20,7 @@
 #include "core/config.hpp"
 #include "core/pg/connection.hpp"
 #include "core/pg/pipeline.hpp"
+#include "core/sql_quote.hpp"
 
 namespace tapedeck::bench {
 
@@ -112,6 +113,23 @@ double cpu_seconds(pid_t pid) {
     if (index >= 14) ticks += std::stoull(field);
   }
   return static_cast<double>(ticks) / static_cast<double>(sysconf(_SC_CLK_TCK));
+}
+
+ScratchDatabases::~ScratchDatabases() {
+  for (auto it = names_.rbegin(); it != names_.rend(); ++it) {
+    try {
+      admin_.exec("DROP DATABASE IF EXISTS " + sql::quote_identifier(*it) + " WITH (FORCE)");
+    } catch (const std::exception& error) {
+      std::fprintf(stderr, "cleanup: %s\n", error.what());
+    }
+  }
+}
+
+std::string ScratchDatabases::create(const std::string& name, const std::string& template_name) {
+  admin_.exec("CREATE DATABASE " + sql::quote_identifier(name) +
+              (template_name.empty() ? "" : " TEMPLATE " + sql::quote_identifier(template_name)));
+  names_.push_back(name);
+  return name;
 }
 
 double apply_pipelined(pg::Connection& target,

@@ -47,6 +47,23 @@ class TapedeckProcess {
 // CPU time (user + system) that process `pid` has used so far, in seconds; 0 once it is gone.
 double cpu_seconds(pid_t pid);
 
+// Databases a benchmark creates on `admin`'s server and drops (WITH (FORCE), newest first)
+// however it ends. Borrows `admin`, which must outlive it.
+class ScratchDatabases {
+ public:
+  explicit ScratchDatabases(pg::Connection& admin) : admin_(admin) {}
+  ~ScratchDatabases();
+  ScratchDatabases(const ScratchDatabases&) = delete;
+  ScratchDatabases& operator=(const ScratchDatabases&) = delete;
+
+  // CREATE DATABASE `name` (from `template_name` when given); returns `name`.
+  std::string create(const std::string& name, const std::string& template_name = {});
+
+ private:
+  pg::Connection& admin_;
+  std::vector<std::string> names_;
+};
+
 // Catch-up's ceiling: `transactions` (each its statements, in order) applied to `target`
 // through libpq's pipeline mode, whole transactions grouped into commits of at least
 // `per_commit` statements, everything already in memory. Returns the seconds it took.
