@@ -534,7 +534,7 @@ class SessionRunner::Impl {
   }
 
   // Applies `transaction` and those after it that are due by `applied` too (up to kDueBatch,
-  // and none at or after `next_call`, which goes first), each its own apply transaction as
+  // and none committed after `next_call`, which goes first), each its own apply transaction as
   // recorded, in shared round trips: a replay behind its clock (at 10x, say) catches up on
   // round trips instead of falling further behind.
   void apply_due(Instant applied, std::optional<RecordedTransaction>& transaction,
