@@ -15,7 +15,8 @@
 namespace tapedeck::msgop {
 
 // Applies whole source transactions to `target` in one transaction of its own: BEGIN, every
-// statement pipelined (one command each), a sync, COMMIT. A run of TRUNCATEs of one source
+// statement pipelined (one command each), a sync that checks rows, COMMIT (in the same round
+// trip when no statement has rows to check). A run of TRUNCATEs of one source
 // transaction is one command (see recorded_statement.hpp); a DDL statement (two commands in one
 // text) syncs the pipeline and runs in order as a simple query inside the same transaction.
 // Every recorded UPDATE and DELETE must change exactly one row, as it did in the Live DB:
