@@ -3,7 +3,6 @@
 
 #include <fmt/format.h>
 
-#include "core/error.hpp"
 #include "core/nats/status.hpp"
 
 namespace tapedeck::nats {
@@ -86,17 +85,6 @@ PullConsumer::PullConsumer(JetStream& js, const std::string& stream, const std::
 }
 
 std::vector<Message> PullConsumer::fetch(int batch, std::chrono::milliseconds timeout) {
-  // cnats 3.4's fetch takes what is queued first, then waits for `batch - queued` more while
-  // counting from `queued`: past half a batch queued it never stops at `batch` and overruns.
-  int queued = 0;
-  if (natsSubscription_GetPending(sub_.get(), &queued, nullptr) == NATS_OK && batch > 1 &&
-      queued > batch / 4) {
-    throw Error(ErrorSource::nats, Recovery::retry,
-                fmt::format("fetching from consumer {} on stream {}: {} messages of an earlier "
-                            "pull request arrived after it ended, which cnats 3.4 cannot take "
-                            "safely; binding again (they are redelivered after ack_wait)",
-                            durable_, stream_, queued));
-  }
   natsMsgList list{};
   jsErrCode code = static_cast<jsErrCode>(0);
   natsStatus status = natsSubscription_Fetch(&list, sub_.get(), batch, timeout.count(), &code);
@@ -120,11 +108,6 @@ std::vector<Message> PullConsumer::fetch(int batch, std::chrono::milliseconds ti
   check(status, fmt::format("fetching from consumer {} on stream {}", durable_, stream_),
         static_cast<int>(code));
   return messages;
-}
-
-std::string PullConsumer::inbox() const {
-  const char* subject = natsSubscription_GetSubject(sub_.get());
-  return subject == nullptr ? std::string() : std::string(subject);
 }
 
 ConsumerState PullConsumer::state() {

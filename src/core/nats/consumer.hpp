@@ -49,15 +49,8 @@ class PullConsumer {
                const std::string& filter_subject, const ConsumerConfig& config = {});
 
   // Up to `batch` messages, waiting at most `timeout`. An empty vector when none came in
-  // time. Throws Error(retry) when the connection is down, and when more than a quarter of a
-  // batch is already queued from an earlier pull request that outlived its fetch (a late
-  // delivery under load): cnats 3.4, Debian 12's libnats, then writes past the end of its
-  // result array. Take that as "bind again": a new PullConsumer has a new inbox, and what was
-  // queued is redelivered after ack_wait.
+  // time. Throws Error(retry) when the connection is down.
   std::vector<Message> fetch(int batch, std::chrono::milliseconds timeout);
-
-  // The subject pull requests are answered on (tests deliver to it).
-  std::string inbox() const;
 
   ConsumerState state();
   const std::string& stream() const { return stream_; }

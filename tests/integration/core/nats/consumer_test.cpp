@@ -34,42 +34,6 @@ TEST_F(PullConsumerTest, FetchReturnsNothingWhenTheStreamIsEmpty) {
   EXPECT_GE(std::chrono::steady_clock::now() - start, 250ms);
 }
 
-// Messages of a pull request that outlived its fetch arrive later, queued before the next
-// fetch. cnats 3.4 overruns its result array when they are more than half a batch; fetch
-// refuses them as a retry instead, and a consumer bound again gets every message.
-TEST_F(PullConsumerTest, ManyLateDeliveriesAreRefusedAndABindingAgainGetsEveryMessage) {
-  for (int i = 0; i < 50; ++i) js_->publish(prefix_ + ".orders", fmt::format("m{}", i));
-  ConsumerConfig config;
-  config.ack_wait = 500ms;
-  std::set<std::string> seen;
-  {
-    PullConsumer consumer(*js_, stream_, durable_, prefix_ + ".>", config);
-    // A pull request of an earlier fetch, answered on this consumer's inbox.
-    const std::string next = fmt::format("$JS.API.CONSUMER.MSG.NEXT.{}.{}", stream_, durable_);
-    ASSERT_EQ(natsConnection_PublishRequestString(connection_->native(), next.c_str(),
-                                                  consumer.inbox().c_str(), R"({"batch":40})"),
-              NATS_OK);
-    std::this_thread::sleep_for(500ms);
-    try {
-      consumer.fetch(10, 1s);
-      ADD_FAILURE() << "fetch took a queue of 40 late messages into a batch of 10";
-    } catch (const Error& error) {
-      EXPECT_EQ(error.recovery(), Recovery::retry);
-      EXPECT_NE(std::string(error.what()).find("earlier pull request"), std::string::npos)
-          << error.what();
-    }
-  }
-  PullConsumer again(*js_, stream_, durable_, prefix_ + ".>", config);
-  const auto deadline = std::chrono::steady_clock::now() + 10s;
-  while (seen.size() < 50 && std::chrono::steady_clock::now() < deadline) {
-    for (auto& message : again.fetch(10, 500ms)) {
-      seen.insert(std::string(message.data()));
-      message.ack();
-    }
-  }
-  EXPECT_EQ(seen.size(), 50u);
-}
-
 TEST_F(PullConsumerTest, AcknowledgedMessagesAreNotRedelivered) {
   for (int i = 0; i < 3; ++i) js_->publish(prefix_ + ".orders", fmt::format("m{}", i));
   ConsumerConfig config;
