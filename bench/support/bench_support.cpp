@@ -100,19 +100,32 @@ void TapedeckProcess::stop() {
   pid_ = -1;
 }
 
-double cpu_seconds(pid_t pid) {
-  std::ifstream file("/proc/" + std::to_string(pid) + "/stat");
-  const std::string text((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
-  // Fields after the command name, which may hold spaces: state is field 3, utime 14, stime 15.
+namespace {
+
+// Fields 14 through `last` of a /proc/<pid>/stat text (14 utime, 15 stime, 16 cutime, 17
+// cstime), summed, in seconds. The fields are counted after the command name, which may hold
+// spaces; state is field 3.
+double stat_seconds(const std::string& text, int last) {
   const auto close = text.rfind(')');
-  if (close == std::string::npos) return 0;
+  if (close == std::string::npos || close + 2 > text.size()) return 0;
   std::istringstream fields(text.substr(close + 2));
   std::string field;
   unsigned long long ticks = 0;
-  for (int index = 3; index <= 15 && fields >> field; ++index) {
+  for (int index = 3; index <= last && fields >> field; ++index) {
     if (index >= 14) ticks += std::stoull(field);
   }
   return static_cast<double>(ticks) / static_cast<double>(sysconf(_SC_CLK_TCK));
+}
+
+std::string read_text(const std::filesystem::path& path) {
+  std::ifstream file(path);
+  return {(std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>()};
+}
+
+}  // namespace
+
+double cpu_seconds(pid_t pid) {
+  return stat_seconds(read_text("/proc/" + std::to_string(pid) + "/stat"), 15);
 }
 
 ScratchDatabases::~ScratchDatabases() {
@@ -177,21 +190,13 @@ CpuSplit::Reading CpuSplit::read() {
   for (const auto& entry : std::filesystem::directory_iterator("/proc", error)) {
     const std::string name = entry.path().filename().string();
     if (name.find_first_not_of("0123456789") != std::string::npos) continue;
-    std::ifstream file(entry.path() / "stat");
-    const std::string text((std::istreambuf_iterator<char>(file)),
-                           std::istreambuf_iterator<char>());
+    const std::string text = read_text(entry.path() / "stat");
     const auto open = text.find('(');
     const auto close = text.rfind(')');
     if (open == std::string::npos || close == std::string::npos || close < open) continue;
-    // utime, stime, and the reaped children's cutime, cstime: fields 14 to 17.
-    std::istringstream fields(text.substr(close + 2));
-    std::string field;
-    unsigned long long ticks = 0;
-    for (int index = 3; index <= 17 && fields >> field; ++index) {
-      if (index >= 14) ticks += std::stoull(field);
-    }
     reading.processes[static_cast<pid_t>(std::stol(name))] = {
-        cpu_group(text.substr(open + 1, close - open - 1)), static_cast<double>(ticks) / tick};
+        cpu_group(text.substr(open + 1, close - open - 1)),
+        stat_seconds(text, 17)};  // with the reaped children's cutime and cstime
   }
   // The first line of /proc/stat: user nice system idle iowait irq softirq steal, in ticks.
   std::ifstream stat("/proc/stat");
