@@ -1,8 +1,12 @@
-// Durable pull consumer: create-or-bind, fetch, state.
+// Durable pull consumer: create or use, our own pull loop, state.
 #include "core/nats/consumer.hpp"
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <optional>
+
+#include "core/error.hpp"
 #include "core/nats/status.hpp"
 
 namespace tapedeck::nats {
@@ -60,54 +64,117 @@ void ensure_consumer(jsCtx* js, const std::string& stream, const std::string& du
         static_cast<int>(code));
 }
 
+std::string new_inbox() {
+  natsInbox* inbox = nullptr;
+  check(natsInbox_Create(&inbox), "creating an inbox for pull requests");
+  std::string name(inbox);
+  natsInbox_Destroy(inbox);
+  return name;
+}
+
 }  // namespace
 
 PullConsumer::PullConsumer(JetStream& js, const std::string& stream, const std::string& durable,
                            const std::string& filter_subject, const ConsumerConfig& config)
-    : js_(&js), stream_(stream), durable_(durable) {
+    : js_(&js),
+      stream_(stream),
+      durable_(durable),
+      request_subject_(pull_request_subject(stream, durable)),
+      inbox_(new_inbox()),
+      deliveries_(js.connection().subscribe(inbox_)) {
   ensure_consumer(js.native(), stream, durable, filter_subject, config);
+}
 
-  jsSubOptions options;
-  jsSubOptions_Init(&options);
-  options.Stream = stream_.c_str();
-  options.Consumer = durable_.c_str();  // bind only: never create or alter it here
-  natsSubscription* sub = nullptr;
-  jsErrCode code = static_cast<jsErrCode>(0);
-  // With Stream and Consumer set, cnats takes the subject from the consumer's filter.
-  natsStatus status = js_PullSubscribe(&sub, js.native(), filter_subject.c_str(), durable_.c_str(),
-                                       nullptr, &options, &code);
-  if (status != NATS_OK) {
-    natsSubscription_Destroy(sub);
-    check(status, fmt::format("binding to consumer {} on stream {}", durable, stream),
-          static_cast<int>(code));
+PullAnswer PullConsumer::take(Message message, std::vector<Message>& batch) const {
+  if (message.data().empty()) {
+    // A status (no payload, a "Status" header) ends or punctuates a request; a delivery whose
+    // payload is empty has no such header.
+    if (auto status = message.header("Status")) {
+      return read_pull_status(*status, message.header("Description").value_or(""), stream_,
+                              durable_);
+    }
   }
-  sub_.reset(sub);
+  batch.emplace_back(message.release(), js_->connection().native());
+  return PullAnswer::keep_reading;
 }
 
 std::vector<Message> PullConsumer::fetch(int batch, std::chrono::milliseconds timeout) {
-  natsMsgList list{};
-  jsErrCode code = static_cast<jsErrCode>(0);
-  natsStatus status = natsSubscription_Fetch(&list, sub_.get(), batch, timeout.count(), &code);
+  using std::chrono::steady_clock;
+  if (batch <= 0) {
+    throw Error(
+        ErrorSource::nats, Recovery::invalid,
+        fmt::format("fetching from consumer {}: batch must be positive, not {}", durable_, batch));
+  }
+  const auto wanted = static_cast<std::size_t>(batch);
   std::vector<Message> messages;
-  messages.reserve(static_cast<std::size_t>(list.Count));
-  for (int i = 0; i < list.Count; ++i) {
-    messages.emplace_back(list.Msgs[i]);
-    list.Msgs[i] = nullptr;  // owned by the Message now
+  messages.reserve(std::min<std::size_t>(wanted, 4096));
+
+  // Deliveries that arrived after an earlier fetch returned are this consumer's already (they
+  // wait for an ack): hand them out before asking for more.
+  while (messages.size() < wanted) {
+    std::optional<Message> queued = deliveries_.next(std::chrono::milliseconds(0));
+    if (!queued) break;
+    take(std::move(*queued), messages);  // a late status only ended an earlier request
   }
-  natsMsgList_Destroy(&list);
   if (!messages.empty()) return messages;
-  if (status == NATS_TIMEOUT) {
-    // cnats buffers the pull request while reconnecting and then reports a plain timeout:
-    // tell "no messages" apart from "no server".
-    if (js_->connection().status() != ConnectionStatus::connected) {
-      throw make_error(NATS_CONNECTION_DISCONNECTED,
-                       fmt::format("fetching from consumer {} on stream {}", durable_, stream_));
+
+  const auto deadline = steady_clock::now() + timeout;
+  // First ask for what is there and an answer as soon as something is (no_wait with an
+  // expiry); when the server says others' requests already cover what is there, wait for
+  // new messages instead.
+  bool no_wait = true;
+  bool request_open = false;
+  bool answered = false;  // anything came for the open request
+  while (messages.size() < wanted) {
+    const auto remaining = deadline - steady_clock::now();
+    if (remaining <= steady_clock::duration::zero()) break;
+    if (!request_open) {
+      const auto expiry = pull_request_expiry(remaining);
+      if (expiry.count() == 0 && !no_wait) break;
+      Connection& connection = js_->connection();
+      const std::string body =
+          pull_request_body(static_cast<int>(wanted - messages.size()), expiry, no_wait);
+      check(
+          natsConnection_PublishRequest(connection.native(), request_subject_.c_str(),
+                                        inbox_.c_str(), body.data(), static_cast<int>(body.size())),
+          fmt::format("sending a pull request to consumer {} on stream {}", durable_, stream_));
+      request_open = true;
+      answered = false;
     }
-    return messages;
+    std::optional<Message> next = deliveries_.next(
+        std::chrono::ceil<std::chrono::milliseconds>(deadline - steady_clock::now()));
+    if (!next) break;
+    answered = true;
+    if (take(std::move(*next), messages) == PullAnswer::request_ended) {
+      if (!messages.empty() || !no_wait) break;
+      no_wait = false;
+      request_open = false;
+    }
   }
-  check(status, fmt::format("fetching from consumer {} on stream {}", durable_, stream_),
-        static_cast<int>(code));
+  if (!messages.empty()) return messages;
+  if (js_->connection().status() != ConnectionStatus::connected) {
+    // A request made while reconnecting is buffered and goes unanswered: tell "no messages"
+    // apart from "no server".
+    throw make_error(NATS_CONNECTION_DISCONNECTED,
+                     fmt::format("fetching from consumer {} on stream {}", durable_, stream_));
+  }
+  // The server answers every request it keeps (at the latest when it expires), but ignores
+  // requests for a consumer that no longer exists: tell "no messages" apart from "no consumer".
+  if (request_open && !answered) confirm_consumer_exists();
   return messages;
+}
+
+void PullConsumer::confirm_consumer_exists() {
+  try {
+    state();
+  } catch (const Error& error) {
+    if (error.recovery() != Recovery::not_found) throw;
+    throw Error(ErrorSource::nats, Recovery::not_found,
+                fmt::format("fetching from consumer {} on stream {}: the consumer no longer exists "
+                            "(was it deleted?); restart the service to create it again",
+                            durable_, stream_),
+                error.code());
+  }
 }
 
 ConsumerState PullConsumer::state() {

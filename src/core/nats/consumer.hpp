@@ -9,6 +9,7 @@
 #include "core/nats/connection.hpp"
 #include "core/nats/jetstream.hpp"
 #include "core/nats/message.hpp"
+#include "core/nats/pull_request.hpp"
 
 namespace tapedeck::nats {
 
@@ -36,35 +37,50 @@ struct ConsumerState {
   std::uint64_t ack_floor_stream_sequence = 0;
 };
 
-// A pull subscription bound to durable consumer `durable` on `stream`. The constructor
-// creates the consumer when it does not exist, or binds to it when it does, so several
-// processes share one durable and each message goes to one of them. The consumer stays on
-// the server after destruction (it is durable). Holds a reference to the JetStream context,
-// which must outlive it. Move-only. fetch() from one thread at a time; state() may run on
-// another thread meanwhile (it is a JetStream API request, not a use of the subscription).
-// Ack the fetched messages before destroying the consumer.
+// Pulls from durable consumer `durable` on `stream`. The constructor creates the consumer when
+// it does not exist, or uses it when it does, so several processes share one durable and each
+// message goes to one of them. The consumer stays on the server after destruction (it is
+// durable). Holds a reference to the JetStream context, which must outlive it. Move-only.
+// fetch() from one thread at a time; state() may run on another thread meanwhile (it is a
+// JetStream API request, not a use of the inbox). Messages are acknowledged through the
+// connection, so they may outlive the consumer (not the connection).
+//
+// The pull loop is ours, not cnats' natsSubscription_Fetch: cnats 3.4.1 (Debian 12) writes past
+// its result array when a fetch finds more than half a batch already delivered by an earlier
+// request (see README.md).
 class PullConsumer {
  public:
   PullConsumer(JetStream& js, const std::string& stream, const std::string& durable,
                const std::string& filter_subject, const ConsumerConfig& config = {});
 
   // Up to `batch` messages, waiting at most `timeout`. An empty vector when none came in
-  // time. Throws Error(retry) when the connection is down.
+  // time. Messages an earlier request delivered after its fetch had returned come first, and
+  // without a new request. Throws Error(retry) when the connection is down, Error(not_found)
+  // when the consumer was deleted, and the errors of read_pull_status (pull_request.hpp).
   std::vector<Message> fetch(int batch, std::chrono::milliseconds timeout);
 
   ConsumerState state();
   const std::string& stream() const { return stream_; }
   const std::string& durable() const { return durable_; }
+  // Where deliveries arrive (the reply subject of every pull request).
+  const std::string& inbox() const { return inbox_; }
 
   // Removes the durable consumer from the server (every process sharing it loses it).
   // False when it was already gone.
   static bool remove(JetStream& js, const std::string& stream, const std::string& durable);
 
  private:
+  // Takes `message` into `batch` when it is a delivery; reads it as a status otherwise.
+  PullAnswer take(Message message, std::vector<Message>& batch) const;
+  // Throws Error(not_found) naming the consumer when the server no longer has it.
+  void confirm_consumer_exists();
+
   JetStream* js_;
   std::string stream_;
   std::string durable_;
-  detail::SubscriptionPtr sub_;
+  std::string request_subject_;
+  std::string inbox_;
+  Subscription deliveries_;
 };
 
 }  // namespace tapedeck::nats

@@ -111,35 +111,54 @@ MessageMetadata Message::metadata() const {
   return result;
 }
 
+const char* Message::ack_subject(std::string_view what) const {
+  const char* reply = natsMsg_GetReply(get());
+  if (ack_connection_ == nullptr || reply == nullptr || *reply == '\0') {
+    throw Error(ErrorSource::nats, Recovery::invalid,
+                fmt::format("{}: the message did not come from a JetStream pull consumer", what));
+  }
+  return reply;
+}
+
+// The bodies are JetStream's acknowledgement protocol, as cnats 3.4 sends them.
+void Message::send_ack(std::string_view body, std::string_view what) {
+  const char* subject = ack_subject(what);
+  check(
+      natsConnection_Publish(ack_connection_, subject, body.data(), static_cast<int>(body.size())),
+      what);
+}
+
 void Message::ack() {
-  check(natsMsg_Ack(get(), nullptr), "acknowledging a JetStream message");
+  send_ack("+ACK", "acknowledging a JetStream message");
 }
 
 void Message::ack_sync(std::chrono::milliseconds timeout) {
-  jsOptions options;
-  jsOptions_Init(&options);
-  options.Wait = timeout.count();
-  jsErrCode code = static_cast<jsErrCode>(0);
-  natsStatus status = natsMsg_AckSync(get(), &options, &code);
-  check(status, "acknowledging a JetStream message and waiting for the server",
-        static_cast<int>(code));
+  static constexpr std::string_view kWhat =
+      "acknowledging a JetStream message and waiting for the server";
+  const char* subject = ack_subject(kWhat);
+  natsMsg* raw = nullptr;
+  natsStatus status =
+      natsConnection_RequestString(&raw, ack_connection_, subject, "+ACK", timeout.count());
+  detail::MsgPtr confirmation(raw);
+  check(status, kWhat);
 }
 
 void Message::nak() {
-  check(natsMsg_Nak(get(), nullptr), "negatively acknowledging a message");
+  send_ack("-NAK", "negatively acknowledging a message");
 }
 
 void Message::nak(std::chrono::milliseconds delay) {
-  check(natsMsg_NakWithDelay(get(), delay.count(), nullptr),
-        "negatively acknowledging a message with a redelivery delay");
+  send_ack(fmt::format("-NAK {{\"delay\":{}}}",
+                       std::chrono::duration_cast<std::chrono::nanoseconds>(delay).count()),
+           "negatively acknowledging a message with a redelivery delay");
 }
 
 void Message::term() {
-  check(natsMsg_Term(get(), nullptr), "terminating a message");
+  send_ack("+TERM", "terminating a message");
 }
 
 void Message::in_progress() {
-  check(natsMsg_InProgress(get(), nullptr), "marking a message in progress");
+  send_ack("+WPI", "marking a message in progress");
 }
 
 detail::MsgPtr make_message(std::string_view subject, std::string_view data, const Headers& headers,

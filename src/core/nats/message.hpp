@@ -39,12 +39,14 @@ using MsgPtr = std::unique_ptr<natsMsg, MsgDeleter>;
 }  // namespace detail
 
 // Owns one natsMsg. Move-only. Not thread-safe: one thread uses a message at a time. A
-// JetStream message's acknowledgements go through the subscription it came from, so ack
-// before the PullConsumer (and its Connection) is destroyed. Acknowledgement calls throw
-// tapedeck::Error (retry when the connection is down).
+// JetStream message from a PullConsumer is acknowledged by publishing to its reply subject on
+// the connection it came in on, so ack before that Connection is destroyed. Acknowledgement
+// calls throw tapedeck::Error (retry when the connection is down, invalid on a message that
+// did not come from a PullConsumer).
 class Message {
  public:
-  explicit Message(natsMsg* msg) : msg_(msg) {}
+  explicit Message(natsMsg* msg, natsConnection* ack_connection = nullptr)
+      : msg_(msg), ack_connection_(ack_connection) {}
 
   std::string_view subject() const;
   std::string_view reply() const;  // empty when none
@@ -79,7 +81,12 @@ class Message {
 
  private:
   natsMsg* get() const;
+  // The reply subject acknowledgements go to; throws Error(invalid) without one.
+  const char* ack_subject(std::string_view what) const;
+  void send_ack(std::string_view body, std::string_view what);
+
   detail::MsgPtr msg_;
+  natsConnection* ack_connection_;  // not owned; null for core NATS messages
 };
 
 // Builds a natsMsg with headers (and the Nats-Msg-Id header when msg_id is not empty) for

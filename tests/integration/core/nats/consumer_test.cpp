@@ -180,6 +180,57 @@ TEST_F(PullConsumerTest, TwoConsumersBoundToOneDurableShareMessagesWithoutDuplic
   EXPECT_EQ(std::set<std::string>(all.begin(), all.end()).size(), static_cast<std::size_t>(kCount));
 }
 
+// A pull request that outlived its fetch delivers later; cnats 3.4.1's own fetch wrote past its
+// array when such deliveries filled more than half the next batch. Here a request of 40 lands
+// before a fetch of 50.
+TEST_F(PullConsumerTest, DeliveriesOfAnEarlierRequestComeFirstAndNothingIsLostOrDoubled) {
+  constexpr int kCount = 100;
+  for (int i = 0; i < kCount; ++i) js_->publish(prefix_ + ".late", std::to_string(i));
+  PullConsumer consumer(*js_, stream_, durable_, prefix_ + ".>");
+  // Stands in for a request whose fetch returned before the server answered it.
+  const std::string request = "$JS.API.CONSUMER.MSG.NEXT." + stream_ + "." + durable_;
+  ASSERT_EQ(natsConnection_PublishRequestString(connection_->native(), request.c_str(),
+                                                consumer.inbox().c_str(), R"({"batch":40})"),
+            NATS_OK);
+  const auto give_up = std::chrono::steady_clock::now() + 10s;
+  while (consumer.state().num_ack_pending < 40 && std::chrono::steady_clock::now() < give_up) {
+    std::this_thread::sleep_for(20ms);
+  }
+  std::this_thread::sleep_for(300ms);  // the deliveries reach the inbox
+  std::set<std::uint64_t> sequences;
+  std::vector<Message> first = consumer.fetch(50, 2s);
+  for (Message& message : first) {
+    EXPECT_TRUE(sequences.insert(message.metadata().stream_sequence).second);
+    message.ack();
+  }
+  EXPECT_FALSE(first.empty());
+  EXPECT_LE(first.size(), 40u);  // only what was queued: no new request on top
+  for (int empty = 0; empty < 2;) {
+    std::vector<Message> batch = consumer.fetch(50, 500ms);
+    if (batch.empty()) ++empty;
+    for (Message& message : batch) {
+      EXPECT_TRUE(sequences.insert(message.metadata().stream_sequence).second);
+      message.ack_sync();
+    }
+  }
+  EXPECT_EQ(sequences.size(), static_cast<std::size_t>(kCount));
+  EXPECT_EQ(*sequences.rbegin() - *sequences.begin() + 1, static_cast<std::uint64_t>(kCount));
+  EXPECT_EQ(consumer.state().num_ack_pending, 0);
+}
+
+TEST_F(PullConsumerTest, FetchingFromARemovedConsumerIsNotFoundNamingIt) {
+  PullConsumer consumer(*js_, stream_, durable_, prefix_ + ".>");
+  ASSERT_TRUE(PullConsumer::remove(*js_, stream_, durable_));
+  try {
+    consumer.fetch(10, 1s);
+    FAIL() << "expected an error";
+  } catch (const Error& error) {
+    EXPECT_EQ(error.recovery(), Recovery::not_found);
+    EXPECT_NE(error.message().find(durable_), std::string::npos) << error.message();
+    EXPECT_NE(error.message().find("no longer exists"), std::string::npos) << error.message();
+  }
+}
+
 TEST_F(PullConsumerTest, BindingOnAMissingStreamIsNotFound) {
   try {
     PullConsumer consumer(*js_, stream_ + "_MISSING", durable_, prefix_ + ".>");
