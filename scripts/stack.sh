@@ -17,10 +17,14 @@ log() { echo "stack: $*" >&2; }
 
 port_is_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
+# Below the kernel's ephemeral range: ports in it go to outgoing connections and port-0 binds,
+# which could take one between this pick and the server's bind.
 pick_port() {
-  local port
+  local port low
+  read -r low _ </proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || low=32768
+  ((low > 21000)) || low=60999
   for _ in $(seq 1 200); do
-    port=$((20000 + RANDOM % 40000))
+    port=$((20000 + RANDOM % (low - 20000)))
     if port_is_free "$port" && ! grep -qs "=$port\$" "$ports_file.tmp"; then
       echo "$port"
       return

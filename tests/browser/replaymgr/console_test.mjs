@@ -11,7 +11,7 @@
 import { execFileSync, spawn } from "node:child_process";
 import { createServer } from "node:net";
 import { randomBytes } from "node:crypto";
-import { mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -72,15 +72,32 @@ function psql(dsn, sql) {
 }
 const admin = (sql) => psql(`${server} dbname=postgres`, sql);
 
-function freePort() {
-  return new Promise((done, fail) => {
+function portBinds(port) {
+  return new Promise((done) => {
     const probe = createServer();
-    probe.once("error", fail);
-    probe.listen(0, "127.0.0.1", () => {
-      const { port } = probe.address();
-      probe.close(() => done(port));
-    });
+    probe.once("error", () => done(false));
+    probe.listen(port, "127.0.0.1", () => probe.close(() => done(true)));
   });
+}
+
+// A free port outside the kernel's ephemeral range: ports in it go to every outgoing connection
+// and port-0 bind of the tests running in parallel, and could be taken before the process
+// started here binds it (as tests/support/free_port.hpp does for the C++ tests).
+async function freePort() {
+  let [low, high] = [32768, 60999];
+  try {
+    [low, high] = readFileSync("/proc/sys/net/ipv4/ip_local_port_range", "utf8").trim().split(/\s+/).map(Number);
+  } catch {
+    // not Linux: keep the usual range
+  }
+  const below = Math.max(low - 10000, 0);
+  const above = Math.max(65535 - high, 0);
+  for (let attempt = 0; attempt < 200 && below + above > 0; attempt++) {
+    const n = Math.floor(Math.random() * (below + above));
+    const port = n < below ? 10000 + n : high + 1 + (n - below);
+    if (await portBinds(port)) return port;
+  }
+  throw new Error("no free loopback port outside the ephemeral range");
 }
 
 function stopProcess(child) {
