@@ -85,13 +85,22 @@ PullConsumer::PullConsumer(JetStream& js, const std::string& stream, const std::
   ensure_consumer(js.native(), stream, durable, filter_subject, config);
 }
 
-PullAnswer PullConsumer::take(Message message, std::vector<Message>& batch) const {
+PullAnswer PullConsumer::take(Message message, std::vector<Message>& batch, bool late) const {
   if (message.data().empty()) {
     // A status (no payload, a "Status" header) ends or punctuates a request; a delivery whose
     // payload is empty has no such header.
     if (auto status = message.header("Status")) {
-      return read_pull_status(*status, message.header("Description").value_or(""), stream_,
-                              durable_);
+      try {
+        return read_pull_status(*status, message.header("Description").value_or(""), stream_,
+                                durable_);
+      } catch (const Error& error) {
+        // A transient refusal of an earlier request, or of this one after deliveries, must not
+        // drop what was taken: it would come back only after ack_wait.
+        if (error.recovery() == Recovery::retry && (late || !batch.empty())) {
+          return PullAnswer::request_ended;
+        }
+        throw;
+      }
     }
   }
   batch.emplace_back(message.release(), js_->connection().native());
@@ -114,7 +123,7 @@ std::vector<Message> PullConsumer::fetch(int batch, std::chrono::milliseconds ti
   while (messages.size() < wanted) {
     std::optional<Message> queued = deliveries_.next(std::chrono::milliseconds(0));
     if (!queued) break;
-    take(std::move(*queued), messages);  // a late status only ended an earlier request
+    take(std::move(*queued), messages, true);  // a late status only ended an earlier request
   }
   if (!messages.empty()) return messages;
 
@@ -145,7 +154,7 @@ std::vector<Message> PullConsumer::fetch(int batch, std::chrono::milliseconds ti
         std::chrono::ceil<std::chrono::milliseconds>(deadline - steady_clock::now()));
     if (!next) break;
     answered = true;
-    if (take(std::move(*next), messages) == PullAnswer::request_ended) {
+    if (take(std::move(*next), messages, false) == PullAnswer::request_ended) {
       if (!messages.empty() || !no_wait) break;
       no_wait = false;
       request_open = false;
@@ -168,7 +177,9 @@ void PullConsumer::confirm_consumer_exists() {
   try {
     state();
   } catch (const Error& error) {
-    if (error.recovery() != Recovery::not_found) throw;
+    // Only a definite "no such consumer" says more than the empty fetch already does (a
+    // cluster electing a leader may answer neither the request nor this lookup).
+    if (error.recovery() != Recovery::not_found) return;
     throw Error(ErrorSource::nats, Recovery::not_found,
                 fmt::format("fetching from consumer {} on stream {}: the consumer no longer exists "
                             "(was it deleted?); restart the service to create it again",

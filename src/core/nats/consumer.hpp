@@ -70,9 +70,10 @@ class PullConsumer {
   static bool remove(JetStream& js, const std::string& stream, const std::string& durable);
 
  private:
-  // Takes `message` into `batch` when it is a delivery; reads it as a status otherwise.
-  PullAnswer take(Message message, std::vector<Message>& batch) const;
-  // Throws Error(not_found) naming the consumer when the server no longer has it.
+  // Takes `message` into `batch` when it is a delivery; reads it as a status otherwise, `late`
+  // when it answers a request of an earlier fetch.
+  PullAnswer take(Message message, std::vector<Message>& batch, bool late) const;
+  // Throws Error(not_found) naming the consumer when the server says it no longer has it.
   void confirm_consumer_exists();
 
   JetStream* js_;

@@ -14,7 +14,7 @@ std::string pull_request_subject(std::string_view stream, std::string_view consu
 }
 
 std::string pull_request_body(int batch, std::chrono::nanoseconds expires, bool no_wait) {
-  std::string body = fmt::format("{{\"batch\":{}", batch);
+  std::string body = fmt::format("{{\"batch\":{},\"max_bytes\":{}", batch, kPullRequestMaxBytes);
   if (expires.count() > 0) body += fmt::format(",\"expires\":{}", expires.count());
   if (no_wait) body += ",\"no_wait\":true";
   body += '}';
@@ -53,8 +53,9 @@ PullAnswer read_pull_status(std::string_view status, std::string_view descriptio
     }
     if (description == "Consumer is push based") {
       throw Error(ErrorSource::nats, Recovery::fail,
-                  what + "; tapedeck needs a pull consumer of that name: delete the push "
-                         "consumer (nats consumer rm) so it is recreated",
+                  what +
+                      "; tapedeck needs a pull consumer of that name: delete the push "
+                      "consumer (nats consumer rm) so it is recreated",
                   "NATS_ERR");
     }
     // Leadership change, too many waiting requests: the next request may well succeed.

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -11,8 +12,13 @@ namespace tapedeck::nats {
 // The subject a pull request for `consumer` on `stream` is published to.
 std::string pull_request_subject(std::string_view stream, std::string_view consumer);
 
-// The request body: up to `batch` messages. The server ends the request after `expires` (none
-// when zero). With `no_wait` it ends it as soon as it has delivered what was available.
+// The most a request asks for in bytes: with one earlier request's late deliveries, it stays
+// within the 64 MiB cnats lets a subscription hold before dropping (as a slow consumer).
+inline constexpr std::int64_t kPullRequestMaxBytes = 32LL * 1024 * 1024;
+
+// The request body: up to `batch` messages and kPullRequestMaxBytes. The server ends the
+// request after `expires` (none when zero). With `no_wait` it ends it as soon as it has
+// delivered what was available.
 std::string pull_request_body(int batch, std::chrono::nanoseconds expires, bool no_wait);
 
 // How long the server should keep a request when the caller waits `remaining`: a little less,

@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <iostream>
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -305,7 +306,14 @@ class CaptureHarness {
     const bool complete = eventually(
         [&] {
           if (stream_messages() < distinct) return false;
-          events = read_all();
+          try {
+            events = read_all();
+          } catch (const Error& error) {
+            // A cluster that just got a node back may time out API requests for a while.
+            if (error.recovery() != Recovery::retry) throw;
+            std::cout << "reading the stream back, will try again: " << error.what() << "\n";
+            return false;
+          }
           return distinct_ids(events) >= distinct;
         },
         timeout);

@@ -28,11 +28,12 @@ TEST(PullRequest, SubjectNamesStreamAndConsumer) {
             "$JS.API.CONSUMER.MSG.NEXT.TAPEDECK_CDC.tapedeck-transform");
 }
 
-TEST(PullRequest, BodyCarriesBatchExpiryAndNoWaitOnlyWhenSet) {
+TEST(PullRequest, BodyCarriesBatchAByteCapAndExpiryAndNoWaitOnlyWhenSet) {
   EXPECT_EQ(pull_request_body(2000, 400ms, true),
-            R"({"batch":2000,"expires":400000000,"no_wait":true})");
-  EXPECT_EQ(pull_request_body(1, 900ms, false), R"({"batch":1,"expires":900000000})");
-  EXPECT_EQ(pull_request_body(5, 0ns, true), R"({"batch":5,"no_wait":true})");
+            R"({"batch":2000,"max_bytes":33554432,"expires":400000000,"no_wait":true})");
+  EXPECT_EQ(pull_request_body(1, 900ms, false),
+            R"({"batch":1,"max_bytes":33554432,"expires":900000000})");
+  EXPECT_EQ(pull_request_body(5, 0ns, true), R"({"batch":5,"max_bytes":33554432,"no_wait":true})");
 }
 
 TEST(PullRequest, ExpiryEndsTheRequestBeforeTheCallerStopsWaiting) {
@@ -46,8 +47,7 @@ TEST(PullRequest, ExpiryEndsTheRequestBeforeTheCallerStopsWaiting) {
 TEST(PullRequest, HeartbeatsKeepReadingAndNoMessagesOrTimeoutEndTheRequest) {
   EXPECT_EQ(read_pull_status("100", "Idle Heartbeat", "CDC", "transform"),
             PullAnswer::keep_reading);
-  EXPECT_EQ(read_pull_status("404", "No Messages", "CDC", "transform"),
-            PullAnswer::request_ended);
+  EXPECT_EQ(read_pull_status("404", "No Messages", "CDC", "transform"), PullAnswer::request_ended);
   EXPECT_EQ(read_pull_status("408", "Request Timeout", "CDC", "transform"),
             PullAnswer::request_ended);
   EXPECT_EQ(read_pull_status("408", "Requests Pending", "CDC", "transform"),
@@ -58,6 +58,8 @@ TEST(PullRequest, EachFailingStatusIsRefusedWithTheRecoveryItCalls) {
   EXPECT_EQ(recovery_of("503", ""), Recovery::retry);
   EXPECT_EQ(recovery_of("409", "Leadership Change"), Recovery::retry);
   EXPECT_EQ(recovery_of("409", "Exceeded MaxWaiting"), Recovery::retry);
+  // Ends a byte-capped request; fetch keeps what came before it and reports it only alone.
+  EXPECT_EQ(recovery_of("409", "Message Size Exceeds MaxBytes"), Recovery::retry);
   EXPECT_EQ(recovery_of("409", "Consumer Deleted"), Recovery::not_found);
   EXPECT_EQ(recovery_of("409", "Exceeded MaxRequestBatch of 100"), Recovery::invalid);
   EXPECT_EQ(recovery_of("409", "Consumer is push based"), Recovery::fail);
