@@ -17,7 +17,9 @@ namespace {
 // cnats hands back arrays of borrowed strings that the caller frees.
 template <typename T>
 struct FreeArray {
-  void operator()(T* p) const noexcept { std::free(static_cast<void*>(p)); }
+  void operator()(T* p) const noexcept {
+    std::free(static_cast<void*>(p));  // NOLINT(cppcoreguidelines-owning-memory): cnats' malloc
+  }
 };
 
 }  // namespace
