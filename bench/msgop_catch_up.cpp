@@ -34,6 +34,7 @@
 #include "core/sessions/session_store.hpp"
 #include "core/txid_snapshot.hpp"
 #include "msgop/catch_up.hpp"
+#include "msgop/recording_reader.hpp"
 #include "msgop/session_runner.hpp"
 
 using namespace tapedeck;
@@ -326,11 +327,13 @@ int main(int argc, char** argv) {
       // Transform's proof that the recording is stored past the window: a watermark at or
       // above a transaction committed after the session's end.
       chunk += fmt::format(
-          "pseal\tFFFFFFFF/0\t0\t1\t{}\tpublic\tpaced\tc\tSELECT 1\n",
+          "pseal\t0/{:X}\t0\t1\t{}\tpublic\tpaced\tc\tSELECT 1\n",
+          0x1000 + (paced_transactions + 1) * 16,
           session::format_time(start + std::chrono::milliseconds(paced_transactions + 1000)));
       copy.write(chunk);
       // What else a store keeps (a week of statements, say): half recorded before the backup
-      // (seen by its snapshot: xids below 50, LSNs below 0/100), half after the window.
+      // (seen by its snapshot: xids below 50, LSNs below 0/100), half after the window, from
+      // two minutes after it on, 1,000 a second.
       chunk.clear();
       const auto flush = [&] {
         if (chunk.size() > (1u << 20)) {
@@ -349,8 +352,8 @@ int main(int argc, char** argv) {
             "ra{}\tFFFFFFF0/{:X}\t0\t{}\t{}\tpublic\tpaced\tc\tINSERT INTO paced VALUES ({}, "
             "now())\n",
             i, 16 * (i + 1), 1'000'000 + i,
-            session::format_time(start + std::chrono::milliseconds(paced_transactions + 2000) +
-                                 i * 1us),
+            session::format_time(start + std::chrono::milliseconds(paced_transactions) + 2min +
+                                 i * 1ms),
             -i);
         flush();
       }
@@ -358,6 +361,18 @@ int main(int argc, char** argv) {
       copy.finish();
     }
     if (retained > 0) paced_store.exec("VACUUM ANALYZE tapedeck.statements");
+    {
+      // A session's start-up reads what its catch-up needs only, however much was recorded
+      // after its start: here nothing to apply, and retained / 2 statements after the window.
+      const auto measuring = std::chrono::steady_clock::now();
+      const msgop::CatchUpExtent extent = msgop::measure_catch_up(
+          paced_store, TxidSnapshot::parse("50:50:"), *Lsn::parse("0/100"), start);
+      std::cout << fmt::format(
+          "session start-up: measuring its catch-up took {:.1f} ms ({} statements to apply; "
+          "{} recorded after its start)\n",
+          seconds_since(measuring) * 1000, extent.statements,
+          paced_transactions + 1 + (retained - retained / 2));
+    }
     paced_store.exec(
         "INSERT INTO tapedeck.watermarks (name, lsn) VALUES ('TAPEDECK_CDC', 'FFFFFFFF/0')");
     session::Store sessions(paced_store);

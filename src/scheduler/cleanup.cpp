@@ -260,6 +260,7 @@ TransformCleanupResult cleanup_transform(const TransformCleanupSettings& setting
   result.statements = delete_in_batches(
       store, recording::statements::kDeleteBatch,
       pg::Params::of(cutoff, snapshot, backup_time, settings.batch, backup_lsn), settings.batch);
+  if (result.statements > 0) store.exec(recording::statements::kDeleteOldMinutes);
   if (!stop::requested()) {
     result.rtus_calls =
         delete_in_batches(store, recording::rtus_calls::kDeleteBatch,

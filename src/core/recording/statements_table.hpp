@@ -78,9 +78,16 @@ SELECT s.commit_lsn::text, s.position, s.xid::text,
 
 // How many statements catch-up applies (kCatchUpCursor's rows), the total its progress counts
 // toward, and the highest commit LSN among them. $1 snapshot, $2 until, $3 kCatchUpStart's LSN.
+// The walk of the commit-LSN index ends at the latest commit LSN of the minutes up to `until`
+// (tapedeck.statement_minutes, one row per minute recorded): no statement committed at or
+// before `until` lies beyond it, and what was recorded after it is never read, however much
+// that is.
 inline constexpr const char* kMeasureCatchUp = R"(
 SELECT count(*), max(s.commit_lsn)::text FROM tapedeck.statements s
  WHERE s.commit_lsn >= $3::pg_lsn
+   AND s.commit_lsn <= (SELECT coalesce(max(m.latest_commit_lsn), '0/0'::pg_lsn)
+                          FROM tapedeck.statement_minutes m
+                         WHERE m.epoch_minute <= floor(extract(epoch FROM $2::timestamptz) / 60))
    AND NOT pg_visible_in_snapshot(s.xid, $1::pg_snapshot)
    AND s.commit_time <= $2::timestamptz)";
 
@@ -183,5 +190,12 @@ WITH doomed AS (
    ORDER BY commit_time
    LIMIT $4)
 DELETE FROM tapedeck.statements s USING doomed WHERE s.event_id = doomed.event_id)";
+
+// After the statements: the minutes before the oldest statement left (none when it is empty:
+// the minutes then bound nothing, and stay until statements are recorded again).
+inline constexpr const char* kDeleteOldMinutes = R"(
+DELETE FROM tapedeck.statement_minutes
+ WHERE epoch_minute < (SELECT floor(extract(epoch FROM min(commit_time)) / 60)
+                         FROM tapedeck.statements))";
 
 }  // namespace tapedeck::recording::statements

@@ -137,6 +137,39 @@ ALTER TABLE tapedeck.sessions
   ADD COLUMN steps_pending bigint NOT NULL DEFAULT 0,
   ADD COLUMN progress      jsonb;
 )"},
+    {6, "per minute of commit time, the latest commit LSN recorded", R"(
+-- For each minute of commit time (minutes since the epoch, UTC), the highest commit LSN of
+-- any statement committed in it. Commit timestamps do not grow strictly with commit LSNs, so
+-- "committed at or before T" is no LSN prefix of the recording; the highest LSN over the
+-- minutes up to T bounds it exactly, and lets catch-up's walk of the commit-LSN index stop
+-- there instead of at the end of the recording. Kept by a trigger, so every way a statement
+-- is stored (COPY, INSERT, a test's own INSERT) keeps it true; cleanup drops the minutes
+-- older than the oldest statement left.
+CREATE TABLE tapedeck.statement_minutes (
+  epoch_minute      bigint PRIMARY KEY,
+  latest_commit_lsn pg_lsn NOT NULL
+);
+
+CREATE FUNCTION tapedeck.note_statement_minutes() RETURNS trigger LANGUAGE plpgsql AS $fn$
+BEGIN
+  -- In minute order, so concurrent writers lock the rows they share in one order.
+  INSERT INTO tapedeck.statement_minutes AS m (epoch_minute, latest_commit_lsn)
+  SELECT floor(extract(epoch FROM commit_time) / 60)::bigint, max(commit_lsn)
+    FROM new_statements GROUP BY 1 ORDER BY 1
+  ON CONFLICT (epoch_minute) DO UPDATE SET latest_commit_lsn = excluded.latest_commit_lsn
+   WHERE m.latest_commit_lsn < excluded.latest_commit_lsn;
+  RETURN NULL;
+END
+$fn$;
+
+CREATE TRIGGER statements_note_minutes AFTER INSERT ON tapedeck.statements
+  REFERENCING NEW TABLE AS new_statements
+  FOR EACH STATEMENT EXECUTE FUNCTION tapedeck.note_statement_minutes();
+
+INSERT INTO tapedeck.statement_minutes (epoch_minute, latest_commit_lsn)
+SELECT floor(extract(epoch FROM commit_time) / 60)::bigint, max(commit_lsn)
+  FROM tapedeck.statements GROUP BY 1;
+)"},
 };
 
 }  // namespace

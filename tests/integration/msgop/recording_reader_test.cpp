@@ -132,5 +132,42 @@ TEST_F(RecordingReaderTest, ACatchUpReadsFromTheLastTransactionEndedBeforeTheSna
   EXPECT_TRUE(read_all(none).empty());
 }
 
+// Catch-up stops its walk of the commit LSNs at the latest LSN recorded in the minutes up to
+// `until`: exact even where an earlier minute's commit has a later LSN than a later minute's
+// commits, and blind to what comes after.
+TEST_F(RecordingReaderTest, ACatchUpEndsAtTheLatestLsnOfTheMinutesUpToItsEndExactly) {
+  const auto snapshot = TxidSnapshot::parse("300:300:");
+  const auto backup_lsn = *Lsn::parse("0/100");
+  record("0/100", 1, 299, at("2026-03-01T10:00:01Z"), "in-the-backup");
+  record("0/700", 1, 301, at("2026-03-01T10:01:05Z"), "next-minute");
+  record("0/800", 1, 302, at("2026-03-01T10:01:06Z"), "next-minute-too");
+  record("0/900", 1, 303, at("2026-03-01T10:00:59.9Z"), "earlier-minute-later-lsn");
+  record("0/A00", 1, 304, at("2026-03-01T10:00:30Z"), "earlier-minute-later-lsn-too");
+  record("0/B00", 1, 305, at("2026-03-01T10:05:00Z"), "much-later");
+
+  const auto minutes = store_->exec(
+      "SELECT epoch_minute, latest_commit_lsn::text FROM tapedeck.statement_minutes "
+      "ORDER BY 1");
+  ASSERT_EQ(minutes.rows(), 3);
+  const std::int64_t ten_o_clock = at("2026-03-01T10:00:00Z").time_since_epoch() / 60s;
+  EXPECT_EQ(minutes.get<std::int64_t>(0, 0), ten_o_clock);
+  EXPECT_EQ(minutes.text(0, 1), "0/A00");
+  EXPECT_EQ(minutes.text(1, 1), "0/800");
+  EXPECT_EQ(minutes.text(2, 1), "0/B00");
+
+  const Time until = at("2026-03-01T10:00:59.95Z");
+  const CatchUpExtent extent = measure_catch_up(*store_, snapshot, backup_lsn, until);
+  EXPECT_EQ(extent.statements, 2);
+  EXPECT_EQ(extent.through.str(), "0/A00");
+  TransactionReader reader(*store_, TransactionFilter::catch_up(snapshot, until, extent));
+  EXPECT_EQ(read_all(reader), (std::vector<std::string>{"0/900: earlier-minute-later-lsn",
+                                                        "0/A00: earlier-minute-later-lsn-too"}));
+
+  const CatchUpExtent later =
+      measure_catch_up(*store_, snapshot, backup_lsn, at("2026-03-01T10:01:05.5Z"));
+  EXPECT_EQ(later.statements, 3);
+  EXPECT_EQ(later.through.str(), "0/A00");
+}
+
 }  // namespace
 }  // namespace tapedeck::msgop::testing

@@ -251,6 +251,10 @@ TEST_F(TransformCleanupTest, DeletesByRetentionAloneWithoutBackups) {
   const auto result = cleanup_transform(settings_);
   EXPECT_EQ(result.statements, 5);
   EXPECT_EQ(left("SELECT event_id FROM tapedeck.statements"), (std::set<std::string>{"recent"}));
+  // Only the minute of the statement left remains in tapedeck.statement_minutes.
+  EXPECT_EQ(left("SELECT m.epoch_minute::text FROM tapedeck.statement_minutes m"),
+            left("SELECT floor(extract(epoch FROM commit_time) / 60)::bigint::text "
+                 "FROM tapedeck.statements"));
 }
 
 // A live session keeps the backup it restores from (its window start's) and so the statements
