@@ -38,9 +38,28 @@ TEST_F(ScratchDatabase, CreatesTheStoreTablesAndRecordsTheVersion) {
   const auto tables = store.exec(
       "SELECT string_agg(table_name, ',' ORDER BY table_name) FROM information_schema.tables "
       "WHERE table_schema = 'tapedeck'");
-  EXPECT_EQ(
-      tables.get<std::string>(0, 0),
-      "dead_letters,rtus_calls,schema_migrations,sessions,statements,table_shapes,watermarks");
+  EXPECT_EQ(tables.get<std::string>(0, 0),
+            "dead_letters,rtus_calls,schema_migrations,sessions,statement_minutes,statements,"
+            "table_shapes,watermarks");
+}
+
+// A store recorded before version 6 gets its statement minutes from the statements it holds.
+TEST_F(ScratchDatabase, UpgradingAStoreFillsTheMinutesOfWhatItAlreadyRecorded) {
+  pg::Connection store(dsn_);
+  const auto before_minutes = store_migrations().first(5);
+  ASSERT_EQ(before_minutes.back().version, 5);
+  pg::migrate(store, "store", before_minutes);
+  store.exec(
+      "INSERT INTO tapedeck.statements (event_id, commit_lsn, position, xid, commit_time, "
+      "schema_name, table_name, op, sql) VALUES "
+      "('a', '0/100', 1, '7', '2026-01-01T10:00:01Z', 'public', 't', 'c', 'SELECT 1'), "
+      "('b', '0/300', 1, '8', '2026-01-01T10:00:59Z', 'public', 't', 'c', 'SELECT 1'), "
+      "('c', '0/200', 1, '9', '2026-01-01T10:01:00Z', 'public', 't', 'c', 'SELECT 1')");
+  EXPECT_EQ(migrate_store(store), store_migrations().back().version);
+  const auto minutes = store.exec(
+      "SELECT string_agg(epoch_minute || '=' || latest_commit_lsn, ',' ORDER BY epoch_minute) "
+      "FROM tapedeck.statement_minutes");
+  EXPECT_EQ(minutes.get<std::string>(0, 0), "29454360=0/300,29454361=0/200");
 }
 
 TEST_F(ScratchDatabase, RunsEachMigrationOnceHoweverOftenItIsCalled) {
