@@ -364,14 +364,20 @@ int main(int argc, char** argv) {
     {
       // A session's start-up reads what its catch-up needs only, however much was recorded
       // after its start: here nothing to apply, and retained / 2 statements after the window.
-      const auto measuring = std::chrono::steady_clock::now();
-      const msgop::CatchUpExtent extent = msgop::measure_catch_up(
-          paced_store, TxidSnapshot::parse("50:50:"), *Lsn::parse("0/100"), start);
+      // Three times: the first one also pays for cold caches and planning.
+      paced_store.exec("SET jit = off");  // as msgop's store connections do
+      std::string took;
+      msgop::CatchUpExtent extent;
+      for (int attempt = 0; attempt < 3; ++attempt) {
+        const auto measuring = std::chrono::steady_clock::now();
+        extent = msgop::measure_catch_up(paced_store, TxidSnapshot::parse("50:50:"),
+                                         *Lsn::parse("0/100"), start);
+        took += fmt::format("{}{:.1f}", attempt == 0 ? "" : " / ", seconds_since(measuring) * 1000);
+      }
       std::cout << fmt::format(
-          "session start-up: measuring its catch-up took {:.1f} ms ({} statements to apply; "
-          "{} recorded after its start)\n",
-          seconds_since(measuring) * 1000, extent.statements,
-          paced_transactions + 1 + (retained - retained / 2));
+          "session start-up: measuring its catch-up took {} ms ({} statements to apply; {} "
+          "recorded after its start)\n",
+          took, extent.statements, paced_transactions + 1 + (retained - retained / 2));
     }
     paced_store.exec(
         "INSERT INTO tapedeck.watermarks (name, lsn) VALUES ('TAPEDECK_CDC', 'FFFFFFFF/0')");
