@@ -7,6 +7,7 @@
 #include "app/cli.hpp"
 #include "core/exit_codes.hpp"
 #include "core/pg/connection.hpp"
+#include "core/schema/store_schema.hpp"
 #include "transform/statements_export.hpp"
 
 namespace tapedeck::app {
@@ -36,6 +37,7 @@ void add_statements_command(CLI::App& app, Context& context, Action& action) {
     action = [&context, options] {
       const config::Config config = context.load_config();
       pg::Connection store(config.string("store.dsn"), "tapedeck-statements");
+      schema::require_store(store);
       std::optional<pg::Connection> live;
       if (options->after_snapshot) live.emplace(config.string("live.dsn"), "tapedeck-statements");
       transform::ScriptWriter writer(
@@ -65,6 +67,7 @@ void add_statements_command(CLI::App& app, Context& context, Action& action) {
     action = [&context] {
       const config::Config config = context.load_config();
       pg::Connection store(config.string("store.dsn"), "tapedeck-statements");
+      schema::require_store(store);
       const std::string text = transform::statements_stats(store);
       std::fwrite(text.data(), 1, text.size(), stdout);
       return exit_code::ok;

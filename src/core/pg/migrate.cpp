@@ -71,4 +71,28 @@ int migrate(Connection& connection, std::string_view component,
   return std::max(current, known);
 }
 
+void require_schema(Connection& connection, std::string_view component,
+                    std::span<const Migration> migrations, std::string_view database) {
+  const bool bookkept =
+      connection.exec("SELECT to_regclass('tapedeck.schema_migrations') IS NOT NULL")
+          .get<bool>(0, 0);
+  const int current =
+      bookkept ? connection.exec_params(kCurrent, Params::of(component)).get<int>(0, 0) : 0;
+  const int known = migrations.empty() ? 0 : migrations.back().version;
+  if (current == 0) {
+    throw Error(ErrorSource::postgres, Recovery::not_found,
+                fmt::format("the {} holds no tapedeck {} schema: check its DSN, or start the "
+                            "services that write it once",
+                            database, component));
+  }
+  if (current != known) {
+    throw Error(ErrorSource::postgres, Recovery::fail,
+                fmt::format("the {} schema of the {} is at version {}, this tapedeck reads "
+                            "version {}: {}",
+                            component, database, current, known,
+                            current < known ? "start this tapedeck's services once to migrate it"
+                                            : "run a newer tapedeck"));
+  }
+}
+
 }  // namespace tapedeck::pg

@@ -23,4 +23,11 @@ struct Migration {
 int migrate(Connection& connection, std::string_view component,
             std::span<const Migration> migrations);
 
+// For tools that only read: checks, without changing anything, that the database holds
+// `component`'s schema at the version this binary knows. Throws Error(postgres, not_found)
+// when it holds none (the wrong database, or one no service has used yet) and Error(postgres,
+// fail) when it is older or newer, each naming `database` (what the DSN is for) and what to do.
+void require_schema(Connection& connection, std::string_view component,
+                    std::span<const Migration> migrations, std::string_view database);
+
 }  // namespace tapedeck::pg

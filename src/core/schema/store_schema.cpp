@@ -182,4 +182,8 @@ int migrate_store(pg::Connection& store) {
   return pg::migrate(store, "store", kMigrations);
 }
 
+void require_store(pg::Connection& store) {
+  pg::require_schema(store, "store", kMigrations, "TransformMsg DB (store.dsn)");
+}
+
 }  // namespace tapedeck::schema

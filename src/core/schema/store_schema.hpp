@@ -14,4 +14,7 @@ std::span<const pg::Migration> store_migrations();
 // Creates or upgrades the store schema; returns its version.
 int migrate_store(pg::Connection& store);
 
+// For tools that only read the store: pg::require_schema for the TransformMsg DB (store.dsn).
+void require_store(pg::Connection& store);
+
 }  // namespace tapedeck::schema

@@ -43,6 +43,27 @@ TEST_F(ScratchDatabase, CreatesTheStoreTablesAndRecordsTheVersion) {
             "table_shapes,watermarks");
 }
 
+// A read-only tool refuses, by name and without changing it, a store that is not (yet) one.
+TEST_F(ScratchDatabase, AReaderRefusesAnEmptyOrOlderStoreAndTakesACurrentOne) {
+  pg::Connection store(dsn_);
+  const auto recovery_of = [&] {
+    try {
+      require_store(store);
+    } catch (const Error& error) {
+      EXPECT_NE(error.message().find("TransformMsg DB (store.dsn)"), std::string::npos)
+          << error.message();
+      return error.recovery();
+    }
+    return Recovery::retry;  // stands for "accepted"
+  };
+  EXPECT_EQ(recovery_of(), Recovery::not_found);
+  EXPECT_EQ(store.exec("SELECT to_regnamespace('tapedeck') IS NULL").get<bool>(0, 0), true);
+  pg::migrate(store, "store", store_migrations().first(1));
+  EXPECT_EQ(recovery_of(), Recovery::fail);
+  migrate_store(store);
+  EXPECT_EQ(recovery_of(), Recovery::retry);
+}
+
 // A store recorded before version 6 gets its statement minutes from the statements it holds.
 TEST_F(ScratchDatabase, UpgradingAStoreFillsTheMinutesOfWhatItAlreadyRecorded) {
   pg::Connection store(dsn_);
