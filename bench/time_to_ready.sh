@@ -67,6 +67,18 @@ wait_for_recording() {
   return 1
 }
 
+# Deletes this run's CDC stream (gigabytes: left behind, a few runs fill JetStream's storage and
+# capture's publishes fail with "insufficient resources"). A JetStream API request spoken in
+# NATS's text protocol: no nats CLI needed; the PONG says the server has read it.
+delete_cdc_stream() {
+  local address=${TAPEDECK_NATS_URL#nats://} reply=""
+  exec 3<>"/dev/tcp/${address%:*}/${address##*:}" || return 0
+  printf 'CONNECT {"verbose":false}\r\nPUB $JS.API.STREAM.DELETE.%s _INBOX.ttr_%s 0\r\n\r\nPING\r\n' \
+    "$TAPEDECK_NATS_CDC_STREAM" "$id" >&3
+  while read -r -t 5 reply <&3 && [[ $reply != PONG* ]]; do :; done
+  exec 3>&-
+}
+
 run_pid=""
 cleanup() {
   if [[ -n $run_pid ]]; then
@@ -78,6 +90,7 @@ cleanup() {
   for db in $(admin -c "SELECT datname FROM pg_database WHERE datname LIKE 'ttr%$id%'"); do
     admin -c "DROP DATABASE IF EXISTS \"$db\" WITH (FORCE)" >/dev/null 2>&1 || true
   done
+  delete_cdc_stream || true
   rm -rf "$work"
 }
 trap cleanup EXIT
