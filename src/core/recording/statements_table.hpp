@@ -87,7 +87,7 @@ SELECT count(*), max(s.commit_lsn)::text FROM tapedeck.statements s
  WHERE s.commit_lsn >= $3::pg_lsn
    AND s.commit_lsn <= (SELECT coalesce(max(m.latest_commit_lsn), '0/0'::pg_lsn)
                           FROM tapedeck.statement_minutes m
-                         WHERE m.epoch_minute <= floor(extract(epoch FROM $2::timestamptz) / 60))
+                         WHERE m.epoch_minute <= tapedeck.epoch_minute($2::timestamptz))
    AND NOT pg_visible_in_snapshot(s.xid, $1::pg_snapshot)
    AND s.commit_time <= $2::timestamptz)";
 
@@ -195,7 +195,7 @@ DELETE FROM tapedeck.statements s USING doomed WHERE s.event_id = doomed.event_i
 // the minutes then bound nothing, and stay until statements are recorded again).
 inline constexpr const char* kDeleteOldMinutes = R"(
 DELETE FROM tapedeck.statement_minutes
- WHERE epoch_minute < (SELECT floor(extract(epoch FROM min(commit_time)) / 60)
+ WHERE epoch_minute < (SELECT tapedeck.epoch_minute(min(commit_time))
                          FROM tapedeck.statements))";
 
 }  // namespace tapedeck::recording::statements

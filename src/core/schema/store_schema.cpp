@@ -150,11 +150,17 @@ CREATE TABLE tapedeck.statement_minutes (
   latest_commit_lsn pg_lsn NOT NULL
 );
 
+-- The minute a commit time falls in: the one definition the trigger, catch-up's bound and
+-- cleanup share (a plain SQL function, inlined where it is used).
+CREATE FUNCTION tapedeck.epoch_minute(at timestamptz) RETURNS bigint
+  LANGUAGE sql STABLE PARALLEL SAFE
+  AS $fn$ SELECT floor(extract(epoch FROM at) / 60)::bigint $fn$;
+
 CREATE FUNCTION tapedeck.note_statement_minutes() RETURNS trigger LANGUAGE plpgsql AS $fn$
 BEGIN
   -- In minute order, so concurrent writers lock the rows they share in one order.
   INSERT INTO tapedeck.statement_minutes AS m (epoch_minute, latest_commit_lsn)
-  SELECT floor(extract(epoch FROM commit_time) / 60)::bigint, max(commit_lsn)
+  SELECT tapedeck.epoch_minute(commit_time), max(commit_lsn)
     FROM new_statements GROUP BY 1 ORDER BY 1
   ON CONFLICT (epoch_minute) DO UPDATE SET latest_commit_lsn = excluded.latest_commit_lsn
    WHERE m.latest_commit_lsn < excluded.latest_commit_lsn;
@@ -167,7 +173,7 @@ CREATE TRIGGER statements_note_minutes AFTER INSERT ON tapedeck.statements
   FOR EACH STATEMENT EXECUTE FUNCTION tapedeck.note_statement_minutes();
 
 INSERT INTO tapedeck.statement_minutes (epoch_minute, latest_commit_lsn)
-SELECT floor(extract(epoch FROM commit_time) / 60)::bigint, max(commit_lsn)
+SELECT tapedeck.epoch_minute(commit_time), max(commit_lsn)
   FROM tapedeck.statements GROUP BY 1;
 )"},
 };
