@@ -28,6 +28,10 @@ constexpr std::string_view kCurrent =
 constexpr std::string_view kRecord =
     "INSERT INTO tapedeck.schema_migrations (component, version, description) VALUES ($1, $2, $3)";
 
+int latest_version(std::span<const Migration> migrations) {
+  return migrations.empty() ? 0 : migrations.back().version;
+}
+
 }  // namespace
 
 int migrate(Connection& connection, std::string_view component,
@@ -39,7 +43,7 @@ int migrate(Connection& connection, std::string_view component,
     setup.exec(kBookkeeping);
     setup.commit();
   }
-  const int known = migrations.empty() ? 0 : migrations.back().version;
+  const int known = latest_version(migrations);
   int current = 0;
   for (const auto& migration : migrations) {
     Transaction step(connection);
@@ -78,7 +82,7 @@ void require_schema(Connection& connection, std::string_view component,
           .get<bool>(0, 0);
   const int current =
       bookkept ? connection.exec_params(kCurrent, Params::of(component)).get<int>(0, 0) : 0;
-  const int known = migrations.empty() ? 0 : migrations.back().version;
+  const int known = latest_version(migrations);
   if (current == 0) {
     throw Error(ErrorSource::postgres, Recovery::not_found,
                 fmt::format("the {} holds no tapedeck {} schema: check its DSN, or start the "
