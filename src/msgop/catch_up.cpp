@@ -15,6 +15,7 @@
 #include "core/recording/statements_table.hpp"
 #include "core/session.hpp"
 #include "msgop/read_ahead.hpp"
+#include "msgop/statement_shape.hpp"
 
 namespace tapedeck::msgop {
 
@@ -24,7 +25,8 @@ namespace {
 struct StatementRef {
   const RecordedTransaction* transaction = nullptr;
   std::size_t index = 0;
-  bool one_row = false;  // a recorded UPDATE or DELETE: changes exactly one row
+  bool one_row = false;   // a recorded UPDATE or DELETE: changes exactly one row
+  bool prepares = false;  // the prepare of its shape, sent before it
 };
 
 // "at commit LSN <lsn> position <p> (xid <x>)" and the statement, shortened.
@@ -72,7 +74,7 @@ bool changes_one_row(std::string_view statement) {
 }  // namespace
 
 void apply_transactions(pg::Connection& target, std::span<const RecordedTransaction> group,
-                        Inserts inserts, Commits commits) {
+                        Inserts inserts, Commits commits, PreparedShapes* prepared) {
   using recorded_statement::kDdlSearchPath;
   using recorded_statement::kTruncateOnly;
   // A multi-row INSERT's bounds: past about a thousand rows the saving is made and the
@@ -91,6 +93,7 @@ void apply_transactions(pg::Connection& target, std::span<const RecordedTransact
   std::size_t run_head = 0;
   std::size_t run_rows = 0;
   StatementRef run_at;
+  ShapedStatement shaped;
   // Waits for what was sent, the transaction still open, and checks every statement's rows; a
   // failure rolls the transaction back and names the statement.
   auto sync = [&] {
@@ -100,7 +103,12 @@ void apply_transactions(pg::Connection& target, std::span<const RecordedTransact
       // Pipeline::sync rolled back the explicit transaction the failure left open.
       const std::size_t index = error.statement_index();
       if (index < sent.size() && sent[index].transaction != nullptr) {
-        throw statement_failed(error, sent[index], transactions);
+        const StatementRef& at = sent[index];
+        if (at.prepares && prepared != nullptr &&
+            shape_statement(at.transaction->statements[at.index], shaped)) {
+          prepared->refuse(shaped.shape);
+        }
+        throw statement_failed(error, at, transactions);
       }
       throw;
     }
@@ -118,6 +126,21 @@ void apply_transactions(pg::Connection& target, std::span<const RecordedTransact
     pipeline->send(sql);
     sent.push_back(at);
   };
+  // A recorded statement as it is, or by its prepared shape and values.
+  auto send_recorded = [&](const std::string& statement, StatementRef at) {
+    if (prepared != nullptr && shape_statement(statement, shaped)) {
+      if (const auto use = prepared->use(shaped.shape)) {
+        if (use->prepare_first) {
+          pipeline->prepare(use->name, shaped.shape, shaped.types);
+          sent.push_back(StatementRef{at.transaction, at.index, false, true});
+        }
+        pipeline->send_prepared(use->name, shaped.values);
+        sent.push_back(at);
+        return;
+      }
+    }
+    send(statement, at);
+  };
   auto send_truncates = [&] {
     if (truncates.empty()) return;
     send(truncates, truncates_at);
@@ -125,7 +148,11 @@ void apply_transactions(pg::Connection& target, std::span<const RecordedTransact
   };
   auto send_inserts = [&] {
     if (run.empty()) return;
-    send(run, run_at);
+    if (run_rows == 1) {
+      send_recorded(run, run_at);
+    } else {
+      send(run, run_at);
+    }
     run.clear();
     run_rows = 0;
   };
@@ -191,10 +218,15 @@ void apply_transactions(pg::Connection& target, std::span<const RecordedTransact
           }
           throw statement_failed(error, at, transactions);
         }
+        if (prepared != nullptr) {
+          // The statements prepared so far may read the tables as they were.
+          prepared->forget();
+          target.exec("DEALLOCATE ALL");
+        }
         pipeline.emplace(target);
         continue;
       }
-      send(statement, at);
+      send_recorded(statement, at);
     }
     send_truncates();  // a TRUNCATE run never spans two source transactions; an INSERT run may
     if (commit_each) commit();
@@ -243,10 +275,17 @@ CatchUpResult catch_up(pg::Connection& store, pg::Connection& target, Transactio
   ReadAhead batches(store, std::move(filter), options.batch_statements,
                     static_cast<std::size_t>(std::max(1, options.queued_batches)));
   CatchUpResult result;
+  // Catch-up's statements run prepared by shape; the connection holds no other prepared
+  // statements, so the names start afresh.
+  PreparedShapes prepared;
+  target.exec("DEALLOCATE ALL");
   while (auto batch = batches.next_batch()) {
     try {
-      apply_transactions(target, batch->transactions, Inserts::merged);
+      apply_transactions(target, batch->transactions, Inserts::merged, Commits::one_for_the_group,
+                         &prepared);
     } catch (const Error& merged_failure) {
+      // Prepares after the failure were skipped: prepare again from the next batch on.
+      prepared.forget();
       // A multi-row INSERT names only its first row. One statement at a time, the batch fails
       // at the very statement that cannot apply (or, should it pass, is applied all the same).
       log::get("msgop")->warn(
@@ -263,6 +302,7 @@ CatchUpResult catch_up(pg::Connection& store, pg::Connection& target, Transactio
       break;
     }
   }
+  target.exec("DEALLOCATE ALL");
   return result;
 }
 

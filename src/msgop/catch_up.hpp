@@ -11,6 +11,7 @@
 #include "core/lsn.hpp"
 #include "core/pg/connection.hpp"
 #include "msgop/recording_reader.hpp"
+#include "msgop/statement_shape.hpp"
 
 namespace tapedeck::msgop {
 
@@ -31,11 +32,16 @@ namespace tapedeck::msgop {
 // transaction of its own, as recorded, and the group only shares round trips: each COMMIT goes
 // with the next transaction's statements, or with its own when none of them has rows to check.
 // A failure then rolls back its own transaction only; those before it stay applied.
+// With `prepared` (catch-up), a recorded INSERT, UPDATE or DELETE that shape_statement takes
+// apart runs as a prepared statement of its shape with its values (prepared in the same
+// pipeline the first time), and DDL makes `prepared` forget what it prepared. A prepare that
+// fails fails the group like its statement would, and its shape runs as text from then on.
 enum class Inserts { one_by_one, merged };
 enum class Commits { one_for_the_group, each };
 void apply_transactions(pg::Connection& target, std::span<const RecordedTransaction> group,
                         Inserts inserts = Inserts::one_by_one,
-                        Commits commits = Commits::one_for_the_group);
+                        Commits commits = Commits::one_for_the_group,
+                        PreparedShapes* prepared = nullptr);
 
 // The oldest recorded statement: where the recording reaches back to.
 struct RecordingStart {
@@ -76,9 +82,11 @@ using KeepGoing = std::function<bool(const CatchUpResult& so_far)>;
 // while the calling thread applies the previous group, so reading and applying overlap; memory
 // is bounded by queued_batches. Catch-up only needs the state at its end, so a group is one
 // apply transaction (group commit) whose statements go through libpq's pipeline mode, one
-// sync per group, runs of inserts merged (Inserts::merged); a DDL statement runs in order as a
-// simple query inside that transaction. A group that fails merged is applied again one
-// statement at a time, so that the failure names its statement.
+// sync per group, runs of inserts merged (Inserts::merged), other statements prepared by shape
+// (PreparedShapes: PostgreSQL parses and plans each shape once, not each statement); a DDL
+// statement runs in order as a simple query inside that transaction. A group that fails merged
+// is applied again one statement at a time, as recorded text, so that the failure names its
+// statement.
 // Borrows both connections (each used by one thread only during the call). Throws the first
 // Error of either side; a failed statement's Error names it (commit LSN, position, xid, SQL)
 // and its whole group was rolled back.

@@ -61,6 +61,14 @@ void Pipeline::send(std::string_view sql) {
   after_send(PQsendQueryParams(conn_, text_.c_str(), 0, nullptr, nullptr, nullptr, nullptr, 0));
 }
 
+void Pipeline::prepare(std::string_view name, std::string_view sql,
+                       std::span<const std::uint32_t> types) {
+  name_.assign(name);
+  text_.assign(sql);
+  after_send(PQsendPrepare(conn_, name_.c_str(), text_.c_str(), static_cast<int>(types.size()),
+                           types.data()));
+}
+
 void Pipeline::send_prepared(std::string_view name, const Params& params) {
   text_.assign(name);
   after_send(PQsendQueryPrepared(conn_, text_.c_str(), static_cast<int>(params.size()),

@@ -4,6 +4,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -47,7 +48,11 @@ class Pipeline {
   // One statement (no ';'-separated lists in pipeline mode) with $1.. from `params`.
   void send(std::string_view sql, const Params& params);
   void send(std::string_view sql);
-  // A statement prepared before with Connection::prepare.
+  // Prepares `sql` as the named statement `name` on the server, with parameter types
+  // `types` (0: inferred from its use). Counts as one statement (no rows); its failure is
+  // reported at sync() like a statement's. Prepared statements outlive transactions.
+  void prepare(std::string_view name, std::string_view sql, std::span<const std::uint32_t> types);
+  // A statement prepared before, with Connection::prepare or prepare() above.
   void send_prepared(std::string_view name, const Params& params);
 
   // Marks a sync point and waits for every result up to it. Returns the rows affected by
@@ -75,6 +80,7 @@ class Pipeline {
   Connection& connection_;
   pg_conn* conn_;
   std::string text_;  // NUL-terminated copy of the last SQL or name; reused
+  std::string name_;  // NUL-terminated copy of the name prepare() gives
   std::size_t sent_ = 0;
   std::size_t done_ = 0;  // statements whose results have all arrived
   std::size_t sent_at_sync_ = 0;

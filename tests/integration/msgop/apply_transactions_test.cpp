@@ -1,5 +1,6 @@
 // apply_transactions against a real session database: whole groups, TRUNCATE runs, and the
 // one-row check that turns a drifted session database into a named failure.
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <string>
@@ -161,6 +162,96 @@ TEST_F(ApplyTransactionsTest, ARunOfTruncatesIsOneCommand) {
                                                       "INSERT INTO unit VALUES (2)"})});
   EXPECT_EQ(rows(target, "SELECT string_agg(id::text, ',') FROM unit"), "2");
   EXPECT_EQ(rows(target, "SELECT count(*)::text FROM reading"), "0");
+}
+
+// Statements prepared by shape put the very values their text holds, whatever the value.
+TEST_F(ApplyTransactionsTest, PreparedShapesStoreTheValuesTheTextHolds) {
+  const std::string dsn = create_session_database(unique_name("msgop_apply"), {});
+  pg::Connection target(dsn);
+  target.exec(
+      "CREATE TABLE odd (id int PRIMARY KEY, s text, n numeric(8,2), b bigint, a int[], "
+      "j jsonb, ts timestamptz, vc varchar(5))");
+  const std::vector<std::string> values = {
+      "'it''s', 1.005, -9223372036854775808, '{1,-2}'::integer[], '{\"k\": \"\\\\\"}', "
+      "'2020-02-29 23:59:59.999999+00'::timestamp with time zone, 'äöü✓'::character varying(5)",
+      "'back\\slash '' \"quote\"', '-0.5'::numeric(8,2), 2147483648, '{}', 'null', "
+      "'infinity', ''",
+      "'', 99999.99, -1, NULL, '[1, 2.50]', '1970-01-01 00:00:00+00', 'x'"};
+  // Each INSERT apart from the next, so none is merged into a multi-row one.
+  const std::vector<std::string> after = {
+      R"(UPDATE "public"."odd" SET "s" = 'new''s', "b" = -2 WHERE "id" = 1)",
+      R"(UPDATE "public"."odd" SET "s" = 'x', "b" = 3 WHERE "id" = 2)",
+      R"(DELETE FROM "public"."odd" WHERE "id" = 3)"};
+  std::vector<std::string> statements;
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    statements.push_back(fmt::format(
+        R"(INSERT INTO "public"."odd" ("id", "s", "n", "b", "a", "j", "ts", "vc") VALUES ({}, {}))",
+        i + 1, values[i]));
+    statements.push_back(after[i]);
+  }
+  PreparedShapes prepared;
+  apply_transactions(target, std::vector{transaction("0/10", 1, statements)}, Inserts::merged,
+                     Commits::one_for_the_group, &prepared);
+
+  // The same statements as text, into a twin table.
+  target.exec("CREATE TABLE twin (LIKE odd)");
+  for (auto& statement : statements) {
+    statement.replace(statement.find(R"("odd")"), 5, R"("twin")");
+    target.exec(statement);
+  }
+  const std::string rows_of =
+      "SELECT string_agg(format('%s|%s|%s|%s|%s|%s|%s|%s', id, s, n, b, a, j, ts, vc), E'\\n' "
+      "ORDER BY id) FROM ";
+  EXPECT_EQ(rows(target, rows_of + "odd"), rows(target, rows_of + "twin"));
+  EXPECT_EQ(rows(target, "SELECT s || '/' || b FROM odd WHERE id = 1"), "new's/-2");
+  // They went prepared: the INSERTs, the UPDATEs (one shape for both) and the DELETE.
+  EXPECT_EQ(rows(target,
+                 "SELECT string_agg(kind || ':' || n, ',' ORDER BY kind) FROM (SELECT "
+                 "split_part(statement, ' ', 1) AS kind, count(*) AS n FROM "
+                 "pg_prepared_statements GROUP BY 1) k"),
+            "DELETE:1,INSERT:3,UPDATE:1");
+}
+
+// A prepared statement keeps the parameter types it was prepared with: after a DDL changes
+// a column's type, the same text must mean what it means now ('007' into text, not 7).
+TEST_F(ApplyTransactionsTest, ADdlMakesTheShapesPreparedBeforeItForgotten) {
+  const std::string dsn = create_session_database(unique_name("msgop_apply"), {});
+  pg::Connection target(dsn);
+  target.exec(
+      "CREATE TABLE code (id int PRIMARY KEY, v int); INSERT INTO code VALUES (1, 0), "
+      "(2, 0)");
+  PreparedShapes prepared;
+  apply_transactions(
+      target,
+      std::vector{transaction("0/10", 1, {"UPDATE code SET v = '007' WHERE id = 1"}),
+                  transaction("0/20", 2,
+                              {"SELECT pg_catalog.set_config('search_path', 'public', "
+                               "true);\nALTER TABLE code ALTER COLUMN v TYPE text"}),
+                  transaction("0/30", 3, {"UPDATE code SET v = '007' WHERE id = 2"})},
+      Inserts::merged, Commits::one_for_the_group, &prepared);
+  EXPECT_EQ(rows(target, "SELECT string_agg(id || ':' || v, ',' ORDER BY id) FROM code"),
+            "1:7,2:007");
+}
+
+// A shape PostgreSQL cannot prepare (here a parameter whose type nothing tells) fails its
+// group naming the statement; from then on that shape runs as its text, which works.
+TEST_F(ApplyTransactionsTest, AShapeThatCannotBePreparedRunsAsTextFromThenOn) {
+  const std::string dsn = create_session_database(unique_name("msgop_apply"), {1});
+  pg::Connection target(dsn);
+  target.exec("ALTER TABLE t ADD COLUMN flag boolean");
+  const std::vector group{
+      transaction("0/10", 1, {"UPDATE t SET flag = ('x' IS NULL) WHERE id = 1"})};
+  PreparedShapes prepared;
+  try {
+    apply_transactions(target, group, Inserts::merged, Commits::one_for_the_group, &prepared);
+    ADD_FAILURE() << "the prepare was expected to fail";
+  } catch (const Error& error) {
+    EXPECT_NE(std::string(error.what()).find("UPDATE t SET flag"), std::string::npos)
+        << error.what();
+  }
+  prepared.forget();
+  apply_transactions(target, group, Inserts::merged, Commits::one_for_the_group, &prepared);
+  EXPECT_EQ(rows(target, "SELECT flag::text FROM t WHERE id = 1"), "false");
 }
 
 }  // namespace

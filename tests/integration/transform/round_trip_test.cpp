@@ -14,6 +14,8 @@
 
 #include "core/pg/params.hpp"
 #include "core/pg/transaction.hpp"
+#include "core/txid_snapshot.hpp"
+#include "msgop/catch_up.hpp"
 #include "transform_fixture.hpp"
 
 namespace tapedeck::transform::testing {
@@ -658,6 +660,8 @@ TEST(TransformRoundTrip, StatementsAppliedToACopyReproduceTheLiveDatabaseExactly
     workload->seed_rows();
   }
   ScratchDatabase copy("tdtr_copy", live.name());
+  // A second copy for msgop's catch-up, which applies the same recording its own way.
+  ScratchDatabase caught_up("tdtr_caught_up", live.name());
   SlotGuard slot_guard{live.dsn(), env.at("TAPEDECK_CAPTURE_SLOT_NAME")};
 
   const std::string log = temp_file("tdtr_round_trip") + ".log";
@@ -723,34 +727,51 @@ TEST(TransformRoundTrip, StatementsAppliedToACopyReproduceTheLiveDatabaseExactly
       << "psql failed applying " << script << ":\n"
       << read_file(applied_log);
 
-  pg::Connection copy_connection(copy.dsn());
+  // msgop's catch-up of every recorded transaction: merged inserts, statements prepared by
+  // shape, DDL in order.
+  pg::Connection caught_up_connection(caught_up.dsn());
+  const auto far_future = std::chrono::duration_cast<std::chrono::microseconds>(
+      std::chrono::system_clock::now().time_since_epoch() + std::chrono::hours(24));
+  const msgop::CatchUpResult applied = msgop::catch_up(
+      store_connection, caught_up_connection,
+      msgop::TransactionFilter::catch_up(TxidSnapshot::parse("1:1:"), msgop::Instant{far_future}),
+      msgop::CatchUpOptions{});
+  EXPECT_EQ(applied.transactions,
+            query_int(store_connection, "SELECT count(DISTINCT xid) FROM tapedeck.statements"));
+
   // The values Debezium's precise mode would null are there to be compared.
   constexpr const char* kSpecials =
       "SELECT count(*) FROM typed WHERE nv IN ('NaN', 'Infinity', '-Infinity') OR n = 'NaN'";
   EXPECT_GT(query_int(connection, kSpecials), 0);
-  EXPECT_EQ(query_int(copy_connection, kSpecials), query_int(connection, kSpecials));
-  // Column by column first, so that a difference names its column.
-  for (const auto& column : kTypedColumns) {
-    const std::string sql = fmt::format(
-        "SELECT md5(string_agg(coalesce({0}::text, '<null>'), '|' ORDER BY id)) FROM typed",
-        column);
-    EXPECT_EQ(query_text(copy_connection, sql), query_text(connection, sql))
-        << "column typed." << column << " differs";
-  }
   EXPECT_EQ(query_int(connection, "SELECT count(*) FROM every_type"), 4);
-  for (const auto& column : kEveryTypeColumns) {
-    const std::string sql = fmt::format(
-        "SELECT string_agg(id || ':' || coalesce({0}::text, '<null>'), E'\\n' ORDER BY id) "
-        "FROM every_type",
-        column);
-    EXPECT_EQ(query_text(copy_connection, sql), query_text(connection, sql))
-        << "column every_type." << column << " differs";
-  }
-  for (const auto& table : kTables) {
-    const std::string copy_digest = table_digest(copy_connection, table);
-    if (copy_digest != table_digest(connection, table)) {
-      ADD_FAILURE() << "table " << table << " differs; script " << script << "\n"
-                    << row_differences(copy_connection, connection, table);
+  pg::Connection copy_connection(copy.dsn());
+  for (auto* applied_to : {&copy_connection, &caught_up_connection}) {
+    const std::string how =
+        applied_to == &copy_connection ? "psql -f of the export" : "msgop's catch-up";
+    SCOPED_TRACE("applied by " + how);
+    EXPECT_EQ(query_int(*applied_to, kSpecials), query_int(connection, kSpecials));
+    // Column by column first, so that a difference names its column.
+    for (const auto& column : kTypedColumns) {
+      const std::string sql = fmt::format(
+          "SELECT md5(string_agg(coalesce({0}::text, '<null>'), '|' ORDER BY id)) FROM typed",
+          column);
+      EXPECT_EQ(query_text(*applied_to, sql), query_text(connection, sql))
+          << "column typed." << column << " differs";
+    }
+    for (const auto& column : kEveryTypeColumns) {
+      const std::string sql = fmt::format(
+          "SELECT string_agg(id || ':' || coalesce({0}::text, '<null>'), E'\\n' ORDER BY id) "
+          "FROM every_type",
+          column);
+      EXPECT_EQ(query_text(*applied_to, sql), query_text(connection, sql))
+          << "column every_type." << column << " differs";
+    }
+    for (const auto& table : kTables) {
+      const std::string copy_digest = table_digest(*applied_to, table);
+      if (copy_digest != table_digest(connection, table)) {
+        ADD_FAILURE() << "table " << table << " differs; script " << script << "\n"
+                      << row_differences(*applied_to, connection, table);
+      }
     }
   }
   if (!HasFailure()) {

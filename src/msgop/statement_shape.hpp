@@ -1,0 +1,76 @@
+// A recorded INSERT, UPDATE or DELETE with its values taken out as parameters, so that
+// catch-up prepares each shape of statement once and sends only values after that: PostgreSQL
+// then skips parsing and planning each statement, which is most of what a one-row change costs.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+#include "core/pg/params.hpp"
+
+namespace tapedeck::msgop {
+
+// Parameter types for PQprepare, as PostgreSQL's own scanner types a constant: 0 (unknown,
+// resolved from where the value is used) for a quoted literal; int4, int8 or numeric for an
+// integer, by the size of its value.
+inline constexpr std::uint32_t kUnknownType = 0;
+inline constexpr std::uint32_t kInt4Type = 23;
+inline constexpr std::uint32_t kInt8Type = 20;
+inline constexpr std::uint32_t kNumericType = 1700;
+
+struct ShapedStatement {
+  std::string shape;                 // the statement with $1..$n where its values were
+  std::vector<std::uint32_t> types;  // one per parameter
+  pg::Params values;                 // one per parameter, as text
+};
+
+// Fills `out` from `statement`, reusing its storage, and returns true; false when the statement
+// is not taken apart (then it is run as recorded). Taken apart: statements starting
+// INSERT INTO, UPDATE or DELETE FROM (transform's renderings, recorded_statement.hpp) with at
+// least one value. A value is a standard-conforming quoted literal or an integer (with its
+// sign) standing where a value stands: right after "(", "," or "=", or after the FROM of
+// IS [NOT] DISTINCT FROM. Everything else stays as it is, and staying is always exact: the
+// type after "::" with its modifiers ("numeric(12,2)"), array subscripts and constructors,
+// LIMIT, identifiers, true/false/NULL. A statement holding anything this reading does not
+// follow (E'' or other prefixed strings, dollar quotes, comments, parameters, ';', string
+// continuations, more than 65,535 values) is not taken apart at all.
+// A quoted literal and an unknown-typed parameter are resolved to the same type by the same
+// rules, and the integer types follow the scanner's, so the prepared statement means what the
+// text did as long as the tables it names keep their shape: prepared statements must be
+// forgotten after DDL. Pure.
+bool shape_statement(std::string_view statement, ShapedStatement& out);
+
+// The shapes prepared on one session database connection, by the name of each prepared
+// statement. A name is never given twice by one PreparedShapes, so a statement whose prepare
+// was skipped (a failed pipeline) or went stale (DDL) is never used again once forgotten; the
+// owner deallocates what the server still holds when it is done. Bounded: past `capacity`
+// shapes, a new shape runs as text. Pure; one thread.
+class PreparedShapes {
+ public:
+  explicit PreparedShapes(std::size_t capacity = 2000) : capacity_(capacity) {}
+
+  struct Use {
+    const std::string& name;
+    bool prepare_first;  // new: prepare it under `name` before running it
+  };
+  // The prepared statement to run `shape` with, or nullopt to run the statement as text (the
+  // shape was refused, or there is no room for another).
+  std::optional<Use> use(const std::string& shape);
+  // Its prepare failed: `shape` runs as text from now on.
+  void refuse(const std::string& shape);
+  // Every prepared statement so far may be missing or stale: prepare again when next used.
+  void forget() { names_.clear(); }
+
+ private:
+  std::size_t capacity_;
+  std::unordered_map<std::string, std::string> names_;
+  std::unordered_set<std::string> refused_;
+  std::uint64_t next_ = 0;
+};
+
+}  // namespace tapedeck::msgop

@@ -1,0 +1,133 @@
+// shape_statement: which values of a recorded statement become parameters, and which stay.
+#include "msgop/statement_shape.hpp"
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+namespace tapedeck::msgop {
+namespace {
+
+struct Shaped {
+  std::string shape;
+  std::vector<std::uint32_t> types;
+  std::vector<std::string> values;
+};
+
+std::optional<Shaped> shape(std::string_view sql) {
+  ShapedStatement out;
+  if (!shape_statement(sql, out)) return std::nullopt;
+  Shaped result{out.shape, out.types, {}};
+  for (std::size_t i = 0; i < out.values.size(); ++i) {
+    result.values.emplace_back(out.values.text(i));
+  }
+  return result;
+}
+
+TEST(StatementShape, AnUpdateByKeyTakesEveryValueOut) {
+  const auto shaped = shape(
+      R"(UPDATE "public"."accounts" SET "abalance" = -120, "filler" = 'it''s', "bid" = 7 )"
+      R"(WHERE "aid" = 31337)");
+  ASSERT_TRUE(shaped);
+  EXPECT_EQ(shaped->shape,
+            R"(UPDATE "public"."accounts" SET "abalance" = $1, "filler" = $2, "bid" = $3 )"
+            R"(WHERE "aid" = $4)");
+  EXPECT_EQ(shaped->values, (std::vector<std::string>{"-120", "it's", "7", "31337"}));
+  EXPECT_EQ(shaped->types,
+            (std::vector<std::uint32_t>{kInt4Type, kUnknownType, kInt4Type, kInt4Type}));
+}
+
+TEST(StatementShape, StatementsThatDifferOnlyInValuesShareTheirShape) {
+  const auto one = shape(R"(INSERT INTO "t" ("a", "b") VALUES (1, 'x'))");
+  const auto two = shape(R"(INSERT INTO "t" ("a", "b") VALUES (22, 'why'))");
+  ASSERT_TRUE(one && two);
+  EXPECT_EQ(one->shape, R"(INSERT INTO "t" ("a", "b") VALUES ($1, $2))");
+  EXPECT_EQ(one->shape, two->shape);
+}
+
+TEST(StatementShape, IntegersAreTypedAsTheScannerTypesTheirValue) {
+  const auto shaped = shape(
+      "UPDATE t SET a = 2147483647, b = 2147483648, c = -2147483648, d = -2147483649, "
+      "e = 9223372036854775807, f = -9223372036854775808, g = 9223372036854775808 WHERE k = 0");
+  ASSERT_TRUE(shaped);
+  EXPECT_EQ(shaped->types,
+            (std::vector<std::uint32_t>{kInt4Type, kInt8Type, kInt4Type, kInt8Type, kInt8Type,
+                                        kInt8Type, kNumericType, kInt4Type}));
+  EXPECT_EQ(shaped->values[5], "-9223372036854775808");
+}
+
+TEST(StatementShape, CastsAndTheirModifiersStayWhileTheValueBeforeThemGoes) {
+  const auto shaped = shape(
+      R"(INSERT INTO "t" ("n", "v", "a", "z") VALUES ('1.50'::numeric(12,2), )"
+      R"('x'::character varying(64), '{1,2}'::integer[], )"
+      R"('2020-01-01 00:00:00+00'::timestamp with time zone))");
+  ASSERT_TRUE(shaped);
+  EXPECT_EQ(shaped->shape,
+            R"(INSERT INTO "t" ("n", "v", "a", "z") VALUES ($1::numeric(12,2), )"
+            R"($2::character varying(64), $3::integer[], $4::timestamp with time zone))");
+  EXPECT_EQ(shaped->values,
+            (std::vector<std::string>{"1.50", "x", "{1,2}", "2020-01-01 00:00:00+00"}));
+}
+
+TEST(StatementShape, AKeylessRowIsFoundByValuesInsideItsSubqueryAndLimitStays) {
+  const auto shaped = shape(
+      R"(DELETE FROM "d" WHERE ctid = (SELECT ctid FROM "d" WHERE "a" = 5 AND "b"::text = )"
+      R"(('x')::text AND ROW("t") IS NULL AND "c" IS NOT DISTINCT FROM 'y' LIMIT 1))");
+  ASSERT_TRUE(shaped);
+  EXPECT_EQ(shaped->shape,
+            R"(DELETE FROM "d" WHERE ctid = (SELECT ctid FROM "d" WHERE "a" = $1 AND "b"::text = )"
+            R"(($2)::text AND ROW("t") IS NULL AND "c" IS NOT DISTINCT FROM $3 LIMIT 1))");
+}
+
+TEST(StatementShape, ValuesOutsideValuePositionsStayAsWritten) {
+  const auto shaped = shape("UPDATE t SET a = ARRAY['x', 'y'], b = c - 1, d = 1.5, e = 1e3 "
+                            "WHERE k = 'q'");
+  ASSERT_TRUE(shaped);
+  EXPECT_EQ(shaped->shape,
+            "UPDATE t SET a = ARRAY['x', 'y'], b = c - 1, d = 1.5, e = 1e3 WHERE k = $1");
+}
+
+TEST(StatementShape, IdentifiersHoldingDigitsQuotesOrKeywordsAreNotValues) {
+  const auto shaped = shape(
+      R"(UPDATE "we""ird 1" SET t2 = 'a', "x = 'b'" = 3, "select" = 'c' WHERE "id" = 'k')");
+  ASSERT_TRUE(shaped);
+  EXPECT_EQ(shaped->shape,
+            R"(UPDATE "we""ird 1" SET t2 = $1, "x = 'b'" = $2, "select" = $3 WHERE "id" = $4)");
+}
+
+TEST(StatementShape, LiteralsKeepTheirBytesAndDoubledQuotesBecomeOne) {
+  const auto shaped = shape("UPDATE t SET a = '''', b = 'back\\slash', c = 'äö ✓', d = '' "
+                            "WHERE k = 'x''y''z'");
+  ASSERT_TRUE(shaped);
+  EXPECT_EQ(shaped->values,
+            (std::vector<std::string>{"'", "back\\slash", "äö ✓", "", "x'y'z"}));
+}
+
+TEST(StatementShape, WhatThisReadingDoesNotFollowIsLeftWhole) {
+  for (const std::string_view sql : {
+           "UPDATE t SET a = E'x\\n' WHERE k = 1",
+           "UPDATE t SET a = U&'x' WHERE k = 1",
+           "UPDATE t SET a = $$x$$ WHERE k = 1",
+           "UPDATE t SET a = $1 WHERE k = 1",
+           "UPDATE t SET a = 1 WHERE k = 1; DELETE FROM t",
+           "UPDATE t SET a = 1 -- note\nWHERE k = 1",
+           "UPDATE t SET a = /* note */ 1 WHERE k = 1",
+           "UPDATE t SET a = 'one'\n'two' WHERE k = 1",
+           "UPDATE t SET a = 'unterminated WHERE k = 1",
+           "UPDATE t SET a = b",                    // no value at all
+           "TRUNCATE ONLY \"t\"",                   // not a row change
+           "SELECT pg_catalog.set_config('search_path', '', true);\nALTER TABLE t ADD c int",
+       }) {
+    EXPECT_FALSE(shape(sql)) << sql;
+  }
+}
+
+TEST(StatementShape, AStatementWithMoreValuesThanTheProtocolCarriesIsLeftWhole) {
+  std::string sql = "INSERT INTO t (a) VALUES (0)";
+  for (int i = 1; i <= 65535; ++i) sql += ", (" + std::to_string(i) + ")";
+  EXPECT_FALSE(shape(sql));
+}
+
+}  // namespace
+}  // namespace tapedeck::msgop
