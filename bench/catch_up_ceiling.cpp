@@ -1,7 +1,8 @@
 // Catch-up's ceiling on a real recording, for bench/time_to_ready.sh: the statements a session
 // at `until` catches up (msgop's own selection: not visible in the newest backup's snapshot,
 // committed at or before `until`) are read into memory first, then applied to `target` (a copy
-// restored from that backup) through libpq's pipeline mode, 1,000 statements or more a commit.
+// restored from that backup) through libpq's pipeline mode, 1,000 statements or more a commit,
+// each prepared by its shape as msgop's catch-up does (bench_support.hpp, apply_pipelined).
 // Prints the count, the time and the rate, and a last line `ceiling_seconds: <s>` for the
 // script. Needs nothing but the three databases; asserts nothing.
 //
@@ -60,9 +61,11 @@ int main(int argc, char** argv) {
       }
     }
     const bench::CpuSplit cpu;
-    const double seconds = bench::apply_pipelined(target, transactions);
+    const double seconds =
+        bench::apply_pipelined(target, transactions, bench::Sent::prepared_by_shape);
     std::printf(
-        "pipelined group commit of the same %lld statements (%zu transactions, in memory): "
+        "pipelined group commit of the same %lld statements (%zu transactions, in memory, "
+        "each prepared by its shape): "
         "%.2f s = %.0f statements/s\n",
         static_cast<long long>(statements), transactions.size(), seconds,
         seconds > 0 ? static_cast<double>(statements) / seconds : 0.0);

@@ -1,6 +1,7 @@
 // Catch-up throughput against, on the same recorded changes in the same run, `psql -1 -f`, one
-// multi-statement query and a pipelined group-commit apply (libpq pipeline mode, 1000
-// statements per commit, statements already in memory: the ceiling catch-up aims at), and
+// multi-statement query, a pipelined group-commit apply (libpq pipeline mode, 1000 statements
+// per commit, statements already in memory) and the same with each statement prepared by its
+// shape (taken apart before the clock starts: the ceiling catch-up aims at), and
 // paced-replay timing error at 1,000 tx/s times --speed. Needs the stack env (./run stack env).
 // Figures only.
 #include <fmt/format.h>
@@ -287,9 +288,19 @@ int main(int argc, char** argv) {
     pg::Connection target(pipeline_dsn, "bench-msgop");
     pipeline_seconds = bench::apply_pipelined(target, workload.transactions);
   }
+  // --- 5: the same, each statement prepared by its shape (the ceiling msgop now aims at) ----
+  const std::string prepared_dsn =
+      pg::with_dbname(playback_dsn, scratch.create("bench_prep_" + suffix, base_db));
+  double prepared_seconds = 0;
+  {
+    pg::Connection target(prepared_dsn, "bench-msgop");
+    prepared_seconds =
+        bench::apply_pipelined(target, workload.transactions, bench::Sent::prepared_by_shape);
+  }
   const std::string expected = table_checksum(query_dsn);
   const bool same = table_checksum(msgop_dsn) == expected && table_checksum(psql_dsn) == expected &&
-                    table_checksum(pipeline_dsn) == expected;
+                    table_checksum(pipeline_dsn) == expected &&
+                    table_checksum(prepared_dsn) == expected;
   const double n = static_cast<double>(workload.statements);
   std::cout << fmt::format("msgop catch-up:            {:>10.0f} statements/s ({:.2f} s)\n",
                            n / msgop_seconds, msgop_seconds);
@@ -299,11 +310,15 @@ int main(int argc, char** argv) {
                            n / query_seconds, query_seconds);
   std::cout << fmt::format("pipelined group commit:    {:>10.0f} statements/s ({:.2f} s)\n",
                            n / pipeline_seconds, pipeline_seconds);
+  std::cout << fmt::format("  the same, prepared:      {:>10.0f} statements/s ({:.2f} s)\n",
+                           n / prepared_seconds, prepared_seconds);
   // One line per pair: how many times the second's time msgop's rate is.
   std::cout << fmt::format("ratio: msgop/psql {:.2f}\n", psql_seconds / msgop_seconds);
   std::cout << fmt::format("ratio: msgop/one_query {:.2f}\n", query_seconds / msgop_seconds);
-  std::cout << fmt::format("ratio: msgop/pipelined_group_commit {:.2f} (target >= 0.70)\n",
+  std::cout << fmt::format("ratio: msgop/pipelined_group_commit {:.2f}\n",
                            pipeline_seconds / msgop_seconds);
+  std::cout << fmt::format("ratio: msgop/pipelined_prepared {:.2f} (target >= 0.70)\n",
+                           prepared_seconds / msgop_seconds);
   std::cout << "resulting tables identical: " << (same ? "yes" : "NO") << "\n";
   // --- paced replay at 1,000 tx/s --------------------------------------------------------------
   if (paced_transactions > 0) {

@@ -66,10 +66,14 @@ class ScratchDatabases {
 
 // Catch-up's ceiling: `transactions` (each its statements, in order) applied to `target`
 // through libpq's pipeline mode, whole transactions grouped into commits of at least
-// `per_commit` statements, everything already in memory. Returns the seconds it took.
+// `per_commit` statements, everything already in memory. As text, or (prepared_by_shape) each
+// statement msgop::shape_statement takes apart run as the prepared statement of its shape,
+// taken apart before the clock starts and prepared the first time its shape is met. Returns
+// the seconds it took.
+enum class Sent { as_text, prepared_by_shape };
 double apply_pipelined(pg::Connection& target,
                        const std::vector<std::vector<std::string>>& transactions,
-                       int per_commit = 1000);
+                       Sent sent = Sent::as_text, int per_commit = 1000);
 
 // Where the machine's CPU went between construction and summary(): cores used by nats-server,
 // postgres (every backend, the walsender among them), tapedeck, everything else (the benchmark
