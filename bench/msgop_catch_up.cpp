@@ -147,6 +147,7 @@ int main(int argc, char** argv) {
   std::int64_t retained = 0;  // statements recorded before and after the paced window
   int insert_percent = 50;
   std::string speed_text = "1";  // paced replay's speed: the recording is at 1,000 tx/s
+  int batch_statements = msgop::CatchUpOptions{}.batch_statements;  // msgop.batch_statements
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
     if (arg == "--changes" && i + 1 < argc) {
@@ -159,9 +160,12 @@ int main(int argc, char** argv) {
       insert_percent = std::clamp(std::stoi(argv[++i]), 0, 100);
     } else if (arg == "--speed" && i + 1 < argc) {
       speed_text = argv[++i];
+    } else if (arg == "--batch" && i + 1 < argc) {
+      batch_statements = std::max(1, std::stoi(argv[++i]));
     } else {
       std::cerr << "usage: bench_msgop_catch_up [--changes N] [--paced TRANSACTIONS] "
-                   "[--retained STATEMENTS] [--inserts PERCENT] [--speed FACTOR]\n";
+                   "[--retained STATEMENTS] [--inserts PERCENT] [--speed FACTOR] "
+                   "[--batch STATEMENTS]\n";
       return 2;
     }
   }
@@ -236,7 +240,7 @@ int main(int argc, char** argv) {
   {
     pg::Connection target(msgop_dsn, "bench-msgop");
     msgop::CatchUpOptions options;
-    options.batch_statements = 5000;
+    options.batch_statements = batch_statements;
     began = std::chrono::steady_clock::now();
     const auto result =
         msgop::catch_up(store, target,

@@ -176,7 +176,7 @@ constexpr KeySpec kKeys[] = {
     {"dbop.pg_restore", string, "",
      "pg_restore program (empty: the one of the playback server's major version)"},
 
-    {"msgop.batch_statements", integer, "5000",
+    {"msgop.batch_statements", integer, "1000",
      "statements per catch-up apply transaction (group commit, whole source transactions)"},
     {"msgop.progress_interval", duration, "1s", "how often progress is published"},
     {"msgop.listen", string, "127.0.0.1:9107", "address of /healthz and /metrics"},

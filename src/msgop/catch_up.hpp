@@ -61,7 +61,7 @@ std::optional<std::string> recording_gap(const std::optional<RecordingStart>& ol
 std::optional<RecordingStart> recording_start(pg::Connection& store);
 
 struct CatchUpOptions {
-  int batch_statements = 5000;  // statements per apply transaction (msgop.batch_statements)
+  int batch_statements = 1000;  // statements per apply transaction (msgop.batch_statements)
   int queued_batches = 2;       // groups read ahead while one is applied
 };
 

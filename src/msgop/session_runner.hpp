@@ -20,7 +20,7 @@ struct RunnerSettings {
   std::string playback_dsn;  // playback.dsn: the server and its admin database
   std::string rtus_url;      // playback.rtus_url; empty: recorded RTUS calls are not sent
   bool drop_on_end = true;   // playback.drop_on_end
-  int batch_statements = 5000;
+  int batch_statements = 1000;
   std::chrono::milliseconds progress_interval{1000};
   std::chrono::milliseconds poll_interval{500};  // the row is re-read at least this often
   std::chrono::milliseconds rtus_timeout{2000};

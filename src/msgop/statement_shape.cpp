@@ -13,13 +13,19 @@ namespace {
 // The most parameters one statement may carry in PostgreSQL's wire protocol.
 constexpr std::size_t kMaxParameters = 65535;
 
-bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f'; }
-bool is_digit(char c) { return c >= '0' && c <= '9'; }
+bool is_space(char c) {
+  return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f';
+}
+bool is_digit(char c) {
+  return c >= '0' && c <= '9';
+}
 bool starts_identifier(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' ||
          static_cast<unsigned char>(c) >= 0x80;
 }
-bool continues_identifier(char c) { return starts_identifier(c) || is_digit(c) || c == '$'; }
+bool continues_identifier(char c) {
+  return starts_identifier(c) || is_digit(c) || c == '$';
+}
 
 bool equals_keyword(std::string_view word, std::string_view keyword) {
   if (word.size() != keyword.size()) return false;

@@ -26,9 +26,9 @@ std::optional<Shaped> shape(std::string_view sql) {
 }
 
 TEST(StatementShape, AnUpdateByKeyTakesEveryValueOut) {
-  const auto shaped = shape(
-      R"(UPDATE "public"."accounts" SET "abalance" = -120, "filler" = 'it''s', "bid" = 7 )"
-      R"(WHERE "aid" = 31337)");
+  const auto shaped =
+      shape(R"(UPDATE "public"."accounts" SET "abalance" = -120, "filler" = 'it''s', "bid" = 7 )"
+            R"(WHERE "aid" = 31337)");
   ASSERT_TRUE(shaped);
   EXPECT_EQ(shaped->shape,
             R"(UPDATE "public"."accounts" SET "abalance" = $1, "filler" = $2, "bid" = $3 )"
@@ -58,10 +58,10 @@ TEST(StatementShape, IntegersAreTypedAsTheScannerTypesTheirValue) {
 }
 
 TEST(StatementShape, CastsAndTheirModifiersStayWhileTheValueBeforeThemGoes) {
-  const auto shaped = shape(
-      R"(INSERT INTO "t" ("n", "v", "a", "z") VALUES ('1.50'::numeric(12,2), )"
-      R"('x'::character varying(64), '{1,2}'::integer[], )"
-      R"('2020-01-01 00:00:00+00'::timestamp with time zone))");
+  const auto shaped =
+      shape(R"(INSERT INTO "t" ("n", "v", "a", "z") VALUES ('1.50'::numeric(12,2), )"
+            R"('x'::character varying(64), '{1,2}'::integer[], )"
+            R"('2020-01-01 00:00:00+00'::timestamp with time zone))");
   ASSERT_TRUE(shaped);
   EXPECT_EQ(shaped->shape,
             R"(INSERT INTO "t" ("n", "v", "a", "z") VALUES ($1::numeric(12,2), )"
@@ -71,9 +71,9 @@ TEST(StatementShape, CastsAndTheirModifiersStayWhileTheValueBeforeThemGoes) {
 }
 
 TEST(StatementShape, AKeylessRowIsFoundByValuesInsideItsSubqueryAndLimitStays) {
-  const auto shaped = shape(
-      R"(DELETE FROM "d" WHERE ctid = (SELECT ctid FROM "d" WHERE "a" = 5 AND "b"::text = )"
-      R"(('x')::text AND ROW("t") IS NULL AND "c" IS NOT DISTINCT FROM 'y' LIMIT 1))");
+  const auto shaped =
+      shape(R"(DELETE FROM "d" WHERE ctid = (SELECT ctid FROM "d" WHERE "a" = 5 AND "b"::text = )"
+            R"(('x')::text AND ROW("t") IS NULL AND "c" IS NOT DISTINCT FROM 'y' LIMIT 1))");
   ASSERT_TRUE(shaped);
   EXPECT_EQ(shaped->shape,
             R"(DELETE FROM "d" WHERE ctid = (SELECT ctid FROM "d" WHERE "a" = $1 AND "b"::text = )"
@@ -81,27 +81,28 @@ TEST(StatementShape, AKeylessRowIsFoundByValuesInsideItsSubqueryAndLimitStays) {
 }
 
 TEST(StatementShape, ValuesOutsideValuePositionsStayAsWritten) {
-  const auto shaped = shape("UPDATE t SET a = ARRAY['x', 'y'], b = c - 1, d = 1.5, e = 1e3 "
-                            "WHERE k = 'q'");
+  const auto shaped = shape(
+      "UPDATE t SET a = ARRAY['x', 'y'], b = c - 1, d = 1.5, e = 1e3 "
+      "WHERE k = 'q'");
   ASSERT_TRUE(shaped);
   EXPECT_EQ(shaped->shape,
             "UPDATE t SET a = ARRAY['x', 'y'], b = c - 1, d = 1.5, e = 1e3 WHERE k = $1");
 }
 
 TEST(StatementShape, IdentifiersHoldingDigitsQuotesOrKeywordsAreNotValues) {
-  const auto shaped = shape(
-      R"(UPDATE "we""ird 1" SET t2 = 'a', "x = 'b'" = 3, "select" = 'c' WHERE "id" = 'k')");
+  const auto shaped =
+      shape(R"(UPDATE "we""ird 1" SET t2 = 'a', "x = 'b'" = 3, "select" = 'c' WHERE "id" = 'k')");
   ASSERT_TRUE(shaped);
   EXPECT_EQ(shaped->shape,
             R"(UPDATE "we""ird 1" SET t2 = $1, "x = 'b'" = $2, "select" = $3 WHERE "id" = $4)");
 }
 
 TEST(StatementShape, LiteralsKeepTheirBytesAndDoubledQuotesBecomeOne) {
-  const auto shaped = shape("UPDATE t SET a = '''', b = 'back\\slash', c = 'äö ✓', d = '' "
-                            "WHERE k = 'x''y''z'");
+  const auto shaped = shape(
+      "UPDATE t SET a = '''', b = 'back\\slash', c = 'äö ✓', d = '' "
+      "WHERE k = 'x''y''z'");
   ASSERT_TRUE(shaped);
-  EXPECT_EQ(shaped->values,
-            (std::vector<std::string>{"'", "back\\slash", "äö ✓", "", "x'y'z"}));
+  EXPECT_EQ(shaped->values, (std::vector<std::string>{"'", "back\\slash", "äö ✓", "", "x'y'z"}));
 }
 
 TEST(StatementShape, WhatThisReadingDoesNotFollowIsLeftWhole) {
@@ -115,8 +116,8 @@ TEST(StatementShape, WhatThisReadingDoesNotFollowIsLeftWhole) {
            "UPDATE t SET a = /* note */ 1 WHERE k = 1",
            "UPDATE t SET a = 'one'\n'two' WHERE k = 1",
            "UPDATE t SET a = 'unterminated WHERE k = 1",
-           "UPDATE t SET a = b",                    // no value at all
-           "TRUNCATE ONLY \"t\"",                   // not a row change
+           "UPDATE t SET a = b",   // no value at all
+           "TRUNCATE ONLY \"t\"",  // not a row change
            "SELECT pg_catalog.set_config('search_path', '', true);\nALTER TABLE t ADD c int",
        }) {
     EXPECT_FALSE(shape(sql)) << sql;
@@ -127,6 +128,37 @@ TEST(StatementShape, AStatementWithMoreValuesThanTheProtocolCarriesIsLeftWhole) 
   std::string sql = "INSERT INTO t (a) VALUES (0)";
   for (int i = 1; i <= 65535; ++i) sql += ", (" + std::to_string(i) + ")";
   EXPECT_FALSE(shape(sql));
+}
+
+TEST(PreparedShapes, AShapeIsPreparedOnceAndANameNeverServesTwoShapes) {
+  PreparedShapes prepared(2);
+  const auto first = prepared.use("UPDATE t SET a = $1");
+  ASSERT_TRUE(first);
+  EXPECT_TRUE(first->prepare_first);
+  const std::string first_name = first->name;
+  const auto again = prepared.use("UPDATE t SET a = $1");
+  ASSERT_TRUE(again);
+  EXPECT_FALSE(again->prepare_first);
+  EXPECT_EQ(again->name, first_name);
+  // Forgotten (after DDL, or a failed pipeline): prepared again, under a name not used before.
+  prepared.forget();
+  const auto after_forget = prepared.use("UPDATE t SET a = $1");
+  ASSERT_TRUE(after_forget);
+  EXPECT_TRUE(after_forget->prepare_first);
+  EXPECT_NE(after_forget->name, first_name);
+}
+
+TEST(PreparedShapes, ARefusedShapeAndOnePastTheCapacityRunAsText) {
+  PreparedShapes prepared(2);
+  ASSERT_TRUE(prepared.use("DELETE FROM t WHERE k = $1"));
+  prepared.refuse("DELETE FROM t WHERE k = $1");
+  EXPECT_FALSE(prepared.use("DELETE FROM t WHERE k = $1"));
+  prepared.forget();
+  EXPECT_FALSE(prepared.use("DELETE FROM t WHERE k = $1")) << "a refusal outlives forget()";
+  EXPECT_TRUE(prepared.use("UPDATE t SET a = $1"));
+  EXPECT_TRUE(prepared.use("UPDATE t SET b = $1"));
+  EXPECT_FALSE(prepared.use("UPDATE t SET c = $1"));
+  EXPECT_TRUE(prepared.use("UPDATE t SET a = $1")) << "known shapes are still served";
 }
 
 }  // namespace
