@@ -60,8 +60,8 @@ double store(nats::Connection& connection, nats::JetStream& js, const std::strin
     }
     const auto failures = publisher.wait_all(60s);
     if (!failures.empty()) {
-      throw std::runtime_error(fmt::format("{} publishes failed: {}", failures.size(),
-                                           failures.front().reason));
+      throw std::runtime_error(
+          fmt::format("{} publishes failed: {}", failures.size(), failures.front().reason));
     }
   } else {
     nats::Headers with_id = headers;
@@ -115,7 +115,8 @@ int main(int argc, char** argv) {
     const std::string payload(static_cast<std::size_t>(size), 'x');
     std::printf("%d messages of %d bytes into a file-backed stream, each way:\n", messages, size);
     std::vector<double> rates;
-    for (const Way& way : kWays) rates.push_back(store(connection, js, stream, way, messages, payload));
+    for (const Way& way : kWays)
+      rates.push_back(store(connection, js, stream, way, messages, payload));
     js.delete_stream(stream);
     for (std::size_t i = 0; i + 1 < rates.size(); ++i) {
       std::printf("ratio: %s / bare store %.2f\n", kWays[i].name, rates[i] / rates.back());

@@ -266,6 +266,23 @@ std::optional<RecordingStart> recording_start(pg::Connection& store) {
   return RecordingStart{*lsn, Instant{Micros{result.get<std::int64_t>(0, 1)}}};
 }
 
+void apply_at_full_speed(pg::Connection& target, std::span<const RecordedTransaction> batch,
+                         PreparedShapes& prepared) {
+  try {
+    apply_transactions(target, batch, Inserts::merged, Commits::one_for_the_group, &prepared);
+  } catch (const Error& merged_failure) {
+    // Prepares after the failure were skipped: prepare again from the next batch on.
+    prepared.forget();
+    // A multi-row INSERT names only its first row. One statement at a time, the batch fails
+    // at the very statement that cannot apply (or, should it pass, is applied all the same).
+    log::get("msgop")->warn(
+        "a batch failed with its inserts merged and its statements prepared ({}); applying it "
+        "again one statement at a time, as recorded, to name the statement",
+        merged_failure.message());
+    apply_transactions(target, batch, Inserts::one_by_one);
+  }
+}
+
 CatchUpResult catch_up(pg::Connection& store, pg::Connection& target, TransactionFilter filter,
                        const CatchUpOptions& options, const KeepGoing& keep_going) {
   if (options.batch_statements < 1) {
@@ -280,20 +297,7 @@ CatchUpResult catch_up(pg::Connection& store, pg::Connection& target, Transactio
   PreparedShapes prepared;
   target.exec("DEALLOCATE ALL");
   while (auto batch = batches.next_batch()) {
-    try {
-      apply_transactions(target, batch->transactions, Inserts::merged, Commits::one_for_the_group,
-                         &prepared);
-    } catch (const Error& merged_failure) {
-      // Prepares after the failure were skipped: prepare again from the next batch on.
-      prepared.forget();
-      // A multi-row INSERT names only its first row. One statement at a time, the batch fails
-      // at the very statement that cannot apply (or, should it pass, is applied all the same).
-      log::get("msgop")->warn(
-          "catch-up: a batch failed with its inserts merged ({}); applying it again one "
-          "statement at a time to name the statement",
-          merged_failure.message());
-      apply_transactions(target, batch->transactions, Inserts::one_by_one);
-    }
+    apply_at_full_speed(target, batch->transactions, prepared);
     result.statements += batch->statements;
     result.transactions += static_cast<std::int64_t>(batch->transactions.size());
     ++result.batches;

@@ -43,6 +43,14 @@ void apply_transactions(pg::Connection& target, std::span<const RecordedTransact
                         Commits commits = Commits::one_for_the_group,
                         PreparedShapes* prepared = nullptr);
 
+// Applies `batch` at full speed, for a catch-up or a seek forward, where only the state at the
+// end counts: one apply transaction, runs of inserts merged, statements prepared by shape
+// through `prepared`. Should that fail, `prepared` forgets what it prepared and the batch is
+// applied again one statement at a time as recorded text, so that the failure names its
+// statement (or, should it pass, the batch is applied all the same).
+void apply_at_full_speed(pg::Connection& target, std::span<const RecordedTransaction> batch,
+                         PreparedShapes& prepared);
+
 // The oldest recorded statement: where the recording reaches back to.
 struct RecordingStart {
   Lsn commit_lsn;

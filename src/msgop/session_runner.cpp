@@ -574,6 +574,10 @@ class SessionRunner::Impl {
                session::format_time(last_applied_time_), session::format_time(to));
     seek_began_ = clock_.steady_now();
     seek_statements_ = 0;
+    // Applied at full speed like a catch-up, statements prepared by shape: afresh for each seek,
+    // so that nothing prepared outlives a DDL that paced replay applies in between.
+    target_->exec("DEALLOCATE ALL");
+    seek_shapes_.emplace();
     seek_meter_.emplace(
         "seeking", "statements",
         static_cast<double>(measure_window(*data_, last_applied_time_, to).statements),
@@ -594,7 +598,7 @@ class SessionRunner::Impl {
       batch.push_back(std::move(*transaction));
       transaction = transactions.next();
     }
-    apply_transactions(*target_, batch);
+    apply_at_full_speed(*target_, batch, *seek_shapes_);
     statements_done_ += statements;
     seek_statements_ += statements;
     metrics_.statements_applied.inc(static_cast<std::uint64_t>(statements));
@@ -610,6 +614,10 @@ class SessionRunner::Impl {
     last_applied_time_ = to;
     make_durable();
     seek_meter_.reset();
+    if (seek_shapes_) {
+      seek_shapes_.reset();
+      target_->exec("DEALLOCATE ALL");
+    }
     finish_seek(to, seconds);
     // The clock takes the state returned to (a pause made while seeking included) before it
     // is put at the target, so a paused session stays exactly there.
@@ -866,6 +874,7 @@ class SessionRunner::Impl {
   // Progress of the phase under way: catch-up (meter_) or a seek forward (seek_meter_).
   std::optional<session::PhaseMeter> meter_;
   std::optional<session::PhaseMeter> seek_meter_;
+  std::optional<PreparedShapes> seek_shapes_;  // while a seek forward applies
   std::chrono::steady_clock::time_point seek_began_{};
   std::int64_t seek_statements_ = 0;
   std::optional<Instant> moment_reached_;

@@ -959,6 +959,66 @@ TEST_F(SessionRunnerTest, SeekForwardAppliesUpToTheTargetAndReturnsToTheStateItW
   ASSERT_TRUE(reaches(session.id, session::State::ended));
 }
 
+// A seek forward prepares its statements by shape; a column's type changed by a step between
+// two seeks (and by a DDL inside the second) must not leave a statement prepared for the old
+// type behind.
+TEST_F(SessionRunnerTest, SeeksForwardAcrossColumnTypeChangesArriveAtTheRecordedValues) {
+  const Time start = at("2026-01-08T12:00:00Z");
+  const std::string to_int =
+      "SELECT pg_catalog.set_config('search_path', 'public', true);\n"
+      "ALTER TABLE t ALTER COLUMN v DROP DEFAULT, ALTER COLUMN v TYPE int USING v::int";
+  const std::string to_text =
+      "SELECT pg_catalog.set_config('search_path', 'public', true);\n"
+      "ALTER TABLE t ALTER COLUMN v TYPE text";
+  record("0/100", 0, 50, start - 1h, "INSERT INTO t (id, v) VALUES (100, '0100')");
+  record("0/200", 0, 200, start + 50s, "UPDATE t SET v = '0005' WHERE id = 100");
+  record("0/210", 0, 201, start + 60s, "INSERT INTO t (id, v) VALUES (1, '0001')");
+  record("0/300", 0, 202, start + 150s, to_int);
+  record("0/400", 0, 203, start + 200s, "UPDATE t SET v = '0006' WHERE id = 100");
+  record("0/410", 0, 204, start + 210s, "INSERT INTO t (id, v) VALUES (2, '0007')");
+  record("0/420", 0, 205, start + 220s, to_text);
+  record("0/430", 0, 206, start + 230s, "UPDATE t SET v = '0008' WHERE id = 1");
+  const auto session = restored_session(start, start + 300s, "1", "0/100", "150:150:");
+  const std::string dsn = create_session_database(session.database_name, {});
+  pg::Connection(dsn).exec("INSERT INTO t (id, v) VALUES (100, '0100')");
+  run(session.id);
+  ASSERT_TRUE(reaches(session.id, session::State::ready)) << sessions_->get(session.id).error;
+  sessions_->transition(session.id, session::Transition::start);
+  sessions_->transition(session.id, session::Transition::pause);
+  const auto values = [&] {
+    pg::Connection db(dsn);
+    return db.exec("SELECT string_agg(id || ':' || v, ',' ORDER BY id) FROM t")
+        .get<std::string>(0, 0);
+  };
+  const auto paused_at = [&](Time moment) {
+    return eventually(
+        [&] {
+          const auto row = sessions_->get(session.id);
+          return row.state == session::State::paused && !row.seek &&
+                 row.progress.playback_time == moment;
+        },
+        20s);
+  };
+
+  sessions_->seek(session.id, start + 100s);
+  ASSERT_TRUE(paused_at(start + 100s)) << sessions_->get(session.id).error;
+  EXPECT_EQ(values(), "1:0001,100:0005");
+  sessions_->request_steps(session.id, 1);  // the column becomes an integer
+  ASSERT_TRUE(paused_at(start + 150s)) << sessions_->get(session.id).error;
+  EXPECT_EQ(values(), "1:1,100:5");
+
+  sessions_->seek(session.id, start + 250s);
+  ASSERT_TRUE(paused_at(start + 250s)) << sessions_->get(session.id).error;
+  EXPECT_EQ(values(), "1:0008,2:7,100:6");
+  pg::Connection db(dsn);
+  EXPECT_EQ(db.exec("SELECT data_type FROM information_schema.columns WHERE table_name = 't' "
+                    "AND column_name = 'v'")
+                .get<std::string>(0, 0),
+            "text");
+  sessions_->transition(session.id, session::Transition::end);
+  ASSERT_TRUE(reaches(session.id, session::State::ended));
+}
+
 TEST_F(SessionRunnerTest, SeekBackHandsTheSessionToDbopThroughTheInitPath) {
   const Time start = at("2026-01-09T10:00:00Z");
   record("0/100", 0, 50, start - 1h, "INSERT INTO t (id, v) VALUES (100, 'old')");
