@@ -139,6 +139,8 @@ class Shaper {
       last_word_ = {};
       return true;
     }
+    // "$1" followed by a digit or a letter would read as another parameter, or not at all.
+    if (end + 1 < sql_.size() && continues_identifier(sql_[end + 1])) return false;
     const std::string_view body = sql_.substr(start + 1, end - start - 1);
     if (body.find('\0') != std::string_view::npos) return false;
     if (doubled) {
@@ -189,8 +191,8 @@ class Shaper {
     while (end < sql_.size() && is_digit(sql_[end])) ++end;
     // 1.5, 1e3, 0x1F, 1_000 and the like stay as written.
     std::size_t token_end = end;
-    while (token_end < sql_.size() && (continues_identifier(sql_[token_end]) ||
-                                       sql_[token_end] == '.' || is_digit(sql_[token_end]))) {
+    while (token_end < sql_.size() && (starts_identifier(sql_[token_end]) ||
+                                       is_digit(sql_[token_end]) || sql_[token_end] == '.')) {
       ++token_end;
     }
     const std::string_view text = sql_.substr(at_, end - at_);

@@ -116,8 +116,11 @@ TEST(StatementShape, WhatThisReadingDoesNotFollowIsLeftWhole) {
            "UPDATE t SET a = /* note */ 1 WHERE k = 1",
            "UPDATE t SET a = 'one'\n'two' WHERE k = 1",
            "UPDATE t SET a = 'unterminated WHERE k = 1",
-           "UPDATE t SET a = b",   // no value at all
-           "TRUNCATE ONLY \"t\"",  // not a row change
+           "UPDATE t SET a = 'x'2026 WHERE k = 1",  // "$12026" would be another parameter
+           "UPDATE t SET a = 'x'b WHERE k = 1",     // and "$1b" nothing at all
+           "UPDATE t SET a = 1 WHERE k = 7_0.$.1",  // a '$' stuck to a number (found by fuzzing)
+           "UPDATE t SET a = b",                    // no value at all
+           "TRUNCATE ONLY \"t\"",                   // not a row change
            "SELECT pg_catalog.set_config('search_path', '', true);\nALTER TABLE t ADD c int",
        }) {
     EXPECT_FALSE(shape(sql)) << sql;
