@@ -271,8 +271,11 @@ void apply_at_full_speed(pg::Connection& target, std::span<const RecordedTransac
   try {
     apply_transactions(target, batch, Inserts::merged, Commits::one_for_the_group, &prepared);
   } catch (const Error& merged_failure) {
-    // Prepares after the failure were skipped: prepare again from the next batch on.
+    // Prepares after the failure were skipped: prepare again from the next batch on, under
+    // new names (those before it stay on the server, prepared statements being outside
+    // transactions, until deallocated).
     prepared.forget();
+    target.exec("DEALLOCATE ALL");
     // A multi-row INSERT names only its first row. One statement at a time, the batch fails
     // at the very statement that cannot apply (or, should it pass, is applied all the same).
     log::get("msgop")->warn(

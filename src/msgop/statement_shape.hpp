@@ -42,7 +42,10 @@ struct ShapedStatement {
 // A quoted literal and an unknown-typed parameter are resolved to the same type by the same
 // rules, and the integer types follow the scanner's, so the prepared statement means what the
 // text did as long as the tables it names keep their shape: prepared statements must be
-// forgotten after DDL. Pure.
+// forgotten after DDL. (One exception in PostgreSQL: a literal given straight to an interval
+// restricted to some fields, "interval year", reads an unlabelled number by those fields, and a
+// parameter does not. Transform writes intervals labelled, in ISO 8601 or in microseconds,
+// which read alike both ways.) Pure.
 bool shape_statement(std::string_view statement, ShapedStatement& out);
 
 // The shapes prepared on one session database connection, by the name of each prepared

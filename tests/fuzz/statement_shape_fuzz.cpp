@@ -1,10 +1,10 @@
 // libFuzzer target: msgop's statement shaper (src/msgop/statement_shape.cpp), which catch-up and
 // seeks trust to take a recorded statement's values out as parameters. The input is a statement
 // (unless it starts as an INSERT, UPDATE or DELETE, its first 12 bytes are replaced by the head
-// of one, so that most inputs reach the shaper). Declining a statement is always fine; a statement taken apart
-// must come back byte for byte when its values are put back where the parameters stand (quoted
-// literals quoted again, integers as written), with one type per value, a known type for every
-// integer and nothing the wire protocol cannot carry. Anything else (a mismatch, a sanitizer
+// of one, so that most inputs reach the shaper). Declining a statement is always fine; a statement
+// taken apart must come back byte for byte when its values are put back where the parameters stand
+// (quoted literals quoted again, integers as written), with one type per value, a known type for
+// every integer and nothing the wire protocol cannot carry. Anything else (a mismatch, a sanitizer
 // report, a hang) is a bug.
 #include <cstddef>
 #include <cstdint>
@@ -113,7 +113,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       const std::string_view value = shaped.values.text(i);
       check(!value.empty());
       for (std::size_t k = 0; k < value.size(); ++k) {
-        check((value[k] >= '0' && value[k] <= '9') || (k == 0 && value[k] == '-' && value.size() > 1));
+        check((value[k] >= '0' && value[k] <= '9') ||
+              (k == 0 && value[k] == '-' && value.size() > 1));
       }
     }
   }
