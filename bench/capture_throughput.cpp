@@ -82,6 +82,10 @@ Options parse_options(int argc, char** argv) {
 
 class Bench {
  public:
+  Bench(const Bench&) = delete;
+  Bench& operator=(const Bench&) = delete;
+  Bench(Bench&&) = delete;
+  Bench& operator=(Bench&&) = delete;
   explicit Bench(Options options)
       : options_(options),
         name_("capbench_" + suffix()),
@@ -249,14 +253,15 @@ class Bench {
     }
     const double seconds = std::chrono::duration<double>(Steady::now() - first_seen).count();
     const std::string split = cpu.summary();
-    const std::uint64_t counted = stored() - at_first;
+    const auto counted = static_cast<double>(stored() - at_first);
+    const double rows_per_second =
+        static_cast<double>(rows) * counted / static_cast<double>(events) / seconds;
     std::printf("%-26s %8llu events (%llu rows): %9.0f events/s, %9.0f rows/s (%.2f s)\n",
                 label.c_str(), static_cast<unsigned long long>(events),
-                static_cast<unsigned long long>(rows), counted / seconds,
-                static_cast<double>(rows) * counted / events / seconds, seconds);
+                static_cast<unsigned long long>(rows), counted / seconds, rows_per_second, seconds);
     std::printf("%-26s   %s\n", "", split.c_str());
     stop_capture();
-    return static_cast<double>(rows) * counted / events / seconds;
+    return rows_per_second;
   }
 
   // Commits single-row transactions at 1,000 tx/s for a while; a subscriber on the table's
@@ -319,14 +324,17 @@ class Bench {
     reader.join();
     std::vector<double> latencies;
     for (int i = 0; i < total; ++i) {
-      if (arrived[i] > 0) latencies.push_back((arrived[i] - committed[i]) / 1000.0);
+      if (arrived[i] > 0) {
+        latencies.push_back(static_cast<double>(arrived[i] - committed[i]) / 1000.0);
+      }
     }
     std::sort(latencies.begin(), latencies.end());
     auto pct = [&](double p) {
       return latencies.empty()
                  ? 0.0
-                 : latencies[std::min(latencies.size() - 1,
-                                      static_cast<std::size_t>(p * latencies.size()))];
+                 : latencies[std::min(
+                       latencies.size() - 1,
+                       static_cast<std::size_t>(p * static_cast<double>(latencies.size())))];
     };
     std::printf(
         "latency at %.0f tx/s (%d tx, %zu arrived): p50 %.2f ms, p99 %.2f ms, max %.2f ms "

@@ -11,6 +11,8 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <thread>
+#include <utility>
+#include <vector>
 
 #include "core/clock.hpp"
 #include "core/config.hpp"
@@ -32,6 +34,12 @@ Time at(const char* text) {
 
 // Deletes the durable consumer `durable` of TAPEDECK_EVENTS when it goes out of scope.
 struct RemoveDurableAtExit {
+  RemoveDurableAtExit(nats::Connection& connection, std::string name)
+      : nats(connection), durable(std::move(name)) {}
+  RemoveDurableAtExit(const RemoveDurableAtExit&) = delete;
+  RemoveDurableAtExit& operator=(const RemoveDurableAtExit&) = delete;
+  RemoveDurableAtExit(RemoveDurableAtExit&&) = delete;
+  RemoveDurableAtExit& operator=(RemoveDurableAtExit&&) = delete;
   nats::Connection& nats;
   std::string durable;
   ~RemoveDurableAtExit() {
@@ -89,6 +97,7 @@ class SessionRunnerTest : public MsgopTest {
                                               {"TAPEDECK_MSGOP_PROGRESS_INTERVAL", "200ms"}};
     env.insert(extra.begin(), extra.end());
     std::vector<std::unique_ptr<tapedeck::testing::ChildProcess>> msgops;
+    msgops.reserve(static_cast<std::size_t>(count));
     for (int i = 0; i < count; ++i) {
       msgops.push_back(std::make_unique<tapedeck::testing::ChildProcess>(
           std::vector<std::string>{tapedeck::testing::tapedeck_binary(), "msgop"}, env));
@@ -143,6 +152,7 @@ class SessionRunnerTest : public MsgopTest {
         "SELECT id, (extract(epoch FROM applied_at) * 1000000)::int8 FROM t "
         "WHERE v <> 'backup' ORDER BY applied_at, id");
     std::vector<std::pair<int, std::int64_t>> rows;
+    rows.reserve(static_cast<std::size_t>(result.rows()));
     for (int row = 0; row < result.rows(); ++row) {
       rows.emplace_back(result.get<int>(row, 0), result.get<std::int64_t>(row, 1));
     }
@@ -153,6 +163,7 @@ class SessionRunnerTest : public MsgopTest {
     pg::Connection db(dsn);
     const auto result = db.exec("SELECT id FROM t ORDER BY id");
     std::vector<int> ids;
+    ids.reserve(static_cast<std::size_t>(result.rows()));
     for (int row = 0; row < result.rows(); ++row) ids.push_back(result.get<int>(row, 0));
     return ids;
   }

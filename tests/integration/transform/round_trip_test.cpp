@@ -10,6 +10,7 @@
 #include <optional>
 #include <random>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/pg/params.hpp"
@@ -80,14 +81,22 @@ CREATE TABLE every_type (
 );
 )sql";
 
-const std::vector<std::string> kTables = {
-    "typed", "dupes", "loose", "\"Odd \"\"Name\"\" t\"", "composite", "every_type"};
+// A function-local static: built on first use, not before main.
+const std::vector<std::string>& tables() {
+  static const std::vector<std::string> names = {
+      "typed", "dupes", "loose", "\"Odd \"\"Name\"\" t\"", "composite", "every_type"};
+  return names;
+}
 
-const std::vector<std::string> kEveryTypeColumns = {
-    "r",     "rs",    "dr",      "drs",    "drl",    "mr",    "mrs", "nmr", "dmr",  "tsmr", "fr",
-    "frs",   "fmr",   "nr",      "nrs",    "monies", "names", "ivs", "vbs", "xmls", "pts",  "boxes",
-    "paths", "polys", "circles", "lines",  "lsegs",  "lsns",  "qs",  "tz",  "tzs",  "nums", "f8s",
-    "r4s",   "ints",  "texts",   "dboxes", "hss",    "vb",    "jp",  "jps", "x8"};
+const std::vector<std::string>& every_type_columns() {
+  static const std::vector<std::string> names = {
+      "r",      "rs",   "dr",  "drs",   "drl",   "mr",    "mrs",     "nmr",   "dmr",
+      "tsmr",   "fr",   "frs", "fmr",   "nr",    "nrs",   "monies",  "names", "ivs",
+      "vbs",    "xmls", "pts", "boxes", "paths", "polys", "circles", "lines", "lsegs",
+      "lsns",   "qs",   "tz",  "tzs",   "nums",  "f8s",   "r4s",     "ints",  "texts",
+      "dboxes", "hss",  "vb",  "jp",    "jps",   "x8"};
+  return names;
+}
 
 // Hostile values of every_type, written while capture streams: quotes, backslashes, commas,
 // braces and parentheses, NULL elements and fields, empty and multidimensional arrays,
@@ -155,10 +164,13 @@ UPDATE loose SET n = 2 WHERE n::text = '1.5';
 DELETE FROM loose WHERE n = 2;
 )sql";
 
-const std::vector<std::string> kTypedColumns = {
-    "i2", "i4",   "i8", "flag", "r4",    "f8",    "n",    "nv", "t",   "vc",  "ch", "bin", "u",
-    "j",  "jb",   "d",  "tod",  "todz",  "ts",    "tstz", "iv", "ia",  "ta",  "m",  "pt",  "bits",
-    "vb", "vb12", "hs", "gb",   "gpath", "gpoly", "gc",   "gl", "gls", "lsn", "q",  "big"};
+const std::vector<std::string>& typed_columns() {
+  static const std::vector<std::string> names = {
+      "i2", "i4",   "i8", "flag", "r4",    "f8",    "n",    "nv", "t",   "vc",  "ch", "bin", "u",
+      "j",  "jb",   "d",  "tod",  "todz",  "ts",    "tstz", "iv", "ia",  "ta",  "m",  "pt",  "bits",
+      "vb", "vb12", "hs", "gb",   "gpath", "gpoly", "gc",   "gl", "gls", "lsn", "q",  "big"};
+  return names;
+}
 
 // Random values of every column type, drawn from one seeded engine.
 class Values {
@@ -410,7 +422,7 @@ class Workload {
     params.add(next_id_);
     ids_.push_back(next_id_++);
     int index = 2;
-    for (const auto& column : kTypedColumns) {
+    for (const auto& column : typed_columns()) {
       columns += ", " + column;
       placeholders += fmt::format(", ${}", index++);
       params.add(values_.column(column));
@@ -478,7 +490,7 @@ class Workload {
     int index = 1;
     const int count = values_.uniform(1, 4);
     for (int i = 0; i < count; ++i) {
-      std::string column = values_.pick(kTypedColumns);
+      std::string column = values_.pick(typed_columns());
       if (column == "big") continue;
       if (set.find(column + " =") != std::string::npos) continue;
       set += fmt::format("{}{} = ${}", set.empty() ? "" : ", ", column, index++);
@@ -621,6 +633,11 @@ std::string row_differences(pg::Connection& copy, pg::Connection& live, const st
 
 // Drops the test's replication slot (a database with a slot cannot be dropped).
 struct SlotGuard {
+  SlotGuard(std::string dsn, std::string name) : live_dsn(std::move(dsn)), slot(std::move(name)) {}
+  SlotGuard(const SlotGuard&) = delete;
+  SlotGuard& operator=(const SlotGuard&) = delete;
+  SlotGuard(SlotGuard&&) = delete;
+  SlotGuard& operator=(SlotGuard&&) = delete;
   std::string live_dsn;
   std::string slot;
   ~SlotGuard() {
@@ -751,14 +768,14 @@ TEST(TransformRoundTrip, StatementsAppliedToACopyReproduceTheLiveDatabaseExactly
     SCOPED_TRACE("applied by " + how);
     EXPECT_EQ(query_int(*applied_to, kSpecials), query_int(connection, kSpecials));
     // Column by column first, so that a difference names its column.
-    for (const auto& column : kTypedColumns) {
+    for (const auto& column : typed_columns()) {
       const std::string sql = fmt::format(
           "SELECT md5(string_agg(coalesce({0}::text, '<null>'), '|' ORDER BY id)) FROM typed",
           column);
       EXPECT_EQ(query_text(*applied_to, sql), query_text(connection, sql))
           << "column typed." << column << " differs";
     }
-    for (const auto& column : kEveryTypeColumns) {
+    for (const auto& column : every_type_columns()) {
       const std::string sql = fmt::format(
           "SELECT string_agg(id || ':' || coalesce({0}::text, '<null>'), E'\\n' ORDER BY id) "
           "FROM every_type",
@@ -766,7 +783,7 @@ TEST(TransformRoundTrip, StatementsAppliedToACopyReproduceTheLiveDatabaseExactly
       EXPECT_EQ(query_text(*applied_to, sql), query_text(connection, sql))
           << "column every_type." << column << " differs";
     }
-    for (const auto& table : kTables) {
+    for (const auto& table : tables()) {
       const std::string copy_digest = table_digest(*applied_to, table);
       if (copy_digest != table_digest(connection, table)) {
         ADD_FAILURE() << "table " << table << " differs; script " << script << "\n"
