@@ -9,6 +9,7 @@
 #include "core/error.hpp"
 #include "fixture.hpp"
 #include "msgop/catch_up.hpp"
+#include "msgop/replay_target.hpp"
 
 namespace tapedeck::msgop::testing {
 namespace {
@@ -252,6 +253,36 @@ TEST_F(ApplyTransactionsTest, AShapeThatCannotBePreparedRunsAsTextFromThenOn) {
   prepared.forget();
   apply_transactions(target, group, Inserts::merged, Commits::one_for_the_group, &prepared);
   EXPECT_EQ(rows(target, "SELECT flag::text FROM t WHERE id = 1"), "false");
+}
+
+// A session database whose defaults read literals otherwise (a backslash as an escape, NULL in
+// an array as the text "NULL") still gets the values transform wrote, as text and prepared.
+TEST_F(ApplyTransactionsTest, TheReplayTargetReadsLiteralsAsTransformWroteThem) {
+  const std::string name = unique_name("msgop_apply");
+  const std::string dsn = create_session_database(name, {});
+  {
+    pg::Connection setup(dsn);
+    setup.exec("CREATE TABLE lit (id int PRIMARY KEY, s text, a text[]); ALTER DATABASE " + name +
+               " SET standard_conforming_strings = off; ALTER DATABASE " + name +
+               " SET array_nulls = off");
+  }
+  pg::Connection target(dsn);
+  ASSERT_EQ(rows(target, "SHOW standard_conforming_strings"), "off");
+  prepare_replay_target(target);
+  const std::vector<RecordedTransaction> group{transaction(
+      "0/10", 1,
+      {R"(INSERT INTO "public"."lit" ("id", "s", "a") VALUES (1, 'C:\new\t', '{x,NULL}'))",
+       R"(INSERT INTO "public"."lit" ("id", "s", "a") VALUES (2, 'a\\b', '{NULL}'))"})};
+  const std::string read_back =
+      "SELECT string_agg(length(s) || ':' || (a[array_upper(a, 1)] IS NULL), ',' ORDER BY id) "
+      "FROM lit";
+  // As recorded: 'C:\new\t' is 8 characters (6 with escapes), 'a\\b' 4 (3).
+  apply_transactions(target, group);
+  EXPECT_EQ(rows(target, read_back), "8:true,4:true");
+  target.exec("TRUNCATE lit");
+  PreparedShapes prepared;
+  apply_transactions(target, group, Inserts::one_by_one, Commits::one_for_the_group, &prepared);
+  EXPECT_EQ(rows(target, read_back), "8:true,4:true");
 }
 
 }  // namespace
