@@ -41,7 +41,8 @@ void ScriptWriter::header(std::string_view description) {
     for (const char c : description) buffer_.push_back(c == '\n' || c == '\r' ? ' ' : c);
   }
   buffer_.append("\n-- Run with: psql -v ON_ERROR_STOP=1 -f <this file>\n");
-  buffer_.append("SET standard_conforming_strings = on;\nSET array_nulls = on;\n");
+  buffer_.append(
+      "SET standard_conforming_strings = on;\nSET array_nulls = on;\nSET xmloption = content;\n");
   sink_(buffer_);
 }
 

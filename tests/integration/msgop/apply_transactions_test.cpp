@@ -256,15 +256,16 @@ TEST_F(ApplyTransactionsTest, AShapeThatCannotBePreparedRunsAsTextFromThenOn) {
 }
 
 // A session database whose defaults read literals otherwise (a backslash as an escape, NULL in
-// an array as the text "NULL") still gets the values transform wrote, as text and prepared.
+// an array as the text "NULL", XML as a document only) still gets the values transform wrote,
+// as text and prepared.
 TEST_F(ApplyTransactionsTest, TheReplayTargetReadsLiteralsAsTransformWroteThem) {
   const std::string name = unique_name("msgop_apply");
   const std::string dsn = create_session_database(name, {});
   {
     pg::Connection setup(dsn);
-    setup.exec("CREATE TABLE lit (id int PRIMARY KEY, s text, a text[]); ALTER DATABASE " + name +
-               " SET standard_conforming_strings = off; ALTER DATABASE " + name +
-               " SET array_nulls = off");
+    setup.exec("CREATE TABLE lit (id int PRIMARY KEY, s text, a text[], x xml); ALTER DATABASE " +
+               name + " SET standard_conforming_strings = off; ALTER DATABASE " + name +
+               " SET array_nulls = off; ALTER DATABASE " + name + " SET xmloption = document");
   }
   pg::Connection target(dsn);
   ASSERT_EQ(rows(target, "SHOW standard_conforming_strings"), "off");
@@ -272,6 +273,7 @@ TEST_F(ApplyTransactionsTest, TheReplayTargetReadsLiteralsAsTransformWroteThem) 
   const std::vector<RecordedTransaction> group{transaction(
       "0/10", 1,
       {R"(INSERT INTO "public"."lit" ("id", "s", "a") VALUES (1, 'C:\new\t', '{x,NULL}'))",
+       R"(UPDATE "public"."lit" SET "x" = 'text <b>and</b> more' WHERE "id" = 1)",
        R"(INSERT INTO "public"."lit" ("id", "s", "a") VALUES (2, 'a\\b', '{NULL}'))"})};
   const std::string read_back =
       "SELECT string_agg(length(s) || ':' || (a[array_upper(a, 1)] IS NULL), ',' ORDER BY id) "
@@ -279,10 +281,12 @@ TEST_F(ApplyTransactionsTest, TheReplayTargetReadsLiteralsAsTransformWroteThem) 
   // As recorded: 'C:\new\t' is 8 characters (6 with escapes), 'a\\b' 4 (3).
   apply_transactions(target, group);
   EXPECT_EQ(rows(target, read_back), "8:true,4:true");
+  EXPECT_EQ(rows(target, "SELECT x::text FROM lit WHERE id = 1"), "text <b>and</b> more");
   target.exec("TRUNCATE lit");
   PreparedShapes prepared;
   apply_transactions(target, group, Inserts::one_by_one, Commits::one_for_the_group, &prepared);
   EXPECT_EQ(rows(target, read_back), "8:true,4:true");
+  EXPECT_EQ(rows(target, "SELECT x::text FROM lit WHERE id = 1"), "text <b>and</b> more");
 }
 
 }  // namespace
