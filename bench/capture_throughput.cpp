@@ -6,7 +6,8 @@
 // Needs the stack env (eval "$(./run stack env)") and the tapedeck binary built beside the
 // bench folder (or TAPEDECK_BINARY). Runs capture as a child process against a scratch
 // database on the stack's server, with its own slot, publication, stream and prefix, and drops
-// them at the end. Prints figures; asserts nothing.
+// them at the end (and, first, those an earlier run killed before its cleanup left). Prints
+// figures; asserts nothing.
 //
 //   bench_capture_throughput [--single N] [--batches N] [--latency-seconds S] [--large-rows N]
 // (--latency-seconds 0 and --large-rows 0 leave those phases out)
@@ -36,6 +37,7 @@
 #include "core/pg/connection.hpp"
 #include "core/pg/dsn.hpp"
 #include "core/pg/params.hpp"
+#include "core/sql_quote.hpp"
 
 namespace {
 
@@ -93,6 +95,7 @@ class Bench {
         nats_url_(bench::required_env("TAPEDECK_NATS_URL")),
         log_file_((std::filesystem::temp_directory_path() / (name_ + ".log")).string()) {
     pg::Connection server(server_dsn_);
+    sweep_earlier_runs(server);
     server.exec("CREATE DATABASE " + name_);
     dsn_ = pg::with_dbname(server_dsn_, name_);
     db_ = std::make_unique<pg::Connection>(dsn_);
@@ -158,6 +161,35 @@ class Bench {
   }
 
  private:
+  // A run killed before its cleanup (a timeout, ^C) leaves its scratch database and slots behind,
+  // and the slots hold WAL for as long as they exist: drop those of earlier runs first. (Two
+  // runs at once would measure each other anyway.)
+  static void sweep_earlier_runs(pg::Connection& server) {
+    const auto slots = server.exec(
+        "SELECT slot_name, pg_terminate_backend(active_pid) IS NOT NULL "
+        "FROM pg_replication_slots WHERE slot_name LIKE 'capbench\\_%'");
+    for (int row = 0; row < slots.rows(); ++row) {
+      const auto slot = slots.get<std::string>(row, 0);
+      for (int attempt = 0;; ++attempt) {
+        try {
+          server.exec_params("SELECT pg_drop_replication_slot($1)", pg::Params::of(slot));
+          break;
+        } catch (const Error&) {
+          if (attempt == 50) throw;  // its walsender did not end: say so
+          std::this_thread::sleep_for(100ms);
+        }
+      }
+      std::cout << "dropped replication slot " << slot << " left by an earlier run\n";
+    }
+    const auto databases =
+        server.exec("SELECT datname FROM pg_database WHERE datname LIKE 'capbench\\_%'");
+    for (int row = 0; row < databases.rows(); ++row) {
+      const auto database = databases.get<std::string>(row, 0);
+      server.exec("DROP DATABASE " + sql::quote_identifier(database) + " WITH (FORCE)");
+      std::cout << "dropped database " << database << " left by an earlier run\n";
+    }
+  }
+
   std::string stream() const { return "CAPBENCH_" + name_.substr(9); }
   std::string ceiling_slot() const { return name_ + "_ceiling"; }
 
