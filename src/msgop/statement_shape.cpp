@@ -68,7 +68,7 @@ class Shaper {
         identifier();
       } else if (is_digit(c) || (c == '-' && at_ + 1 < sql_.size() && is_digit(sql_[at_ + 1]) &&
                                  value_position())) {
-        number();
+        if (!number()) return false;
       } else if (c == ':' && at_ + 1 < sql_.size() && sql_[at_ + 1] == ':') {
         if (!type_name()) return false;
       } else if (c == '$' || c == ';' || (c == '-' && next_is('-')) || (c == '/' && next_is('*'))) {
@@ -100,6 +100,11 @@ class Shaper {
     if (brackets_ > 0) return false;
     if (last_ == '(' || last_ == ',' || last_ == '=') return true;
     return equals_keyword(last_word_, "FROM") && distinct_from_;
+  }
+
+  // "$n" right after a letter or digit ("FROM-1" read as "FROM$1") would be part of a word.
+  bool parameter_fits() const {
+    return out_.shape.empty() || !continues_identifier(out_.shape.back());
   }
 
   void parameter(std::string_view value, std::uint32_t type) {
@@ -141,6 +146,7 @@ class Shaper {
     }
     // "$1" followed by a digit or a letter would read as another parameter, or not at all.
     if (end + 1 < sql_.size() && continues_identifier(sql_[end + 1])) return false;
+    if (!parameter_fits()) return false;
     const std::string_view body = sql_.substr(start + 1, end - start - 1);
     if (body.find('\0') != std::string_view::npos) return false;
     if (doubled) {
@@ -185,7 +191,7 @@ class Shaper {
     last_word_ = word;
   }
 
-  void number() {
+  bool number() {
     const bool negative = sql_[at_] == '-';
     std::size_t end = at_ + (negative ? 1 : 0);
     while (end < sql_.size() && is_digit(sql_[end])) ++end;
@@ -200,10 +206,12 @@ class Shaper {
       copy(token_end - at_);
       last_ = '0';
       last_word_ = {};
-      return;
+      return true;
     }
+    if (!parameter_fits()) return false;
     parameter(text, integer_type(text));
     at_ = end;
+    return true;
   }
 
   // "::" and the type after it, modifiers and array brackets included, as written. The type

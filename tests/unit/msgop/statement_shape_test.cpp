@@ -119,8 +119,9 @@ TEST(StatementShape, WhatThisReadingDoesNotFollowIsLeftWhole) {
            "UPDATE t SET a = 'x'2026 WHERE k = 1",  // "$12026" would be another parameter
            "UPDATE t SET a = 'x'b WHERE k = 1",     // and "$1b" nothing at all
            "UPDATE t SET a = 1 WHERE k = 7_0.$.1",  // a '$' stuck to a number (found by fuzzing)
-           "UPDATE t SET a = b",                    // no value at all
-           "TRUNCATE ONLY \"t\"",                   // not a row change
+           "DELETE FROM t WHERE k IS NOT DISTINCT FROM-1",  // "FROM$1" would be one word
+           "UPDATE t SET a = b",                            // no value at all
+           "TRUNCATE ONLY \"t\"",                           // not a row change
            "SELECT pg_catalog.set_config('search_path', '', true);\nALTER TABLE t ADD c int",
        }) {
     EXPECT_FALSE(shape(sql)) << sql;
