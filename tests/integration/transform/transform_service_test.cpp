@@ -389,7 +389,8 @@ TEST_F(TransformServiceTest, StatementsExportSelectsTheWindowAndRunsInPsql) {
     for (int position = 1; position <= 2; ++position) {
       publish(capture_insert(stream_.prefix(), "public", "items", commit, position,
                              now_xid + static_cast<std::uint32_t>(tx), tx * 10 + position,
-                             fmt::format("tx{}", tx), base_us + tx * 60'000'000));
+                             fmt::format("tx{}", tx),
+                             base_us + static_cast<std::int64_t>(tx) * 60'000'000));
     }
   }
   auto transform = start_transform();
