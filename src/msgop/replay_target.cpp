@@ -5,6 +5,7 @@
 
 #include "core/error.hpp"
 #include "core/pg/result.hpp"
+#include "core/recorded_statement.hpp"
 
 namespace tapedeck::msgop {
 
@@ -77,13 +78,9 @@ std::vector<std::string> prepare_replay_target(pg::Connection& target) {
                 error.code());
   }
   target.exec("SET synchronous_commit = off");
-  // Recorded statements are read as transform wrote them: backslashes in quoted literals are
-  // plain characters and NULL in an array literal is a null element. A playback server or
-  // database configured otherwise would read the same text as other values, silently. XML is
-  // read as content, which every value the Live DB stored is (a document included).
-  target.exec("SET standard_conforming_strings = on");
-  target.exec("SET array_nulls = on");
-  target.exec("SET xmloption = content");
+  for (const std::string_view setting : recorded_statement::kReadSettings) {
+    target.exec(fmt::format("SET {}", setting));
+  }
   const auto firing = target.exec(kFiringTriggers);
   std::vector<std::string> names;
   names.reserve(static_cast<std::size_t>(firing.rows()));

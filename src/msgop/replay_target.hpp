@@ -16,9 +16,8 @@ namespace tapedeck::msgop {
 // the recording), and commits do not wait for their WAL flush (see make_durable in the
 // runner). Throws Error(postgres, fail) naming the fix when the playback user may not set the
 // role. Literals are read as transform writes them whatever the server's defaults say
-// (standard_conforming_strings and array_nulls on, xmloption content). Returns the triggers that
-// fire all the same (ENABLE ALWAYS or ENABLE REPLICA), as "schema.table.trigger", for the caller to
-// warn about.
+// (recorded_statement::kReadSettings). Returns the triggers that fire all the same (ENABLE
+// ALWAYS or ENABLE REPLICA), as "schema.table.trigger", for the caller to warn about.
 std::vector<std::string> prepare_replay_target(pg::Connection& target);
 
 // Moves every sequence owned by a column (serial, bigserial, identity) in `target` to at least

@@ -4,10 +4,12 @@
 #include <fmt/format.h>
 
 #include <charconv>
+#include <iterator>
 
 #include "core/backups/backups_table.hpp"
 #include "core/error.hpp"
 #include "core/pg/transaction.hpp"
+#include "core/recorded_statement.hpp"
 #include "core/recording/dead_letters_table.hpp"
 #include "core/recording/rtus_calls_table.hpp"
 #include "core/recording/statements_table.hpp"
@@ -41,8 +43,9 @@ void ScriptWriter::header(std::string_view description) {
     for (const char c : description) buffer_.push_back(c == '\n' || c == '\r' ? ' ' : c);
   }
   buffer_.append("\n-- Run with: psql -v ON_ERROR_STOP=1 -f <this file>\n");
-  buffer_.append(
-      "SET standard_conforming_strings = on;\nSET array_nulls = on;\nSET xmloption = content;\n");
+  for (const std::string_view setting : recorded_statement::kReadSettings) {
+    fmt::format_to(std::back_inserter(buffer_), "SET {};\n", setting);
+  }
   sink_(buffer_);
 }
 

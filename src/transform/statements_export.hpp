@@ -14,9 +14,9 @@
 namespace tapedeck::transform {
 
 // Writes statements as a script `psql -v ON_ERROR_STOP=1` runs: a header that sets
-// standard_conforming_strings, array_nulls and xmloption (every literal assumes them), then one
-// BEGIN ... COMMIT per source transaction (consecutive statements with the same commit LSN and
-// xid), in the order given. Pure: output goes to `sink`. One thread.
+// recorded_statement::kReadSettings (every literal assumes them), then one BEGIN ... COMMIT per
+// source transaction (consecutive statements with the same commit LSN and xid), in the order
+// given. Pure: output goes to `sink`. One thread.
 class ScriptWriter {
  public:
   explicit ScriptWriter(std::function<void(std::string_view)> sink);
