@@ -71,6 +71,13 @@ bool changes_one_row(std::string_view statement) {
          statement.starts_with(recorded_statement::kDelete);
 }
 
+// Drops every statement prepared on `target`, and `prepared`'s record of them: the next use
+// of a shape prepares it again, under a new name.
+void forget_prepared(pg::Connection& target, PreparedShapes& prepared) {
+  prepared.forget();
+  target.exec("DEALLOCATE ALL");
+}
+
 }  // namespace
 
 void apply_transactions(pg::Connection& target, std::span<const RecordedTransaction> group,
@@ -218,11 +225,8 @@ void apply_transactions(pg::Connection& target, std::span<const RecordedTransact
           }
           throw statement_failed(error, at, transactions);
         }
-        if (prepared != nullptr) {
-          // The statements prepared so far may read the tables as they were.
-          prepared->forget();
-          target.exec("DEALLOCATE ALL");
-        }
+        // The statements prepared so far may read the tables as they were.
+        if (prepared != nullptr) forget_prepared(target, *prepared);
         pipeline.emplace(target);
         continue;
       }
@@ -271,11 +275,9 @@ void apply_at_full_speed(pg::Connection& target, std::span<const RecordedTransac
   try {
     apply_transactions(target, batch, Inserts::merged, Commits::one_for_the_group, &prepared);
   } catch (const Error& merged_failure) {
-    // Prepares after the failure were skipped: prepare again from the next batch on, under
-    // new names (those before it stay on the server, prepared statements being outside
-    // transactions, until deallocated).
-    prepared.forget();
-    target.exec("DEALLOCATE ALL");
+    // Prepares after the failure were skipped: prepare again from the next batch on (those
+    // before it stay on the server, prepared statements being outside transactions).
+    forget_prepared(target, prepared);
     // A multi-row INSERT names only its first row. One statement at a time, the batch fails
     // at the very statement that cannot apply (or, should it pass, is applied all the same).
     log::get("msgop")->warn(

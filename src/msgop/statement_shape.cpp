@@ -102,18 +102,17 @@ class Shaper {
     return equals_keyword(last_word_, "FROM") && distinct_from_;
   }
 
-  // "$n" right after a letter or digit ("FROM-1" read as "FROM$1") would be part of a word.
-  bool parameter_fits() const {
-    return out_.shape.empty() || !continues_identifier(out_.shape.back());
-  }
-
-  void parameter(std::string_view value, std::uint32_t type) {
+  // Adds a parameter for `value` to the shape; false (the statement is left whole) where "$n"
+  // would stand right after a letter or digit ("FROM-1" read as "FROM$1", one word).
+  bool parameter(std::string_view value, std::uint32_t type) {
+    if (!out_.shape.empty() && continues_identifier(out_.shape.back())) return false;
     out_.values.add(value);
     out_.types.push_back(type);
     out_.shape.push_back('$');
     out_.shape.append(std::to_string(out_.types.size()));
     last_ = '$';
     last_word_ = {};
+    return true;
   }
 
   bool literal() {
@@ -146,19 +145,18 @@ class Shaper {
     }
     // "$1" followed by a digit or a letter would read as another parameter, or not at all.
     if (end + 1 < sql_.size() && continues_identifier(sql_[end + 1])) return false;
-    if (!parameter_fits()) return false;
     const std::string_view body = sql_.substr(start + 1, end - start - 1);
     if (body.find('\0') != std::string_view::npos) return false;
+    std::string_view value = body;
     if (doubled) {
       unquoted_.clear();
       for (std::size_t i = 0; i < body.size(); ++i) {
         unquoted_.push_back(body[i]);
         if (body[i] == '\'') ++i;
       }
-      parameter(unquoted_, kUnknownType);
-    } else {
-      parameter(body, kUnknownType);
+      value = unquoted_;
     }
+    if (!parameter(value, kUnknownType)) return false;
     at_ = end + 1;
     return true;
   }
@@ -208,8 +206,7 @@ class Shaper {
       last_word_ = {};
       return true;
     }
-    if (!parameter_fits()) return false;
-    parameter(text, integer_type(text));
+    if (!parameter(text, integer_type(text))) return false;
     at_ = end;
     return true;
   }
