@@ -115,17 +115,8 @@ class Bench {
     try {
       js_->delete_stream(stream());
       pg::Connection server(server_dsn_);
-      for (int i = 0; i < 100; ++i) {
-        try {
-          server.exec_params(
-              "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots "
-              "WHERE slot_name IN ($1, $2)",
-              pg::Params::of(name_, ceiling_slot()));
-          break;
-        } catch (const Error&) {
-          std::this_thread::sleep_for(100ms);
-        }
-      }
+      drop_slot(server, name_);
+      drop_slot(server, ceiling_slot());
       server.exec("DROP DATABASE IF EXISTS " + name_ + " WITH (FORCE)");
     } catch (const std::exception& error) {
       std::cerr << "cleanup of " << name_ << ": " << error.what() << "\n";
@@ -161,6 +152,23 @@ class Bench {
   }
 
  private:
+  // Drops replication slot `slot` if it exists, waiting up to 10 s for the walsender using it
+  // to end; throws when it does not.
+  static void drop_slot(pg::Connection& server, const std::string& slot) {
+    for (int attempt = 0;; ++attempt) {
+      try {
+        server.exec_params(
+            "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots "
+            "WHERE slot_name = $1",
+            pg::Params::of(slot));
+        return;
+      } catch (const Error&) {
+        if (attempt == 100) throw;
+        std::this_thread::sleep_for(100ms);
+      }
+    }
+  }
+
   // A run killed before its cleanup (a timeout, ^C) leaves its scratch database and slots behind,
   // and the slots hold WAL for as long as they exist: drop those of earlier runs first. (Two
   // runs at once would measure each other anyway.)
@@ -170,15 +178,7 @@ class Bench {
         "FROM pg_replication_slots WHERE slot_name LIKE 'capbench\\_%'");
     for (int row = 0; row < slots.rows(); ++row) {
       const auto slot = slots.get<std::string>(row, 0);
-      for (int attempt = 0;; ++attempt) {
-        try {
-          server.exec_params("SELECT pg_drop_replication_slot($1)", pg::Params::of(slot));
-          break;
-        } catch (const Error&) {
-          if (attempt == 50) throw;  // its walsender did not end: say so
-          std::this_thread::sleep_for(100ms);
-        }
-      }
+      drop_slot(server, slot);
       std::cout << "dropped replication slot " << slot << " left by an earlier run\n";
     }
     const auto databases =
