@@ -3,7 +3,19 @@
 # repository's .clang-format) would write. `scripts/check-format.sh --fix` rewrites them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-mapfile -t files < <(git ls-files '*.cpp' '*.hpp' '*.h' '*.cc')
+for tool in git clang-format; do
+  command -v "$tool" >/dev/null || {
+    echo "format: $tool is not installed; run scripts/install-deps.sh first" >&2
+    exit 1
+  }
+done
+# A listing that fails or comes back empty must not pass as "every file matches".
+listing=$(git ls-files '*.cpp' '*.hpp' '*.h' '*.cc')
+mapfile -t files <<<"$listing"
+if [[ -z $listing ]]; then
+  echo "format: git lists no C++ sources here; run it from a clone of tapedeck" >&2
+  exit 1
+fi
 if [[ ${1:-} == --fix ]]; then
   clang-format -i "${files[@]}"
   exit 0
