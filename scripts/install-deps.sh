@@ -14,9 +14,12 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   libhowardhinnant-date-dev libpugixml-dev tzdata
   clang libclang-rt-14-dev jq ccache
-  s3cmd nodejs
+  s3cmd nodejs locales
   chromium  # the web console's browser test (tests/browser) and the demo's screenshot
 )
+
+sudo_cmd=()
+[[ $(id -u) -eq 0 ]] || sudo_cmd=(sudo)
 
 missing=()
 for package in "${packages[@]}"; do
@@ -28,12 +31,18 @@ command -v npm >/dev/null 2>&1 || missing+=(npm)
 
 if ((${#missing[@]})); then
   echo "install-deps: installing ${missing[*]}"
-  sudo_cmd=()
-  [[ $(id -u) -eq 0 ]] || sudo_cmd=(sudo)
   export DEBIAN_FRONTEND=noninteractive
   "${sudo_cmd[@]}" apt-get update -qq
   "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
+
+# Two locales whose money differs from C's (de_DE writes "1.000,00 €", ja_JP has no fraction
+# digits): the tests prove money crosses servers and databases set to them unchanged.
+for locale in de_DE ja_JP; do
+  locale -a | grep -qx "$locale.utf8" && continue
+  echo "install-deps: generating locale $locale.UTF-8"
+  "${sudo_cmd[@]}" localedef -i "$locale" -f UTF-8 "$locale.UTF-8"
+done
 
 # npm packages (s3rver, the S3 API the local stack serves for tests; playwright-core, which
 # drives Debian's chromium in tests/browser and the demo's screenshot), pinned by each folder's

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "core/error.hpp"
+#include "core/money_locale.hpp"
 
 namespace tapedeck::capture {
 
@@ -82,6 +83,8 @@ std::string merged_options(std::string_view existing) {
   std::string merged(existing);
   if (!merged.empty()) merged.push_back(' ');
   merged.append(kReplicationSessionOptions);
+  merged.push_back(' ');
+  merged.append(kMoneyLocaleOption);  // pgoutput writes money in the walsender's locale
   return merged;
 }
 

@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include "core/error.hpp"
+#include "core/money_locale.hpp"
 #include "core/pg/params.hpp"
 #include "core/schema/live_schema.hpp"
 #include "core/sql_quote.hpp"
@@ -85,6 +86,7 @@ std::vector<TableToCheck> read_tables(const pg::Result& result) {
 
 void use_canonical_row_text(pg::Connection& db) {
   db.exec(kCanonicalRowText);
+  db.exec(fmt::format("SET {}", kMoneyLocaleSetting));  // and money's text
 }
 
 std::vector<TableToCheck> tables_to_check(pg::Connection& db, const TableSelection& selection) {

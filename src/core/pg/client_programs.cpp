@@ -10,6 +10,7 @@
 #include <memory>
 
 #include "core/error.hpp"
+#include "core/money_locale.hpp"
 
 namespace tapedeck::pg {
 
@@ -56,10 +57,20 @@ std::vector<std::string> libpq_environment(std::string_view dsn, std::string_vie
                     reason.find('=') == std::string::npos ? reason : "syntax error", setting));
   }
   std::vector<std::string> environment;
+  // The DSN's options, else the inherited PGOPTIONS, with money's one locale last (it wins).
+  const char* inherited_options = std::getenv("PGOPTIONS");
+  std::string options_value = inherited_options != nullptr ? inherited_options : "";
   for (const PQconninfoOption* option = options.get(); option->keyword != nullptr; ++option) {
     if (option->val == nullptr || option->envvar == nullptr) continue;
+    if (std::string_view(option->keyword) == "options") {
+      options_value = option->val;
+      continue;
+    }
     environment.push_back(fmt::format("{}={}", option->envvar, option->val));
   }
+  if (!options_value.empty()) options_value += ' ';
+  options_value += kMoneyLocaleOption;
+  environment.push_back("PGOPTIONS=" + options_value);
   return environment;
 }
 

@@ -15,7 +15,9 @@ std::string find_client_program(std::string_view name, int server_major);
 
 // libpq environment variables (PGHOST=..., PGPASSWORD=...) for every option `dsn` sets, so a
 // client program connects where the DSN says without the password on its command line (where
-// `ps` would show it). Options libpq has no variable for are left out. Throws Error(config,
+// `ps` would show it). Options libpq has no variable for are left out. PGOPTIONS (the DSN's
+// options, else the inherited PGOPTIONS) ends with kMoneyLocaleOption: pg_dump writes money and
+// pg_restore reads it in the same locale whatever the servers' own. Throws Error(config,
 // invalid) naming `setting` (the key the DSN came from) when libpq cannot parse it, without
 // repeating the DSN: it may hold a password.
 std::vector<std::string> libpq_environment(std::string_view dsn, std::string_view setting);

@@ -356,6 +356,31 @@ INSERT INTO public.shapes VALUES (1, '{[1,3), [5,8)}', ROW('Main St, "2"', 12345
   EXPECT_EQ(after, json::parse(R"({"type":"string","optional":true,"field":"at"})"));
 }
 
+// pgoutput writes money in the walsender's lc_monetary, which capture pins to C: a database
+// whose own locale writes 1000 as "1.000,00 €" (which read as 1.00) streams the amount itself.
+TEST(CaptureTypes, MoneyStreamsAsItsAmountWhateverTheDatabasesMonetaryLocale) {
+  CaptureHarness h;
+  h.exec(
+      "CREATE TABLE public.wallet (id integer PRIMARY KEY, amount money, history money[]); "
+      "ALTER DATABASE " +
+      h.database() + " SET lc_monetary = 'de_DE.UTF-8'");
+  h.start_capture();
+  {
+    pg::Connection german(h.dsn());
+    ASSERT_EQ(german.exec("SHOW lc_monetary").get<std::string>(0, 0), "de_DE.UTF-8")
+        << "scripts/install-deps.sh generates the locale de_DE.UTF-8";
+    german.exec(
+        "INSERT INTO public.wallet VALUES (1, 1000::numeric::money, ARRAY[1234.5::numeric::money, "
+        "NULL]), (2, (-1234.56)::numeric::money, NULL)");
+  }
+  const auto events = h.read_distinct(4, 60s);
+  const auto rows = h.table_events(events, "public.wallet");
+  ASSERT_EQ(rows.size(), 2u) << h.log_tail();
+  EXPECT_EQ(rows[0].payload()["after"]["amount"], "1000.00");
+  EXPECT_EQ(rows[0].payload()["after"]["history"], R"({"$1,234.50",NULL})");
+  EXPECT_EQ(rows[1].payload()["after"]["amount"], "-1234.56");
+}
+
 // A table created after capture started is checked when its first change arrives: a composite
 // column, refused before, is recorded as its text.
 TEST(CaptureTypes, ATableOfACompositeTypeCreatedWhileCaptureRunsIsRecorded) {

@@ -363,6 +363,31 @@ TEST_F(DbopTest, RestoresTheNewestSnapshotAtOrBeforeTheStartIntoTheSessionDataba
   EXPECT_TRUE(!fs::exists(dir_ / "work") || fs::is_empty(dir_ / "work"));
 }
 
+// pg_dump writes money and pg_restore reads it in one locale: a Live DB whose own writes 1000 as
+// "1.000,00 €" (which the playback server, in C, refused to restore) arrives with every amount.
+TEST_F(DbopTest, RestoresMoneyWhateverTheLiveDatabasesMonetaryLocale) {
+  live_->exec(
+      "CREATE TABLE shop.wallets (id int PRIMARY KEY, amount money, history money[]); "
+      "INSERT INTO shop.wallets VALUES (1, 1000, ARRAY[1234.5::numeric::money, NULL]), "
+      "(2, -92233720368547758.08, NULL); ALTER DATABASE " +
+      live_name_ + " SET lc_monetary = 'de_DE.UTF-8'");
+  {
+    pg::Connection german(live_dsn_, "dbop-test");
+    ASSERT_EQ(german.exec("SHOW lc_monetary").get<std::string>(0, 0), "de_DE.UTF-8")
+        << "scripts/install-deps.sh generates the locale de_DE.UTF-8";
+  }
+  const auto expected = table_digests(*live_);
+  const auto backup = take_backup();
+  start_dbop();
+  const std::string id = start_session(*session::parse_time(backup.created_at));
+  const auto record = wait_until_settled(id);
+  ASSERT_EQ(record.state, session::State::catching_up) << record.error;
+  pg::Connection restored(pg::with_dbname(playback_dsn_, record.database_name), "dbop-test");
+  EXPECT_EQ(table_digests(restored), expected);
+  EXPECT_EQ(restored.exec("SELECT amount::text FROM shop.wallets ORDER BY id").text(0, 0),
+            "$1,000.00");
+}
+
 TEST_F(DbopTest, ReportsPgRestoresProgressInItemsWithAnEta) {
   const auto backup = take_backup();
   // The real pg_restore whose --verbose lines reach dbop slowly, so the restore is watched

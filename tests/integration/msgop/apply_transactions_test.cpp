@@ -289,5 +289,39 @@ TEST_F(ApplyTransactionsTest, TheReplayTargetReadsLiteralsAsTransformWroteThem) 
   EXPECT_EQ(rows(target, "SELECT x::text FROM lit WHERE id = 1"), "text <b>and</b> more");
 }
 
+// money is read in the one locale capture read it in, whatever the session database's own: under
+// ja_JP (no fraction digits) '1234.56' would be stored as 1235 yen, silently.
+TEST_F(ApplyTransactionsTest, TheReplayTargetReadsMoneyInOneLocaleWhateverTheDatabasesOwn) {
+  const std::string name = unique_name("msgop_apply");
+  const std::string dsn = create_session_database(name, {});
+  {
+    pg::Connection setup(dsn);
+    setup.exec(
+        "CREATE TABLE wallet (id int PRIMARY KEY, amount money, history money[]); "
+        "ALTER DATABASE " +
+        name + " SET lc_monetary = 'ja_JP.UTF-8'");
+  }
+  pg::Connection target(dsn);
+  ASSERT_EQ(rows(target, "SHOW lc_monetary"), "ja_JP.UTF-8")
+      << "scripts/install-deps.sh generates the locale ja_JP.UTF-8";
+  prepare_replay_target(target);
+  const std::vector<RecordedTransaction> group{transaction(
+      "0/10", 1,
+      {R"(INSERT INTO "public"."wallet" ("id", "amount", "history") VALUES (1, '1234.56'::money, '{"$1,000.50",NULL,"-$0.01"}'))",
+       R"(UPDATE "public"."wallet" SET "amount" = '-92233720368547758.08'::money WHERE "id" = 1)",
+       R"(INSERT INTO "public"."wallet" ("id", "amount") VALUES (2, '0.07'::money))"})};
+  // The stored amounts, in cents, whatever locale reads them.
+  const std::string read_back =
+      "SELECT string_agg(id || ':' || (amount::numeric * 100)::bigint || ':' || "
+      "coalesce(history::text, '-'), ',' ORDER BY id) FROM wallet";
+  const std::string expected = R"(1:-9223372036854775808:{"$1,000.50",NULL,-$0.01},2:7:-)";
+  apply_transactions(target, group);
+  EXPECT_EQ(rows(target, read_back), expected);
+  target.exec("TRUNCATE wallet");
+  PreparedShapes prepared;
+  apply_transactions(target, group, Inserts::one_by_one, Commits::one_for_the_group, &prepared);
+  EXPECT_EQ(rows(target, read_back), expected);
+}
+
 }  // namespace
 }  // namespace tapedeck::msgop::testing

@@ -37,7 +37,8 @@ std::int64_t journaled_uploads(pg::Connection& live) {
       std::string(live.exec("SELECT count(*) FROM tapedeck.backup_uploads").text(0, 0)));
 }
 
-// A Live DB with a few tables of assorted types.
+// A Live DB with a few tables of assorted types, whose own locale writes money as "1.000,00 €":
+// the dump and the checksums must not depend on it.
 void fill(pg::Connection& live) {
   live.exec(R"(
 CREATE TABLE items (id int PRIMARY KEY, note text, price numeric(12,2), seen timestamptz,
@@ -50,6 +51,12 @@ CREATE TABLE "Odd Name" (k text PRIMARY KEY, v double precision);
 INSERT INTO "Odd Name" VALUES ('pi', 3.141592653589793), ('e', 2.718281828459045);
 CREATE TABLE big (id bigserial PRIMARY KEY, payload text);
 INSERT INTO big (payload) SELECT repeat(md5(g::text), 40) FROM generate_series(1, 3000) g;
+CREATE TABLE wallet (id int PRIMARY KEY, amount money, history money[]);
+INSERT INTO wallet VALUES (1, 1000, ARRAY[1234.5::numeric::money, NULL]),
+                          (2, -92233720368547758.08, NULL);
+DO $$BEGIN
+  EXECUTE format('ALTER DATABASE %I SET lc_monetary = %L', current_database(), 'de_DE.UTF-8');
+END$$;
 )");
 }
 

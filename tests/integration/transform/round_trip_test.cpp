@@ -17,6 +17,7 @@
 #include "core/pg/transaction.hpp"
 #include "core/txid_snapshot.hpp"
 #include "msgop/catch_up.hpp"
+#include "msgop/replay_target.hpp"
 #include "transform_fixture.hpp"
 
 namespace tapedeck::transform::testing {
@@ -679,6 +680,15 @@ TEST(TransformRoundTrip, StatementsAppliedToACopyReproduceTheLiveDatabaseExactly
   ScratchDatabase copy("tdtr_copy", live.name());
   // A second copy for msgop's catch-up, which applies the same recording its own way.
   ScratchDatabase caught_up("tdtr_caught_up", live.name());
+  // Money written in three locales: the workload's session in C, the Live DB's walsender in
+  // de_DE ("1.000,50 €"), both copies in ja_JP (no fraction digits). Every amount must arrive.
+  {
+    pg::Connection admin(live.dsn());
+    admin.exec("ALTER DATABASE " + live.name() + " SET lc_monetary = 'de_DE.UTF-8'");
+    for (const ScratchDatabase* playback : {&copy, &caught_up}) {
+      admin.exec("ALTER DATABASE " + playback->name() + " SET lc_monetary = 'ja_JP.UTF-8'");
+    }
+  }
   SlotGuard slot_guard{live.dsn(), env.at("TAPEDECK_CAPTURE_SLOT_NAME")};
 
   const std::string log = temp_file("tdtr_round_trip") + ".log";
@@ -687,6 +697,7 @@ TEST(TransformRoundTrip, StatementsAppliedToACopyReproduceTheLiveDatabaseExactly
   ChildProcess transform({tapedeck_binary(), "transform"}, env, log);
   ChildProcess capture({tapedeck_binary(), "capture"}, env, log);
   pg::Connection connection(live.dsn());
+  connection.exec("SET lc_monetary = 'C'");  // the workload's money literals are written in C
   // The slot row appears before the slot is consistent; capture logs once it streams.
   ASSERT_TRUE(
       eventually([&] { return read_file(log).find("streaming slot") != std::string::npos; }, 60s))
@@ -747,6 +758,7 @@ TEST(TransformRoundTrip, StatementsAppliedToACopyReproduceTheLiveDatabaseExactly
   // msgop's catch-up of every recorded transaction: merged inserts, statements prepared by
   // shape, DDL in order.
   pg::Connection caught_up_connection(caught_up.dsn());
+  msgop::prepare_replay_target(caught_up_connection);  // as msgop does: reads money in C
   const auto far_future = std::chrono::duration_cast<std::chrono::microseconds>(
       std::chrono::system_clock::now().time_since_epoch() + std::chrono::hours(24));
   const msgop::CatchUpResult applied = msgop::catch_up(
@@ -762,6 +774,7 @@ TEST(TransformRoundTrip, StatementsAppliedToACopyReproduceTheLiveDatabaseExactly
   EXPECT_GT(query_int(connection, kSpecials), 0);
   EXPECT_EQ(query_int(connection, "SELECT count(*) FROM every_type"), 4);
   pg::Connection copy_connection(copy.dsn());
+  copy_connection.exec("SET lc_monetary = 'C'");  // reads money as the Live DB's reader does
   for (auto* applied_to : {&copy_connection, &caught_up_connection}) {
     const std::string how =
         applied_to == &copy_connection ? "psql -f of the export" : "msgop's catch-up";

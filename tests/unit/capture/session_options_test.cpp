@@ -11,34 +11,35 @@ namespace {
 TEST(SessionOptions, AreAddedToAKeyValueDsnWithoutOptions) {
   EXPECT_EQ(with_session_options("host=db port=5432 dbname=live"),
             "host='db' port='5432' dbname='live' options='-c datestyle=ISO -c "
-            "intervalstyle=postgres -c extra_float_digits=3'");
+            "intervalstyle=postgres -c extra_float_digits=3 -c lc_monetary=C'");
 }
 
 TEST(SessionOptions, FollowOptionsTheDsnAlreadyHas) {
   EXPECT_EQ(with_session_options("dbname=live options='-c work_mem=64MB'"),
             "dbname='live' options='-c work_mem=64MB -c datestyle=ISO -c "
-            "intervalstyle=postgres -c extra_float_digits=3'");
+            "intervalstyle=postgres -c extra_float_digits=3 -c lc_monetary=C'");
 }
 
 TEST(SessionOptions, KeepQuotedValuesWithSpacesQuotesAndBackslashes) {
   EXPECT_EQ(with_session_options("password = 'a b\\'c\\\\d' dbname=x"),
             "password='a b\\'c\\\\d' dbname='x' options='-c datestyle=ISO -c "
-            "intervalstyle=postgres -c extra_float_digits=3'");
+            "intervalstyle=postgres -c extra_float_digits=3 -c lc_monetary=C'");
 }
 
 TEST(SessionOptions, AreAddedToAUriAsAPercentEncodedParameter) {
   EXPECT_EQ(with_session_options("postgresql://u@h:5432/live"),
             "postgresql://u@h:5432/live?options=-c%20datestyle%3DISO%20-c%20intervalstyle%"
-            "3Dpostgres%20-c%20extra_float_digits%3D3");
+            "3Dpostgres%20-c%20extra_float_digits%3D3%20-c%20lc_monetary%3DC");
   EXPECT_EQ(with_session_options("postgres://h/live?sslmode=disable"),
             "postgres://h/live?sslmode=disable&options=-c%20datestyle%3DISO%20-c%"
-            "20intervalstyle%3Dpostgres%20-c%20extra_float_digits%3D3");
+            "20intervalstyle%3Dpostgres%20-c%20extra_float_digits%3D3%20-c%20lc_monetary%3DC");
 }
 
 TEST(SessionOptions, MergeWithOptionsInAUri) {
   EXPECT_EQ(with_session_options("postgresql://h/live?options=-c%20work_mem%3D1MB&sslmode=disable"),
             "postgresql://h/live?options=-c%20work_mem%3D1MB%20-c%20datestyle%3DISO%20-c%"
-            "20intervalstyle%3Dpostgres%20-c%20extra_float_digits%3D3&sslmode=disable");
+            "20intervalstyle%3Dpostgres%20-c%20extra_float_digits%3D3%20-c%20lc_monetary%3DC&"
+            "sslmode=disable");
 }
 
 TEST(SessionOptions, RefuseAMalformedDsnWithoutEchoingIt) {

@@ -35,6 +35,21 @@ TEST(ClientPrograms, TheEnvironmentCarriesEveryOptionTheDsnSets) {
   }
 }
 
+// pg_dump writes money and pg_restore reads it in one locale, whatever the servers' own; the
+// DSN's own options stay, before it.
+TEST(ClientPrograms, TheEnvironmentPinsMoneysLocaleAfterTheDsnsOptions) {
+  const auto plain = libpq_environment("host=db.example", "live.dsn");
+  EXPECT_NE(std::find(plain.begin(), plain.end(), "PGOPTIONS=-c lc_monetary=C"), plain.end());
+  const auto with_options =
+      libpq_environment("host=db.example options='-c statement_timeout=5s'", "live.dsn");
+  EXPECT_NE(std::find(with_options.begin(), with_options.end(),
+                      "PGOPTIONS=-c statement_timeout=5s -c lc_monetary=C"),
+            with_options.end());
+  EXPECT_EQ(std::count_if(with_options.begin(), with_options.end(),
+                          [](const std::string& entry) { return entry.starts_with("PGOPTIONS="); }),
+            1);
+}
+
 TEST(ClientPrograms, AnUnparseableDsnNamesTheSettingNotThePassword) {
   try {
     libpq_environment("host=x password='s3cret", "playback.dsn");
