@@ -15,6 +15,7 @@
 #include "core/sessions/session_database.hpp"
 #include "core/txid_snapshot.hpp"
 #include "dbop/dbop_service.hpp"
+#include "msgop/replay_target.hpp"
 #include "verify/divergence.hpp"
 
 namespace tapedeck::verify {
@@ -108,6 +109,14 @@ void restore_catch_up_compare(const VerifySettings& settings, pg::Connection& li
   scratch.add(name);
   dbop::restore_backup(settings.restore, name, older, [] {});
   pg::Connection caught_up(pg::with_dbname(settings.restore.playback_dsn, name), kApplicationName);
+  // As a session's replay: the restored database's triggers and foreign-key actions stay quiet
+  // (their effects are in the recording) and literals read as transform wrote them.
+  for (const auto& trigger : msgop::prepare_replay_target(caught_up)) {
+    logger->warn(
+        "verify: trigger {} is ENABLE ALWAYS or ENABLE REPLICA, so it fires on every replayed "
+        "change of its table as well; a difference in its table may be its doing",
+        trigger);
+  }
   const auto applied = msgop::catch_up(
       store, caught_up,
       msgop::TransactionFilter::between_snapshots(TxidSnapshot::parse(older.txid_snapshot),

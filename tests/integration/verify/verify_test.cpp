@@ -45,13 +45,27 @@ CommandResult run_tapedeck(const std::string& arguments) {
   return result;
 }
 
-// A table with a primary key, one without, and one whose rows only change between the backups.
+// A table with a primary key, one without, and one whose rows only change between the backups;
+// what a catch-up must not do twice (a cascading delete, a touch trigger); money in a database
+// whose own locale writes it as "1.000,00 €".
 constexpr std::string_view kSchema = R"(
 CREATE TABLE public.items (id integer PRIMARY KEY, label text, amount numeric, seen timestamptz);
 CREATE TABLE public.ledger (entry text, amount numeric);
 ALTER TABLE public.ledger REPLICA IDENTITY FULL;
 INSERT INTO public.items SELECT g, 'item ' || g, g * 1.5, now() FROM generate_series(1, 50) g;
 INSERT INTO public.ledger VALUES ('opening', 100);
+CREATE TABLE public.orders (id integer PRIMARY KEY, total money, touched timestamptz);
+CREATE TABLE public.order_lines (order_id integer REFERENCES public.orders ON DELETE CASCADE,
+                                 line integer, PRIMARY KEY (order_id, line));
+CREATE FUNCTION public.touch() RETURNS trigger LANGUAGE plpgsql AS
+  $$BEGIN NEW.touched := clock_timestamp(); RETURN NEW; END$$;
+CREATE TRIGGER touch BEFORE INSERT OR UPDATE ON public.orders
+  FOR EACH ROW EXECUTE FUNCTION public.touch();
+INSERT INTO public.orders (id, total) SELECT g, g * 1000.5 FROM generate_series(1, 5) g;
+INSERT INTO public.order_lines SELECT o, l FROM generate_series(1, 5) o, generate_series(1, 3) l;
+DO $$BEGIN
+  EXECUTE format('ALTER DATABASE %I SET lc_monetary = %L', current_database(), 'de_DE.UTF-8');
+END$$;
 )";
 
 class VerifyTest : public testing::ProductFixture {
@@ -142,6 +156,9 @@ TEST_F(VerifyTest, PassesOnTheRecordingAndFindsAStatementDeletedFromIt) {
   live().exec("INSERT INTO public.items VALUES (51, 'it''s new', 7.25, now())");
   live().exec("UPDATE public.items SET label = 'planted' WHERE id = 17");
   live().exec("INSERT INTO public.ledger VALUES ('sale', 12.5), ('sale', 12.5)");
+  live().exec("DELETE FROM public.orders WHERE id = 2");  // and its three lines
+  live().exec("UPDATE public.orders SET total = total * 2 WHERE id = 3");
+  live().exec("INSERT INTO public.orders (id, total) VALUES (6, 1234.56)");
   pg::Connection straddling(live_dsn(), "verify-straddling");
   straddling.exec("BEGIN; UPDATE public.items SET label = 'straddles' WHERE id = 20");
   const auto newer = take_backup();
