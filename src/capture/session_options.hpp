@@ -13,8 +13,8 @@ inline constexpr std::string_view kReplicationSessionOptions =
     "-c datestyle=ISO -c intervalstyle=postgres -c extra_float_digits=3";
 
 // `dsn` (key=value or postgres[ql]:// URI) with kReplicationSessionOptions and
-// kMoneyLocaleOption appended to its
-// `options` (added when absent, kept after what the DSN says otherwise, so ours win). Pure.
+// kMoneyLocaleOption appended to its `options` (added when absent, kept after what the DSN says
+// otherwise, so ours win). Pure.
 // A DSN that cannot be parsed (unterminated quote, key without '=') throws
 // Error(config, invalid) without echoing the DSN, which may hold a password.
 std::string with_session_options(std::string_view dsn);
