@@ -10,16 +10,16 @@
 
 namespace tapedeck::recorded_statement {
 
-// The session settings every recorded statement is read under, as `name = value`: literals
-// are standard-conforming (a backslash is a character), NULL in an array literal is a null
-// element, XML is read as content (which every stored value is, a document included), and
-// money in the one locale capture read it in (kMoneyLocaleSetting).
+// The session settings every recorded statement is read under, as `name = value`: its text is
+// UTF-8 (events are JSON), literals are standard-conforming (a backslash is a character), NULL in
+// an array literal is a null element, XML is read as content (which every stored value is, a
+// document included), and money in the one locale capture read it in (kMoneyLocaleSetting).
 // Whatever applies recorded statements sets them first (msgop on its session database
 // connection, `statements export` at the top of its script), since a server or database
 // configured otherwise would read the same text as other values, silently.
-inline constexpr std::array<std::string_view, 4> kReadSettings = {
-    "standard_conforming_strings = on", "array_nulls = on", "xmloption = content",
-    kMoneyLocaleSetting};
+inline constexpr std::array<std::string_view, 5> kReadSettings = {
+    "client_encoding = 'UTF8'", "standard_conforming_strings = on", "array_nulls = on",
+    "xmloption = content", kMoneyLocaleSetting};
 
 // A TRUNCATE event is rendered as this prefix and one quoted table name. One TRUNCATE of
 // several tables arrives as one such statement per table, in a row; msgop applies such a run

@@ -39,9 +39,12 @@ Connection::Connection(std::string dsn, std::string application_name)
 Connection::Connection(std::string dsn, std::string application_name, bool replication)
     : dsn_for_log_(mask_dsn(dsn)) {
   // Processed in order, later keywords win: the default timeout, then everything the DSN
-  // says (expand_dbname), then what the caller asked for explicitly.
-  std::vector<const char*> keywords{"connect_timeout", "dbname"};
-  std::vector<const char*> values{"10", dsn.c_str()};
+  // says (expand_dbname), then what the caller asked for explicitly. Every text tapedeck sends
+  // or reads is UTF-8 (events are JSON), so the server converts to and from a database in
+  // another encoding, and refuses a character that database cannot hold, by name; without it
+  // a LATIN1 database would store each byte of "é" as a character of its own.
+  std::vector<const char*> keywords{"connect_timeout", "dbname", "client_encoding"};
+  std::vector<const char*> values{"10", dsn.c_str(), "UTF8"};
   if (!application_name.empty()) {
     keywords.push_back("application_name");
     values.push_back(application_name.c_str());

@@ -100,8 +100,10 @@ inline std::size_t distinct_ids(const std::vector<StreamEvent>& events) {
 class CaptureHarness {
  public:
   // `nats_url` empty: the stack's server; `server_dsn` empty: the stack's PostgreSQL (a test's
-  // own server otherwise, to crash and restart it).
-  explicit CaptureHarness(std::string nats_url = {}, std::string server_dsn = {})
+  // own server otherwise, to crash and restart it); `database_options`: what CREATE DATABASE
+  // adds after the name (an encoding, say).
+  explicit CaptureHarness(std::string nats_url = {}, std::string server_dsn = {},
+                          const std::string& database_options = {})
       : suffix_(unique_suffix()),
         database_("capture_" + suffix_),
         slot_("capture_" + suffix_),
@@ -115,7 +117,7 @@ class CaptureHarness {
         log_file_(
             (std::filesystem::temp_directory_path() / ("capture_" + suffix_ + ".log")).string()) {
     pg::Connection server(server_dsn_);
-    server.exec("CREATE DATABASE " + database_);
+    server.exec("CREATE DATABASE " + database_ + " " + database_options);
     dsn_ = with_dbname(server_dsn_, database_);
     db_ = std::make_unique<pg::Connection>(dsn_);
   }

@@ -381,6 +381,22 @@ TEST(CaptureTypes, MoneyStreamsAsItsAmountWhateverTheDatabasesMonetaryLocale) {
   EXPECT_EQ(rows[1].payload()["after"]["amount"], "-1234.56");
 }
 
+// pgoutput writes text in the replication connection's client encoding, which capture sets to
+// UTF-8 (every event is JSON): a LATIN1 database's text arrives as its characters.
+TEST(CaptureTypes, TextOfALatin1DatabaseStreamsAsUtf8) {
+  CaptureHarness h({}, {}, "ENCODING 'LATIN1' LC_COLLATE 'C' LC_CTYPE 'C' TEMPLATE template0");
+  h.exec("CREATE TABLE public.names (id integer PRIMARY KEY, name text, names text[])");
+  h.start_capture();
+  h.exec(
+      "SET client_encoding = 'UTF8'; INSERT INTO public.names VALUES (1, 'Zoë Müller-Ørsted', "
+      "ARRAY['ÿ', 'café'])");
+  const auto events = h.read_distinct(3, 60s);
+  const auto rows = h.table_events(events, "public.names");
+  ASSERT_EQ(rows.size(), 1u) << h.log_tail();
+  EXPECT_EQ(rows[0].payload()["after"]["name"], "Zoë Müller-Ørsted");
+  EXPECT_EQ(rows[0].payload()["after"]["names"], "{ÿ,café}");
+}
+
 // A table created after capture started is checked when its first change arrives: a composite
 // column, refused before, is recorded as its text.
 TEST(CaptureTypes, ATableOfACompositeTypeCreatedWhileCaptureRunsIsRecorded) {

@@ -323,5 +323,32 @@ TEST_F(ApplyTransactionsTest, TheReplayTargetReadsMoneyInOneLocaleWhateverTheDat
   EXPECT_EQ(rows(target, read_back), expected);
 }
 
+// A session database in another encoding gets every character it can hold, and refuses, naming
+// the statement, one it cannot: never the bytes of UTF-8 taken for characters of its own.
+TEST_F(ApplyTransactionsTest, ALatin1SessionDatabaseGetsTheCharactersNotTheirBytes) {
+  const std::string dsn =
+      create_session_database(unique_name("msgop_apply"), {},
+                              "ENCODING 'LATIN1' LC_COLLATE 'C' LC_CTYPE 'C' TEMPLATE template0");
+  pg::Connection target(dsn);
+  ASSERT_EQ(rows(target, "SHOW server_encoding"), "LATIN1");
+  prepare_replay_target(target);
+  const std::vector<RecordedTransaction> insert{
+      transaction("0/10", 1, {R"(INSERT INTO "public"."t" ("id", "v") VALUES (1, 'Zoë Ørsted'))"})};
+  apply_transactions(target, insert);
+  EXPECT_EQ(rows(target, "SELECT length(v) || ':' || v FROM t"), "10:Zoë Ørsted");
+  try {
+    const std::vector<RecordedTransaction> update{
+        transaction("0/20", 2, {R"(UPDATE "public"."t" SET "v" = '日本' WHERE "id" = 1)"})};
+    apply_transactions(target, update);
+    FAIL() << "a character LATIN1 cannot hold was stored";
+  } catch (const Error& error) {
+    EXPECT_NE(std::string(error.what()).find("has no equivalent in encoding"), std::string::npos)
+        << error.what();
+    EXPECT_NE(std::string(error.what()).find(R"(UPDATE "public"."t")"), std::string::npos)
+        << error.what();
+  }
+  EXPECT_EQ(rows(target, "SELECT v FROM t"), "Zoë Ørsted");
+}
+
 }  // namespace
 }  // namespace tapedeck::msgop::testing

@@ -62,9 +62,10 @@ class MsgopTest : public ::testing::Test {
   }
 
   // A session database holding table t(id, v, applied_at) and the rows `preloaded` (what the
-  // restored snapshot holds).
-  std::string create_session_database(const std::string& name, const std::vector<int>& preloaded) {
-    admin_->exec("CREATE DATABASE " + sql::quote_identifier(name));
+  // restored snapshot holds); `database_options` follow CREATE DATABASE's name.
+  std::string create_session_database(const std::string& name, const std::vector<int>& preloaded,
+                                      const std::string& database_options = {}) {
+    admin_->exec("CREATE DATABASE " + sql::quote_identifier(name) + " " + database_options);
     databases_.push_back(name);
     pg::Connection db(pg::with_dbname(playback_dsn_, name));
     db.exec(

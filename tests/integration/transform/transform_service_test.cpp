@@ -401,10 +401,11 @@ TEST_F(TransformServiceTest, StatementsExportSelectsTheWindowAndRunsInPsql) {
   int status = -1;
   const std::string all = statements("export", &status);
   ASSERT_EQ(status, 0);
-  EXPECT_EQ(std::count(all.begin(), all.end(), '\n'), 6 + 3 * 5) << all;
+  EXPECT_EQ(std::count(all.begin(), all.end(), '\n'), 7 + 3 * 5) << all;
   EXPECT_EQ(occurrences(all, "BEGIN;\n"), 3);
   EXPECT_EQ(occurrences(all, "COMMIT;\n"), 3);
-  EXPECT_NE(all.find("SET standard_conforming_strings = on;\nSET array_nulls = on;\nSET xmloption "
+  EXPECT_NE(all.find("SET client_encoding = 'UTF8';\nSET standard_conforming_strings = on;\nSET "
+                     "array_nulls = on;\nSET xmloption "
                      "= content;\nSET lc_monetary = 'C';\n"),
             std::string::npos);
   EXPECT_LT(all.find("'tx0'"), all.find("'tx1'"));
