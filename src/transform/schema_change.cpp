@@ -4,6 +4,8 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <array>
+#include <cctype>
 #include <charconv>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -16,6 +18,16 @@
 
 namespace tapedeck::transform {
 namespace {
+
+// The recorded settings a replayed schema change runs under: they change what its casts and
+// expressions store, never how a statement's text reads (the others are checked instead).
+constexpr std::array<std::string_view, 7> kReplayedSettings = {"TimeZone",
+                                                               "DateStyle",
+                                                               "IntervalStyle",
+                                                               "extra_float_digits",
+                                                               "bytea_output",
+                                                               "xmlbinary",
+                                                               "default_text_search_config"};
 
 [[noreturn]] void refuse(std::string reason) {
   throw Error(ErrorSource::input, Recovery::invalid, std::move(reason));
@@ -54,6 +66,36 @@ bool bool_field(const Row& row, std::string_view name) {
     refuse(fmt::format("tapedeck.schema_changes event: column {} is not a boolean", name));
   }
   return value.boolean;
+}
+
+// The settings column (Live DB migration 6): a JSON object of text values; absent or empty in
+// rows recorded before it.
+std::vector<std::pair<std::string, std::string>> settings_field(const Row& row) {
+  std::vector<std::pair<std::string, std::string>> settings;
+  const auto column = std::find_if(row.begin(), row.end(),
+                                   [](const auto& entry) { return entry.name == "settings"; });
+  if (column == row.end() || column->value.kind == JsonValue::Kind::null ||
+      column->value.text.empty()) {
+    return settings;
+  }
+  const auto parsed = nlohmann::json::parse(column->value.text, nullptr, false);
+  if (column->value.kind != JsonValue::Kind::string || !parsed.is_object()) {
+    refuse("tapedeck.schema_changes event: column settings is not a JSON object");
+  }
+  for (const auto& [name, value] : parsed.items()) {
+    if (!value.is_string()) {
+      refuse(fmt::format("tapedeck.schema_changes event: setting {} is not text", name));
+    }
+    settings.emplace_back(name, value.get<std::string>());
+  }
+  return settings;
+}
+
+bool contains_ignoring_case(std::string_view text, std::string_view word) {
+  return std::search(text.begin(), text.end(), word.begin(), word.end(), [](char a, char b) {
+           return std::tolower(static_cast<unsigned char>(a)) ==
+                  std::tolower(static_cast<unsigned char>(b));
+         }) != text.end();
 }
 
 nlohmann::json parse_json(std::string_view text, std::string_view what) {
@@ -204,6 +246,7 @@ SchemaChange parse_schema_change(const ChangeEvent& event) {
   change.nested = bool_field(row, "nested");
   change.query = text_field(row, "query");
   change.search_path = text_field(row, "search_path");
+  change.settings = settings_field(row);
   if (change.kind == SchemaChange::Kind::drop) {
     for (const auto& table : parse_json(text_field(row, "objects"), "objects")) {
       try {
@@ -251,12 +294,47 @@ std::string replay_statement(const SchemaChange& change) {
         "the query holds a ROLLBACK and several such statements, so which one this is "
         "cannot be told");
   }
+  const std::string_view statement = candidates[static_cast<std::size_t>(change.ordinal - 1)];
+  // The replaying session lexes and reads the statement under kReadSettings; one that ran
+  // otherwise replays exactly only when its text holds nothing those settings read otherwise.
+  for (const auto& [name, value] : change.settings) {
+    if (name == "standard_conforming_strings" && value == "off" &&
+        statement.find('\\') != std::string_view::npos) {
+      cannot(
+          "it ran with standard_conforming_strings = off and holds a backslash, which replay "
+          "(standard_conforming_strings = on) would read otherwise; run such changes with "
+          "standard_conforming_strings = on");
+    }
+    if (name == "array_nulls" && value == "off" && contains_ignoring_case(statement, "null")) {
+      cannot(
+          "it ran with array_nulls = off and may hold an array literal with NULL, which replay "
+          "(array_nulls = on) would read as a null element");
+    }
+    if (name == "xmloption" && value == "document" && contains_ignoring_case(statement, "xml")) {
+      cannot(
+          "it ran with xmloption = document and may hold an XML literal, which replay "
+          "(xmloption = content) would read otherwise");
+    }
+  }
   // set_config(..., true) lasts to the end of the replaying transaction; every statement
-  // transform renders names its table with its schema, so only DDL depends on the path.
+  // transform renders names its table with its schema and spells its values so that these
+  // settings do not change how they read, so only DDL depends on them.
   std::string sql(recorded_statement::kDdlSearchPath);
   sql::append_literal(sql, change.search_path);
-  sql += ", true);\n";
-  sql += candidates[static_cast<std::size_t>(change.ordinal - 1)];
+  sql += ", true)";
+  for (const auto& [name, value] : change.settings) {
+    if (std::find(kReplayedSettings.begin(), kReplayedSettings.end(), name) ==
+        kReplayedSettings.end()) {
+      continue;
+    }
+    sql += ", pg_catalog.set_config(";
+    sql::append_literal(sql, name);
+    sql += ", ";
+    sql::append_literal(sql, value);
+    sql += ", true)";
+  }
+  sql += ";\n";
+  sql += statement;
   return sql;
 }
 

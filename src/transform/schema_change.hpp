@@ -28,6 +28,8 @@ struct SchemaChange {
   bool nested = false;  // ran inside a function or DO block
   std::string query;
   std::string search_path;
+  // The settings it ran under (Live DB migration 6), name and value; none before.
+  std::vector<std::pair<std::string, std::string>> settings;
   std::vector<TableShape> shapes;                            // ddl, baseline
   std::vector<std::pair<std::string, std::string>> dropped;  // drop: (schema, table)
 };
@@ -45,9 +47,15 @@ TableShape parse_table_shape(std::string_view json);
 
 // The statement that replays a `ddl` change: the DDL statement that fired, taken out of the
 // query text (which may hold other statements, recorded separately), preceded by the search
-// path it ran with. Throws Error(input, invalid) with the query and the reason when which
-// statement fired cannot be told (DDL run inside a function or a DO block, a query whose
-// statements do not match the firings, a rolled-back part): tapedeck never guesses.
+// path and the settings it ran with that its casts and expressions evaluate under (TimeZone,
+// DateStyle, ...: kReplayedSettings), each set for the replaying transaction. Throws
+// Error(input, invalid) with the query and the reason when which statement fired cannot be
+// told (DDL run inside a function or a DO block, a query whose statements do not match the
+// firings, a rolled-back part), or when it ran under a setting that changes how its own text
+// reads and the text holds what it would read otherwise (a backslash under
+// standard_conforming_strings off, an array or XML literal under array_nulls off or xmloption
+// document): the replaying session reads every statement as recorded_statement::kReadSettings
+// say. tapedeck never guesses.
 std::string replay_statement(const SchemaChange& change);
 
 // What follows the replayed DDL when it added columns to a table with rows (`before` is the

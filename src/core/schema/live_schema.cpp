@@ -258,6 +258,29 @@ $shape$;
 SELECT tapedeck.record_schema_baseline()
  WHERE EXISTS (SELECT FROM pg_catalog.pg_event_trigger WHERE evtname = 'tapedeck_schema_change');
 )"},
+    {6, "schema changes record the settings they ran under", R"(
+-- A schema change's casts and expressions evaluate under its session's settings: the same
+-- ALTER COLUMN ... TYPE timestamptz gives other instants under another TimeZone, ALTER COLUMN
+-- ... TYPE text of a date other text under another DateStyle. Each row records, as a JSON
+-- object, the settings that can change what a change stores or how its text reads; transform
+-- replays the change under them (transform/schema_change.hpp). The default is evaluated in
+-- the session that ran the change (the trigger function sets none of these); rows from
+-- before this version have none ('').
+ALTER TABLE tapedeck.schema_changes ADD COLUMN settings text NOT NULL DEFAULT '';
+ALTER TABLE tapedeck.schema_changes ALTER COLUMN settings SET DEFAULT pg_catalog.json_build_object(
+  'TimeZone', pg_catalog.current_setting('TimeZone'),
+  'DateStyle', pg_catalog.current_setting('DateStyle'),
+  'IntervalStyle', pg_catalog.current_setting('IntervalStyle'),
+  'extra_float_digits', pg_catalog.current_setting('extra_float_digits'),
+  'bytea_output', pg_catalog.current_setting('bytea_output'),
+  'xmlbinary', pg_catalog.current_setting('xmlbinary'),
+  'default_text_search_config', pg_catalog.current_setting('default_text_search_config'),
+  'standard_conforming_strings', pg_catalog.current_setting('standard_conforming_strings'),
+  'array_nulls', pg_catalog.current_setting('array_nulls'),
+  'xmloption', pg_catalog.current_setting('xmloption'))::text;
+-- A shape's `missing` money prints in the one locale replay reads money in (money_locale.hpp).
+ALTER FUNCTION tapedeck.table_shape(oid) SET lc_monetary = 'C';
+)"},
 };
 
 // The event triggers themselves: creating one needs a superuser, so they are not a migration

@@ -75,6 +75,40 @@ TEST(ReplayStatement, QuotesTheSearchPath) {
             "SELECT pg_catalog.set_config('search_path', '\"it''s\"', true);\nDROP TABLE t");
 }
 
+// What its casts and expressions store depends on these; they are set for the replaying
+// transaction only. Those that change how the text itself reads are not set but checked.
+TEST(ReplayStatement, RunsUnderTheSettingsTheChangeRanWith) {
+  auto change = ddl("ALTER TABLE", 1, "ALTER TABLE t ALTER ts TYPE timestamptz");
+  change.settings = {{"TimeZone", "America/New_York"},
+                     {"DateStyle", "SQL, DMY"},
+                     {"extra_float_digits", "1"},
+                     {"standard_conforming_strings", "on"},
+                     {"array_nulls", "on"},
+                     {"a_setting_from_a_later_version", "x"}};
+  EXPECT_EQ(replay_statement(change),
+            "SELECT pg_catalog.set_config('search_path', 'app, public', true), "
+            "pg_catalog.set_config('TimeZone', 'America/New_York', true), "
+            "pg_catalog.set_config('DateStyle', 'SQL, DMY', true), "
+            "pg_catalog.set_config('extra_float_digits', '1', true);\n"
+            "ALTER TABLE t ALTER ts TYPE timestamptz");
+}
+
+TEST(ReplayStatement, RefusesTextTheReplayingSessionWouldReadOtherwise) {
+  auto escaped = ddl("ALTER TABLE", 1, R"(ALTER TABLE t ADD c text DEFAULT 'a\nb')");
+  escaped.settings = {{"standard_conforming_strings", "off"}};
+  EXPECT_NE(refusal(escaped).find("standard_conforming_strings = off"), std::string::npos);
+  auto plain = ddl("ALTER TABLE", 1, "ALTER TABLE t ADD c text DEFAULT 'ab'");
+  plain.settings = escaped.settings;
+  EXPECT_EQ(replay_statement(plain), std::string(kSearchPath) + plain.query);
+
+  auto arrays = ddl("ALTER TABLE", 1, "ALTER TABLE t ADD c text[] DEFAULT '{x,NULL}'");
+  arrays.settings = {{"array_nulls", "off"}};
+  EXPECT_NE(refusal(arrays).find("array_nulls = off"), std::string::npos);
+  auto document = ddl("ALTER TABLE", 1, "ALTER TABLE t ADD c xml DEFAULT '<a/>'");
+  document.settings = {{"xmloption", "document"}};
+  EXPECT_NE(refusal(document).find("xmloption = document"), std::string::npos);
+}
+
 TEST(TableShape, ReadsWhatTheLiveDbFunctionWrites) {
   const auto shape = parse_table_shape(
       R"({"schema" : "s", "table" : "t", "replica_identity" : "d", "columns" : [)"
@@ -184,8 +218,30 @@ TEST(SchemaChangeEvent, ReadsTheTriggersRow) {
   const auto change = parse_schema_change(event);
   EXPECT_EQ(change.kind, SchemaChange::Kind::ddl);
   EXPECT_EQ(change.command_tag, "ALTER TABLE");
+  EXPECT_TRUE(change.settings.empty());  // recorded before Live DB migration 6
   ASSERT_EQ(change.shapes.size(), 1u);
   EXPECT_EQ(change.shapes[0].table->columns().size(), 2u);
+}
+
+TEST(SchemaChangeEvent, ReadsTheSettingsItRanUnder) {
+  const std::string json =
+      R"({"op":"c","source":{"schema":"tapedeck","table":"schema_changes","ts_ms":1},)"
+      R"("before":null,"after":{"event":"ddl_command_end","command_tag":"ALTER TABLE",)"
+      R"("ordinal":1,"nested":false,"query":"alter table t add b text","search_path":"public",)"
+      R"("objects":"t","shapes":"[]",)"
+      R"("settings":"{\"TimeZone\" : \"Europe/Paris\", \"DateStyle\" : \"ISO, DMY\"}"}})";
+  const auto change = parse_schema_change(EventParser().parse_change_event(json));
+  ASSERT_EQ(change.settings.size(), 2u);
+  // By name (the order does not matter: each is set on its own).
+  EXPECT_EQ(change.settings[0], (std::pair<std::string, std::string>{"DateStyle", "ISO, DMY"}));
+  EXPECT_EQ(change.settings[1], (std::pair<std::string, std::string>{"TimeZone", "Europe/Paris"}));
+
+  const std::string malformed =
+      R"({"op":"c","source":{"schema":"tapedeck","table":"schema_changes","ts_ms":1},)"
+      R"("before":null,"after":{"event":"ddl_command_end","command_tag":"ALTER TABLE",)"
+      R"("ordinal":1,"nested":false,"query":"q","search_path":"public","objects":"t",)"
+      R"("shapes":"[]","settings":"[1]"}})";
+  EXPECT_THROW(parse_schema_change(EventParser().parse_change_event(malformed)), Error);
 }
 
 TEST(SchemaChangeEvent, ReadsTheDroppedTables) {
