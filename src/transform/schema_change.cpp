@@ -213,7 +213,7 @@ std::string added_column_fills(const TableInfo* before, const TableInfo& after) 
           " BEGIN IF EXISTS (SELECT FROM {}) THEN RAISE EXCEPTION '%', {}; END IF; END ", table,
           message);
       const std::string tag = dollar_tag(body);
-      out += ";\nDO " + tag + body + tag;
+      fmt::format_to(std::back_inserter(out), ";\nDO {0}{1}{0}", tag, body);
     }
   }
   return out;

@@ -33,10 +33,11 @@ void Connection::Finish::operator()(pg_conn* conn) const {
   PQfinish(conn);
 }
 
-Connection::Connection(std::string dsn, std::string application_name)
-    : Connection(std::move(dsn), std::move(application_name), false) {}
+Connection::Connection(const std::string& dsn, const std::string& application_name)
+    : Connection(dsn, application_name, false) {}
 
-Connection::Connection(std::string dsn, std::string application_name, bool replication)
+Connection::Connection(const std::string& dsn, const std::string& application_name,
+                       bool replication)
     : dsn_for_log_(mask_dsn(dsn)) {
   // Processed in order, later keywords win: the default timeout, then everything the DSN
   // says (expand_dbname), then what the caller asked for explicitly. Every text tapedeck sends

@@ -31,7 +31,7 @@ class Connection {
   // `dsn`: key=value or postgresql:// URI. `application_name`, when given, overrides the
   // DSN's. A DSN without connect_timeout gets 10 seconds. Connection failures throw
   // Recovery::retry: libpq does not tell a server still starting from a refused login.
-  explicit Connection(std::string dsn, std::string application_name = {});
+  explicit Connection(const std::string& dsn, const std::string& application_name = {});
   Connection(Connection&&) noexcept;
   Connection& operator=(Connection&&) noexcept;
   Connection(const Connection&) = delete;
@@ -65,7 +65,7 @@ class Connection {
                                const std::function<void(std::string_view)>&);
 
   // `replication`: adds replication=database (walsender protocol, logical commands).
-  Connection(std::string dsn, std::string application_name, bool replication);
+  Connection(const std::string& dsn, const std::string& application_name, bool replication);
   // The open handle, or Error when this object was moved from.
   pg_conn* handle() const;
   // Takes `result`; returns it when its status is one of the success statuses for a

@@ -1,5 +1,6 @@
 // `tapedeck capture` end to end: every supported type, compared field by field with
 // hand-checked Debezium encodings and with the structure of real Debezium events.
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -52,7 +53,7 @@ void expect_same_structure(const json& real, const json& ours, const std::string
     }
     const bool row_image = key == "before" || key == "after";
     if (value.is_object() && mine.is_object() && !row_image) {
-      expect_same_structure(value, mine, path + "." + key);
+      expect_same_structure(value, mine, fmt::format("{}.{}", path, key));
     }
   }
 }
@@ -68,9 +69,10 @@ json field_schema(const json& fields, const std::string& name) {
 
 // These tests compare with Debezium's own encodings: its default (precise) decimals and its
 // JSON arrays; tapedeck's defaults are string decimals and arrays as their text.
-const std::map<std::string, std::string> kDebeziumEncodings = {
-    {"TAPEDECK_CAPTURE_DECIMAL_HANDLING_MODE", "precise"},
-    {"TAPEDECK_CAPTURE_ARRAY_HANDLING_MODE", "json"}};
+std::map<std::string, std::string> debezium_encodings() {
+  return {{"TAPEDECK_CAPTURE_DECIMAL_HANDLING_MODE", "precise"},
+          {"TAPEDECK_CAPTURE_ARRAY_HANDLING_MODE", "json"}};
+}
 
 constexpr const char* kCreateTypes = R"(
 CREATE TYPE mood AS ENUM ('sad', 'ok', 'happy');
@@ -123,7 +125,7 @@ DELETE FROM all_types WHERE id = 3;
 TEST(CaptureTypes, EveryTypeArrivesEncodedAsDebeziumEncodesIt) {
   CaptureHarness h;
   h.exec(kCreateTypes);
-  h.start_capture(kDebeziumEncodings);
+  h.start_capture(debezium_encodings());
   h.exec(kInsertTypes);
 
   // BEGIN, 3 inserts, END; then UPDATE and DELETE, sent in one query string, are one
@@ -203,7 +205,7 @@ TEST(CaptureTypes, EveryTypeArrivesEncodedAsDebeziumEncodesIt) {
 TEST(CaptureTypes, EventsHaveTheStructureAndSchemaLayoutOfRealDebeziumEvents) {
   CaptureHarness h;
   h.exec(kCreateTypes);
-  h.start_capture(kDebeziumEncodings);
+  h.start_capture(debezium_encodings());
   h.exec(kInsertTypes);
   const auto events = h.read_distinct(9, 60s);
   const auto rows = h.table_events(events, "public.all_types");

@@ -74,7 +74,7 @@ std::map<std::string, std::string> table_digests(pg::Connection& db) {
         fmt::format("SELECT count(*)::text || ':' || coalesce(md5(string_agg(t::text, '|' ORDER BY "
                     "t::text)), '') FROM {} t",
                     sql::qualified_name(schema, table)));
-    digests[schema + "." + table] = std::string(digest.text(0, 0));
+    digests[fmt::format("{}.{}", schema, table)] = std::string(digest.text(0, 0));
   }
   return digests;
 }
@@ -214,7 +214,7 @@ class DbopTest : public ::testing::Test {
   // A pg_restore that appends its pid to `pids` and runs the real one once the file `gate`
   // exists: restores under way stay under way until the test opens the gate.
   fs::path gated_pg_restore(const fs::path& gate, const fs::path& pids) {
-    const auto script = dir_ / "gated_pg_restore";
+    auto script = dir_ / "gated_pg_restore";
     std::ofstream(script) << "#!/bin/sh\necho $$ >> " << pids.string() << "\nwhile [ ! -e "
                           << gate.string() << " ]; do sleep 0.1; done\nexec " << real_pg_restore()
                           << " \"$@\"\n";
@@ -572,6 +572,7 @@ TEST_F(DbopTest, RestoresUpToMaxRestoresSessionsAtOnceAndQueuesTheRest) {
   start_dbop({{"TAPEDECK_DBOP_PG_RESTORE", script.string()}, {"TAPEDECK_DBOP_MAX_RESTORES", "2"}});
   const auto start = *session::parse_time(backup.created_at) + 1s;
   std::vector<std::string> ids;
+  ids.reserve(3);
   for (int i = 0; i < 3; ++i) ids.push_back(start_session(start));
 
   session::RestoreQueue queue;
@@ -655,6 +656,7 @@ TEST_F(DbopTest, TwoDbopCopiesRestoreEachSessionExactlyOnce) {
   start_dbop();
   const auto start = *session::parse_time(backup.created_at) + 1s;
   std::vector<std::string> ids;
+  ids.reserve(4);
   for (int i = 0; i < 4; ++i) ids.push_back(start_session(start));
   for (const auto& id : ids) {
     const auto record = wait_until_settled(id);

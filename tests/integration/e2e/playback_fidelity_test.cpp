@@ -146,8 +146,10 @@ class PlaybackFidelityTest : public testing::ProductFixture {
 
   // Several connections apply random changes in overlapping transactions for `count` rounds.
   void run_workload(std::uint32_t seed, int rounds) {
+    constexpr int kConnections = 4;
     std::vector<std::thread> workers;
-    for (int connection = 0; connection < 4; ++connection) {
+    workers.reserve(kConnections);
+    for (int connection = 0; connection < kConnections; ++connection) {
       workers.emplace_back([this, seed, rounds, connection] {
         std::mt19937 random(seed + static_cast<std::uint32_t>(connection));
         pg::Connection db(live_dsn(), "e2e-workload");

@@ -23,7 +23,6 @@ namespace tapedeck {
 namespace {
 
 using namespace std::chrono_literals;
-using testing::ChildProcess;
 using testing::eventually;
 
 struct CommandResult {
