@@ -33,10 +33,16 @@ constexpr std::array<std::string_view, 7> kReplayedSettings = {"TimeZone",
   throw Error(ErrorSource::input, Recovery::invalid, std::move(reason));
 }
 
-const JsonValue& field(const Row& row, std::string_view name) {
+// The column `name` of the row, or null when the row has none.
+const JsonValue* find_field(const Row& row, std::string_view name) {
   for (const auto& column : row) {
-    if (column.name == name) return column.value;
+    if (column.name == name) return &column.value;
   }
+  return nullptr;
+}
+
+const JsonValue& field(const Row& row, std::string_view name) {
+  if (const JsonValue* value = find_field(row, name)) return *value;
   refuse(fmt::format("tapedeck.schema_changes event: no column {}", name));
 }
 
@@ -72,14 +78,14 @@ bool bool_field(const Row& row, std::string_view name) {
 // rows recorded before it.
 std::vector<std::pair<std::string, std::string>> settings_field(const Row& row) {
   std::vector<std::pair<std::string, std::string>> settings;
-  const auto column = std::find_if(row.begin(), row.end(),
-                                   [](const auto& entry) { return entry.name == "settings"; });
-  if (column == row.end() || column->value.kind == JsonValue::Kind::null ||
-      column->value.text.empty()) {
+  const JsonValue* column = find_field(row, "settings");
+  if (column == nullptr || column->kind == JsonValue::Kind::null || column->text.empty()) {
     return settings;
   }
-  const auto parsed = nlohmann::json::parse(column->value.text, nullptr, false);
-  if (column->value.kind != JsonValue::Kind::string || !parsed.is_object()) {
+  const auto parsed = column->kind == JsonValue::Kind::string
+                          ? nlohmann::json::parse(column->text, nullptr, false)
+                          : nlohmann::json();
+  if (!parsed.is_object()) {
     refuse("tapedeck.schema_changes event: column settings is not a JSON object");
   }
   for (const auto& [name, value] : parsed.items()) {
