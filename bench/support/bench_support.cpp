@@ -1,9 +1,5 @@
 #include "bench_support.hpp"
 
-#include <fcntl.h>
-#include <signal.h>
-#include <spawn.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -17,7 +13,6 @@
 #include <optional>
 #include <sstream>
 #include <stdexcept>
-#include <thread>
 
 #include "core/config.hpp"
 #include "core/pg/connection.hpp"
@@ -48,59 +43,27 @@ std::string tapedeck_binary() {
           .string());
 }
 
-TapedeckProcess::TapedeckProcess(const std::vector<std::string>& arguments,
-                                 const std::map<std::string, std::string>& extra,
-                                 const std::string& log_file) {
-  config::Environment env = config::process_environment();
-  for (const auto& [name, value] : extra) env[name] = value;
-  std::vector<std::string> env_text;
-  env_text.reserve(env.size());
-  for (const auto& [name, value] : env)
-    env_text.push_back(std::string(name).append("=").append(value));
-  std::vector<char*> env_ptrs;
-  env_ptrs.reserve(env_text.size() + 1);
-  for (auto& text : env_text) env_ptrs.push_back(text.data());
-  env_ptrs.push_back(nullptr);
+namespace {
 
-  const std::string binary = tapedeck_binary();
-  std::vector<std::string> argv = {binary};
+std::vector<std::string> tapedeck_command(const std::vector<std::string>& arguments) {
+  std::vector<std::string> argv = {tapedeck_binary()};
   argv.insert(argv.end(), arguments.begin(), arguments.end());
-  std::vector<char*> arg_ptrs;
-  arg_ptrs.reserve(argv.size() + 1);
-  for (auto& arg : argv) arg_ptrs.push_back(arg.data());
-  arg_ptrs.push_back(nullptr);
-
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, 1, log_file.c_str(), O_WRONLY | O_CREAT | O_APPEND,
-                                   0644);
-  posix_spawn_file_actions_adddup2(&actions, 1, 2);
-  const int rc =
-      posix_spawn(&pid_, binary.c_str(), &actions, nullptr, arg_ptrs.data(), env_ptrs.data());
-  posix_spawn_file_actions_destroy(&actions);
-  if (rc != 0) {
-    pid_ = -1;
-    throw std::runtime_error("cannot start " + binary + ": build it first or set TAPEDECK_BINARY");
-  }
+  return argv;
 }
 
-TapedeckProcess::~TapedeckProcess() {
-  stop();
+}  // namespace
+
+TapedeckProcess::TapedeckProcess(const std::vector<std::string>& arguments,
+                                 const std::map<std::string, std::string>& extra,
+                                 const std::string& log_file)
+    : process_(tapedeck_command(arguments), extra, log_file) {
+  if (process_.start_error()) {
+    throw std::runtime_error(*process_.start_error() + " (build it first or set TAPEDECK_BINARY)");
+  }
 }
 
 void TapedeckProcess::stop() {
-  if (pid_ <= 0) return;
-  ::kill(pid_, SIGTERM);
-  for (int i = 0; i < 400; ++i) {
-    if (waitpid(pid_, nullptr, WNOHANG) == pid_) {
-      pid_ = -1;
-      return;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-  ::kill(pid_, SIGKILL);
-  waitpid(pid_, nullptr, 0);
-  pid_ = -1;
+  process_.stop();
 }
 
 namespace {

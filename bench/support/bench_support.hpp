@@ -10,6 +10,8 @@
 #include <utility>
 #include <vector>
 
+#include "support/child_process.hpp"
+
 namespace tapedeck::pg {
 class Connection;
 }
@@ -27,21 +29,22 @@ std::string env_or(const char* name, const std::string& fallback);
 std::string tapedeck_binary();
 
 // `tapedeck <arguments>` as a child process with this process's environment plus `extra`,
-// its output appended to `log_file`. stop() (and the destructor) sends SIGTERM and waits,
-// then SIGKILL after 20 s.
+// its output appended to `log_file`; the kernel kills it if the benchmark dies outright.
+// stop() (and the destructor) sends SIGTERM and waits, then SIGKILL after 20 s. Throws
+// std::runtime_error when it cannot start.
 class TapedeckProcess {
  public:
   TapedeckProcess(const std::vector<std::string>& arguments,
                   const std::map<std::string, std::string>& extra, const std::string& log_file);
-  ~TapedeckProcess();
+  ~TapedeckProcess() { stop(); }
   TapedeckProcess(const TapedeckProcess&) = delete;
   TapedeckProcess& operator=(const TapedeckProcess&) = delete;
 
-  pid_t pid() const { return pid_; }
+  pid_t pid() const { return process_.pid(); }
   void stop();
 
  private:
-  pid_t pid_ = -1;
+  testing::SpawnedProcess process_;
 };
 
 // CPU time (user + system) that process `pid` has used so far, in seconds; 0 once it is gone.
