@@ -3,8 +3,12 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <chrono>
+#include <exception>
+#include <iterator>
 #include <optional>
+#include <string_view>
 #include <variant>
 #include <vector>
 
@@ -42,6 +46,11 @@ using Steady = std::chrono::steady_clock;
 
 constexpr const char* kApplicationName = "tapedeck-capture";
 constexpr const char* kCurrentWalQuery = "SELECT pg_current_wal_lsn()::text";
+constexpr const char* kEncodingQuery =
+    "SELECT pg_encoding_to_char(encoding) FROM pg_database WHERE datname = current_database()";
+// What the walsender reports when a value cannot be written in capture's client encoding,
+// UTF-8: character_not_in_repertoire, untranslatable_character.
+constexpr std::string_view kNotUtf8States[] = {"22021", "22P05"};
 // The longest a read waits when nothing is pending, so the stop flag is seen promptly.
 constexpr auto kIdleRead = 200ms;
 // While JetStream holds capture back (a full publish window, acks slow to come), capture
@@ -62,6 +71,20 @@ Lsn parse_lsn(std::string_view text, std::string_view what) {
                 fmt::format("{} is '{}', which is not an LSN", what, text));
   }
   return *lsn;
+}
+
+// The walsender's encoding error, with what it means for the recording: the change can never
+// be streamed, so capture stays at it (retrying, its slot keeping the WAL) until someone acts.
+Error not_utf8_error(const Error& error) {
+  return Error(error.source(), error.recovery(),
+               fmt::format("{}; a change in the Live DB holds text that is not valid UTF-8 (a "
+                           "SQL_ASCII database stores bytes unchecked), which no change event "
+                           "can carry: capture stays at this change, nothing after it is "
+                           "recorded until the value is handled (docs/operations.md, "
+                           "\"A Live DB in SQL_ASCII\")",
+                           error.message()),
+               error.code())
+      .caused_by(std::make_exception_ptr(error));
 }
 
 }  // namespace
@@ -128,6 +151,7 @@ class CaptureService::Session {
       log_->info("created publication {}", settings_.publication);
     }
     check_published_columns();
+    warn_when_text_is_unchecked();
     const pg::SystemIdentity identity = replication_.identify_system();
     EncoderSettings encoder_settings = settings_.encoder;
     encoder_settings.database_name = identity.dbname;
@@ -182,7 +206,15 @@ class CaptureService::Session {
       const auto until_status =
           std::chrono::duration_cast<std::chrono::milliseconds>(next_status - now);
       const auto timeout = unacked_ > 0 ? 0ms : std::min(until_status, kIdleRead);
-      auto message = replication_.read(timeout);
+      std::optional<pg::ReplicationMessage> message;
+      try {
+        message = replication_.read(timeout);
+      } catch (const Error& error) {
+        if (std::ranges::find(kNotUtf8States, error.code()) != std::end(kNotUtf8States)) {
+          throw not_utf8_error(error);
+        }
+        throw;
+      }
       if (!message) {
         if (unacked_ > 0) checkpoint();
         continue;
@@ -232,6 +264,17 @@ class CaptureService::Session {
             name, column.type_name);
       }
     }
+  }
+
+  // PostgreSQL checks no text of a SQL_ASCII database: every value streams as long as it is
+  // valid UTF-8, and the first that is not stops capture at its change (not_utf8_error).
+  void warn_when_text_is_unchecked() {
+    const auto encoding = live_.exec(kEncodingQuery).get<std::string>(0, 0);
+    if (encoding != "SQL_ASCII") return;
+    log_->warn(
+        "the Live DB's encoding is SQL_ASCII: PostgreSQL does not check its text, and a change "
+        "holding text that is not valid UTF-8 will stop capture at that change "
+        "(docs/operations.md, \"A Live DB in SQL_ASCII\")");
   }
 
   void check_nats() {
@@ -420,14 +463,12 @@ int CaptureService::run() {
   service::RetryLoopOptions loop;
   loop.retry = settings_.retry;
   loop.failures = &metrics_.errors;
-  // A configuration mistake (a CDC stream whose settings differ from the keys) stops capture.
-  loop.is_final = [](const Error& error) { return error.source() == ErrorSource::config; };
   loop.texts.recovered = "streaming again after {} failed attempts";
   loop.texts.first_failure = "cannot start streaming: {}; retrying with backoff";
   loop.texts.still_failing = "still cannot start streaming: {}";
   loop.texts.broke_after_start = "streaming stopped: {}; starting again from the slot";
-  // A configuration error (a column capture cannot carry, a bad table name) does not go away
-  // by retrying: capture stops and says why.
+  // A configuration error (a column capture cannot carry, a bad table name, a CDC stream whose
+  // settings differ from the keys) does not go away by retrying: capture stops and says why.
   loop.is_final = [](const Error& error) { return error.source() == ErrorSource::config; };
   std::uint64_t attempts = 0;
   service::retry_until_stopped(*log, health_, loop, [&](const service::Started& started) {

@@ -22,8 +22,10 @@ struct RetryLoopTexts {
   std::string_view first_failure = "{}; retrying with backoff";       // warn, once a streak
   std::string_view still_failing = "still failing: {}";               // debug, the rest
   // Empty: a unit that fails after it started counts in the failure streak like any other.
-  // Otherwise it is logged (warn) with this text every time, counts in no streak, and the next
-  // unit starts after a first retry's delay (capture: a broken stream restarts from the slot).
+  // Otherwise it is logged with this text and counts in no failure streak (capture: a broken
+  // stream restarts from the slot). Each new break is warned and the next unit starts after a
+  // first retry's delay; the same error again from a unit that broke within a minute of its
+  // start is a streak of breaks: logged at debug, with the policy's growing delays.
   std::string_view broke_after_start;
 };
 

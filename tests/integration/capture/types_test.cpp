@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <fstream>
+#include <thread>
 
 #include "harness.hpp"
 
@@ -397,6 +398,38 @@ TEST(CaptureTypes, TextOfALatin1DatabaseStreamsAsUtf8) {
   ASSERT_EQ(rows.size(), 1u) << h.log_tail();
   EXPECT_EQ(rows[0].payload()["after"]["name"], "Zoë Müller-Ørsted");
   EXPECT_EQ(rows[0].payload()["after"]["names"], "{ÿ,café}");
+}
+
+// A SQL_ASCII database stores text unchecked. Valid UTF-8 streams; a value that is not stops
+// capture at its change, saying why, without hammering the Live DB or flooding the log while
+// it waits there.
+TEST(CaptureTypes, TextThatIsNotUtf8InASqlAsciiDatabaseStopsCaptureAtItsChange) {
+  CaptureHarness h({}, {}, "ENCODING 'SQL_ASCII' LC_COLLATE 'C' LC_CTYPE 'C' TEMPLATE template0");
+  h.exec("CREATE TABLE public.names (id integer PRIMARY KEY, name text)");
+  h.start_capture();
+  EXPECT_NE(h.log_text().find("the Live DB's encoding is SQL_ASCII"), std::string::npos)
+      << h.log_tail();
+  h.exec("INSERT INTO public.names VALUES (1, 'Zoë')");
+  h.exec("INSERT INTO public.names VALUES (2, E'caf\\xe9')");
+  h.exec("INSERT INTO public.names VALUES (3, 'after')");
+
+  ASSERT_TRUE(
+      eventually([&] { return h.log_text().find("is not valid UTF-8") != std::string::npos; }, 60s))
+      << h.log_tail();
+  const auto events = h.read_distinct(3, 10s);
+  const auto rows = h.table_events(events, "public.names");
+  ASSERT_EQ(rows.size(), 1u) << h.log_tail();
+  EXPECT_EQ(rows[0].payload()["after"]["name"], "Zoë");
+  // Capture keeps starting again from the slot, each time further apart, and warns once.
+  std::this_thread::sleep_for(3s);
+  const std::string log = h.log_text();
+  std::size_t warnings = 0;
+  for (auto at = log.find("streaming stopped:"); at != std::string::npos;
+       at = log.find("streaming stopped:", at + 1)) {
+    ++warnings;
+  }
+  EXPECT_EQ(warnings, 1u) << h.log_tail();
+  EXPECT_EQ(h.table_events(h.read_all(), "public.names").size(), 1u);
 }
 
 // A table created after capture started is checked when its first change arrives: a composite

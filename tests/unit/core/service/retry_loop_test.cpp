@@ -8,6 +8,7 @@
 #include <sstream>
 #include <stdexcept>
 #include <thread>
+#include <vector>
 
 #include "core/stop.hpp"
 
@@ -131,6 +132,36 @@ TEST_F(RetryLoop, AFailureAfterAStartHasItsOwnLineWhenAsked) {
       << log();
   EXPECT_EQ(count(log(), "recovered after 1 failed attempts"), 1u) << log();
   EXPECT_EQ(failures_.value(), 3u);
+}
+
+// A stream that breaks on the same change each time it starts must not hammer its source nor
+// flood the log: the same break again waits longer each time and is warned once.
+TEST_F(RetryLoop, TheSameBreakAgainAndAgainBacksOffAndIsWarnedOnce) {
+  options_.retry = RetryPolicy{0, 20ms, 80ms, 0.0};
+  options_.texts.broke_after_start = "stopped: {}; starting again";
+  std::vector<std::chrono::steady_clock::time_point> starts;
+  run([&](const Started& started) {
+    starts.push_back(std::chrono::steady_clock::now());
+    started();
+    if (starts.size() == 5) {
+      stop::request();
+      return;
+    }
+    if (starts.size() == 4) throw transient("another break");
+    throw transient("invalid byte sequence");
+  });
+  ASSERT_EQ(starts.size(), 5u);
+  EXPECT_EQ(count(log(), "warning stopped: nats: invalid byte sequence; starting again"), 1u)
+      << log();
+  EXPECT_EQ(count(log(), "debug stopped: nats: invalid byte sequence; starting again"), 2u)
+      << log();
+  // A different error is a new break: warned, and the wait starts short again.
+  EXPECT_EQ(count(log(), "warning stopped: nats: another break; starting again"), 1u) << log();
+  // Waits of at least 20, 40 and 80 ms (no jitter): the third start came 60 ms or more after the
+  // first, the fourth 80 ms or more after the third.
+  EXPECT_GE(starts[2] - starts[0], 60ms);
+  EXPECT_GE(starts[3] - starts[2], 80ms);
+  EXPECT_EQ(failures_.value(), 4u);
 }
 
 TEST_F(RetryLoop, RethrowsAFinalErrorAtOnceWithoutCountingIt) {
