@@ -87,14 +87,17 @@ std::string message_id(Lsn commit_lsn, std::uint64_t position) {
 
 std::string table_subject(std::string_view prefix, std::string_view schema,
                           std::string_view table) {
-  // As Debezium sanitizes topic names: every character outside [A-Za-z0-9._-] becomes '_'.
+  // Much as Debezium sanitizes topic names: every character outside [A-Za-z0-9_-] becomes '_'.
   // A space, '*' or '>' would otherwise make the NATS server refuse the publish and drop the
-  // connection (processHeaderPub parse error). Transform reads schema and table from source.
+  // connection (processHeaderPub parse error). Debezium keeps '.', but in NATS it separates
+  // tokens, and a name that starts or ends with one, or holds two in a row, makes an empty
+  // token: the stream's `<prefix>.>` does not take it, and the publish finds no responders. So
+  // schema and table are one token each. Transform reads schema and table from source.
   std::string subject = fmt::format("{}.", prefix);
   const auto append = [&subject](std::string_view name) {
     for (const char c : name) {
       const bool safe = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-                        (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-';
+                        (c >= '0' && c <= '9') || c == '_' || c == '-';
       subject.push_back(safe ? c : '_');
     }
   };

@@ -4,6 +4,8 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <optional>
+#include <utility>
 #include <variant>
 
 #include "core/error.hpp"
@@ -11,18 +13,58 @@
 
 namespace tapedeck::capture {
 
+namespace {
+
+// A double-quoted identifier at the start of `text`, '""' standing for '"': its name and the
+// length it took, or nullopt when the closing quote is missing.
+std::optional<std::pair<std::string, std::size_t>> quoted_identifier(std::string_view text) {
+  std::string name;
+  for (std::size_t at = 1; at < text.size(); ++at) {
+    if (text[at] != '"') {
+      name.push_back(text[at]);
+    } else if (at + 1 < text.size() && text[at + 1] == '"') {
+      name.push_back('"');
+      ++at;
+    } else {
+      return std::pair{std::move(name), at + 1};
+    }
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
 pg::TableName parse_table_name(std::string_view text, std::string_view key) {
-  const std::size_t dot = text.find('.');
-  pg::TableName name;
-  if (dot == std::string_view::npos) {
-    name = {"public", std::string(text)};
-  } else {
-    name = {std::string(text.substr(0, dot)), std::string(text.substr(dot + 1))};
+  const auto invalid = [&](std::string_view why) {
+    return Error(ErrorSource::config, Recovery::invalid,
+                 fmt::format("{}: '{}' is not a table name ({}); write schema.table, with a part "
+                             "that holds '.' or '\"' in double quotes (\"a.b\".\"t\"\"x\")",
+                             key, text, why));
+  };
+  // Each part: a quoted identifier taken as written, or the text up to the first '.' (the
+  // table: the rest), taken as written too (no case folding).
+  std::vector<std::string> parts;
+  std::string_view rest = text;
+  while (true) {
+    if (!rest.empty() && rest.front() == '"') {
+      auto quoted = quoted_identifier(rest);
+      if (!quoted) throw invalid("a quote is not closed");
+      parts.push_back(std::move(quoted->first));
+      rest.remove_prefix(quoted->second);
+      if (rest.empty()) break;
+      if (rest.front() != '.') throw invalid("text follows a closing quote");
+      rest.remove_prefix(1);
+    } else {
+      const std::size_t dot = parts.empty() ? rest.find('.') : std::string_view::npos;
+      parts.emplace_back(rest.substr(0, dot));
+      if (dot == std::string_view::npos) break;
+      rest.remove_prefix(dot + 1);
+    }
+    if (parts.size() == 2) throw invalid("more than two parts");
   }
-  if (name.schema.empty() || name.name.empty()) {
-    throw Error(ErrorSource::config, Recovery::invalid,
-                fmt::format("{}: '{}' is not a table name; write schema.table", key, text));
-  }
+  pg::TableName name = parts.size() == 1 ? pg::TableName{"public", std::move(parts[0])}
+                                         : pg::TableName{std::move(parts[0]), std::move(parts[1])};
+  if (name.schema.empty() || name.name.empty()) throw invalid("an empty part");
   return name;
 }
 

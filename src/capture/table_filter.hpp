@@ -11,8 +11,10 @@
 
 namespace tapedeck::capture {
 
-// "schema.table" -> {schema, table}; a name without a schema is in "public". Throws
-// Error(config, invalid) naming `key` for an empty name or part.
+// "schema.table" -> {schema, table}; a name without a schema is in "public". Parts are taken
+// as written (no case folding); a part in double quotes may hold '.' ("a.b"."c.d", '""' for a
+// quote); unquoted, the schema ends at the first '.' and the table is the rest. Throws
+// Error(config, invalid) naming `key` for an empty part, an unclosed quote, or text after one.
 pg::TableName parse_table_name(std::string_view text, std::string_view key);
 
 // What the publication lists and what capture drops on its side. PostgreSQL 15 has no

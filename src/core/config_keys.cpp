@@ -75,8 +75,10 @@ constexpr KeySpec kKeys[] = {
 
     {"capture.slot_name", string, "tapedeck", "logical replication slot"},
     {"capture.publication", string, "tapedeck", "publication (created when missing)"},
-    {"capture.include_tables", string_list, "", "schema.table list to publish (empty: all tables)"},
-    {"capture.exclude_tables", string_list, "", "schema.table list left out of the publication"},
+    {"capture.include_tables", string_list, "",
+     "schema.table list to publish (empty: all tables); \"a.b\".\"c\" quotes a part"},
+    {"capture.exclude_tables", string_list, "",
+     "schema.table list left out of the publication; \"a.b\".\"c\" quotes a part"},
     {"capture.schemas_enable", boolean, "true",
      "wrap events as {schema, payload} like Debezium's JsonConverter"},
     // string, not Debezium's precise: precise records numeric NaN and ±Infinity as NULL and

@@ -57,6 +57,11 @@ CREATE TABLE loose (n numeric, f float8, i interval);
 ALTER TABLE loose REPLICA IDENTITY FULL;
 CREATE TABLE "Odd ""Name"" t" ("Key col" text PRIMARY KEY, "v$" integer, "select" text);
 CREATE TABLE composite (k1 integer, k2 text, v jsonb, PRIMARY KEY (k1, k2));
+-- Names NATS subjects cannot hold as they are: dots (empty tokens too), wildcards, spaces,
+-- non-ASCII, and a name of the full 63 bytes.
+CREATE SCHEMA ".Sch..ema*";
+CREATE TABLE ".Sch..ema*"."ta.ble> 表 ünï." ("k€y" integer PRIMARY KEY, "va.l ue" text);
+CREATE TABLE "a23456789_123456789_123456789_123456789_123456789_123456789_123" (k integer PRIMARY KEY);
 -- Composite types (nested, with arrays and ranges inside), a range and multirange of a user
 -- subtype, domains over composites and arrays, and an array of every type that has one.
 CREATE TYPE pair AS (label text, at point);
@@ -85,7 +90,14 @@ CREATE TABLE every_type (
 // A function-local static: built on first use, not before main.
 const std::vector<std::string>& tables() {
   static const std::vector<std::string> names = {
-      "typed", "dupes", "loose", "\"Odd \"\"Name\"\" t\"", "composite", "every_type"};
+      "typed",
+      "dupes",
+      "loose",
+      "\"Odd \"\"Name\"\" t\"",
+      "composite",
+      "every_type",
+      "\".Sch..ema*\".\"ta.ble> 表 ünï.\"",
+      "a23456789_123456789_123456789_123456789_123456789_123456789_123"};
   return names;
 }
 
@@ -454,6 +466,7 @@ class Workload {
     for (int i = 0; i < 10; ++i) insert_dupe();
     for (int i = 0; i < 10; ++i) insert_odd();
     for (int i = 0; i < 10; ++i) insert_composite();
+    for (int i = 0; i < 10; ++i) insert_odd_names();
   }
 
  private:
@@ -473,7 +486,19 @@ class Workload {
     if (kind < 95) return insert_composite();
     if (kind < 98) return update_composite();
     if (kind < 99) return delete_composite();
+    if (values_.uniform(0, 1) == 0) return insert_odd_names();
     live_->exec("TRUNCATE composite");
+  }
+
+  void insert_odd_names() {
+    live_->exec_params(
+        "INSERT INTO \".Sch..ema*\".\"ta.ble> 表 ünï.\" VALUES ($1, $2) ON CONFLICT (\"k€y\") DO "
+        "UPDATE SET \"va.l ue\" = excluded.\"va.l ue\"",
+        pg::Params::of(values_.uniform(0, 20), values_.column("t")));
+    live_->exec_params(
+        "INSERT INTO a23456789_123456789_123456789_123456789_123456789_123456789_123 VALUES ($1) "
+        "ON CONFLICT DO NOTHING",
+        pg::Params::of(values_.uniform(0, 20)));
   }
 
   std::optional<std::int64_t> some_id() {

@@ -462,6 +462,8 @@ TEST(DebeziumEncoder, IdsSubjectsAndHeadersArePureFunctions) {
   EXPECT_EQ(message_id(Lsn{0x16B374D848}, 3), "16/B374D848:3");
   EXPECT_EQ(table_subject("p", "public", "orders"), "p.public.orders");
   EXPECT_EQ(table_subject("p", "my schema", "Odd \"Name\" t*>"), "p.my_schema.Odd__Name__t__");
+  // One token each, never an empty one.
+  EXPECT_EQ(table_subject("p", ".Sch..ema", "ta.ble."), "p._Sch__ema.ta_ble_");
   EXPECT_EQ(transaction_subject("p"), "p.transaction");
   EXPECT_EQ(key_columns_header({"id", "ten\"ant"}), R"(["id","ten\"ant"])");
 }

@@ -47,6 +47,38 @@ TEST(TableFilter, RefusesEmptyNames) {
   EXPECT_THROW(TableFilter::from_lists({}, {".x"}), Error);
 }
 
+TEST(TableFilter, ANamePartInDoubleQuotesMayHoldDotsAndQuotes) {
+  const auto name = parse_table_name(R"(".Sch..ema*"."ta.ble"" 表")", "capture.exclude_tables");
+  EXPECT_EQ(name.schema, ".Sch..ema*");
+  EXPECT_EQ(name.name, "ta.ble\" 表");
+  const auto table_only = parse_table_name(R"("a.b")", "k");
+  EXPECT_EQ(table_only.schema, "public");
+  EXPECT_EQ(table_only.name, "a.b");
+  const auto mixed = parse_table_name(R"(sales."Order.Lines")", "k");
+  EXPECT_EQ(mixed.schema, "sales");
+  EXPECT_EQ(mixed.name, "Order.Lines");
+  // Unquoted, the table is everything after the first dot, as written.
+  const auto plain = parse_table_name("Sales.a.b", "k");
+  EXPECT_EQ(plain.schema, "Sales");
+  EXPECT_EQ(plain.name, "a.b");
+}
+
+TEST(TableFilter, RefusesAMalformedQuotedNameSayingWhy) {
+  const auto message = [](std::string_view text) {
+    try {
+      parse_table_name(text, "capture.include_tables");
+    } catch (const Error& error) {
+      return std::string(error.what());
+    }
+    return std::string("no error");
+  };
+  EXPECT_NE(message(R"("open.t)").find("a quote is not closed"), std::string::npos);
+  EXPECT_NE(message(R"("s"x.t)").find("text follows a closing quote"), std::string::npos);
+  EXPECT_NE(message(R"("s"."t"."u")").find("more than two parts"), std::string::npos);
+  EXPECT_NE(message(R"("".t)").find("an empty part"), std::string::npos);
+  EXPECT_NE(message(R"("s".)").find("capture.include_tables"), std::string::npos);
+}
+
 TEST(TableFilter, DropsChangesOfExcludedRelationsAndKeepsOthers) {
   RelationCache cache;
   cache.apply(relation(1, "public", "orders"));
