@@ -65,6 +65,14 @@ struct RecordingStart {
 std::optional<std::string> recording_gap(const std::optional<RecordingStart>& oldest,
                                          Lsn backup_lsn);
 
+// Why a session database cannot be exact through `through` when it starts from a snapshot at
+// `backup_lsn`: the dead letters (tapedeck.dead_letters) of changes committed after the
+// snapshot and at or before `through` (or whose commit time is unknown) are changes the
+// recording holds no statement for. Names the first few and their count; nullopt when there
+// are none.
+std::optional<std::string> dead_letters_in_window(pg::Connection& store, Lsn backup_lsn,
+                                                  Instant through);
+
 // Reads the oldest recorded statement from the store (nullopt when there is none).
 std::optional<RecordingStart> recording_start(pg::Connection& store);
 

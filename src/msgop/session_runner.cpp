@@ -199,11 +199,14 @@ class SessionRunner::Impl {
     if (auto gap = recording_gap(recording_start(*data_), *backup_lsn)) {
       throw Error(ErrorSource::input, Recovery::fail, *gap);
     }
+    backup_lsn_ = *backup_lsn;
 
     // A session claimed after a backward seek's restore catches up to the seek target.
     const bool seeking = state_ == State::seeking;
     const Instant target = record_.restore_target();
     wait_for_recording(target);
+    // The whole window as far as it is recorded; replay checks each later segment again.
+    refuse_dead_letters(record_.end ? std::max(*record_.end, target) : target);
     log_->info("session {}: catching up {} from backup {} (snapshot {}, LSN {}) to {}", id_,
                record_.database_name, record_.backup->id, snapshot.str(), backup_lsn->str(),
                session::format_time(target));
@@ -424,6 +427,7 @@ class SessionRunner::Impl {
     Instant after = from;
     while (!end || after < *end) {
       const Instant until = wait_for_recording(after + Micros{1}, end.value_or(Instant::max()));
+      refuse_dead_letters(until);
       replay_segment(after, until, end);
       after = until;
     }
@@ -461,6 +465,13 @@ class SessionRunner::Impl {
     metrics_.sessions_finished.inc();
     log_->info("session {}: finished: {} statements, {} RTUS calls replayed", id_, statements_done_,
                rtus_done_);
+  }
+
+  // Fails the session when a change it would need through `through` was dead-lettered.
+  void refuse_dead_letters(Instant through) {
+    if (auto reason = dead_letters_in_window(*data_, backup_lsn_, through)) {
+      throw Error(ErrorSource::input, Recovery::fail, *reason);
+    }
   }
 
   // Replays the transactions and RTUS calls of (after, until] at their due times; `end` is the
@@ -878,6 +889,7 @@ class SessionRunner::Impl {
   std::chrono::steady_clock::time_point seek_began_{};
   std::int64_t seek_statements_ = 0;
   std::optional<Instant> moment_reached_;
+  Lsn backup_lsn_;  // the restored snapshot's
   // Bumped by every change a wait must wake up for: state, speed, steps asked for.
   std::uint64_t changes_ = 0;
   std::optional<Instant> recorded_until_;  // how far the stored recording is proven complete

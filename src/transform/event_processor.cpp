@@ -21,6 +21,8 @@ EventProcessor::EventProcessor(ProcessorOptions options, TableSource& tables)
       message_subject_(options_.prefix + ".message") {}
 
 Outcome EventProcessor::process(const InMessage& message, Batch& batch) {
+  letter_commit_lsn_.reset();
+  letter_commit_time_us_.reset();
   if (message.data.size() > options_.max_message_bytes) {
     return dead_letter(message,
                        fmt::format("message of {} bytes is larger than transform.max_message_bytes "
@@ -38,7 +40,8 @@ Outcome EventProcessor::process(const InMessage& message, Batch& batch) {
 Outcome EventProcessor::dead_letter(const InMessage& message, std::string reason, Batch& batch) {
   last_reason_ = reason;
   batch.add_dead_letter(DeadLetter{message.stream_sequence, std::string(message.subject),
-                                   std::string(message.data), std::move(reason)});
+                                   std::string(message.data), std::move(reason), letter_commit_lsn_,
+                                   letter_commit_time_us_});
   return Outcome::dead_letter;
 }
 
@@ -108,6 +111,7 @@ Outcome EventProcessor::change_event(const InMessage& message, Batch& batch) {
   }
   track(message, capture_id ? std::optional(capture_id->commit_lsn) : std::nullopt);
   if (open_ && capture_id && capture_id->commit_lsn == open_->commit_lsn) ++open_->events;
+  if (capture_id) letter_commit_lsn_ = capture_id->commit_lsn;
 
   try {
     parser_.parse_change_event(message.data, event_);
@@ -116,6 +120,7 @@ Outcome EventProcessor::change_event(const InMessage& message, Batch& batch) {
     return dead_letter(message, error.message(), batch);
   }
   if (event_.op == Op::message) return Outcome::skipped;
+  letter_commit_time_us_ = commit_time_us(event_.source);
   try {
     if (event_.op == Op::remove && message.new_key) {
       event_.new_key = parser_.parse_key(*message.new_key);
@@ -127,6 +132,7 @@ Outcome EventProcessor::change_event(const InMessage& message, Batch& batch) {
                                              ? std::optional<std::string_view>(*message.commit_lsn)
                                              : std::nullopt)
                    : placer_.place(event_);
+    letter_commit_lsn_ = placement.commit_lsn;
     if (!event_.source.tx_id) {
       throw Error(ErrorSource::input, Recovery::invalid,
                   "the event has no source.txId, so its transaction cannot be recorded");

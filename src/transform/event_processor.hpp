@@ -137,6 +137,9 @@ class EventProcessor {
   };
   std::optional<OpenTransaction> open_;
   std::uint64_t count_mismatches_ = 0;
+  // What is known of the current change event's place, for its dead letter.
+  std::optional<Lsn> letter_commit_lsn_;
+  std::optional<std::int64_t> letter_commit_time_us_;
 };
 
 }  // namespace tapedeck::transform

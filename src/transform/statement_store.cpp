@@ -198,10 +198,13 @@ WriteResult StatementStore::write(const Batch& batch, std::optional<Lsn> waterma
   for (const auto& letter : batch.dead_letters()) {
     result.dead_letters_stored +=
         transaction
-            .exec_params(recording::dead_letters::kInsert,
-                         pg::Params::of(stream_, static_cast<std::int64_t>(letter.stream_sequence),
-                                        printable(letter.subject), hex(letter.raw),
-                                        printable(letter.reason)))
+            .exec_params(
+                recording::dead_letters::kInsert,
+                pg::Params::of(
+                    stream_, static_cast<std::int64_t>(letter.stream_sequence),
+                    printable(letter.subject), hex(letter.raw), printable(letter.reason),
+                    letter.commit_lsn ? std::optional(letter.commit_lsn->str()) : std::nullopt,
+                    letter.commit_time_us))
             .affected_rows();
   }
   for (const auto& change : batch.shape_changes()) {

@@ -41,6 +41,10 @@ struct DeadLetter {
   std::string subject;
   std::string raw;
   std::string reason;
+  // Where the change belongs in the recording, when the message said so far (its capture
+  // message id; its source's commit time): sessions over it fail, naming it.
+  std::optional<Lsn> commit_lsn;
+  std::optional<std::int64_t> commit_time_us;
 };
 
 // A table's recorded shape set (`shape` JSON) or forgotten (nullopt: the table was dropped)

@@ -141,9 +141,9 @@ std::string statements_stats(pg::Connection& store) {
   fmt::format_to(std::back_inserter(out), "dead letters: {}\n", dead.text(0, 0));
   const auto latest = store.exec(recording::dead_letters::kNewest);
   for (int row = 0; row < latest.rows(); ++row) {
-    fmt::format_to(std::back_inserter(out), "  {} {}#{} {}: {}\n", latest.text(row, 0),
+    fmt::format_to(std::back_inserter(out), "  {} {}#{} {}{}: {}\n", latest.text(row, 0),
                    latest.text(row, 1), latest.text(row, 2), latest.text(row, 3),
-                   latest.text(row, 4));
+                   latest.text(row, 5), latest.text(row, 4));
   }
   for (const auto& mark : recording::watermarks::list(store)) {
     fmt::format_to(std::back_inserter(out), "watermark {}: {} (updated {})\n", mark.name, mark.lsn,

@@ -5,16 +5,32 @@
 
 namespace tapedeck::recording::dead_letters {
 
-// transform: a redelivered event is dead-lettered once.
+// transform: a redelivered event is dead-lettered once. $6 commit LSN, $7 commit time in
+// microseconds since the epoch: NULL when the message did not say.
 inline constexpr const char* kInsert = R"(
-INSERT INTO tapedeck.dead_letters (stream, stream_sequence, subject, raw, reason)
-VALUES ($1, $2, $3, decode($4, 'hex'), $5)
+INSERT INTO tapedeck.dead_letters (stream, stream_sequence, subject, raw, reason, commit_lsn,
+                                   commit_time)
+VALUES ($1, $2, $3, decode($4, 'hex'), $5, $6::pg_lsn,
+        to_timestamp(0) + $7::int8 * interval '1 microsecond')
 ON CONFLICT (stream, stream_sequence) DO NOTHING)";
+
+// msgop: the dead letters of changes a session's window holds, which its database cannot have
+// (committed after the backup's LSN $1 and at or before $2, microseconds since the epoch; one
+// whose time is unknown counts when it is after the backup). The first $3, oldest first.
+inline constexpr const char* kInWindow = R"(
+SELECT commit_lsn::text, coalesce(commit_time::text, 'unknown'), subject, left(reason, 300),
+       count(*) OVER ()
+  FROM tapedeck.dead_letters
+ WHERE commit_lsn > $1::pg_lsn
+   AND (commit_time IS NULL OR commit_time <= to_timestamp(0) + $2::int8 * interval '1 microsecond')
+ ORDER BY commit_lsn, id
+ LIMIT $3)";
 
 // `tapedeck statements stats`: the count and the newest five.
 inline constexpr const char* kCount = "SELECT count(*) FROM tapedeck.dead_letters";
 inline constexpr const char* kNewest =
-    "SELECT received_at::text, stream, stream_sequence, subject, left(reason, 200) "
+    "SELECT received_at::text, stream, stream_sequence, subject, left(reason, 200), "
+    "coalesce(' (commit LSN ' || commit_lsn::text || ')', '') "
     "FROM tapedeck.dead_letters ORDER BY id DESC LIMIT 5";
 
 // replaymgr's timeline: dead letters per interval of their arrival, as

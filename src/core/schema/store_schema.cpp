@@ -176,6 +176,11 @@ INSERT INTO tapedeck.statement_minutes (epoch_minute, latest_commit_lsn)
 SELECT tapedeck.epoch_minute(commit_time), max(commit_lsn)
   FROM tapedeck.statements GROUP BY 1;
 )"},
+    {7, "dead letters: where the change belongs in the recording, when known", R"(
+ALTER TABLE tapedeck.dead_letters ADD COLUMN commit_lsn pg_lsn, ADD COLUMN commit_time timestamptz;
+CREATE INDEX dead_letters_by_commit_lsn ON tapedeck.dead_letters (commit_lsn)
+  WHERE commit_lsn IS NOT NULL;
+)"},
 };
 
 }  // namespace

@@ -499,6 +499,34 @@ TEST_F(SessionRunnerTest, ARecordingThatStartsAfterTheSnapshotFailsTheSessionNam
   EXPECT_TRUE(ids(dsn).empty()) << "nothing may be applied when the recording has a gap";
 }
 
+// A change the recording holds no statement for (transform dead-lettered it) makes every
+// session over it inexact: such a session fails naming it; one ending before it plays.
+TEST_F(SessionRunnerTest, ADeadLetteredChangeInTheWindowFailsTheSessionNamingIt) {
+  const Time start = at("2026-01-04T10:00:00Z");
+  record("0/150", 0, 150, start - 9s, "INSERT INTO t (id, v) VALUES (9, 'in the snapshot')");
+  record("0/300", 0, 300, start - 5s, "INSERT INTO t (id, v) VALUES (1, 'x')");
+  record("0/500", 0, 301, start + 5s, "INSERT INTO t (id, v) VALUES (2, 'y')");
+  store_->exec_params(
+      "INSERT INTO tapedeck.dead_letters (stream, stream_sequence, subject, raw, reason, "
+      "commit_lsn, commit_time) VALUES ('S', 1, 'p.public.t', '{}', $1, '0/600', $2)",
+      pg::Params::of("a DDL run in a DO block is not replayed", session::format_time(start + 8s)));
+
+  const auto failing = restored_session(start, start + 10s, "1", "0/200", "290:290:");
+  const std::string failing_dsn = create_session_database(failing.database_name, {});
+  run(failing.id);
+  ASSERT_TRUE(reaches(failing.id, session::State::failed));
+  const auto error = sessions_->get(failing.id).error;
+  EXPECT_NE(error.find("1 dead-lettered change(s)"), std::string::npos) << error;
+  EXPECT_NE(error.find("LSN 0/600"), std::string::npos) << error;
+  EXPECT_NE(error.find("a DDL run in a DO block is not replayed"), std::string::npos) << error;
+  EXPECT_TRUE(ids(failing_dsn).empty()) << "nothing may be applied to an inexact session";
+
+  const auto before = restored_session(start, start + 7s, "1", "0/200", "290:290:");
+  create_session_database(before.database_name, {});
+  run(before.id);
+  EXPECT_TRUE(reaches(before.id, session::State::ready)) << sessions_->get(before.id).error;
+}
+
 TEST_F(SessionRunnerTest, ASessionWaitsVisiblyUntilTheStoredRecordingCoversItsStart) {
   const Time start = at("2026-01-06T10:00:00Z");
   record("0/100", 0, 50, start - 1h, "INSERT INTO t (id, v) VALUES (1, 'old')");

@@ -139,16 +139,28 @@ TEST_F(TransformServiceTest, MalformedMessagesAreDeadLetteredWithReasonsAndTheSt
   };
   for (const auto& message : bad) publish_raw(subject(), message.data);
   publish(capture_insert(stream_.prefix(), "public", "items", Lsn{0x1000200}, 1, 702, 6, "after"));
+  // From capture, so its place in the recording is known: sessions over it must fail.
+  auto placed = capture_insert(stream_.prefix(), "public", "items", Lsn{0x1000300}, 1, 703, 7, "x",
+                               1'700'000'000'123'456);
+  placed.data.replace(placed.data.find(R"("id":7)"), 6, R"("id":"abc")");
+  publish(placed);
 
   auto transform = start_transform();
   ASSERT_TRUE(eventually(
       [&] { return store_count("SELECT count(*) FROM tapedeck.statements") == 2; }, 60s));
   ASSERT_TRUE(eventually(
-      [&] { return store_count("SELECT count(*) FROM tapedeck.dead_letters") == 6; }, 30s));
+      [&] { return store_count("SELECT count(*) FROM tapedeck.dead_letters") == 7; }, 30s));
   pg::Connection store(store_->dsn());
+  EXPECT_EQ(query_text(store,
+                       "SELECT string_agg(coalesce(commit_lsn::text, '-') || ' ' || "
+                       "coalesce((extract(epoch FROM commit_time) * 1000000)::int8::text, '-'), "
+                       "' | ' ORDER BY stream_sequence) FROM tapedeck.dead_letters "
+                       "WHERE commit_lsn IS NULL OR commit_lsn = '0/1000300'"),
+            "- - | - - | - - | - - | 0/1000300 1700000000123456")
+      << "unparsed messages have no place; a capture event's is its id's and its source's";
   const auto rows = store.exec(
       "SELECT stream, subject, reason, length(raw) FROM tapedeck.dead_letters ORDER BY "
-      "stream_sequence");
+      "stream_sequence LIMIT 6");
   ASSERT_EQ(rows.rows(), 6);
   for (int row = 0; row < rows.rows(); ++row) {
     const std::string reason(rows.text(row, 2));
@@ -174,7 +186,7 @@ TEST_F(TransformServiceTest, MalformedMessagesAreDeadLetteredWithReasonsAndTheSt
   const std::string stats = statements("stats", &status);
   EXPECT_EQ(status, 0);
   EXPECT_NE(stats.find("statements: 2 in 2 transactions"), std::string::npos) << stats;
-  EXPECT_NE(stats.find("dead letters: 6"), std::string::npos) << stats;
+  EXPECT_NE(stats.find("dead letters: 7"), std::string::npos) << stats;
   EXPECT_NE(stats.find("public.items c 2"), std::string::npos) << stats;
 }
 
