@@ -132,6 +132,13 @@ CONF
   done
 }
 
+# nats-server's largest message is 1 MiB by default, which one change of a row holding a large
+# document passes (capture then refuses it, naming it). The stack takes 8 MiB, the default of
+# transform.max_message_bytes; docs/operations.md says the same to production.
+write_nats_config() {
+  printf 'max_payload: 8MB\n' >"$state/nats.conf"
+}
+
 # Node i (1..3) of the cluster: its own store, client port and route port; node 1 keeps the
 # single node's client and monitoring ports and file names.
 start_nats_node() {
@@ -141,7 +148,9 @@ start_nats_node() {
   mkdir -p "$state/$name"
   local monitor=()
   [[ $i -eq 1 ]] && monitor=(-m "$NATS_MONITOR_PORT")
-  nohup nats-server -js -sd "$state/$name" -a 127.0.0.1 -p "$client" "${monitor[@]}" \
+  write_nats_config
+  nohup nats-server -c "$state/nats.conf" -js -sd "$state/$name" -a 127.0.0.1 -p "$client" \
+    "${monitor[@]}" \
     -n "n$i" --cluster_name tapedeck --cluster "nats://127.0.0.1:$route" \
     --routes "nats://127.0.0.1:$NATS_ROUTE1_PORT,nats://127.0.0.1:$NATS_ROUTE2_PORT,nats://127.0.0.1:$NATS_ROUTE3_PORT" \
     -P "$state/$name.pid" -l "$state/$name.log" >/dev/null 2>&1 &
@@ -159,7 +168,9 @@ start_nats() {
   fi
   pid_alive "$state/nats.pid" && return
   mkdir -p "$state/nats"
-  nohup nats-server -js -sd "$state/nats" -a 127.0.0.1 -p "$NATS_PORT" -m "$NATS_MONITOR_PORT" \
+  write_nats_config
+  nohup nats-server -c "$state/nats.conf" -js -sd "$state/nats" -a 127.0.0.1 -p "$NATS_PORT" \
+    -m "$NATS_MONITOR_PORT" \
     -P "$state/nats.pid" -l "$state/nats.log" >/dev/null 2>&1 &
   wait_for_port "$NATS_PORT" nats-server
 }

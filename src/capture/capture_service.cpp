@@ -304,6 +304,24 @@ class CaptureService::Session {
     }
   }
 
+  // A message larger than the server's max_payload is refused by the server (which then closes
+  // the connection) or by the library: say which change it is and what to change instead. Not
+  // final: once nats-server is given a larger max_payload, capture goes on from this change.
+  void refuse_oversized(const EncodedEvent& event) const {
+    // "NATS/1.0\r\n", "name: value\r\n" per header (Nats-Msg-Id among them), "\r\n".
+    std::size_t size = event.value.size() + 12 + 13 + 4 + event.message_id.size();
+    for (const auto& [name, value] : headers_) size += name.size() + value.size() + 4;
+    const auto limit = nats_.max_payload();
+    if (limit <= 0 || size <= static_cast<std::size_t>(limit)) return;
+    throw Error(ErrorSource::nats, Recovery::retry,
+                fmt::format("the change event {} on {} (commit LSN {}) is {} bytes, more than the "
+                            "NATS server accepts (max_payload {} bytes); raise max_payload in "
+                            "nats-server's configuration (up to 64 MB; past 8 MiB raise "
+                            "transform.max_message_bytes too) and capture goes on from this "
+                            "change, or leave the table out (capture.exclude_tables)",
+                            event.message_id, event.subject, event.commit_lsn.str(), size, limit));
+  }
+
   void publish(const EncodedEvent& event) {
     headers_.clear();
     headers_.emplace_back(std::string(cdc::kCommitLsnHeader), event.commit_lsn.str());
@@ -317,6 +335,7 @@ class CaptureService::Session {
     if (!event.key_change_header.empty()) {
       headers_.emplace_back(std::string(event.key_change_header), event.key_change);
     }
+    refuse_oversized(event);
     // A full window throws after kBlockedSlice (nothing sent): answer the walsender and try
     // again while the connection is up, for as long as acks may take (ack_timeout).
     const auto deadline = Steady::now() + settings_.ack_timeout;

@@ -108,6 +108,9 @@ class Connection {
   // Asynchronous errors the library reported (slow consumer, permission violation).
   std::uint64_t async_error_count() const { return events_->async_errors.load(); }
   std::string connected_url() const;
+  // The largest message (headers and data) the connected server accepts, in bytes: its
+  // max_payload (nats-server's default is 1 MiB).
+  std::int64_t max_payload() const { return natsConnection_GetMaxPayload(nc_.get()); }
 
   // Core NATS publish: fire and forget (buffered while reconnecting).
   void publish(std::string_view subject, std::string_view data, const Headers& headers = {});

@@ -122,6 +122,40 @@ TEST(CaptureRecovery, KillNineMidWorkloadThenRestartLosesNothingAndStoresNothing
   EXPECT_EQ(events.size(), distinct_ids(events));
 }
 
+// A row holding a large document makes one event past nats-server's default max_payload
+// (1 MiB): capture stops at that change, naming it and the remedy, and records nothing after
+// it; on the stack's server (8 MiB) the same change streams.
+TEST(CaptureRecovery, AnEventLargerThanTheServersMaxPayloadStopsCaptureNamingIt) {
+  nats::testing::PrivateNatsServer server;  // nats-server's defaults
+  server.start();
+  CaptureHarness h(server.url());
+  h.exec("CREATE TABLE docs (id int PRIMARY KEY, body text)");
+  h.start_capture(kSchemaless);
+  h.exec("INSERT INTO docs VALUES (1, repeat(md5('x'), 70000))");  // 2.24 MB of text
+  h.exec("INSERT INTO docs VALUES (2, 'small')");
+  ASSERT_TRUE(eventually(
+      [&] { return h.log_text().find("more than the NATS server accepts") != std::string::npos; },
+      60s))
+      << h.log_tail();
+  const std::string log = h.log_text();
+  EXPECT_NE(log.find("(max_payload 1048576 bytes)"), std::string::npos) << h.log_tail();
+  EXPECT_NE(log.find(".public.docs"), std::string::npos) << h.log_tail();
+  EXPECT_TRUE(h.table_events(h.read_all(), "public.docs").empty())
+      << "nothing after the refused change may be recorded before it";
+}
+
+TEST(CaptureRecovery, AnEventOfSeveralMegabytesStreamsOnTheStacksServer) {
+  CaptureHarness h;
+  h.exec("CREATE TABLE docs (id int PRIMARY KEY, body text)");
+  h.start_capture(kSchemaless);
+  h.exec("INSERT INTO docs VALUES (1, repeat(md5('x'), 70000))");
+  h.exec("INSERT INTO docs VALUES (2, 'small')");
+  const auto rows = h.table_events(h.read_distinct(6, 60s), "public.docs");
+  ASSERT_EQ(rows.size(), 2u) << h.log_tail();
+  EXPECT_EQ(rows[0].payload()["after"]["body"].get<std::string>().size(), 2'240'000u);
+  EXPECT_EQ(rows[1].payload()["after"]["body"], "small");
+}
+
 TEST(CaptureRecovery, NatsServerRestartMidWorkloadLosesNothing) {
   nats::testing::PrivateNatsServer server;
   server.start();
