@@ -91,6 +91,8 @@ TableFilter TableFilter::from_lists(const std::vector<std::string>& include,
                                     const std::vector<std::string>& exclude) {
   std::vector<pg::TableName> included;
   std::vector<pg::TableName> excluded;
+  included.reserve(include.size());
+  excluded.reserve(exclude.size());
   for (const auto& name : include) {
     included.push_back(parse_table_name(name, "capture.include_tables"));
   }

@@ -225,6 +225,7 @@ WriteResult StatementStore::write(const Batch& batch, std::optional<Lsn> waterma
 std::vector<std::tuple<std::string, std::string, std::string>> StatementStore::table_shapes() {
   const auto rows = connection_.exec(recording::table_shapes::kAll);
   std::vector<std::tuple<std::string, std::string, std::string>> shapes;
+  shapes.reserve(static_cast<std::size_t>(rows.rows()));
   for (int row = 0; row < rows.rows(); ++row) {
     shapes.emplace_back(rows.get<std::string>(row, 0), rows.get<std::string>(row, 1),
                         rows.get<std::string>(row, 2));

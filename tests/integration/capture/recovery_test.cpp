@@ -19,7 +19,8 @@ namespace {
 // transaction of rows_per_tx rows at a time, pausing `pause` between transactions.
 class Workload {
  public:
-  Workload(std::string dsn, int transactions, int rows_per_tx, std::chrono::milliseconds pause)
+  Workload(const std::string& dsn, int transactions, int rows_per_tx,
+           std::chrono::milliseconds pause)
       : thread_([=, this] {
           try {
             pg::Connection db(dsn);
@@ -37,6 +38,8 @@ class Workload {
           }
         }) {}
   ~Workload() { join(); }
+  Workload(const Workload&) = delete;
+  Workload& operator=(const Workload&) = delete;
   void join() {
     if (thread_.joinable()) thread_.join();
   }
@@ -94,13 +97,18 @@ void print_recovery(const std::string& fault, CaptureHarness& h, const Workload&
               std::chrono::duration<double>(std::chrono::steady_clock::now() - restarted).count());
 }
 
-const std::map<std::string, std::string> kSchemaless = {
-    {"TAPEDECK_CAPTURE_SCHEMAS_ENABLE", "false"}};
+// Capture's environment for events without Connect schemas. A function: a static map's
+// construction could throw before main.
+const std::map<std::string, std::string>& schemaless() {
+  static const std::map<std::string, std::string> env = {
+      {"TAPEDECK_CAPTURE_SCHEMAS_ENABLE", "false"}};
+  return env;
+}
 
 TEST(CaptureRecovery, KillNineMidWorkloadThenRestartLosesNothingAndStoresNothingTwice) {
   CaptureHarness h;
   h.exec("CREATE TABLE bulk (id int PRIMARY KEY, v text)");
-  h.start_capture(kSchemaless);
+  h.start_capture(schemaless());
   constexpr int kTransactions = 100;
   constexpr int kRows = 1000;
   Workload workload(h.dsn(), kTransactions, kRows, 20ms);
@@ -112,7 +120,7 @@ TEST(CaptureRecovery, KillNineMidWorkloadThenRestartLosesNothingAndStoresNothing
   std::cout << "killed capture with " << h.stream_messages() << " messages stored, "
             << committed_at_kill << " of " << kTransactions << " transactions committed\n";
   const auto restarted = std::chrono::steady_clock::now();
-  h.start_capture(kSchemaless);
+  h.start_capture(schemaless());
   print_recovery("capture-kill", h, workload, kRows, restarted);
   workload.join();
   ASSERT_EQ(workload.failure(), "");
@@ -130,7 +138,7 @@ TEST(CaptureRecovery, AnEventLargerThanTheServersMaxPayloadStopsCaptureNamingIt)
   server.start();
   CaptureHarness h(server.url());
   h.exec("CREATE TABLE docs (id int PRIMARY KEY, body text)");
-  h.start_capture(kSchemaless);
+  h.start_capture(schemaless());
   h.exec("INSERT INTO docs VALUES (1, repeat(md5('x'), 70000))");  // 2.24 MB of text
   h.exec("INSERT INTO docs VALUES (2, 'small')");
   ASSERT_TRUE(eventually(
@@ -147,7 +155,7 @@ TEST(CaptureRecovery, AnEventLargerThanTheServersMaxPayloadStopsCaptureNamingIt)
 TEST(CaptureRecovery, AnEventOfSeveralMegabytesStreamsOnTheStacksServer) {
   CaptureHarness h;
   h.exec("CREATE TABLE docs (id int PRIMARY KEY, body text)");
-  h.start_capture(kSchemaless);
+  h.start_capture(schemaless());
   h.exec("INSERT INTO docs VALUES (1, repeat(md5('x'), 70000))");
   h.exec("INSERT INTO docs VALUES (2, 'small')");
   const auto rows = h.table_events(h.read_distinct(6, 60s), "public.docs");
@@ -163,7 +171,7 @@ TEST(CaptureRecovery, NatsServerRestartMidWorkloadLosesNothing) {
   h.exec("CREATE TABLE bulk (id int PRIMARY KEY, v text)");
   // Watermark mode with no transform: the slot is held back, so whatever the killed server
   // had not yet written is streamed again from the slot after the reconnect.
-  auto env = kSchemaless;
+  auto env = schemaless();
   env["TAPEDECK_CAPTURE_CONFIRM_MODE"] = "watermark";
   h.start_capture(env);
   constexpr int kTransactions = 60;
@@ -200,7 +208,7 @@ TEST(CaptureRecovery, ALivePostgresCrashAndRestartLosesNothingAndDoublesNothing)
   live.start(settings);
   CaptureHarness h({}, live.dsn());
   h.exec("CREATE TABLE bulk (id int PRIMARY KEY, v text)");
-  h.start_capture(kSchemaless);
+  h.start_capture(schemaless());
   constexpr int kTransactions = 30;
   constexpr int kRows = 1000;
   {
@@ -241,7 +249,7 @@ TEST(CaptureRecovery, AStalledNatsServerLongerThanWalSenderTimeoutKeepsTheSessio
   server.start();
   CaptureHarness h(server.url());
   h.exec("CREATE TABLE bulk (id int PRIMARY KEY, v text)");
-  auto env = kSchemaless;
+  auto env = schemaless();
   // wal_sender_timeout is per connection: 2 s for capture's replication connection only.
   env["TAPEDECK_LIVE_DSN"] = h.dsn() + " options='-c wal_sender_timeout=2000'";
   h.start_capture(env);
@@ -275,7 +283,7 @@ TEST(CaptureRecovery, AClusterNodeKilledMidWorkloadLosesNothing) {
   cluster.start();
   CaptureHarness h(cluster.url());
   h.exec("CREATE TABLE bulk (id int PRIMARY KEY, v text)");
-  auto env = kSchemaless;
+  auto env = schemaless();
   env["TAPEDECK_NATS_CDC_REPLICAS"] = "3";
   env["TAPEDECK_CAPTURE_CONFIRM_MODE"] = "watermark";  // the slot holds back what may be lost
   h.start_capture(env);
@@ -308,7 +316,7 @@ TEST(CaptureRecovery, AClusterNodeKilledMidWorkloadLosesNothing) {
 TEST(CaptureRecovery, ALargeTransactionStreamsThrough) {
   CaptureHarness h;
   h.exec("CREATE TABLE bulk (id int PRIMARY KEY, v text)");
-  auto& capture = h.start_capture(kSchemaless);
+  auto& capture = h.start_capture(schemaless());
   const long rss_before = peak_rss_kib(capture.pid());
   constexpr long kRows = 200'000;
   h.db().exec_params("INSERT INTO bulk SELECT g, md5(g::text) FROM generate_series(1, $1::int) g",

@@ -6,6 +6,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
+#include <utility>
 
 #include "core/error.hpp"
 #include "pgoutput_builder.hpp"
@@ -15,7 +16,6 @@ namespace {
 
 using json = nlohmann::ordered_json;
 using testing::Bytes;
-using testing::Col;
 
 json fixture(const std::string& name) {
   std::ifstream in(std::string(TAPEDECK_FIXTURE_DIR) + "/debezium/" + name);
@@ -50,7 +50,7 @@ void expect_same_structure(const json& real, const json& ours, const std::string
     }
     const bool row_image = key == "before" || key == "after";
     if (value.is_object() && mine.is_object() && !row_image) {
-      expect_same_structure(value, mine, path + "." + key);
+      expect_same_structure(value, mine, std::string(path).append(".").append(key));
     }
   }
 }
@@ -69,7 +69,8 @@ EncoderSettings base_settings(bool schemas = false) {
 
 class Stream {
  public:
-  explicit Stream(EncoderSettings settings = base_settings()) : encoder(settings, relations) {}
+  explicit Stream(EncoderSettings settings = base_settings())
+      : encoder(std::move(settings), relations) {}
 
   std::vector<EncodedEvent> feed(std::string_view bytes, std::uint64_t wal_start = 0) {
     std::vector<EncodedEvent> out;
@@ -244,6 +245,7 @@ TEST(DebeziumEncoder, TransactionMetadataBeginAndEndMatchTheDocumentedShape) {
   EXPECT_EQ(all[4].subject, "dbserver1.transaction");
 
   std::vector<std::string> ids;
+  ids.reserve(all.size());
   for (const auto& e : all) ids.push_back(e.message_id);
   EXPECT_EQ(ids, (std::vector<std::string>{"0/384:0", "0/384:1", "0/384:2", "0/384:3", "0/384:4"}));
   const json third = json::parse(all[3].value);
