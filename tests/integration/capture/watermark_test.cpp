@@ -59,10 +59,12 @@ TEST(CaptureWatermark, TheSlotAdvancesOnlyUpToTheWatermarkTransformWrote) {
   const Lsn second_commit = lsn(events[3].commit_lsn.value_or(""));
   ASSERT_LT(first_commit, second_commit);
 
-  // Acknowledged by JetStream, but not stored downstream: the slot stays where it was, over
-  // several status intervals (200ms each).
+  // Acknowledged by JetStream, but not stored downstream: the slot stays before the first
+  // commit over several status intervals (200ms each). It may have moved from `start` before
+  // the inserts: WAL other databases wrote, confirmed from a keepalive while capture was idle.
   std::this_thread::sleep_for(1500ms);
-  EXPECT_EQ(lsn(h.confirmed_flush_lsn()), start);
+  EXPECT_GE(lsn(h.confirmed_flush_lsn()), start);
+  EXPECT_LT(lsn(h.confirmed_flush_lsn()), first_commit);
   EXPECT_TRUE(h.capture()->running()) << h.log_tail();
   EXPECT_EQ(h.log_text().find("does not exist"), std::string::npos) << h.log_tail();
 
