@@ -62,6 +62,11 @@ CREATE TABLE composite (k1 integer, k2 text, v jsonb, PRIMARY KEY (k1, k2));
 CREATE SCHEMA ".Sch..ema*";
 CREATE TABLE ".Sch..ema*"."ta.ble> 表 ünï." ("k€y" integer PRIMARY KEY, "va.l ue" text);
 CREATE TABLE "a23456789_123456789_123456789_123456789_123456789_123456789_123" (k integer PRIMARY KEY);
+-- Generated columns: pgoutput leaves them out; the copy computes them again.
+CREATE TABLE gen (id integer PRIMARY KEY, a integer, doubled integer GENERATED ALWAYS AS (a * 2) STORED,
+                  label text GENERATED ALWAYS AS ('#' || id || ':' || coalesce(a::text, 'none')) STORED);
+CREATE TABLE gen_full (a integer, b text, g text GENERATED ALWAYS AS (upper(b)) STORED);
+ALTER TABLE gen_full REPLICA IDENTITY FULL;
 -- Composite types (nested, with arrays and ranges inside), a range and multirange of a user
 -- subtype, domains over composites and arrays, and an array of every type that has one.
 CREATE TYPE pair AS (label text, at point);
@@ -97,7 +102,7 @@ const std::vector<std::string>& tables() {
       "composite",
       "every_type",
       "\".Sch..ema*\".\"ta.ble> 表 ünï.\"",
-      "a23456789_123456789_123456789_123456789_123456789_123456789_123"};
+      "a23456789_123456789_123456789_123456789_123456789_123456789_123", "gen", "gen_full"};
   return names;
 }
 
@@ -499,6 +504,18 @@ class Workload {
         "INSERT INTO a23456789_123456789_123456789_123456789_123456789_123456789_123 VALUES ($1) "
         "ON CONFLICT DO NOTHING",
         pg::Params::of(values_.uniform(0, 20)));
+    live_->exec_params(
+        "INSERT INTO gen (id, a) VALUES ($1, $2) ON CONFLICT (id) DO UPDATE SET a = excluded.a",
+        pg::Params::of(values_.uniform(0, 20), values_.uniform(-5, 5)));
+    live_->exec_params("UPDATE gen SET a = NULL WHERE id = $1", pg::Params::of(values_.uniform(0, 20)));
+    live_->exec_params("INSERT INTO gen_full (a, b) VALUES ($1, $2)",
+                       pg::Params::of(values_.uniform(0, 3), values_.column("t")));
+    live_->exec_params("UPDATE gen_full SET a = a + 10 WHERE ctid = (SELECT ctid FROM gen_full "
+                       "WHERE a = $1 LIMIT 1)",
+                       pg::Params::of(values_.uniform(0, 3)));
+    live_->exec_params("DELETE FROM gen_full WHERE ctid = (SELECT ctid FROM gen_full WHERE a = $1 "
+                       "LIMIT 1)",
+                       pg::Params::of(values_.uniform(10, 13)));
   }
 
   std::optional<std::int64_t> some_id() {
