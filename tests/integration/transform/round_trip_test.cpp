@@ -67,6 +67,14 @@ CREATE TABLE gen (id integer PRIMARY KEY, a integer, doubled integer GENERATED A
                   label text GENERATED ALWAYS AS ('#' || id || ':' || coalesce(a::text, 'none')) STORED);
 CREATE TABLE gen_full (a integer, b text, g text GENERATED ALWAYS AS (upper(b)) STORED);
 ALTER TABLE gen_full REPLICA IDENTITY FULL;
+-- A partitioned table: pgoutput names the leaf partition of each change, and an UPDATE that
+-- moves a row to another partition arrives as a delete and an insert.
+CREATE TABLE parted (id integer, at date, v text, PRIMARY KEY (id, at)) PARTITION BY RANGE (at);
+CREATE TABLE parted_2024 PARTITION OF parted FOR VALUES FROM ('2024-01-01') TO ('2025-01-01');
+CREATE TABLE parted_rest PARTITION OF parted DEFAULT;
+CREATE TABLE parted_hashed (id integer PRIMARY KEY, v text) PARTITION BY HASH (id);
+CREATE TABLE parted_hashed_0 PARTITION OF parted_hashed FOR VALUES WITH (MODULUS 2, REMAINDER 0);
+CREATE TABLE parted_hashed_1 PARTITION OF parted_hashed FOR VALUES WITH (MODULUS 2, REMAINDER 1);
 -- Composite types (nested, with arrays and ranges inside), a range and multirange of a user
 -- subtype, domains over composites and arrays, and an array of every type that has one.
 CREATE TYPE pair AS (label text, at point);
@@ -102,7 +110,11 @@ const std::vector<std::string>& tables() {
       "composite",
       "every_type",
       "\".Sch..ema*\".\"ta.ble> 表 ünï.\"",
-      "a23456789_123456789_123456789_123456789_123456789_123456789_123", "gen", "gen_full"};
+      "a23456789_123456789_123456789_123456789_123456789_123456789_123",
+      "gen",
+      "gen_full",
+      "parted",
+      "parted_hashed"};
   return names;
 }
 
@@ -471,11 +483,13 @@ class Workload {
     for (int i = 0; i < 10; ++i) insert_dupe();
     for (int i = 0; i < 10; ++i) insert_odd();
     for (int i = 0; i < 10; ++i) insert_composite();
-    for (int i = 0; i < 10; ++i) insert_odd_names();
+    for (int i = 0; i < 10; ++i) change_odd_tables();
   }
 
  private:
   void change() {
+    // One change in twenty: the odd names, generated columns and partitions.
+    if (values_.uniform(0, 19) == 0) return change_odd_tables();
     const int kind = values_.uniform(0, 99);
     if (kind < 18) return insert_typed();
     if (kind < 33) return update_typed(false);
@@ -491,11 +505,11 @@ class Workload {
     if (kind < 95) return insert_composite();
     if (kind < 98) return update_composite();
     if (kind < 99) return delete_composite();
-    if (values_.uniform(0, 1) == 0) return insert_odd_names();
     live_->exec("TRUNCATE composite");
   }
 
-  void insert_odd_names() {
+  // Changes to the tables with odd names, generated columns and partitions.
+  void change_odd_tables() {
     live_->exec_params(
         "INSERT INTO \".Sch..ema*\".\"ta.ble> 表 ünï.\" VALUES ($1, $2) ON CONFLICT (\"k€y\") DO "
         "UPDATE SET \"va.l ue\" = excluded.\"va.l ue\"",
@@ -507,15 +521,29 @@ class Workload {
     live_->exec_params(
         "INSERT INTO gen (id, a) VALUES ($1, $2) ON CONFLICT (id) DO UPDATE SET a = excluded.a",
         pg::Params::of(values_.uniform(0, 20), values_.uniform(-5, 5)));
-    live_->exec_params("UPDATE gen SET a = NULL WHERE id = $1", pg::Params::of(values_.uniform(0, 20)));
+    live_->exec_params("UPDATE gen SET a = NULL WHERE id = $1",
+                       pg::Params::of(values_.uniform(0, 20)));
     live_->exec_params("INSERT INTO gen_full (a, b) VALUES ($1, $2)",
                        pg::Params::of(values_.uniform(0, 3), values_.column("t")));
-    live_->exec_params("UPDATE gen_full SET a = a + 10 WHERE ctid = (SELECT ctid FROM gen_full "
-                       "WHERE a = $1 LIMIT 1)",
-                       pg::Params::of(values_.uniform(0, 3)));
-    live_->exec_params("DELETE FROM gen_full WHERE ctid = (SELECT ctid FROM gen_full WHERE a = $1 "
-                       "LIMIT 1)",
-                       pg::Params::of(values_.uniform(10, 13)));
+    live_->exec_params(
+        "UPDATE gen_full SET a = a + 10 WHERE ctid = (SELECT ctid FROM gen_full "
+        "WHERE a = $1 LIMIT 1)",
+        pg::Params::of(values_.uniform(0, 3)));
+    live_->exec_params(
+        "DELETE FROM gen_full WHERE ctid = (SELECT ctid FROM gen_full WHERE a = $1 "
+        "LIMIT 1)",
+        pg::Params::of(values_.uniform(10, 13)));
+    live_->exec_params(
+        "INSERT INTO parted VALUES ($1, DATE '2024-06-01' + $2::int, $3) ON CONFLICT DO NOTHING",
+        pg::Params::of(values_.uniform(0, 20), values_.uniform(0, 400), values_.column("t")));
+    live_->exec_params(  // may move the row to the other partition
+        "UPDATE parted SET at = at + $2::int, v = v || 'x' WHERE id = $1",
+        pg::Params::of(values_.uniform(0, 20), values_.uniform(-200, 200)));
+    live_->exec_params("DELETE FROM parted WHERE id = $1", pg::Params::of(values_.uniform(0, 40)));
+    live_->exec_params(
+        "INSERT INTO parted_hashed VALUES ($1, $2) ON CONFLICT (id) DO UPDATE SET v = excluded.v",
+        pg::Params::of(values_.uniform(0, 20), values_.column("t")));
+    if (values_.uniform(0, 30) == 0) live_->exec("TRUNCATE parted_hashed_1");
   }
 
   std::optional<std::int64_t> some_id() {
