@@ -629,6 +629,10 @@ class SessionRunner::Impl {
       seek_shapes_.reset();
       target_->exec("DEALLOCATE ALL");
     }
+    // The row shows the target reached while it still says `seeking`, so no reader sees the
+    // state returned to beside the time the seek left.
+    clock_state_->rebase(to, now());
+    report(now());
     finish_seek(to, seconds);
     // The clock takes the state returned to (a pause made while seeking included) before it
     // is put at the target, so a paused session stays exactly there.
