@@ -26,11 +26,13 @@ Lsn lsn(const std::string& text) {
 
 class StoreWatermark {
  public:
-  explicit StoreWatermark(std::string name,
-                          std::string dsn = tapedeck::testing::stack_env("TAPEDECK_STORE_DSN"))
+  explicit StoreWatermark(
+      std::string name, const std::string& dsn = tapedeck::testing::stack_env("TAPEDECK_STORE_DSN"))
       : store_(dsn), name_(std::move(name)) {
     schema::migrate_store(store_);
   }
+  StoreWatermark(const StoreWatermark&) = delete;
+  StoreWatermark& operator=(const StoreWatermark&) = delete;
   ~StoreWatermark() {
     store_.exec_params("DELETE FROM tapedeck.watermarks WHERE name = $1", pg::Params::of(name_));
   }
