@@ -57,7 +57,16 @@ void add_statements_command(CLI::App& app, Context& context, Action& action) {
       std::fprintf(stderr, "exported %lld statements in %lld transactions\n",
                    static_cast<long long>(summary.statements),
                    static_cast<long long>(summary.transactions));
-      return std::ferror(stdout) ? 1 : 0;
+      if (std::ferror(stdout)) return exit_code::failed;
+      if (summary.dead_letters > 0) {
+        std::fprintf(stderr,
+                     "statements export: the window holds %lld dead-lettered change(s) the script "
+                     "lacks, so it cannot reproduce the window exactly; the oldest: %s\n",
+                     static_cast<long long>(summary.dead_letters),
+                     summary.oldest_dead_letter.c_str());
+        return exit_code::failed;
+      }
+      return exit_code::ok;
     };
   });
 

@@ -112,8 +112,18 @@ ExportSummary export_statements(pg::Connection& store, pg::Connection* live,
     if (rows.rows() < kFetchRows) break;
   }
   writer.finish();
+  ExportSummary summary;
+  summary.statements = writer.statements();
+  summary.transactions = writer.transactions();
+  const auto dead = transaction.exec_params(recording::dead_letters::kInExportWindow,
+                                            pg::Params::of(options.since, options.until));
+  if (dead.rows() > 0) {
+    summary.dead_letters = dead.get<std::int64_t>(0, 0);
+    summary.oldest_dead_letter = fmt::format("LSN {} (commit time {}) on {}: {}", dead.text(0, 1),
+                                             dead.text(0, 2), dead.text(0, 3), dead.text(0, 4));
+  }
   transaction.commit();
-  return ExportSummary{writer.statements(), writer.transactions()};
+  return summary;
 }
 
 std::string statements_stats(pg::Connection& store) {

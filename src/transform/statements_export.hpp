@@ -50,12 +50,17 @@ struct ExportOptions {
 struct ExportSummary {
   std::int64_t statements = 0;
   std::int64_t transactions = 0;
+  // Changes of the window transform dead-lettered (their place known), which the script lacks;
+  // the oldest, described, when there are any.
+  std::int64_t dead_letters = 0;
+  std::string oldest_dead_letter;
 };
 
 // Streams the statements of the window, ordered by (commit_lsn, position), through a cursor
-// (memory stays bounded whatever the size) into `writer`. `live` is needed only for
-// after_snapshot. Throws Error(postgres, ...) on failures, Error(input, not_found) for an
-// unknown backup id, Error(input, invalid) for a time PostgreSQL cannot read.
+// (memory stays bounded whatever the size) into `writer`, and counts the window's dead letters
+// in the same snapshot (after_snapshot does not narrow those: a dead letter has no xid). `live` is
+// needed only for after_snapshot. Throws Error(postgres, ...) on failures, Error(input, not_found)
+// for an unknown backup id, Error(input, invalid) for a time PostgreSQL cannot read.
 ExportSummary export_statements(pg::Connection& store, pg::Connection* live,
                                 const ExportOptions& options, ScriptWriter& writer);
 

@@ -26,6 +26,19 @@ SELECT commit_lsn::text, coalesce(commit_time::text, 'unknown'), subject, left(r
  ORDER BY commit_lsn, id
  LIMIT $3)";
 
+// `tapedeck statements export`: the dead letters of changes in its window (commit time in
+// ($1, $2], either bound NULL for none; one whose time is unknown counts): their count and
+// the oldest.
+inline constexpr const char* kInExportWindow = R"(
+SELECT count(*) OVER (), commit_lsn::text, coalesce(commit_time::text, 'unknown'), subject,
+       left(reason, 300)
+  FROM tapedeck.dead_letters
+ WHERE commit_lsn IS NOT NULL
+   AND ($1::timestamptz IS NULL OR commit_time IS NULL OR commit_time > $1::timestamptz)
+   AND ($2::timestamptz IS NULL OR commit_time IS NULL OR commit_time <= $2::timestamptz)
+ ORDER BY commit_lsn, id
+ LIMIT 1)";
+
 // `tapedeck statements stats`: the count and the newest five.
 inline constexpr const char* kCount = "SELECT count(*) FROM tapedeck.dead_letters";
 inline constexpr const char* kNewest =

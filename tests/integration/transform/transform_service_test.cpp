@@ -450,6 +450,24 @@ TEST_F(TransformServiceTest, StatementsExportSelectsTheWindowAndRunsInPsql) {
   statements(fmt::format("export --after-snapshot {}", backup + 1000), &status);
   EXPECT_NE(status, 0) << "an unknown backup id is an error";
 
+  // A dead-lettered change in the middle transaction's minute: the script of a window holding
+  // it is written but cannot be exact, so the export fails, naming it; other windows do not.
+  pg::Connection store(store_->dsn());
+  store.exec(
+      "INSERT INTO tapedeck.dead_letters (stream, stream_sequence, subject, raw, reason, "
+      "commit_lsn, commit_time) VALUES ('S', 1, 'p.public.items', '{}', 'refused', '0/4000180', "
+      "'2023-11-14 22:14:00+00')");
+  std::string failing;
+  run_shell(env_prefix(env_) + shell_quote(tapedeck_binary()) +
+                " statements export --until '2023-11-14 22:14:20+00' 2>&1 >/dev/null",
+            &failing);
+  statements("export --until '2023-11-14 22:14:20+00'", &status);
+  EXPECT_EQ(status, 1);
+  EXPECT_NE(failing.find("1 dead-lettered change(s)"), std::string::npos) << failing;
+  EXPECT_NE(failing.find("LSN 0/4000180"), std::string::npos) << failing;
+  statements("export --since '2023-11-14 22:14:00+00'", &status);
+  EXPECT_EQ(status, 0) << "the dead letter lies before this window";
+
   // The whole script runs in psql against the Live DB's table.
   const std::string script = temp_file("tdtr_export") + ".sql";
   {
