@@ -465,6 +465,16 @@ class Workload {
     pg::Transaction transaction(*live_);
     const int changes = values_.uniform(1, 5);
     for (int i = 0; i < changes; ++i) change();
+    // Subtransactions: what a rolled-back savepoint did never happened; a released one's
+    // changes commit with the transaction.
+    if (values_.uniform(0, 7) == 0) {
+      live_->exec("SAVEPOINT undone");
+      change();
+      live_->exec("ROLLBACK TO SAVEPOINT undone");
+      live_->exec("SAVEPOINT kept");
+      change();
+      live_->exec("RELEASE SAVEPOINT kept");
+    }
     transaction.commit();
   }
 
