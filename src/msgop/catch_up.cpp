@@ -2,6 +2,7 @@
 #include "msgop/catch_up.hpp"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <algorithm>
 #include <span>
@@ -10,7 +11,6 @@
 
 #include "core/error.hpp"
 #include "core/log.hpp"
-#include "core/pg/params.hpp"
 #include "core/pg/pipeline.hpp"
 #include "core/recorded_statement.hpp"
 #include "core/recording/dead_letters_table.hpp"
@@ -264,22 +264,16 @@ std::optional<std::string> recording_gap(const std::optional<RecordingStart>& ol
 std::optional<std::string> dead_letters_in_window(pg::Connection& store, Lsn backup_lsn,
                                                   Instant through) {
   constexpr int kNamed = 3;
-  const auto result = store.exec_params(
-      recording::dead_letters::kInWindow,
-      pg::Params::of(backup_lsn.str(), through.time_since_epoch().count(), kNamed));
-  if (result.rows() == 0) return std::nullopt;
-  std::string named;
-  for (int row = 0; row < result.rows(); ++row) {
-    named += fmt::format("{}LSN {} (commit time {}) on {}: {}", row == 0 ? "" : "; ",
-                         result.text(row, 0), result.text(row, 1), result.text(row, 2),
-                         result.text(row, 3));
-  }
+  const auto found = recording::dead_letters::in_window(
+      store, {backup_lsn, std::nullopt, session::format_time(through)}, kNamed);
+  if (found.count == 0) return std::nullopt;
   return fmt::format(
       "the recording holds {} dead-lettered change(s) committed after the snapshot at LSN {} "
       "and by {}, which the session database cannot have, so it could not be exact: {}; see "
       "`tapedeck statements stats` and tapedeck.dead_letters in the TransformMsg DB, and pick a "
       "window whose backup was taken after them or that ends before them",
-      result.text(0, 4), backup_lsn.str(), session::format_time(through), named);
+      found.count, backup_lsn.str(), session::format_time(through),
+      fmt::join(found.described, "; "));
 }
 
 std::optional<RecordingStart> recording_start(pg::Connection& store) {

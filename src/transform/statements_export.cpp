@@ -115,13 +115,11 @@ ExportSummary export_statements(pg::Connection& store, pg::Connection* live,
   ExportSummary summary;
   summary.statements = writer.statements();
   summary.transactions = writer.transactions();
-  const auto dead = transaction.exec_params(recording::dead_letters::kInExportWindow,
-                                            pg::Params::of(options.since, options.until));
-  if (dead.rows() > 0) {
-    summary.dead_letters = dead.get<std::int64_t>(0, 0);
-    summary.oldest_dead_letter = fmt::format("LSN {} (commit time {}) on {}: {}", dead.text(0, 1),
-                                             dead.text(0, 2), dead.text(0, 3), dead.text(0, 4));
-  }
+  // In the transaction's snapshot too: the same store as the statements just written.
+  const auto dead =
+      recording::dead_letters::in_window(store, {std::nullopt, options.since, options.until}, 1);
+  summary.dead_letters = dead.count;
+  if (!dead.described.empty()) summary.oldest_dead_letter = dead.described.front();
   transaction.commit();
   return summary;
 }

@@ -3,6 +3,14 @@
 // trims them. The DDL is in core/schema/store_schema.cpp.
 #pragma once
 
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/lsn.hpp"
+#include "core/pg/connection.hpp"
+
 namespace tapedeck::recording::dead_letters {
 
 // transform: a redelivered event is dead-lettered once. $6 commit LSN, $7 commit time in
@@ -14,30 +22,37 @@ VALUES ($1, $2, $3, decode($4, 'hex'), $5, $6::pg_lsn,
         to_timestamp(0) + $7::int8 * interval '1 microsecond')
 ON CONFLICT (stream, stream_sequence) DO NOTHING)";
 
-// msgop: the dead letters of changes a session's window holds, which its database cannot have
-// (committed after the backup's LSN $1 and at or before $2, microseconds since the epoch; one
-// whose time is unknown counts when it is after the backup). The first $3, oldest first.
+// The dead letters of changes in a window of the recording (see in_window): commit LSN after
+// $1 and commit time in ($2, $3], each bound NULL for none; one whose commit time is unknown
+// counts whatever the times. The first $4, oldest first, each with the count of all.
 inline constexpr const char* kInWindow = R"(
-SELECT commit_lsn::text, coalesce(commit_time::text, 'unknown'), subject, left(reason, 300),
-       count(*) OVER ()
-  FROM tapedeck.dead_letters
- WHERE commit_lsn > $1::pg_lsn
-   AND (commit_time IS NULL OR commit_time <= to_timestamp(0) + $2::int8 * interval '1 microsecond')
- ORDER BY commit_lsn, id
- LIMIT $3)";
-
-// `tapedeck statements export`: the dead letters of changes in its window (commit time in
-// ($1, $2], either bound NULL for none; one whose time is unknown counts): their count and
-// the oldest.
-inline constexpr const char* kInExportWindow = R"(
 SELECT count(*) OVER (), commit_lsn::text, coalesce(commit_time::text, 'unknown'), subject,
        left(reason, 300)
   FROM tapedeck.dead_letters
  WHERE commit_lsn IS NOT NULL
-   AND ($1::timestamptz IS NULL OR commit_time IS NULL OR commit_time > $1::timestamptz)
-   AND ($2::timestamptz IS NULL OR commit_time IS NULL OR commit_time <= $2::timestamptz)
+   AND ($1::pg_lsn IS NULL OR commit_lsn > $1::pg_lsn)
+   AND ($2::timestamptz IS NULL OR commit_time IS NULL OR commit_time > $2::timestamptz)
+   AND ($3::timestamptz IS NULL OR commit_time IS NULL OR commit_time <= $3::timestamptz)
  ORDER BY commit_lsn, id
- LIMIT 1)";
+ LIMIT $4)";
+
+// A window of the recording; every bound is optional. Times are timestamptz text.
+struct Window {
+  std::optional<Lsn> after_lsn;      // commit LSN > this (a session: its backup's)
+  std::optional<std::string> since;  // commit time > this
+  std::optional<std::string> until;  // commit time <= this
+};
+
+struct InWindow {
+  std::int64_t count = 0;
+  // The oldest few, each "LSN <lsn> (commit time <time>) on <subject>: <reason>".
+  std::vector<std::string> described;
+};
+
+// The dead letters of changes `window` holds, changes the recording has no statement for: a
+// session database or an exported script over the window cannot be exact. Only those whose
+// place is known (a commit LSN) count; `named` of them are described.
+InWindow in_window(pg::Connection& store, const Window& window, int named);
 
 // `tapedeck statements stats`: the count and the newest five.
 inline constexpr const char* kCount = "SELECT count(*) FROM tapedeck.dead_letters";
