@@ -23,6 +23,9 @@ EventProcessor::EventProcessor(ProcessorOptions options, TableSource& tables)
 Outcome EventProcessor::process(const InMessage& message, Batch& batch) {
   letter_commit_lsn_.reset();
   letter_commit_time_us_.reset();
+  std::optional<CaptureMessageId> capture_id;
+  if (message.message_id) capture_id = parse_capture_message_id(*message.message_id);
+  check_transaction(message, capture_id, batch);
   if (message.data.size() > options_.max_message_bytes) {
     return dead_letter(message,
                        fmt::format("message of {} bytes is larger than transform.max_message_bytes "
@@ -30,11 +33,39 @@ Outcome EventProcessor::process(const InMessage& message, Batch& batch) {
                                    message.data.size(), options_.max_message_bytes),
                        batch);
   }
-  if (message.subject == transaction_subject_) return transaction_metadata(message, batch);
+  if (message.subject == transaction_subject_) {
+    return transaction_metadata(message, capture_id, batch);
+  }
   if (message.subject == rtus_subject_) return rtus_call(message, batch);
   if (message.subject == message_subject_) return Outcome::skipped;  // op m: changes no table
   if (message.data.empty()) return Outcome::skipped;                 // a tombstone
-  return change_event(message, batch);
+  return change_event(message, capture_id, batch);
+}
+
+void EventProcessor::check_transaction(const InMessage& message,
+                                       const std::optional<CaptureMessageId>& capture_id,
+                                       Batch& batch) {
+  check_.delivered(message.consumer_sequence);
+  if (!capture_id || message.subject == rtus_subject_) return;
+  TransactionCheck::Kind kind = TransactionCheck::Kind::event;
+  if (message.subject == transaction_subject_) {
+    // By position, not by parsing: a malformed END still closes its transaction.
+    kind = capture_id->position == 0 ? TransactionCheck::Kind::begin : TransactionCheck::Kind::end;
+  } else if (message.subject == message_subject_) {
+    if (capture_id->position == 0) return;  // a message outside any transaction
+    kind = TransactionCheck::Kind::message;
+  }
+  for (auto& change : check_.message(capture_id->commit_lsn, capture_id->position, kind)) {
+    if (change.kind == HoldChange::Kind::hold) {
+      log::get("transform")
+          ->warn(
+              "the capture transaction at commit {} arrived without its messages at "
+              "positions {}: the watermark stays before it until they arrive (capture sends "
+              "them again from its slot after the publish that failed)",
+              change.commit_lsn.str(), change.missing.str());
+    }
+    batch.add_hold_change(std::move(change));
+  }
 }
 
 Outcome EventProcessor::dead_letter(const InMessage& message, std::string reason, Batch& batch) {
@@ -45,16 +76,9 @@ Outcome EventProcessor::dead_letter(const InMessage& message, std::string reason
   return Outcome::dead_letter;
 }
 
-void EventProcessor::track(const InMessage& message, std::optional<Lsn> commit_lsn) {
-  if (!open_) return;
-  if (!commit_lsn || *commit_lsn != open_->commit_lsn ||
-      message.consumer_sequence != open_->last_consumer_sequence + 1) {
-    open_->contiguous = false;
-  }
-  open_->last_consumer_sequence = message.consumer_sequence;
-}
-
-Outcome EventProcessor::transaction_metadata(const InMessage& message, Batch& batch) {
+Outcome EventProcessor::transaction_metadata(const InMessage& message,
+                                             const std::optional<CaptureMessageId>& capture_id,
+                                             Batch& batch) {
   TransactionMetadata metadata;
   try {
     metadata = parser_.parse_transaction_metadata(message.data);
@@ -62,23 +86,10 @@ Outcome EventProcessor::transaction_metadata(const InMessage& message, Batch& ba
     if (error.recovery() != Recovery::invalid) throw;
     return dead_letter(message, fmt::format("transaction metadata: {}", error.message()), batch);
   }
-  std::optional<CaptureMessageId> id;
-  if (message.message_id) id = parse_capture_message_id(*message.message_id);
-  if (!id) return Outcome::transaction_metadata;  // Debezium Server: nothing to track
-  if (metadata.status == TransactionMetadata::Status::begin) {
-    open_ = OpenTransaction{id->commit_lsn, message.consumer_sequence, 0, true};
-    return Outcome::transaction_metadata;
+  // Debezium Server's ENDs have nothing to place them in the stream by.
+  if (capture_id && metadata.status == TransactionMetadata::Status::end) {
+    ends_.push_back(EndEvent{message.stream_sequence, capture_id->commit_lsn});
   }
-  track(message, id->commit_lsn);
-  if (open_ && open_->commit_lsn == id->commit_lsn && open_->contiguous && metadata.event_count &&
-      *metadata.event_count != open_->events) {
-    ++count_mismatches_;
-    log::get("transform")
-        ->warn("transaction {} (commit {}) announced {} events, {} arrived", metadata.id,
-               id->commit_lsn.str(), *metadata.event_count, open_->events);
-  }
-  open_.reset();
-  ends_.push_back(EndEvent{message.stream_sequence, id->commit_lsn});
   return Outcome::transaction_metadata;
 }
 
@@ -98,10 +109,10 @@ Outcome EventProcessor::rtus_call(const InMessage& message, Batch& batch) {
   return Outcome::rtus_call;
 }
 
-Outcome EventProcessor::change_event(const InMessage& message, Batch& batch) {
+Outcome EventProcessor::change_event(const InMessage& message,
+                                     const std::optional<CaptureMessageId>& capture_id,
+                                     Batch& batch) {
   // Which placement: capture's (message id + commit LSN header), or Debezium Server's.
-  std::optional<CaptureMessageId> capture_id;
-  if (message.message_id) capture_id = parse_capture_message_id(*message.message_id);
   if (message.commit_lsn && !capture_id) {
     return dead_letter(message,
                        fmt::format("header Tapedeck-Commit-Lsn is set but Nats-Msg-Id \"{}\" is "
@@ -109,8 +120,6 @@ Outcome EventProcessor::change_event(const InMessage& message, Batch& batch) {
                                    message.message_id.value_or("").substr(0, 100)),
                        batch);
   }
-  track(message, capture_id ? std::optional(capture_id->commit_lsn) : std::nullopt);
-  if (open_ && capture_id && capture_id->commit_lsn == open_->commit_lsn) ++open_->events;
   if (capture_id) letter_commit_lsn_ = capture_id->commit_lsn;
 
   try {

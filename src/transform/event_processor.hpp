@@ -19,6 +19,7 @@
 #include "transform/sql_renderer.hpp"
 #include "transform/statement_store.hpp"
 #include "transform/table_info.hpp"
+#include "transform/transaction_check.hpp"
 
 namespace tapedeck::transform {
 
@@ -79,7 +80,7 @@ struct EndEvent {
 };
 
 // Turns messages into batch rows. Keeps the parser, the Debezium placer, the transaction
-// count check and the ENDs of the current batch. One thread; not thread-safe.
+// transaction check and the ENDs of the current batch. One thread; not thread-safe.
 class EventProcessor {
  public:
   EventProcessor(ProcessorOptions options, TableSource& tables);
@@ -90,9 +91,8 @@ class EventProcessor {
 
   // Capture ENDs seen since the last take_ends().
   std::vector<EndEvent> take_ends() { return std::exchange(ends_, {}); }
-  // Capture transactions whose END count differed from the events received between its
-  // BEGIN and END (checked only when this process received every message in between).
-  std::uint64_t count_mismatches() const { return count_mismatches_; }
+  // Capture transactions found with messages missing (TransactionCheck).
+  std::uint64_t incomplete_transactions() const { return check_.holds_found(); }
   // The reason of the last dead letter (for logs and tests).
   const std::string& last_reason() const { return last_reason_; }
 
@@ -106,11 +106,14 @@ class EventProcessor {
 
  private:
   Outcome dead_letter(const InMessage& message, std::string reason, Batch& batch);
-  Outcome change_event(const InMessage& message, Batch& batch);
-  Outcome transaction_metadata(const InMessage& message, Batch& batch);
+  void check_transaction(const InMessage& message,
+                         const std::optional<CaptureMessageId>& capture_id, Batch& batch);
+  Outcome change_event(const InMessage& message, const std::optional<CaptureMessageId>& capture_id,
+                       Batch& batch);
+  Outcome transaction_metadata(const InMessage& message,
+                               const std::optional<CaptureMessageId>& capture_id, Batch& batch);
   Outcome rtus_call(const InMessage& message, Batch& batch);
   Outcome schema_change(const EventPlacement& placement, Xid xid, Batch& batch);
-  void track(const InMessage& message, std::optional<Lsn> commit_lsn);
 
   ProcessorOptions options_;
   TableSource& tables_;
@@ -127,16 +130,7 @@ class EventProcessor {
   // Per table, the shape the newest schema change processed recorded (see load_shapes).
   std::map<std::pair<std::string, std::string>, std::shared_ptr<const TableInfo>> shapes_;
 
-  // The capture transaction this process is watching since its BEGIN: contiguous consumer
-  // sequences mean no other process and no redelivery took a message in between.
-  struct OpenTransaction {
-    Lsn commit_lsn;
-    std::uint64_t last_consumer_sequence = 0;
-    std::int64_t events = 0;
-    bool contiguous = true;
-  };
-  std::optional<OpenTransaction> open_;
-  std::uint64_t count_mismatches_ = 0;
+  TransactionCheck check_;
   // What is known of the current change event's place, for its dead letter.
   std::optional<Lsn> letter_commit_lsn_;
   std::optional<std::int64_t> letter_commit_time_us_;

@@ -6,10 +6,12 @@
 #include <fmt/format.h>
 #include <simdjson.h>
 
+#include <algorithm>
 #include <charconv>
 #include <cstdint>
 #include <cstring>
 #include <nlohmann/json.hpp>
+#include <optional>
 
 #include "core/debezium/temporal.hpp"
 #include "core/error.hpp"
@@ -149,6 +151,7 @@ void Batch::clear() {
   rtus_calls_.clear();
   dead_letters_.clear();
   shape_changes_.clear();
+  hold_changes_.clear();
 }
 
 StatementStore::StatementStore(const std::string& dsn, std::string stream)
@@ -217,9 +220,35 @@ WriteResult StatementStore::write(const Batch& batch, std::optional<Lsn> waterma
                               pg::Params::of(change.schema, change.table, change.commit_lsn.str()));
     }
   }
+  write_hold_changes(batch.hold_changes(), result);
   if (watermark) upsert_watermark(*watermark);
   transaction.commit();
   return result;
+}
+
+void StatementStore::write_hold_changes(const std::vector<HoldChange>& changes,
+                                        WriteResult& result) {
+  // Arrivals are messages no check watched; almost never is anything held, so the held
+  // transactions are read once, and only arrivals of those are written.
+  std::optional<std::vector<Lsn>> held;
+  for (const auto& change : changes) {
+    if (change.kind == HoldChange::Kind::hold) {
+      if (recording::watermarks::hold(connection_, stream_, change.commit_lsn,
+                                      change.missing.multirange())) {
+        if (held) held->push_back(change.commit_lsn);
+      } else {
+        result.holds_released.push_back(change.commit_lsn);
+      }
+      continue;
+    }
+    if (!held) held = recording::watermarks::held(connection_, stream_);
+    if (std::ranges::find(*held, change.commit_lsn) == held->end()) continue;
+    if (recording::watermarks::arrived(connection_, stream_, change.commit_lsn, change.position,
+                                       change.end)) {
+      std::erase(*held, change.commit_lsn);
+      result.holds_released.push_back(change.commit_lsn);
+    }
+  }
 }
 
 std::vector<std::tuple<std::string, std::string, std::string>> StatementStore::table_shapes() {

@@ -13,6 +13,7 @@
 #include "core/lsn.hpp"
 #include "core/pg/connection.hpp"
 #include "core/rtus_call.hpp"
+#include "transform/transaction_check.hpp"
 
 namespace tapedeck::transform {
 
@@ -65,6 +66,7 @@ class Batch {
   void add_rtus_call(RtusCall call) { rtus_calls_.push_back(std::move(call)); }
   void add_dead_letter(DeadLetter letter) { dead_letters_.push_back(std::move(letter)); }
   void add_shape_change(ShapeChange change) { shape_changes_.push_back(std::move(change)); }
+  void add_hold_change(HoldChange change) { hold_changes_.push_back(std::move(change)); }
   void clear();
 
   std::size_t statements() const { return statement_count_; }
@@ -72,9 +74,10 @@ class Batch {
   const std::vector<RtusCall>& rtus_calls() const { return rtus_calls_; }
   const std::vector<DeadLetter>& dead_letters() const { return dead_letters_; }
   const std::vector<ShapeChange>& shape_changes() const { return shape_changes_; }
+  const std::vector<HoldChange>& hold_changes() const { return hold_changes_; }
   bool empty() const {
     return statement_count_ == 0 && rtus_calls_.empty() && dead_letters_.empty() &&
-           shape_changes_.empty();
+           shape_changes_.empty() && hold_changes_.empty();
   }
 
  private:
@@ -84,12 +87,15 @@ class Batch {
   std::vector<RtusCall> rtus_calls_;
   std::vector<DeadLetter> dead_letters_;
   std::vector<ShapeChange> shape_changes_;
+  std::vector<HoldChange> hold_changes_;
 };
 
 struct WriteResult {
   std::int64_t statements_stored = 0;  // new rows; the rest were stored before
   std::int64_t rtus_calls_stored = 0;
   std::int64_t dead_letters_stored = 0;
+  // Held transactions whose missing messages this batch completed (the watermark may pass).
+  std::vector<Lsn> holds_released;
 };
 
 // The TransformMsg DB writer. Owns its connection (opened and the schema migrated in the
@@ -103,7 +109,7 @@ class StatementStore {
   StatementStore(const std::string& dsn, std::string stream);
 
   // Writes everything in one transaction, with the watermark row moved forward to
-  // `watermark` when given.
+  // `watermark` when given (after the batch's holds, so never past one).
   WriteResult write(const Batch& batch, std::optional<Lsn> watermark);
   // Every table shape stored (tapedeck.table_shapes): (schema, table, shape JSON).
   std::vector<std::tuple<std::string, std::string, std::string>> table_shapes();
@@ -112,6 +118,7 @@ class StatementStore {
 
  private:
   void upsert_watermark(Lsn watermark);
+  void write_hold_changes(const std::vector<HoldChange>& changes, WriteResult& result);
 
   pg::Connection connection_;
   std::string stream_;

@@ -157,6 +157,11 @@ std::string statements_stats(pg::Connection& store) {
     fmt::format_to(std::back_inserter(out), "watermark {}: {} (updated {})\n", mark.name, mark.lsn,
                    mark.updated_at);
   }
+  for (const auto& hold : recording::watermarks::list_holds(store)) {
+    fmt::format_to(std::back_inserter(out),
+                   "watermark {} held before commit {}: message positions {} missing (since {})\n",
+                   hold.name, hold.commit_lsn, hold.missing, hold.noticed_at);
+  }
   return out;
 }
 

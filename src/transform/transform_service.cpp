@@ -101,9 +101,10 @@ TransformMetrics::TransformMetrics(Metrics& registry)
       batches(registry.counter("tapedeck_transform_batches_total", "committed store transactions")),
       errors(registry.counter("tapedeck_transform_errors_total",
                               "failed sessions, each retried with backoff")),
-      count_mismatches(registry.counter(
-          "tapedeck_transform_transaction_count_mismatches_total",
-          "capture transactions whose END event count differed from the events received")),
+      incomplete_transactions(registry.counter(
+          "tapedeck_transform_incomplete_transactions_total",
+          "capture transactions found with messages missing (the watermark is held before "
+          "each until they arrive)")),
       batch_seconds(registry.histogram("tapedeck_transform_batch_seconds",
                                        "fetch to acknowledgement of one batch")),
       pending(registry.gauge("tapedeck_transform_consumer_pending",
@@ -289,10 +290,20 @@ class TransformService::Session {
     metrics_.dead_letters.inc(flight->batch.dead_letters().size());
     metrics_.skipped.inc(flight->skipped);
     metrics_.batches.inc();
-    const auto mismatches = processor_.count_mismatches();
-    if (mismatches > reported_mismatches_) {
-      metrics_.count_mismatches.inc(mismatches - reported_mismatches_);
-      reported_mismatches_ = mismatches;
+    const auto incomplete = processor_.incomplete_transactions();
+    if (incomplete > reported_incomplete_) {
+      metrics_.incomplete_transactions.inc(incomplete - reported_incomplete_);
+      reported_incomplete_ = incomplete;
+    }
+    for (const Lsn lsn : result.holds_released) {
+      log_->info(
+          "the capture transaction at commit {} is complete in the store: the watermark "
+          "may pass it",
+          lsn.str());
+    }
+    // The held watermark catches up with what was covered meanwhile, without a later END.
+    if (!result.holds_released.empty() && tracker_.reported().valid()) {
+      store_.write_watermark(tracker_.reported());
     }
     metrics_.batch_seconds.observe(
         std::chrono::duration<double>(std::chrono::steady_clock::now() - flight->started).count());
@@ -332,7 +343,7 @@ class TransformService::Session {
   std::optional<nats::PullConsumer> consumer_;
   WatermarkTracker tracker_;
   std::chrono::steady_clock::time_point next_watermark_{};
-  std::uint64_t reported_mismatches_ = 0;
+  std::uint64_t reported_incomplete_ = 0;
 };
 
 TransformService::TransformService(TransformSettings settings)

@@ -38,19 +38,19 @@ struct TransformSettings {
 struct TransformMetrics {
   explicit TransformMetrics(Metrics& registry);
 
-  Counter& events_in;         // messages fetched (first deliveries and redeliveries)
-  Counter& stored;            // statements newly stored
-  Counter& duplicates;        // statements already stored (redeliveries)
-  Counter& dead_letters;      // messages dead-lettered
-  Counter& rtus_calls;        // RTUS calls newly stored
-  Counter& skipped;           // transaction metadata, logical messages, no-op updates
-  Counter& batches;           // committed store transactions
-  Counter& errors;            // failed sessions (each one is retried)
-  Counter& count_mismatches;  // capture transactions whose END count did not match
-  Histogram& batch_seconds;   // fetch -> commit -> ack of one batch
-  Gauge& pending;             // consumer num_pending: messages not yet delivered (lag)
-  Gauge& ack_pending;         // delivered, not yet acknowledged
-  Gauge& watermark;           // the last watermark written, as a number
+  Counter& events_in;                // messages fetched (first deliveries and redeliveries)
+  Counter& stored;                   // statements newly stored
+  Counter& duplicates;               // statements already stored (redeliveries)
+  Counter& dead_letters;             // messages dead-lettered
+  Counter& rtus_calls;               // RTUS calls newly stored
+  Counter& skipped;                  // transaction metadata, logical messages, no-op updates
+  Counter& batches;                  // committed store transactions
+  Counter& errors;                   // failed sessions (each one is retried)
+  Counter& incomplete_transactions;  // capture transactions found with messages missing
+  Histogram& batch_seconds;          // fetch -> commit -> ack of one batch
+  Gauge& pending;                    // consumer num_pending: messages not yet delivered (lag)
+  Gauge& ack_pending;                // delivered, not yet acknowledged
+  Gauge& watermark;                  // the last watermark written, as a number
 };
 
 // Owns the observability server and runs consuming sessions one after the other until the

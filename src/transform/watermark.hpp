@@ -21,8 +21,11 @@ namespace tapedeck::transform {
 // is stored or dead-lettered. Each process remembers the ENDs it committed until the ack
 // floor passes them; the watermark row only ever moves forward (GREATEST), so processes
 // can report in any order. A crash forgets pending ENDs, which only delays the watermark
-// until a later END passes. If capture ever re-publishes out of order after a failure, it
-// must not confirm past its own unacknowledged publishes; that is capture's side.
+// until a later END passes. One premise needs help: after a failed publish, capture sends the
+// missing message again after the END it belongs before. TransactionCheck finds such
+// transactions and the store holds the watermark row before them (tapedeck.watermark_holds),
+// whatever this tracker reports; capture, for its part, never confirms past its own
+// unacknowledged publishes.
 //
 // Plain value type; one per consumer thread.
 class WatermarkTracker {

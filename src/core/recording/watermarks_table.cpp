@@ -10,8 +10,11 @@ namespace tapedeck::recording::watermarks {
 
 namespace {
 
+// Never at or past a held transaction: up to just before the oldest.
 constexpr const char* kUpsertWatermark = R"(
-INSERT INTO tapedeck.watermarks (name, lsn) VALUES ($1, $2::pg_lsn)
+INSERT INTO tapedeck.watermarks (name, lsn)
+SELECT $1, LEAST($2::pg_lsn, (SELECT min(commit_lsn) - 1 FROM tapedeck.watermark_holds
+                               WHERE name = $1))
 ON CONFLICT (name) DO UPDATE
 SET lsn = GREATEST(tapedeck.watermarks.lsn, EXCLUDED.lsn), updated_at = clock_timestamp())";
 constexpr const char* kWatermarkQuery = "SELECT lsn::text FROM tapedeck.watermarks WHERE name = $1";
@@ -27,6 +30,43 @@ SELECT (extract(epoch FROM s.commit_time) * 1000000)::int8
  WHERE w.name = $1)";
 constexpr const char* kList =
     "SELECT name, lsn::text, updated_at::text FROM tapedeck.watermarks ORDER BY 1";
+// A position whose statement is stored (another transform copy stored it first) is not
+// missing; a second pass over a held transaction keeps missing only what neither delivered.
+constexpr const char* kHold = R"(
+INSERT INTO tapedeck.watermark_holds (name, commit_lsn, missing)
+SELECT $1, $2::pg_lsn,
+       $3::int8multirange - coalesce(range_agg(int8range(position, position, '[]')), '{}')
+  FROM tapedeck.statements WHERE commit_lsn = $2::pg_lsn
+ON CONFLICT (name, commit_lsn) DO UPDATE
+SET missing = tapedeck.watermark_holds.missing * EXCLUDED.missing)";
+// $3 the position that arrived; $4 true for an END, which settles every position after it.
+constexpr const char* kArrival = R"(
+UPDATE tapedeck.watermark_holds
+   SET missing = missing - int8multirange(CASE WHEN $4::bool THEN int8range($3::int8, NULL)
+                                               ELSE int8range($3::int8, $3::int8, '[]') END)
+ WHERE name = $1 AND commit_lsn = $2::pg_lsn)";
+constexpr const char* kDropSettled = R"(
+DELETE FROM tapedeck.watermark_holds
+ WHERE name = $1 AND commit_lsn = $2::pg_lsn AND isempty(missing))";
+constexpr const char* kHeld =
+    "SELECT commit_lsn::text FROM tapedeck.watermark_holds WHERE name = $1 ORDER BY 1";
+constexpr const char* kListHolds = R"(
+SELECT name, commit_lsn::text, missing::text, noticed_at::text
+  FROM tapedeck.watermark_holds ORDER BY name, commit_lsn)";
+
+Lsn parse_lsn(std::string_view text) {
+  const auto lsn = Lsn::parse(text);
+  if (!lsn) {
+    throw Error(ErrorSource::postgres, Recovery::fail,
+                fmt::format("tapedeck.watermark_holds holds '{}', which is not an LSN", text));
+  }
+  return *lsn;
+}
+
+bool drop_settled(pg::Connection& store, std::string_view name, Lsn commit_lsn) {
+  return store.exec_params(kDropSettled, pg::Params::of(std::string(name), commit_lsn.str()))
+             .affected_rows() > 0;
+}
 
 }  // namespace
 
@@ -52,6 +92,39 @@ std::optional<std::chrono::sys_time<std::chrono::microseconds>> recorded_until(
   if (result.rows() == 0) return std::nullopt;
   return std::chrono::sys_time<std::chrono::microseconds>(
       std::chrono::microseconds(result.get<std::int64_t>(0, 0)));
+}
+
+bool hold(pg::Connection& store, std::string_view name, Lsn commit_lsn, std::string_view missing) {
+  store.exec_params(kHold,
+                    pg::Params::of(std::string(name), commit_lsn.str(), std::string(missing)));
+  return !drop_settled(store, name, commit_lsn);
+}
+
+bool arrived(pg::Connection& store, std::string_view name, Lsn commit_lsn, std::uint64_t position,
+             bool end) {
+  const auto updated =
+      store.exec_params(kArrival, pg::Params::of(std::string(name), commit_lsn.str(),
+                                                 static_cast<std::int64_t>(position), end));
+  return updated.affected_rows() > 0 && drop_settled(store, name, commit_lsn);
+}
+
+std::vector<Lsn> held(pg::Connection& store, std::string_view name) {
+  const auto rows = store.exec_params(kHeld, pg::Params::of(std::string(name)));
+  std::vector<Lsn> lsns;
+  lsns.reserve(static_cast<std::size_t>(rows.rows()));
+  for (int row = 0; row < rows.rows(); ++row) lsns.push_back(parse_lsn(rows.text(row, 0)));
+  return lsns;
+}
+
+std::vector<Hold> list_holds(pg::Connection& store) {
+  const auto rows = store.exec(kListHolds);
+  std::vector<Hold> holds;
+  holds.reserve(static_cast<std::size_t>(rows.rows()));
+  for (int row = 0; row < rows.rows(); ++row) {
+    holds.push_back(Hold{rows.get<std::string>(row, 0), rows.get<std::string>(row, 1),
+                         rows.get<std::string>(row, 2), rows.get<std::string>(row, 3)});
+  }
+  return holds;
 }
 
 bool table_exists(pg::Connection& store) {

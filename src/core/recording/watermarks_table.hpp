@@ -1,9 +1,12 @@
-// tapedeck.watermarks (TransformMsg DB): the one accessor. transform advances a stream's
-// watermark (how far the store holds everything); capture reads it to confirm the slot only
-// that far; `tapedeck statements stats` lists them. The DDL is in core/schema/store_schema.cpp.
+// tapedeck.watermarks and tapedeck.watermark_holds (TransformMsg DB): the one accessor.
+// transform advances a stream's watermark (how far the store holds everything) and holds it
+// before transactions that arrived with messages missing; capture reads it to confirm the slot
+// only that far; msgop and replaymgr read how far the recording is complete from it;
+// `tapedeck statements stats` lists both. The DDL is in core/schema/store_schema.cpp.
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -14,8 +17,30 @@
 
 namespace tapedeck::recording::watermarks {
 
-// Moves the watermark `name` to `lsn`, never backwards (a redelivered batch cannot rewind it).
+// Moves the watermark `name` to `lsn`, never backwards (a redelivered batch cannot rewind it),
+// and never to or past a held transaction.
 void advance(pg::Connection& store, std::string_view name, Lsn lsn);
+
+// Holds the watermark `name` before the capture transaction at `commit_lsn`, whose message
+// positions `missing` (an int8multirange literal) did not arrive. A transaction held already
+// stays missing only what neither pass delivered. Returns whether it is held now (false: the
+// passes together delivered everything).
+bool hold(pg::Connection& store, std::string_view name, Lsn commit_lsn, std::string_view missing);
+// The message at `position` of the transaction at `commit_lsn` arrived (an END: nothing after
+// it is missing either). Returns whether that released a hold.
+bool arrived(pg::Connection& store, std::string_view name, Lsn commit_lsn, std::uint64_t position,
+             bool end);
+// The held transactions of the watermark `name`, oldest first.
+std::vector<Lsn> held(pg::Connection& store, std::string_view name);
+
+struct Hold {
+  std::string name;
+  std::string commit_lsn;
+  std::string missing;     // "{[2,3),[7,)}"
+  std::string noticed_at;  // timestamptz as PostgreSQL prints it
+};
+// Every hold, by watermark and commit LSN.
+std::vector<Hold> list_holds(pg::Connection& store);
 
 // The watermark `name`, or nullopt when none was written yet. Throws Error(postgres, fail)
 // when the stored value is not an LSN.

@@ -181,6 +181,15 @@ ALTER TABLE tapedeck.dead_letters ADD COLUMN commit_lsn pg_lsn, ADD COLUMN commi
 CREATE INDEX dead_letters_by_commit_lsn ON tapedeck.dead_letters (commit_lsn)
   WHERE commit_lsn IS NOT NULL;
 )"},
+    {8, "watermark holds: capture transactions stored with messages missing", R"(
+CREATE TABLE tapedeck.watermark_holds (
+  name       text           NOT NULL,
+  commit_lsn pg_lsn         NOT NULL,
+  missing    int8multirange NOT NULL,
+  noticed_at timestamptz    NOT NULL DEFAULT clock_timestamp(),
+  PRIMARY KEY (name, commit_lsn)
+);
+)"},
 };
 
 }  // namespace

@@ -364,6 +364,110 @@ TEST_F(TransformServiceTest, WatermarkFollowsTheLastCommittedEndOfACaptureTransa
   EXPECT_EQ(transform->stop(), 0);
 }
 
+// After a fault, capture can have one publish of a transaction fail while its END is stored;
+// it sends the missing message again later, out of its place. Until then the watermark must
+// not pass the transaction, though later ENDs are stored, and a restarted transform must still
+// know it.
+TEST_F(TransformServiceTest, ATransactionStoredWithAnEventMissingHoldsTheWatermarkUntilItArrives) {
+  auto transform = start_transform();
+  const Lsn first{0x3000000};
+  const Lsn held{0x3001000};
+  const Lsn after{0x3002000};
+  const Lsn last{0x3003000};
+  publish_begin(first, 900);
+  publish(capture_insert(stream_.prefix(), "public", "items", first, 1, 900, 1, "a"));
+  publish_end(first, 900, 1, 2);
+  publish_begin(held, 901);
+  publish(capture_insert(stream_.prefix(), "public", "items", held, 1, 901, 11, "b"));
+  // position 2 (id 12) is lost
+  publish(capture_insert(stream_.prefix(), "public", "items", held, 3, 901, 13, "d"));
+  publish_end(held, 901, 3, 4);
+  publish_begin(after, 902);
+  publish(capture_insert(stream_.prefix(), "public", "items", after, 1, 902, 14, "e"));
+  publish_end(after, 902, 1, 2);
+
+  const std::string watermark_below_held =
+      fmt::format("SELECT count(*) FROM tapedeck.watermarks WHERE name = '{}' AND lsn < '{}'",
+                  stream_.stream(), held.str());
+  ASSERT_TRUE(eventually(
+      [&] {
+        return store_count(fmt::format("SELECT count(*) FROM tapedeck.watermark_holds WHERE "
+                                       "name = '{}' AND commit_lsn = '{}' AND missing = "
+                                       "'{{[2,3)}}'::int8multirange",
+                                       stream_.stream(), held.str())) == 1;
+      },
+      60s));
+  ASSERT_TRUE(eventually(
+      [&] { return store_count("SELECT count(*) FROM tapedeck.statements") == 4; }, 60s));
+  ASSERT_TRUE(eventually([&] { return store_count(watermark_below_held) == 1; }, 30s));
+  // The watermark interval is a second; the later END stays covered and held back.
+  std::this_thread::sleep_for(3s);
+  EXPECT_EQ(store_count(watermark_below_held), 1);
+  EXPECT_NE(read_file(log_).find("without its messages at positions 2"), std::string::npos);
+
+  // A new process knows the hold from the store.
+  transform->kill_now();
+  transform = start_transform();
+  publish(capture_insert(stream_.prefix(), "public", "items", held, 2, 901, 12, "c"));
+  publish_begin(last, 903);
+  publish(capture_insert(stream_.prefix(), "public", "items", last, 1, 903, 15, "f"));
+  publish_end(last, 903, 1, 2);
+  EXPECT_TRUE(eventually(
+      [&] {
+        return store_count(fmt::format(
+                   "SELECT count(*) FROM tapedeck.watermarks WHERE name = '{}' AND lsn = '{}'",
+                   stream_.stream(), last.str())) == 1;
+      },
+      60s));
+  EXPECT_EQ(store_count("SELECT count(*) FROM tapedeck.watermark_holds"), 0);
+  EXPECT_EQ(store_count("SELECT count(*) FROM tapedeck.statements"), 6);
+  EXPECT_EQ(transform->stop(), 0);
+  EXPECT_NE(read_file(log_).find(
+                fmt::format("the capture transaction at commit {} is complete", held.str())),
+            std::string::npos);
+}
+
+// A transaction whose END (and what came before it) never arrived is held from its last
+// message on, until capture's next pass delivers the rest.
+TEST_F(TransformServiceTest, ATransactionCutShortByTheNextIsHeldUntilItsEndArrives) {
+  auto transform = start_transform();
+  const Lsn first{0x4000000};
+  const Lsn cut{0x4001000};
+  const Lsn next{0x4002000};
+  publish_begin(first, 910);
+  publish(capture_insert(stream_.prefix(), "public", "items", first, 1, 910, 1, "a"));
+  publish_end(first, 910, 1, 2);
+  publish_begin(cut, 911);
+  publish(capture_insert(stream_.prefix(), "public", "items", cut, 1, 911, 2, "b"));
+  publish_begin(next, 912);
+  publish(capture_insert(stream_.prefix(), "public", "items", next, 1, 912, 4, "d"));
+  publish_end(next, 912, 1, 2);
+  ASSERT_TRUE(eventually(
+      [&] {
+        return store_count(fmt::format("SELECT count(*) FROM tapedeck.watermark_holds WHERE "
+                                       "commit_lsn = '{}' AND missing = '{{[2,)}}'::int8multirange",
+                                       cut.str())) == 1;
+      },
+      60s));
+  std::this_thread::sleep_for(2s);
+  EXPECT_EQ(store_count(fmt::format(
+                "SELECT count(*) FROM tapedeck.watermarks WHERE name = '{}' AND lsn >= '{}'",
+                stream_.stream(), cut.str())),
+            0);
+  // Capture's next pass: the rest of the cut transaction; then the watermark may pass.
+  publish(capture_insert(stream_.prefix(), "public", "items", cut, 2, 911, 3, "c"));
+  publish_end(cut, 911, 2, 3);
+  EXPECT_TRUE(eventually(
+      [&] {
+        return store_count(fmt::format(
+                   "SELECT count(*) FROM tapedeck.watermarks WHERE name = '{}' AND lsn = '{}'",
+                   stream_.stream(), next.str())) == 1;
+      },
+      60s));
+  EXPECT_EQ(store_count("SELECT count(*) FROM tapedeck.watermark_holds"), 0);
+  EXPECT_EQ(transform->stop(), 0);
+}
+
 TEST_F(TransformServiceTest, RtusCallsAreStoredOnceBesideTheStatements) {
   RtusCall call;
   call.id = "tk-" + stream_.suffix();
