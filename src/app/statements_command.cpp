@@ -66,6 +66,15 @@ void add_statements_command(CLI::App& app, Context& context, Action& action) {
                      summary.oldest_dead_letter.c_str());
         return exit_code::failed;
       }
+      if (!summary.held.empty()) {
+        std::fprintf(stderr,
+                     "statements export: %zu transaction(s) of the window were stored with "
+                     "messages missing, which the script lacks (transform holds the watermark "
+                     "before them until they arrive; see `tapedeck statements stats`); the "
+                     "oldest: %s\n",
+                     summary.held.size(), summary.held.front().c_str());
+        return exit_code::failed;
+      }
       return exit_code::ok;
     };
   });

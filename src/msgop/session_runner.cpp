@@ -665,11 +665,15 @@ class SessionRunner::Impl {
       recorded_until_ = recording::watermarks::recorded_until(*data_, settings_.watermark_name);
       if (recorded_until_ && *recorded_until_ >= needed) break;
       if (!logged) {
-        log_->warn(
-            "session {}: waiting for the recording to reach {} (stored up to {}); is "
-            "transform behind?",
-            id_, session::format_time(needed),
-            recorded_until_ ? session::format_time(*recorded_until_) : "nothing");
+        const auto held = recording::watermarks::held(*data_, settings_.watermark_name);
+        log_->warn("session {}: waiting for the recording to reach {} (stored up to {}); {}", id_,
+                   session::format_time(needed),
+                   recorded_until_ ? session::format_time(*recorded_until_) : "nothing",
+                   held.empty() ? std::string("is transform behind?")
+                                : fmt::format("transform holds it before the transaction at "
+                                              "commit {}, stored with messages missing, until "
+                                              "they arrive (tapedeck statements stats)",
+                                              held.front().str()));
         logged = true;
       }
       if (!waiting_for_recording_) {

@@ -120,6 +120,7 @@ ExportSummary export_statements(pg::Connection& store, pg::Connection* live,
       recording::dead_letters::in_window(store, {std::nullopt, options.since, options.until}, 1);
   summary.dead_letters = dead.count;
   if (!dead.described.empty()) summary.oldest_dead_letter = dead.described.front();
+  summary.held = recording::watermarks::held_in_window(store, options.since, options.until);
   transaction.commit();
   return summary;
 }

@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/lsn.hpp"
 #include "core/pg/connection.hpp"
@@ -54,6 +55,9 @@ struct ExportSummary {
   // the oldest, described, when there are any.
   std::int64_t dead_letters = 0;
   std::string oldest_dead_letter;
+  // Transactions of the window stored with messages missing (tapedeck.watermark_holds),
+  // described: the script lacks their missing changes.
+  std::vector<std::string> held;
 };
 
 // Streams the statements of the window, ordered by (commit_lsn, position), through a cursor

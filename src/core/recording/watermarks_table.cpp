@@ -50,6 +50,16 @@ DELETE FROM tapedeck.watermark_holds
  WHERE name = $1 AND commit_lsn = $2::pg_lsn AND isempty(missing))";
 constexpr const char* kHeld =
     "SELECT commit_lsn::text FROM tapedeck.watermark_holds WHERE name = $1 ORDER BY 1";
+// A held transaction's commit time is that of its stored statements; with none stored it is
+// unknown and counts whatever the window.
+constexpr const char* kHeldInWindow = R"(
+SELECT h.commit_lsn::text, h.missing::text, coalesce(s.commit_time::text, 'unknown')
+  FROM tapedeck.watermark_holds h
+  LEFT JOIN LATERAL (SELECT min(commit_time) AS commit_time FROM tapedeck.statements
+                      WHERE commit_lsn = h.commit_lsn) s ON true
+ WHERE ($1::timestamptz IS NULL OR s.commit_time IS NULL OR s.commit_time > $1::timestamptz)
+   AND ($2::timestamptz IS NULL OR s.commit_time IS NULL OR s.commit_time <= $2::timestamptz)
+ ORDER BY h.commit_lsn)";
 constexpr const char* kListHolds = R"(
 SELECT name, commit_lsn::text, missing::text, noticed_at::text
   FROM tapedeck.watermark_holds ORDER BY name, commit_lsn)";
@@ -114,6 +124,18 @@ std::vector<Lsn> held(pg::Connection& store, std::string_view name) {
   lsns.reserve(static_cast<std::size_t>(rows.rows()));
   for (int row = 0; row < rows.rows(); ++row) lsns.push_back(parse_lsn(rows.text(row, 0)));
   return lsns;
+}
+
+std::vector<std::string> held_in_window(pg::Connection& store,
+                                        const std::optional<std::string>& since,
+                                        const std::optional<std::string>& until) {
+  const auto rows = store.exec_params(kHeldInWindow, pg::Params::of(since, until));
+  std::vector<std::string> described;
+  for (int row = 0; row < rows.rows(); ++row) {
+    described.push_back(fmt::format("commit {} at {}, message positions {} missing",
+                                    rows.text(row, 0), rows.text(row, 2), rows.text(row, 1)));
+  }
+  return described;
 }
 
 std::vector<Hold> list_holds(pg::Connection& store) {

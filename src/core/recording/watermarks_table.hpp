@@ -33,6 +33,12 @@ bool arrived(pg::Connection& store, std::string_view name, Lsn commit_lsn, std::
 // The held transactions of the watermark `name`, oldest first.
 std::vector<Lsn> held(pg::Connection& store, std::string_view name);
 
+// The held transactions (of any watermark) committed in the window (since, until] (timestamptz
+// text; nullopt for no bound), described for a message, oldest first.
+std::vector<std::string> held_in_window(pg::Connection& store,
+                                        const std::optional<std::string>& since,
+                                        const std::optional<std::string>& until);
+
 struct Hold {
   std::string name;
   std::string commit_lsn;

@@ -404,6 +404,11 @@ TEST_F(TransformServiceTest, ATransactionStoredWithAnEventMissingHoldsTheWaterma
   std::this_thread::sleep_for(3s);
   EXPECT_EQ(store_count(watermark_below_held), 1);
   EXPECT_NE(read_file(log_).find("without its messages at positions 2"), std::string::npos);
+  EXPECT_NE(statements("stats").find(fmt::format("held before commit {}", held.str())),
+            std::string::npos);
+  int status = 0;
+  statements("export", &status);
+  EXPECT_EQ(status, 1) << "an export over the held transaction must say it is incomplete";
 
   // A new process knows the hold from the store.
   transform->kill_now();
@@ -421,6 +426,8 @@ TEST_F(TransformServiceTest, ATransactionStoredWithAnEventMissingHoldsTheWaterma
       60s));
   EXPECT_EQ(store_count("SELECT count(*) FROM tapedeck.watermark_holds"), 0);
   EXPECT_EQ(store_count("SELECT count(*) FROM tapedeck.statements"), 6);
+  statements("export", &status);
+  EXPECT_EQ(status, 0);
   EXPECT_EQ(transform->stop(), 0);
   EXPECT_NE(read_file(log_).find(
                 fmt::format("the capture transaction at commit {} is complete", held.str())),
