@@ -8,9 +8,14 @@
 #include <iostream>
 #include <thread>
 
+#include "core/recording/watermarks_table.hpp"
+#include "core/schema/store_schema.hpp"
 #include "harness.hpp"
 #include "integration/core/nats/private_server.hpp"
 #include "support/private_postgres.hpp"
+#include "support/scratch.hpp"
+#include "transform/event_placement.hpp"
+#include "transform/transaction_check.hpp"
 
 namespace tapedeck::capture::testing {
 namespace {
@@ -83,6 +88,45 @@ std::vector<StreamEvent> expect_whole_workload(CaptureHarness& h, int transactio
   return events;
 }
 
+// Reads the stream as transform's one consumer would, in stream order, through transform's
+// transaction check, and writes what it asks for into a scratch TransformMsg DB's holds: a
+// transaction the fault left with messages out of place must be held and, once capture's next
+// pass delivered them, released; none may stay held. Prints how many were held.
+void expect_no_hold_left(CaptureHarness& h, std::vector<StreamEvent> events,
+                         const std::string& fault) {
+  std::ranges::sort(events, {}, &StreamEvent::stream_sequence);
+  tapedeck::testing::ScratchDatabase store_database("capture_holds");
+  pg::Connection store = store_database.connect();
+  schema::migrate_store(store);
+  transform::TransactionCheck check;
+  std::uint64_t consumer_sequence = 0;
+  std::uint64_t released = 0;
+  for (const auto& event : events) {
+    check.delivered(++consumer_sequence);
+    const auto id = transform::parse_capture_message_id(event.msg_id);
+    ASSERT_TRUE(id) << event.msg_id;
+    using Kind = transform::TransactionCheck::Kind;
+    const Kind kind = event.subject == h.prefix() + ".transaction"
+                          ? (id->position == 0 ? Kind::begin : Kind::end)
+                          : Kind::event;
+    for (const auto& change : check.message(id->commit_lsn, id->position, kind)) {
+      if (change.kind == transform::HoldChange::Kind::hold) {
+        recording::watermarks::hold(store, h.stream(), change.commit_lsn,
+                                    change.missing.multirange());
+      } else if (recording::watermarks::arrived(store, h.stream(), change.commit_lsn,
+                                                change.position, change.end)) {
+        ++released;
+      }
+    }
+  }
+  const auto left = recording::watermarks::held(store, h.stream());
+  EXPECT_TRUE(left.empty()) << left.size() << " transactions held, the first at commit "
+                            << left.front().str();
+  std::printf("%s: %llu transactions stored with messages out of place, %llu released\n",
+              fault.c_str(), static_cast<unsigned long long>(check.holds_found()),
+              static_cast<unsigned long long>(released));
+}
+
 // Prints the figure `recovery: <fault> <seconds> s`: from the restart until the stream holds
 // every event of the transactions committed by then (rows + BEGIN + END each). Not asserted.
 void print_recovery(const std::string& fault, CaptureHarness& h, const Workload& workload,
@@ -128,6 +172,7 @@ TEST(CaptureRecovery, KillNineMidWorkloadThenRestartLosesNothingAndStoresNothing
   const auto events = expect_whole_workload(h, kTransactions, kRows);
   // Re-sent events fell within the duplicate window: JetStream stored each id once.
   EXPECT_EQ(events.size(), distinct_ids(events));
+  expect_no_hold_left(h, events, "capture-kill");
 }
 
 // A row holding a large document makes one event past nats-server's default max_payload
@@ -187,7 +232,7 @@ TEST(CaptureRecovery, NatsServerRestartMidWorkloadLosesNothing) {
   workload.join();
   ASSERT_EQ(workload.failure(), "");
 
-  expect_whole_workload(h, kTransactions, kRows);
+  expect_no_hold_left(h, expect_whole_workload(h, kTransactions, kRows), "nats-restart");
   ASSERT_TRUE(h.capture()->running()) << h.log_tail();
   // The whole log: the line is long past the tail once capture has streamed again for a while.
   // The loss surfaces as a failed publish, a failed ack wait or a reconnect, whichever comes
@@ -307,6 +352,7 @@ TEST(CaptureRecovery, AClusterNodeKilledMidWorkloadLosesNothing) {
   ASSERT_EQ(workload.failure(), "");
 
   const auto events = expect_whole_workload(h, kTransactions, kRows);
+  expect_no_hold_left(h, events, "cluster");
   std::cout << "cluster: " << events.size() - distinct_ids(events)
             << " copies in the stream beyond the distinct events (transform drops them by "
                "Nats-Msg-Id)\n";

@@ -165,6 +165,28 @@ class StreamFixture {
   std::unique_ptr<nats::JetStream> js_;
 };
 
+// Drops the test's replication slot (a database with a slot cannot be dropped).
+struct SlotGuard {
+  SlotGuard(std::string dsn, std::string name) : live_dsn(std::move(dsn)), slot(std::move(name)) {}
+  SlotGuard(const SlotGuard&) = delete;
+  SlotGuard& operator=(const SlotGuard&) = delete;
+  SlotGuard(SlotGuard&&) = delete;
+  SlotGuard& operator=(SlotGuard&&) = delete;
+  std::string live_dsn;
+  std::string slot;
+  ~SlotGuard() {
+    try {
+      pg::Connection live(live_dsn);
+      live.exec_params(
+          "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = "
+          "$1",
+          pg::Params::of(slot));
+    } catch (const std::exception& error) {
+      ADD_FAILURE() << "could not drop slot " << slot << ": " << error.what();
+    }
+  }
+};
+
 // A change event as tapedeck capture publishes it (schemaless bare envelope) with its
 // Nats-Msg-Id "<commit lsn>:<position>" and Tapedeck-Commit-Lsn header.
 struct CaptureEvent {

@@ -40,7 +40,7 @@ TEST_F(ScratchDatabase, CreatesTheStoreTablesAndRecordsTheVersion) {
       "WHERE table_schema = 'tapedeck'");
   EXPECT_EQ(tables.get<std::string>(0, 0),
             "dead_letters,rtus_calls,schema_migrations,sessions,statement_minutes,statements,"
-            "table_shapes,watermarks");
+            "table_shapes,watermark_holds,watermarks");
 }
 
 // A read-only tool refuses, by name and without changing it, a store that is not (yet) one.
