@@ -131,6 +131,7 @@ std::vector<std::string> held_in_window(pg::Connection& store,
                                         const std::optional<std::string>& until) {
   const auto rows = store.exec_params(kHeldInWindow, pg::Params::of(since, until));
   std::vector<std::string> described;
+  described.reserve(static_cast<std::size_t>(rows.rows()));
   for (int row = 0; row < rows.rows(); ++row) {
     described.push_back(fmt::format("commit {} at {}, message positions {} missing",
                                     rows.text(row, 0), rows.text(row, 2), rows.text(row, 1)));
@@ -156,6 +157,7 @@ bool table_exists(pg::Connection& store) {
 std::vector<Watermark> list(pg::Connection& store) {
   const auto result = store.exec(kList);
   std::vector<Watermark> marks;
+  marks.reserve(static_cast<std::size_t>(result.rows()));
   for (int row = 0; row < result.rows(); ++row) {
     marks.push_back({std::string(result.text(row, 0)), std::string(result.text(row, 1)),
                      std::string(result.text(row, 2))});
