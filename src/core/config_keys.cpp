@@ -171,6 +171,9 @@ constexpr KeySpec kKeys[] = {
      "a session whose worker has not reported for this long is failed"},
 
     {"dbop.restore_jobs", integer, "2", "pg_restore parallel jobs"},
+    {"dbop.match_live_locale", boolean, "true",
+     "create session databases with the Live DB's encoding and locale (recorded with each "
+     "backup); false: the playback server's defaults"},
     {"dbop.max_restores", integer, "2",
      "sessions one dbop restores at the same time; more wait in line (a session's `queue`)"},
     {"dbop.work_dir", string, "/tmp", "where downloaded snapshots are kept while restoring"},

@@ -151,6 +151,7 @@ DbopSettings DbopSettings::from_config(const config::Config& config) {
   settings.restore.playback_dsn = config.string("playback.dsn");
   settings.restore.work_dir = config.string("dbop.work_dir");
   settings.restore.restore_jobs = static_cast<int>(config.integer("dbop.restore_jobs"));
+  settings.restore.match_live_locale = config.boolean("dbop.match_live_locale");
   settings.restore.store = storage::store_config(config);
   settings.restore.pg_restore = config.string("dbop.pg_restore");
   settings.store_dsn = config.string("store.dsn");

@@ -228,7 +228,11 @@ Restored restore_backup(const RestoreSettings& settings, const std::string& data
     pg::Connection admin(settings.playback_dsn, "tapedeck-dbop");
     server_major = admin.server_version() / 10000;
     session::drop_database_if_exists(admin, database_name);
-    session::create_database(admin, database_name);
+    std::optional<session::DatabaseLocale> locale;
+    if (settings.match_live_locale && backup.database_locale) {
+      locale = session::parse_database_locale(*backup.database_locale);
+    }
+    session::create_database(admin, database_name, locale);
   }
   tick();
 

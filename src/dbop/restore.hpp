@@ -19,6 +19,9 @@ struct RestoreSettings {
   std::string playback_dsn;  // the playback server and its admin database
   std::filesystem::path work_dir;
   int restore_jobs = 2;
+  // Create the session database with the Live DB's encoding and locale recorded with the
+  // backup (dbop.match_live_locale); false: the playback server's defaults.
+  bool match_live_locale = true;
   // Credentials (s3.*) for the backups' stores; `url` is used only for a row whose
   // storage_url does not end with its object key.
   storage::StoreConfig store;

@@ -17,7 +17,7 @@ constexpr const char* kListBackups = R"(
 SELECT id, object_key, storage_url, size_bytes, sha256,
        to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'),
        to_char(system_time AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'),
-       lsn::text, txid_snapshot::text, server_version, deleting
+       lsn::text, txid_snapshot::text, server_version, deleting, database_locale::text
   FROM tapedeck.backups
  WHERE $1 OR NOT deleting
  ORDER BY created_at, id)";
@@ -41,6 +41,7 @@ std::vector<BackupRecord> list_backups(pg::Connection& live, bool include_deleti
     record.txid_snapshot = result.get<std::string>(row, 8);
     record.server_version = result.get<std::string>(row, 9);
     record.deleting = result.get<bool>(row, 10);
+    record.database_locale = result.get<std::optional<std::string>>(row, 11);
     backups.push_back(std::move(record));
   }
   return backups;

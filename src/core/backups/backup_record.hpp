@@ -26,6 +26,9 @@ struct BackupRecord {
   std::string txid_snapshot;  // "xmin:xmax:xip,..."
   std::string server_version;
   bool deleting = false;
+  // The Live DB's encoding and locale as JSON (session::parse_database_locale); none for
+  // snapshots from before they were recorded.
+  std::optional<std::string> database_locale;
 };
 
 // Every backup, oldest first (created_at, then id). `include_deleting`: also rows a cleanup

@@ -15,13 +15,21 @@ inline constexpr const char* kJournalUpload =
 inline constexpr const char* kEndJournalEntry =
     "DELETE FROM tapedeck.backup_uploads WHERE object_key = $1";
 
-// Records the upload in the same transaction that ends its journal entry.
+// Records the upload in the same transaction that ends its journal entry, with the Live DB's
+// encoding and locale (pg_database's columns differ by version: read by name from its JSON).
 inline constexpr const char* kInsert = R"(
 WITH uploaded AS (DELETE FROM tapedeck.backup_uploads WHERE object_key = $1)
 INSERT INTO tapedeck.backups
   (object_key, storage_url, size_bytes, sha256, created_at, system_time, lsn, txid_snapshot,
-   server_version)
-VALUES ($1, $2, $3, $4, $5::timestamptz, $6::timestamptz, $7::pg_lsn, $8::pg_snapshot, $9)
+   server_version, database_locale)
+VALUES ($1, $2, $3, $4, $5::timestamptz, $6::timestamptz, $7::pg_lsn, $8::pg_snapshot, $9,
+        (SELECT jsonb_strip_nulls(jsonb_build_object(
+                  'encoding', pg_catalog.pg_encoding_to_char(d.encoding),
+                  'collate', j->>'datcollate', 'ctype', j->>'datctype',
+                  'provider', j->>'datlocprovider',
+                  'locale', coalesce(j->>'datlocale', j->>'daticulocale')))
+           FROM pg_catalog.pg_database d, LATERAL pg_catalog.to_jsonb(d) j
+          WHERE d.datname = pg_catalog.current_database()))
 RETURNING id)";
 
 // --- the backup cleanup -----------------------------------------------------------------------

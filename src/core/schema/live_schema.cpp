@@ -281,6 +281,12 @@ ALTER TABLE tapedeck.schema_changes ALTER COLUMN settings SET DEFAULT pg_catalog
 -- A shape's `missing` money prints in the one locale replay reads money in (money_locale.hpp).
 ALTER FUNCTION tapedeck.table_shape(oid) SET lc_monetary = 'C';
 )"},
+    {7, "backups record the Live DB's encoding and locale", R"(
+-- A JSON object {"encoding", "collate", "ctype", "provider", "locale"}: dbop creates a session
+-- database with them, so its text sorts and compares as the Live DB's did. NULL for snapshots
+-- taken before this version (restored with the playback server's defaults).
+ALTER TABLE tapedeck.backups ADD COLUMN database_locale jsonb;
+)"},
 };
 
 // The event triggers themselves: creating one needs a superuser, so they are not a migration

@@ -28,6 +28,7 @@
 #include "core/schema/live_schema.hpp"
 #include "core/schema/store_schema.hpp"
 #include "core/session.hpp"
+#include "core/sessions/session_database.hpp"
 #include "core/sessions/session_events.hpp"
 #include "core/sessions/session_store.hpp"
 #include "core/sql_quote.hpp"
@@ -386,6 +387,48 @@ TEST_F(DbopTest, RestoresMoneyWhateverTheLiveDatabasesMonetaryLocale) {
   EXPECT_EQ(table_digests(restored), expected);
   EXPECT_EQ(restored.exec("SELECT amount::text FROM shop.wallets ORDER BY id").text(0, 0),
             "$1,000.00");
+}
+
+// The backup records the Live DB's encoding and locale, and the session database is created
+// with them: text sorts as it did in the Live DB. (The stack's Live DB is in C; the row is
+// then given German collation, which the playback server has, as a Live DB in de_DE records.)
+TEST_F(DbopTest, CreatesTheSessionDatabaseInTheLiveDatabasesLocale) {
+  live_->exec("INSERT INTO public.keyless VALUES (2, 'b'), (3, 'A'), (4, 'ä'), (5, 'a')");
+  const auto expected = table_digests(*live_);
+  const auto backup = take_backup();
+  ASSERT_TRUE(backup.database_locale);
+  const auto recorded = session::parse_database_locale(*backup.database_locale);
+  EXPECT_EQ(recorded.encoding, "UTF8");
+  EXPECT_EQ(recorded.collate,
+            live_->exec("SELECT datcollate FROM pg_database WHERE datname = current_database()")
+                .get<std::string>(0, 0));
+  live_->exec_params(
+      "UPDATE tapedeck.backups SET database_locale = jsonb_build_object('encoding', 'UTF8', "
+      "'collate', 'de_DE.UTF-8', 'ctype', 'de_DE.UTF-8', 'provider', 'c') WHERE id = $1",
+      pg::Params::of(backup.id));
+  start_dbop();
+  const std::string id = start_session(*session::parse_time(backup.created_at));
+  const auto record = wait_until_settled(id);
+  ASSERT_EQ(record.state, session::State::catching_up) << record.error;
+  pg::Connection restored(pg::with_dbname(playback_dsn_, record.database_name), "dbop-test");
+  EXPECT_EQ(restored.exec("SELECT datcollate FROM pg_database WHERE datname = current_database()")
+                .get<std::string>(0, 0),
+            "de_DE.UTF-8");
+  EXPECT_EQ(table_digests(restored), expected);
+  EXPECT_EQ(restored.exec("SELECT string_agg(b, ',' ORDER BY b) FROM public.keyless WHERE a > 1")
+                .get<std::string>(0, 0),
+            "a,A,ä,b");
+}
+
+TEST_F(DbopTest, FailsTheSessionNamingALiveLocaleThePlaybackServerLacks) {
+  const auto backup = take_backup();
+  live_->exec_params(
+      "UPDATE tapedeck.backups SET database_locale = jsonb_build_object('encoding', 'UTF8', "
+      "'collate', 'xx_XX.UTF-8', 'ctype', 'xx_XX.UTF-8') WHERE id = $1",
+      pg::Params::of(backup.id));
+  const std::string reason = failure_reason_for(*session::parse_time(backup.created_at));
+  EXPECT_NE(reason.find("collate xx_XX.UTF-8"), std::string::npos) << reason;
+  EXPECT_NE(reason.find("install that locale on the playback server"), std::string::npos) << reason;
 }
 
 TEST_F(DbopTest, ReportsPgRestoresProgressInItemsWithAnEta) {
