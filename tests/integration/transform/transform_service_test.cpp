@@ -103,6 +103,13 @@ class TransformServiceTest : public ::testing::Test {
 
   std::string subject() const { return stream_.prefix() + ".public.items"; }
 
+  // Whether this stream's watermark row satisfies `comparison` ("=", "<", ">=") with `lsn`.
+  bool watermark_is(const std::string& comparison, Lsn lsn) {
+    return store_count(fmt::format(
+               "SELECT count(*) FROM tapedeck.watermarks WHERE name = '{}' AND lsn {} '{}'",
+               stream_.stream(), comparison, lsn.str())) == 1;
+  }
+
   std::optional<ScratchDatabase> live_;
   std::optional<ScratchDatabase> store_;
   StreamFixture stream_;
@@ -336,31 +343,16 @@ TEST_F(TransformServiceTest, WatermarkFollowsTheLastCommittedEndOfACaptureTransa
   publish(capture_insert(stream_.prefix(), "public", "items", first, 1, 900, 1, "a"));
   publish(capture_insert(stream_.prefix(), "public", "items", first, 2, 900, 2, "b"));
   publish_end(first, 900, 2, 3);
-  ASSERT_TRUE(eventually(
-      [&] {
-        return store_count(fmt::format(
-                   "SELECT count(*) FROM tapedeck.watermarks WHERE name = '{}' AND lsn = '{}'",
-                   stream_.stream(), first.str())) == 1;
-      },
-      60s));
+  ASSERT_TRUE(eventually([&] { return watermark_is("=", first); }, 60s));
   // A transaction without its END yet does not move the watermark.
   publish_begin(second, 901);
   publish(capture_insert(stream_.prefix(), "public", "items", second, 1, 901, 3, "c"));
   ASSERT_TRUE(eventually(
       [&] { return store_count("SELECT count(*) FROM tapedeck.statements") == 3; }, 60s));
   std::this_thread::sleep_for(1s);
-  EXPECT_EQ(store_count(fmt::format("SELECT count(*) FROM tapedeck.watermarks WHERE name = '{}' "
-                                    "AND lsn = '{}'",
-                                    stream_.stream(), first.str())),
-            1);
+  EXPECT_TRUE(watermark_is("=", first));
   publish_end(second, 901, 1, 2);
-  EXPECT_TRUE(eventually(
-      [&] {
-        return store_count(fmt::format(
-                   "SELECT count(*) FROM tapedeck.watermarks WHERE name = '{}' AND lsn = '{}'",
-                   stream_.stream(), second.str())) == 1;
-      },
-      60s));
+  EXPECT_TRUE(eventually([&] { return watermark_is("=", second); }, 60s));
   EXPECT_EQ(transform->stop(), 0);
 }
 
@@ -386,9 +378,6 @@ TEST_F(TransformServiceTest, ATransactionStoredWithAnEventMissingHoldsTheWaterma
   publish(capture_insert(stream_.prefix(), "public", "items", after, 1, 902, 14, "e"));
   publish_end(after, 902, 1, 2);
 
-  const std::string watermark_below_held =
-      fmt::format("SELECT count(*) FROM tapedeck.watermarks WHERE name = '{}' AND lsn < '{}'",
-                  stream_.stream(), held.str());
   ASSERT_TRUE(eventually(
       [&] {
         return store_count(fmt::format("SELECT count(*) FROM tapedeck.watermark_holds WHERE "
@@ -399,10 +388,10 @@ TEST_F(TransformServiceTest, ATransactionStoredWithAnEventMissingHoldsTheWaterma
       60s));
   ASSERT_TRUE(eventually(
       [&] { return store_count("SELECT count(*) FROM tapedeck.statements") == 4; }, 60s));
-  ASSERT_TRUE(eventually([&] { return store_count(watermark_below_held) == 1; }, 30s));
+  ASSERT_TRUE(eventually([&] { return watermark_is("<", held); }, 30s));
   // The watermark interval is a second; the later END stays covered and held back.
   std::this_thread::sleep_for(3s);
-  EXPECT_EQ(store_count(watermark_below_held), 1);
+  EXPECT_TRUE(watermark_is("<", held));
   EXPECT_NE(read_file(log_).find("without its messages at positions 2"), std::string::npos);
   EXPECT_NE(statements("stats").find(fmt::format("held before commit {}", held.str())),
             std::string::npos);
@@ -417,13 +406,7 @@ TEST_F(TransformServiceTest, ATransactionStoredWithAnEventMissingHoldsTheWaterma
   publish_begin(last, 903);
   publish(capture_insert(stream_.prefix(), "public", "items", last, 1, 903, 15, "f"));
   publish_end(last, 903, 1, 2);
-  EXPECT_TRUE(eventually(
-      [&] {
-        return store_count(fmt::format(
-                   "SELECT count(*) FROM tapedeck.watermarks WHERE name = '{}' AND lsn = '{}'",
-                   stream_.stream(), last.str())) == 1;
-      },
-      60s));
+  EXPECT_TRUE(eventually([&] { return watermark_is("=", last); }, 60s));
   EXPECT_EQ(store_count("SELECT count(*) FROM tapedeck.watermark_holds"), 0);
   EXPECT_EQ(store_count("SELECT count(*) FROM tapedeck.statements"), 6);
   statements("export", &status);
@@ -457,20 +440,11 @@ TEST_F(TransformServiceTest, ATransactionCutShortByTheNextIsHeldUntilItsEndArriv
       },
       60s));
   std::this_thread::sleep_for(2s);
-  EXPECT_EQ(store_count(fmt::format(
-                "SELECT count(*) FROM tapedeck.watermarks WHERE name = '{}' AND lsn >= '{}'",
-                stream_.stream(), cut.str())),
-            0);
+  EXPECT_TRUE(watermark_is("<", cut));
   // Capture's next pass: the rest of the cut transaction; then the watermark may pass.
   publish(capture_insert(stream_.prefix(), "public", "items", cut, 2, 911, 3, "c"));
   publish_end(cut, 911, 2, 3);
-  EXPECT_TRUE(eventually(
-      [&] {
-        return store_count(fmt::format(
-                   "SELECT count(*) FROM tapedeck.watermarks WHERE name = '{}' AND lsn = '{}'",
-                   stream_.stream(), next.str())) == 1;
-      },
-      60s));
+  EXPECT_TRUE(eventually([&] { return watermark_is("=", next); }, 60s));
   EXPECT_EQ(store_count("SELECT count(*) FROM tapedeck.watermark_holds"), 0);
   EXPECT_EQ(transform->stop(), 0);
 }
