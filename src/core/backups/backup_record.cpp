@@ -70,6 +70,9 @@ std::string backups_to_json(const std::vector<BackupRecord>& backups) {
     object["lsn"] = backup.lsn.str();
     object["txid_snapshot"] = backup.txid_snapshot;
     object["server_version"] = backup.server_version;
+    object["database_locale"] = backup.database_locale
+                                    ? nlohmann::ordered_json::parse(*backup.database_locale)
+                                    : nlohmann::ordered_json(nullptr);
     object["deleting"] = backup.deleting;
     array.push_back(std::move(object));
   }

@@ -7,6 +7,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <sstream>
 
 #include "core/backups/backup_record.hpp"
@@ -131,6 +132,15 @@ class BackupTest : public ::testing::Test {
     EXPECT_EQ(listed[0].txid_snapshot, record.txid_snapshot);
     EXPECT_EQ(listed[0].lsn, record.lsn);
     EXPECT_EQ(listed[0].server_version, live.exec("SHOW server_version").text(0, 0));
+    // With the Live DB's encoding and locale, read by dbop when it creates a session database.
+    ASSERT_TRUE(listed[0].database_locale);
+    const auto locale = nlohmann::json::parse(*listed[0].database_locale);
+    EXPECT_EQ(locale["encoding"], live.exec("SHOW server_encoding").text(0, 0));
+    const auto database = live.exec(
+        "SELECT datcollate, datctype FROM pg_database WHERE datname = current_database()");
+    EXPECT_EQ(locale["collate"], database.text(0, 0));
+    EXPECT_EQ(locale["ctype"], database.text(0, 1));
+    EXPECT_NE(backups::backups_to_json(listed).find("\"database_locale\": {"), std::string::npos);
 
     // Download, check size and SHA-256, restore into an empty database.
     auto store = storage::open_store(store_config);
