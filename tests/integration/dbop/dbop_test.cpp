@@ -62,7 +62,7 @@ std::string nats_server_program() {
 }
 
 // Every table of a database (but the backups' own metadata) as "schema.table" -> row count
-// and a digest of its rows in a fixed order.
+// and a digest of its rows in a fixed order (byte order: the same in any database locale).
 std::map<std::string, std::string> table_digests(pg::Connection& db) {
   std::map<std::string, std::string> digests;
   const auto tables = db.exec(
@@ -73,7 +73,7 @@ std::map<std::string, std::string> table_digests(pg::Connection& db) {
     const std::string table(tables.text(row, 1));
     const auto digest = db.exec(
         fmt::format("SELECT count(*)::text || ':' || coalesce(md5(string_agg(t::text, '|' ORDER BY "
-                    "t::text)), '') FROM {} t",
+                    "t::text COLLATE \"C\")), '') FROM {} t",
                     sql::qualified_name(schema, table)));
     digests[fmt::format("{}.{}", schema, table)] = std::string(digest.text(0, 0));
   }
