@@ -61,7 +61,8 @@ nlohmann::json RecordingLag::to_json() const {
   return {{"recorded_until", text(recorded_until)},
           {"live_system_time", text(live_time)},
           {"lag_seconds", behind ? nlohmann::json(std::chrono::duration<double>(*behind).count())
-                                 : nlohmann::json(nullptr)}};
+                                 : nlohmann::json(nullptr)},
+          {"held_transactions", held}};
 }
 
 std::optional<session::Time> live_system_time(pg::Connection& live) {

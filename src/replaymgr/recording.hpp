@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "core/pg/connection.hpp"
 #include "core/session.hpp"
@@ -28,6 +29,9 @@ RecordingBounds recording_bounds(pg::Connection& store, pg::Connection& live, se
 struct RecordingLag {
   std::optional<session::Time> recorded_until;
   std::optional<session::Time> live_time;
+  // Commit LSNs of capture transactions stored with messages missing, oldest first: the
+  // watermark, so recorded_until, stays before the first until they arrive.
+  std::vector<std::string> held;
   // live_time - recorded_until, never negative; none when either is unknown.
   std::optional<std::chrono::microseconds> lag() const;
   nlohmann::json to_json() const;

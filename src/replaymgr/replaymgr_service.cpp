@@ -609,8 +609,11 @@ http::ServerResponse ReplaymgrService::get_timeline(const http::ServerRequest& r
 RecordingLag ReplaymgrService::current_recording_lag() {
   // One connection at a time: the slots are never held together.
   RecordingLag lag;
-  lag.recorded_until = store_.with([&](pg::Connection& store) {
-    return recording::watermarks::recorded_until(store, settings_.watermark_name);
+  store_.with([&](pg::Connection& store) {
+    lag.recorded_until = recording::watermarks::recorded_until(store, settings_.watermark_name);
+    for (const Lsn lsn : recording::watermarks::held(store, settings_.watermark_name)) {
+      lag.held.push_back(lsn.str());
+    }
   });
   lag.live_time = live_.with([](pg::Connection& live) { return live_system_time(live); });
   return lag;
@@ -632,6 +635,11 @@ void ReplaymgrService::refresh_recording_gauges() {
       .gauge("tapedeck_recording_lag_seconds",
              "how far the stored recording trails the Live DB's system time; -1 when unknown")
       .set(behind ? std::chrono::duration<double>(*behind).count() : -1.0);
+  metrics_
+      .gauge("tapedeck_recording_held_transactions",
+             "capture transactions stored with messages missing, before which transform holds "
+             "the watermark until they arrive")
+      .set(static_cast<double>(lag.held.size()));
 }
 
 http::ServerResponse ReplaymgrService::unknown_route(const http::ServerRequest& request) {

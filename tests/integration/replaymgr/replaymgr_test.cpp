@@ -834,13 +834,21 @@ TEST_F(ReplaymgrTest, ShowsHowFarTheStoredRecordingTrailsTheLiveDatabase) {
   shown = request("GET", "/api/recording");
   EXPECT_EQ(shown.body["recorded_until"], "2026-02-01T11:59:30.000000Z") << shown.body.dump();
   EXPECT_DOUBLE_EQ(shown.body["lag_seconds"].get<double>(), 30.0);
+  EXPECT_EQ(shown.body["held_transactions"], nlohmann::json::array());
+  // transform found the transaction at 0/300 stored with an event missing.
+  store_->exec(
+      "INSERT INTO tapedeck.watermark_holds (name, commit_lsn, missing) "
+      "VALUES ('TAPEDECK_CDC', '0/300', '{[2,3)}')");
+  shown = request("GET", "/api/recording");
+  EXPECT_EQ(shown.body["held_transactions"], nlohmann::json::array({"0/300"})) << shown.body.dump();
 
   http::Request metrics;
   metrics.url = base_url() + "/metrics";
   ASSERT_TRUE(eventually(
       [&] {
-        return client_.send(metrics).body.find("tapedeck_recording_lag_seconds 30") !=
-               std::string::npos;
+        const std::string body = client_.send(metrics).body;
+        return body.find("tapedeck_recording_lag_seconds 30") != std::string::npos &&
+               body.find("tapedeck_recording_held_transactions 1") != std::string::npos;
       },
       10s))
       << client_.send(metrics).body;
