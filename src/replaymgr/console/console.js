@@ -578,11 +578,24 @@ async function refreshTimeline() {
   const buckets = Math.max(20, Math.min(600, Math.floor(width / 4)));
   state.timeline = await api("GET", `/api/timeline?buckets=${buckets}`);
   state.verifications = await api("GET", "/api/verifications");
+  showHeldRecording((await api("GET", "/api/recording")).held_transactions || []);
   const end = state.timeline.recording && state.timeline.recording.end;
   $("recording-summary").textContent = end
     ? `recording ${shortTime(state.timeline.recording.oldest)} .. ${shortTime(end)}`
     : "nothing recorded yet";
   drawTimeline();
+}
+
+// A transaction stored with messages missing stops the proven recording before it: say so,
+// or a session waiting for the recording looks like a slow transform.
+function showHeldRecording(held) {
+  const box = $("recording-held");
+  box.hidden = held.length === 0;
+  box.textContent = held.length === 0 ? "" :
+    `The recording is held before commit ${held[0]}` +
+    (held.length > 1 ? ` and ${held.length - 1} more` : "") +
+    ": a transaction was stored with messages missing; sessions past it wait until capture " +
+    "stores them (tapedeck statements stats).";
 }
 
 let timelineDue = 0;

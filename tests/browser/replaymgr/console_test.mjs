@@ -442,6 +442,18 @@ async function main() {
       await eventually("the list's state", async () => (await row.getAttribute("data-state")) === "ended");
       expect((await text("page-notes")).includes("playing → paused"), "the page's notes miss the pause");
     });
+
+    // Last: a hold stops the recording's proof for every session.
+    await step("says when the recording is held before an incomplete transaction", async () => {
+      const store = `${server} dbname=${names.store}`;
+      psql(store, `INSERT INTO tapedeck.watermark_holds (name, commit_lsn, missing) ` +
+        `VALUES ('${runEnv.TAPEDECK_NATS_CDC_STREAM}', 'FFFF/0', '{[2,3)}')`);
+      await eventually("the held notice", async () =>
+        (await page.getByTestId("recording-held").isVisible()) &&
+        (await text("recording-held")).includes("held before commit FFFF/0"), 30_000);
+      psql(store, "DELETE FROM tapedeck.watermark_holds");
+      await eventually("the notice to go", async () => !(await page.getByTestId("recording-held").isVisible()), 30_000);
+    });
   } finally {
     await browser.close();
   }
