@@ -31,6 +31,24 @@ void PositionSet::add(std::uint64_t first, std::uint64_t last) {
   ranges_ = std::move(merged);
 }
 
+void PositionSet::remove(std::uint64_t position) {
+  for (auto range = ranges_.begin(); range != ranges_.end(); ++range) {
+    const auto [first, last] = *range;
+    if (position < first || position > last) continue;
+    if (first == last) {
+      ranges_.erase(range);
+    } else if (position == first) {
+      range->first = first + 1;
+    } else if (position == last) {
+      range->second = last - 1;
+    } else {
+      range->second = position - 1;
+      ranges_.insert(std::next(range), {position + 1, last});
+    }
+    return;
+  }
+}
+
 std::string PositionSet::multirange() const {
   std::string out = "{";
   for (const auto& [first, last] : ranges_) {
@@ -97,6 +115,8 @@ std::vector<HoldChange> TransactionCheck::message(Lsn commit_lsn, std::uint64_t 
   }
   if (open_) {
     if (position > open_->next_position) open_->missing.add(open_->next_position, position - 1);
+    // Behind: capture's next pass began before this one ended, and this fills a gap.
+    if (position < open_->next_position) open_->missing.remove(position);
     open_->next_position = std::max(open_->next_position, position + 1);
   } else {
     // Not watched by this process: it may still fill a hold another pass recorded.

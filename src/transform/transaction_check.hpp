@@ -19,6 +19,7 @@ class PositionSet {
   static constexpr std::uint64_t kOpenEnd = UINT64_MAX;
 
   void add(std::uint64_t first, std::uint64_t last);
+  void remove(std::uint64_t position);
   bool empty() const { return ranges_.empty(); }
   const std::vector<std::pair<std::uint64_t, std::uint64_t>>& ranges() const { return ranges_; }
   // As a PostgreSQL int8multirange literal: "{[2,3),[7,)}".

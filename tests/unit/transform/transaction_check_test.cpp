@@ -71,6 +71,20 @@ TEST(PositionSet, MergesTouchingRangesAndPrintsAMultirange) {
   EXPECT_EQ(set.ranges().size(), 2u);
 }
 
+TEST(PositionSet, RemovesOnePositionFromAnyRange) {
+  PositionSet set;
+  set.add(2, 6);
+  set.add(9, 9);
+  set.add(20, PositionSet::kOpenEnd);
+  set.remove(4);  // splits
+  set.remove(2);  // a first
+  set.remove(6);  // a last
+  set.remove(9);  // a whole range
+  set.remove(7);  // not there
+  set.remove(20);
+  EXPECT_EQ(set.multirange(), "{[3,4),[5,6),[21,)}");
+}
+
 TEST(TransactionCheck, CompleteTransactionsAskForNothing) {
   TransactionCheck check;
   Feed feed(check);
@@ -127,6 +141,17 @@ TEST(TransactionCheck, LateMessagesOfAnEndedTransactionAreArrivals) {
   feed.send(0x100, 4, Kind::end);
   ASSERT_EQ(feed.arrivals().size(), 2u);
   EXPECT_TRUE(feed.arrivals()[1].end);
+}
+
+// Capture broke before the END and streams the transaction again: deduplication lets the
+// missing event through, behind the ones already received, before the END.
+TEST(TransactionCheck, AMissingEventFilledBeforeTheEndHoldsNothing) {
+  TransactionCheck check;
+  Feed feed(check);
+  feed.transaction(0x100, 1);
+  feed.send(0x200, 0, Kind::begin).send(0x200, 1, Kind::event).send(0x200, 3, Kind::event);
+  feed.send(0x200, 2, Kind::event).send(0x200, 4, Kind::end);
+  EXPECT_TRUE(feed.changes.empty());
 }
 
 TEST(TransactionCheck, AGapInConsumerSequencesSkipsTheCheckRatherThanGuess) {
