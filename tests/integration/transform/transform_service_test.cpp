@@ -83,6 +83,14 @@ class TransformServiceTest : public ::testing::Test {
                          fmt::format("{}:0", commit_lsn.str()));
   }
 
+  // BEGIN, one insert of row `id` at position 1, END.
+  void publish_one_row_transaction(Lsn commit_lsn, std::uint32_t xid, std::int64_t id,
+                                   const std::string& v) {
+    publish_begin(commit_lsn, xid);
+    publish(capture_insert(stream_.prefix(), "public", "items", commit_lsn, 1, xid, id, v));
+    publish_end(commit_lsn, xid, 1, 2);
+  }
+
   std::int64_t store_count(const std::string& sql) {
     try {
       pg::Connection store(store_->dsn());
@@ -366,17 +374,13 @@ TEST_F(TransformServiceTest, ATransactionStoredWithAnEventMissingHoldsTheWaterma
   const Lsn held{0x3001000};
   const Lsn after{0x3002000};
   const Lsn last{0x3003000};
-  publish_begin(first, 900);
-  publish(capture_insert(stream_.prefix(), "public", "items", first, 1, 900, 1, "a"));
-  publish_end(first, 900, 1, 2);
+  publish_one_row_transaction(first, 900, 1, "a");
   publish_begin(held, 901);
   publish(capture_insert(stream_.prefix(), "public", "items", held, 1, 901, 11, "b"));
   // position 2 (id 12) is lost
   publish(capture_insert(stream_.prefix(), "public", "items", held, 3, 901, 13, "d"));
   publish_end(held, 901, 3, 4);
-  publish_begin(after, 902);
-  publish(capture_insert(stream_.prefix(), "public", "items", after, 1, 902, 14, "e"));
-  publish_end(after, 902, 1, 2);
+  publish_one_row_transaction(after, 902, 14, "e");
 
   ASSERT_TRUE(eventually(
       [&] {
@@ -403,9 +407,7 @@ TEST_F(TransformServiceTest, ATransactionStoredWithAnEventMissingHoldsTheWaterma
   transform->kill_now();
   transform = start_transform();
   publish(capture_insert(stream_.prefix(), "public", "items", held, 2, 901, 12, "c"));
-  publish_begin(last, 903);
-  publish(capture_insert(stream_.prefix(), "public", "items", last, 1, 903, 15, "f"));
-  publish_end(last, 903, 1, 2);
+  publish_one_row_transaction(last, 903, 15, "f");
   EXPECT_TRUE(eventually([&] { return watermark_is("=", last); }, 60s));
   EXPECT_EQ(store_count("SELECT count(*) FROM tapedeck.watermark_holds"), 0);
   EXPECT_EQ(store_count("SELECT count(*) FROM tapedeck.statements"), 6);
@@ -424,14 +426,10 @@ TEST_F(TransformServiceTest, ATransactionCutShortByTheNextIsHeldUntilItsEndArriv
   const Lsn first{0x4000000};
   const Lsn cut{0x4001000};
   const Lsn next{0x4002000};
-  publish_begin(first, 910);
-  publish(capture_insert(stream_.prefix(), "public", "items", first, 1, 910, 1, "a"));
-  publish_end(first, 910, 1, 2);
+  publish_one_row_transaction(first, 910, 1, "a");
   publish_begin(cut, 911);
   publish(capture_insert(stream_.prefix(), "public", "items", cut, 1, 911, 2, "b"));
-  publish_begin(next, 912);
-  publish(capture_insert(stream_.prefix(), "public", "items", next, 1, 912, 4, "d"));
-  publish_end(next, 912, 1, 2);
+  publish_one_row_transaction(next, 912, 4, "d");
   ASSERT_TRUE(eventually(
       [&] {
         return store_count(fmt::format("SELECT count(*) FROM tapedeck.watermark_holds WHERE "
