@@ -87,6 +87,13 @@ PublishFailure describe_failure(natsMsg* msg, natsStatus status, int js_code, st
   failure.recovery = classify(status, js_code);
   failure.code = std::string(status_name(status));
   failure.reason = std::move(reason);
+  if (js_code == JSStreamMessageExceedsMaximumErr) {
+    // An operator's limit tapedeck never sets: say which, and how to lift it.
+    failure.reason += fmt::format(
+        ": this message of {} bytes is over the stream's max_msg_size, an operator's setting; "
+        "raise or remove it (`nats stream edit <stream> --max-msg-size=-1`) and it is sent again",
+        failure.data.size());
+  }
   return failure;
 }
 

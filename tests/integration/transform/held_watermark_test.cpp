@@ -114,6 +114,8 @@ TEST(HeldWatermark, AnEventTheStreamRefusedHoldsTheWatermarkUntilCaptureStoresIt
   EXPECT_EQ(transform.stop(), 0);
   const std::string text = read_file(log);
   EXPECT_NE(text.find("without its messages at positions 2"), std::string::npos);
+  EXPECT_NE(text.find("is over the stream's max_msg_size, an operator's setting"),
+            std::string::npos);
   EXPECT_NE(text.find(fmt::format("the capture transaction at commit {} is complete", held_at)),
             std::string::npos);
 }
