@@ -36,7 +36,7 @@ StreamConfig read_config(const jsStreamConfig& native) {
   config.max_age = std::chrono::duration_cast<std::chrono::milliseconds>(
       std::chrono::nanoseconds(native.MaxAge));
   config.max_bytes = native.MaxBytes;
-  config.replicas = native.Replicas;
+  config.replicas = static_cast<int>(native.Replicas);
   return config;
 }
 
