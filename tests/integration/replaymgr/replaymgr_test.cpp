@@ -11,6 +11,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <random>
 #include <sstream>
@@ -82,6 +83,8 @@ class PrivateNats {
     std::error_code ignored;
     fs::remove_all(dir_, ignored);
   }
+  PrivateNats(const PrivateNats&) = delete;
+  PrivateNats& operator=(const PrivateNats&) = delete;
   std::string url() const { return fmt::format("nats://127.0.0.1:{}", port_); }
 
  private:
@@ -104,12 +107,12 @@ struct CliResult {
 class ReplaymgrTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    curl_ = new http::CurlGlobal();
-    nats_server_ = new PrivateNats();
+    curl_ = std::make_unique<http::CurlGlobal>();
+    nats_server_ = std::make_unique<PrivateNats>();
   }
   static void TearDownTestSuite() {
-    delete nats_server_;
-    delete curl_;
+    nats_server_.reset();
+    curl_.reset();
   }
 
   void SetUp() override {
@@ -257,7 +260,11 @@ class ReplaymgrTest : public ::testing::Test {
     const auto err_file = fs::temp_directory_path() / ("tapedeck-rm-cli-" + suffix_ + ".err");
     std::string command = "env";
     for (const auto& [name, value] : environment()) {
-      command += " " + shell_quote(name + "=" + value);
+      std::string assignment = name;
+      assignment += '=';
+      assignment += value;
+      command += ' ';
+      command += shell_quote(assignment);
     }
     command += " " + shell_quote(testing::tapedeck_binary()) + " " + args + " 2>" +
                shell_quote(err_file.string());
@@ -303,8 +310,8 @@ class ReplaymgrTest : public ::testing::Test {
     return names;
   }
 
-  static http::CurlGlobal* curl_;
-  static PrivateNats* nats_server_;
+  static std::unique_ptr<http::CurlGlobal> curl_;
+  static std::unique_ptr<PrivateNats> nats_server_;
 
   std::string suffix_;
   std::string token_;
@@ -328,8 +335,8 @@ class ReplaymgrTest : public ::testing::Test {
   std::vector<std::string> session_ids_;
 };
 
-http::CurlGlobal* ReplaymgrTest::curl_ = nullptr;
-PrivateNats* ReplaymgrTest::nats_server_ = nullptr;
+std::unique_ptr<http::CurlGlobal> ReplaymgrTest::curl_;
+std::unique_ptr<PrivateNats> ReplaymgrTest::nats_server_;
 
 TEST_F(ReplaymgrTest, RequiresTheBearerTokenOnTheApiButNotOnHealthOrMetrics) {
   start_replaymgr();
@@ -987,6 +994,8 @@ class ScratchFolder {
     std::error_code ignored;
     fs::remove_all(path_, ignored);
   }
+  ScratchFolder(const ScratchFolder&) = delete;
+  ScratchFolder& operator=(const ScratchFolder&) = delete;
   const fs::path& path() const { return path_; }
 
  private:
