@@ -64,11 +64,12 @@ constexpr const char* kListHolds = R"(
 SELECT name, commit_lsn::text, missing::text, noticed_at::text
   FROM tapedeck.watermark_holds ORDER BY name, commit_lsn)";
 
-Lsn parse_lsn(std::string_view text) {
+// `what` names where the text was stored, for the error.
+Lsn parse_lsn(std::string_view text, std::string_view what) {
   const auto lsn = Lsn::parse(text);
   if (!lsn) {
     throw Error(ErrorSource::postgres, Recovery::fail,
-                fmt::format("tapedeck.watermark_holds holds '{}', which is not an LSN", text));
+                fmt::format("{} is '{}', which is not an LSN", what, text));
   }
   return *lsn;
 }
@@ -87,13 +88,7 @@ void advance(pg::Connection& store, std::string_view name, Lsn lsn) {
 std::optional<Lsn> read(pg::Connection& store, std::string_view name) {
   const auto result = store.exec_params(kWatermarkQuery, pg::Params::of(std::string(name)));
   if (result.rows() == 0) return std::nullopt;
-  const auto text = result.text(0, 0);
-  const auto lsn = Lsn::parse(text);
-  if (!lsn) {
-    throw Error(ErrorSource::postgres, Recovery::fail,
-                fmt::format("the transform watermark is '{}', which is not an LSN", text));
-  }
-  return lsn;
+  return parse_lsn(result.text(0, 0), "the transform watermark");
 }
 
 std::optional<std::chrono::sys_time<std::chrono::microseconds>> recorded_until(
@@ -122,7 +117,8 @@ std::vector<Lsn> held(pg::Connection& store, std::string_view name) {
   const auto rows = store.exec_params(kHeld, pg::Params::of(std::string(name)));
   std::vector<Lsn> lsns;
   lsns.reserve(static_cast<std::size_t>(rows.rows()));
-  for (int row = 0; row < rows.rows(); ++row) lsns.push_back(parse_lsn(rows.text(row, 0)));
+  for (int row = 0; row < rows.rows(); ++row)
+    lsns.push_back(parse_lsn(rows.text(row, 0), "a held commit LSN in tapedeck.watermark_holds"));
   return lsns;
 }
 

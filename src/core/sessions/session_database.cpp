@@ -87,15 +87,11 @@ std::string create_database_sql(std::string_view name, const std::optional<Datab
 void create_database(pg::Connection& admin, std::string_view name,
                      const std::optional<DatabaseLocale>& locale) {
   const std::string sql = create_database_sql(name, locale, admin.server_version() / 10000);
-  if (!locale) {
-    admin.exec(sql);
-    return;
-  }
   try {
     admin.exec(sql);
   } catch (const Error& error) {
-    // 42P04: the database exists; anything else here is the locale.
-    if (error.code() == "42P04") throw;
+    // 42P04: the database exists; anything else with a locale given is the locale.
+    if (!locale || error.code() == "42P04") throw;
     throw Error(
         error.source(), Recovery::fail,
         fmt::format("the playback server cannot create a database with the Live DB's "
