@@ -382,6 +382,7 @@ class Bench {
     const std::uint64_t target = before + static_cast<std::uint64_t>(options_.large_rows) + 2;
     const long first = next_id_;
     next_id_ += options_.large_rows;
+    const bench::CpuSplit cpu;
     const auto start = Steady::now();
     db_->exec_params(
         "INSERT INTO orders SELECT g, 'customer ' || g, 'new', g % 100000 / 100.0, now(), "
@@ -391,12 +392,14 @@ class Bench {
     const auto deadline = Steady::now() + 900s;
     while (Steady::now() < deadline && stored() < target) std::this_thread::sleep_for(50ms);
     const double seconds = std::chrono::duration<double>(Steady::now() - start).count();
+    const std::string split = cpu.summary();
     const long rss_after = peak_rss_kib(capture_->pid());
     std::printf(
         "%ld-row transaction: committed in %.1f s, all %llu events stored %.1f s after the "
         "INSERT began; capture peak RSS %ld KiB before, %ld KiB after\n",
         options_.large_rows, commit_seconds, static_cast<unsigned long long>(target - before),
         seconds, rss_before, rss_after);
+    std::printf("%-26s   %s\n", "", split.c_str());
   }
 
   Options options_;

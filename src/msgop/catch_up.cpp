@@ -16,6 +16,7 @@
 #include "core/recording/dead_letters_table.hpp"
 #include "core/recording/statements_table.hpp"
 #include "core/session.hpp"
+#include "msgop/overwritten_updates.hpp"
 #include "msgop/read_ahead.hpp"
 #include "msgop/statement_shape.hpp"
 
@@ -82,8 +83,9 @@ void forget_prepared(pg::Connection& target, PreparedShapes& prepared) {
 
 }  // namespace
 
-void apply_transactions(pg::Connection& target, std::span<const RecordedTransaction> group,
-                        Inserts inserts, Commits commits, PreparedShapes* prepared) {
+std::size_t apply_transactions(pg::Connection& target, std::span<const RecordedTransaction> group,
+                               Inserts inserts, Commits commits, PreparedShapes* prepared,
+                               Overwritten overwritten) {
   using recorded_statement::kDdlSearchPath;
   using recorded_statement::kTruncateOnly;
   // A multi-row INSERT's bounds: past about a thousand rows the saving is made and the
@@ -176,11 +178,21 @@ void apply_transactions(pg::Connection& target, std::span<const RecordedTransact
     }
     send("COMMIT", {});
   };
+  // Only one apply transaction for the whole group hides what an overwritten UPDATE did.
+  const std::vector<bool> skip = overwritten == Overwritten::skipped && !commit_each
+                                     ? overwritten_updates(group)
+                                     : std::vector<bool>{};
+  std::size_t flat_index = 0;
+  std::size_t skipped = 0;
   pipeline.emplace(target);
   if (!commit_each) send("BEGIN", {});
   for (const auto& tx : group) {
     if (commit_each) send("BEGIN", {});
-    for (std::size_t i = 0; i < tx.statements.size(); ++i) {
+    for (std::size_t i = 0; i < tx.statements.size(); ++i, ++flat_index) {
+      if (!skip.empty() && skip[flat_index]) {
+        ++skipped;
+        continue;
+      }
       const std::string& statement = tx.statements[i];
       const StatementRef at{&tx, i, changes_one_row(statement)};
       const std::size_t head =
@@ -239,6 +251,7 @@ void apply_transactions(pg::Connection& target, std::span<const RecordedTransact
   }
   if (!commit_each) commit();
   sync();
+  return skipped;
 }
 
 std::optional<std::string> recording_gap(const std::optional<RecordingStart>& oldest,
@@ -287,10 +300,11 @@ std::optional<RecordingStart> recording_start(pg::Connection& store) {
   return RecordingStart{*lsn, Instant{Micros{result.get<std::int64_t>(0, 1)}}};
 }
 
-void apply_at_full_speed(pg::Connection& target, std::span<const RecordedTransaction> batch,
-                         PreparedShapes& prepared) {
+std::size_t apply_at_full_speed(pg::Connection& target, std::span<const RecordedTransaction> batch,
+                                PreparedShapes& prepared, Overwritten overwritten) {
   try {
-    apply_transactions(target, batch, Inserts::merged, Commits::one_for_the_group, &prepared);
+    return apply_transactions(target, batch, Inserts::merged, Commits::one_for_the_group, &prepared,
+                              overwritten);
   } catch (const Error& merged_failure) {
     // Prepares after the failure were skipped: prepare again from the next batch on (those
     // before it stay on the server, prepared statements being outside transactions).
@@ -298,10 +312,11 @@ void apply_at_full_speed(pg::Connection& target, std::span<const RecordedTransac
     // A multi-row INSERT names only its first row. One statement at a time, the batch fails
     // at the very statement that cannot apply (or, should it pass, is applied all the same).
     log::get("msgop")->warn(
-        "a batch failed with its inserts merged and its statements prepared ({}); applying it "
-        "again one statement at a time, as recorded, to name the statement",
+        "a batch failed with its inserts merged, its statements prepared and its overwritten "
+        "updates left out ({}); applying it again one statement at a time, as recorded, to name "
+        "the statement",
         merged_failure.message());
-    apply_transactions(target, batch, Inserts::one_by_one);
+    return apply_transactions(target, batch, Inserts::one_by_one);
   }
 }
 
@@ -319,7 +334,8 @@ CatchUpResult catch_up(pg::Connection& store, pg::Connection& target, Transactio
   PreparedShapes prepared;
   target.exec("DEALLOCATE ALL");
   while (auto batch = batches.next_batch()) {
-    apply_at_full_speed(target, batch->transactions, prepared);
+    result.overwritten += static_cast<std::int64_t>(
+        apply_at_full_speed(target, batch->transactions, prepared, options.overwritten));
     result.statements += batch->statements;
     result.transactions += static_cast<std::int64_t>(batch->transactions.size());
     ++result.batches;

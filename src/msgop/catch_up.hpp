@@ -36,20 +36,26 @@ namespace tapedeck::msgop {
 // apart runs as a prepared statement of its shape with its values (prepared in the same
 // pipeline the first time), and DDL makes `prepared` forget what it prepared. A prepare that
 // fails fails the group like its statement would, and its shape runs as text from then on.
+// With Overwritten::skipped and Commits::one_for_the_group (catch-up), the UPDATEs that a later
+// UPDATE of the group overwrites whole (overwritten_updates.hpp) are left out: the group's end
+// is the same without them. Returns how many were left out.
 enum class Inserts { one_by_one, merged };
 enum class Commits { one_for_the_group, each };
-void apply_transactions(pg::Connection& target, std::span<const RecordedTransaction> group,
-                        Inserts inserts = Inserts::one_by_one,
-                        Commits commits = Commits::one_for_the_group,
-                        PreparedShapes* prepared = nullptr);
+enum class Overwritten { applied, skipped };
+std::size_t apply_transactions(pg::Connection& target, std::span<const RecordedTransaction> group,
+                               Inserts inserts = Inserts::one_by_one,
+                               Commits commits = Commits::one_for_the_group,
+                               PreparedShapes* prepared = nullptr,
+                               Overwritten overwritten = Overwritten::applied);
 
 // Applies `batch` at full speed, for a catch-up or a seek forward, where only the state at the
 // end counts: one apply transaction, runs of inserts merged, statements prepared by shape
-// through `prepared`. Should that fail, `prepared` forgets what it prepared and the batch is
-// applied again one statement at a time as recorded text, so that the failure names its
-// statement (or, should it pass, the batch is applied all the same).
-void apply_at_full_speed(pg::Connection& target, std::span<const RecordedTransaction> batch,
-                         PreparedShapes& prepared);
+// through `prepared`, overwritten UPDATEs left out as `overwritten` says. Should that fail,
+// `prepared` forgets what it prepared and the batch is applied again one statement at a time as
+// recorded text, every statement applied, so that the failure names its statement (or, should
+// it pass, the batch is applied all the same). Returns how many UPDATEs were left out.
+std::size_t apply_at_full_speed(pg::Connection& target, std::span<const RecordedTransaction> batch,
+                                PreparedShapes& prepared, Overwritten overwritten);
 
 // The oldest recorded statement: where the recording reaches back to.
 struct RecordingStart {
@@ -79,10 +85,14 @@ std::optional<RecordingStart> recording_start(pg::Connection& store);
 struct CatchUpOptions {
   int batch_statements = 1000;  // statements per apply transaction (msgop.batch_statements)
   int queued_batches = 2;       // groups read ahead while one is applied
+  // Whether UPDATEs overwritten later in their group are left out. Applied when a trigger of
+  // the session database fires on replayed changes: it would see them.
+  Overwritten overwritten = Overwritten::skipped;
 };
 
 struct CatchUpResult {
-  std::int64_t statements = 0;
+  std::int64_t statements = 0;   // recorded statements caught up, overwritten ones included
+  std::int64_t overwritten = 0;  // of them, UPDATEs left out as overwritten in their group
   std::int64_t transactions = 0;
   std::int64_t batches = 0;
   bool stopped = false;  // keep_going said no before the end
@@ -99,8 +109,9 @@ using KeepGoing = std::function<bool(const CatchUpResult& so_far)>;
 // is bounded by queued_batches. Catch-up only needs the state at its end, so a group is one
 // apply transaction (group commit) whose statements go through libpq's pipeline mode, one
 // sync per group, runs of inserts merged (Inserts::merged), other statements prepared by shape
-// (PreparedShapes: PostgreSQL parses and plans each shape once, not each statement); a DDL
-// statement runs in order as a simple query inside that transaction. A group that fails merged
+// (PreparedShapes: PostgreSQL parses and plans each shape once, not each statement), UPDATEs
+// overwritten later in the group left out unless options.overwritten says otherwise; a DDL
+// statement runs in order as a simple query inside that transaction. A group that fails so
 // is applied again one statement at a time, as recorded text, so that the failure names its
 // statement.
 // Borrows both connections (each used by one thread only during the call). Throws the first

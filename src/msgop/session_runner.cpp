@@ -188,13 +188,16 @@ class SessionRunner::Impl {
     // make_durable() flushes everything before the session is reported ready or finished.
     // As a replica, the session database's triggers and foreign-key actions stay quiet: their
     // effects are recorded already.
-    for (const auto& trigger : prepare_replay_target(*target_)) {
+    const auto firing = prepare_replay_target(*target_);
+    for (const auto& trigger : firing) {
       log_->warn(
           "session {}: trigger {} is ENABLE ALWAYS or ENABLE REPLICA, so it fires on "
           "every replayed change of its table as well; what it writes may differ from "
           "the recording",
           id_, trigger);
     }
+    // A firing trigger would see an overwritten UPDATE left out: apply every one then.
+    overwritten_ = firing.empty() ? Overwritten::skipped : Overwritten::applied;
 
     if (auto gap = recording_gap(recording_start(*data_), *backup_lsn)) {
       throw Error(ErrorSource::input, Recovery::fail, *gap);
@@ -217,6 +220,7 @@ class SessionRunner::Impl {
     moment_reached_ = std::nullopt;
     CatchUpOptions options;
     options.batch_statements = settings_.batch_statements;
+    options.overwritten = overwritten_;
     const State working = state_;
     const auto caught =
         catch_up(*data_, *target_, TransactionFilter::catch_up(snapshot, target, extent), options,
@@ -230,8 +234,10 @@ class SessionRunner::Impl {
                  });
     if (caught.stopped) handle_departure();
     const double seconds = std::chrono::duration<double>(clock_.steady_now() - began).count();
-    log_->info("session {}: caught up {} statements in {} transactions in {:.3f} s", id_,
-               caught.statements, caught.transactions, seconds);
+    log_->info(
+        "session {}: caught up {} statements in {} transactions in {:.3f} s ({} of them updates "
+        "that a later update of the same row in their apply transaction overwrote, left out)",
+        id_, caught.statements, caught.transactions, seconds, caught.overwritten);
     settle_sequences();
     make_durable();
     statements_done_ = caught.statements;
@@ -609,7 +615,7 @@ class SessionRunner::Impl {
       batch.push_back(std::move(*transaction));
       transaction = transactions.next();
     }
-    apply_at_full_speed(*target_, batch, *seek_shapes_);
+    apply_at_full_speed(*target_, batch, *seek_shapes_, overwritten_);
     statements_done_ += statements;
     seek_statements_ += statements;
     metrics_.statements_applied.inc(static_cast<std::uint64_t>(statements));
@@ -893,7 +899,8 @@ class SessionRunner::Impl {
   // Progress of the phase under way: catch-up (meter_) or a seek forward (seek_meter_).
   std::optional<session::PhaseMeter> meter_;
   std::optional<session::PhaseMeter> seek_meter_;
-  std::optional<PreparedShapes> seek_shapes_;  // while a seek forward applies
+  std::optional<PreparedShapes> seek_shapes_;       // while a seek forward applies
+  Overwritten overwritten_ = Overwritten::applied;  // skipped unless a trigger fires
   std::chrono::steady_clock::time_point seek_began_{};
   std::int64_t seek_statements_ = 0;
   std::optional<Instant> moment_reached_;

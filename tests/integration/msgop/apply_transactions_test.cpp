@@ -234,6 +234,90 @@ TEST_F(ApplyTransactionsTest, ADdlMakesTheShapesPreparedBeforeItForgotten) {
             "1:7,2:007");
 }
 
+// Catch-up leaves out an UPDATE that a later one of its group overwrites: the end is the same,
+// and the earlier UPDATE never ran (an ENABLE ALWAYS trigger, which the session runner would
+// see and so apply every UPDATE, counts what ran here).
+TEST_F(ApplyTransactionsTest, AnUpdateOverwrittenLaterInTheGroupIsLeftOut) {
+  const std::string dsn = create_session_database(unique_name("msgop_apply"), {1, 2});
+  pg::Connection target(dsn);
+  target.exec(R"(
+CREATE TABLE ran (n int NOT NULL);
+INSERT INTO ran VALUES (0);
+CREATE FUNCTION count_update() RETURNS trigger LANGUAGE plpgsql AS
+  $$ BEGIN UPDATE ran SET n = n + 1; RETURN NEW; END $$;
+CREATE TRIGGER counted BEFORE UPDATE ON t FOR EACH ROW EXECUTE FUNCTION count_update();
+ALTER TABLE t ENABLE ALWAYS TRIGGER counted;)");
+  prepare_replay_target(target);
+  const std::vector group{
+      transaction("0/10", 1,
+                  {R"(UPDATE "public"."t" SET "id" = 1, "v" = 'a' WHERE "id" = 1)",
+                   R"(UPDATE "public"."t" SET "id" = 2, "v" = 'a' WHERE "id" = 2)"}),
+      transaction("0/20", 2,
+                  {R"(INSERT INTO "public"."t" ("id", "v") VALUES (3, 'c'))",
+                   R"(UPDATE "public"."t" SET "id" = 1, "v" = 'b' WHERE "id" = 1)"})};
+  PreparedShapes prepared;
+  EXPECT_EQ(apply_at_full_speed(target, group, prepared, Overwritten::skipped), 1U);
+  EXPECT_EQ(rows(target, "SELECT string_agg(id || v, ',' ORDER BY id) FROM t"), "1b,2a,3c");
+  EXPECT_EQ(rows(target, "SELECT n::text FROM ran"), "2");
+}
+
+// What may move a row to another key keeps every UPDATE before it: here the row written first
+// moves to key 5 and a new row takes key 1, so leaving the first UPDATE out would lose it.
+TEST_F(ApplyTransactionsTest, AKeyChangeInBetweenKeepsTheEarlierUpdate) {
+  const std::string dsn = create_session_database(unique_name("msgop_apply"), {1});
+  pg::Connection target(dsn);
+  prepare_replay_target(target);
+  const std::vector group{
+      transaction("0/10", 1, {R"(UPDATE "public"."t" SET "id" = 1, "v" = 'a' WHERE "id" = 1)"}),
+      transaction("0/20", 2,
+                  {R"(UPDATE "public"."t" SET "id" = 5 WHERE "id" = 1)",
+                   R"(INSERT INTO "public"."t" ("id", "v") VALUES (1, 'new'))",
+                   R"(UPDATE "public"."t" SET "id" = 1, "v" = 'b' WHERE "id" = 1)"})};
+  PreparedShapes prepared;
+  EXPECT_EQ(apply_at_full_speed(target, group, prepared, Overwritten::skipped), 0U);
+  EXPECT_EQ(rows(target, "SELECT string_agg(id || v, ',' ORDER BY id) FROM t"), "1b,5a");
+}
+
+// A row the session database lacks still fails the group, named, though the UPDATE that would
+// have found it first is left out: the later one finds no row either.
+TEST_F(ApplyTransactionsTest, AMissingRowStillFailsAGroupWithOverwrittenUpdates) {
+  const std::string dsn = create_session_database(unique_name("msgop_apply"), {1});
+  pg::Connection target(dsn);
+  prepare_replay_target(target);
+  const std::vector group{
+      transaction("0/10", 7, {R"(UPDATE "public"."t" SET "id" = 9, "v" = 'a' WHERE "id" = 9)"}),
+      transaction("0/20", 8, {R"(UPDATE "public"."t" SET "id" = 9, "v" = 'b' WHERE "id" = 9)"})};
+  PreparedShapes prepared;
+  try {
+    apply_at_full_speed(target, group, prepared, Overwritten::skipped);
+    FAIL() << "an UPDATE of a missing row was applied";
+  } catch (const Error& error) {
+    // Applied again one statement at a time, the failure names the first UPDATE.
+    EXPECT_NE(std::string(error.what()).find("changed 0 rows"), std::string::npos) << error.what();
+    EXPECT_NE(std::string(error.what()).find("xid 7"), std::string::npos) << error.what();
+  }
+  EXPECT_EQ(rows(target, "SELECT string_agg(id || v, ',' ORDER BY id) FROM t"), "1backup");
+}
+
+// Where the UPDATE left out mattered between rows (a unique value handed from one row to
+// another), the group fails and is applied again with every UPDATE: the end is exact.
+TEST_F(ApplyTransactionsTest, AUniqueValueHandedOnBetweenRowsAppliesEveryUpdate) {
+  const std::string dsn = create_session_database(unique_name("msgop_apply"), {});
+  pg::Connection target(dsn);
+  target.exec(
+      "CREATE TABLE person (id int PRIMARY KEY, email text UNIQUE); "
+      "INSERT INTO person VALUES (1, 'x'), (2, 'y')");
+  prepare_replay_target(target);
+  const std::vector group{
+      transaction("0/10", 1,
+                  {R"(UPDATE "public"."person" SET "id" = 1, "email" = 'z' WHERE "id" = 1)",
+                   R"(UPDATE "public"."person" SET "id" = 2, "email" = 'x' WHERE "id" = 2)",
+                   R"(UPDATE "public"."person" SET "id" = 1, "email" = 'w' WHERE "id" = 1)"})};
+  PreparedShapes prepared;
+  EXPECT_EQ(apply_at_full_speed(target, group, prepared, Overwritten::skipped), 0U);
+  EXPECT_EQ(rows(target, "SELECT string_agg(id || email, ',' ORDER BY id) FROM person"), "1w,2x");
+}
+
 // A shape PostgreSQL cannot prepare (here a parameter whose type nothing tells) fails its
 // group naming the statement; from then on that shape runs as its text, which works.
 TEST_F(ApplyTransactionsTest, AShapeThatCannotBePreparedRunsAsTextFromThenOn) {
