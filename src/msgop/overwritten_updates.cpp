@@ -2,6 +2,7 @@
 #include "msgop/overwritten_updates.hpp"
 
 #include <charconv>
+#include <unordered_map>
 #include <unordered_set>
 #include <utility>
 
@@ -168,10 +169,31 @@ std::optional<std::string> with_values(std::string_view value, const ShapedState
   return out;
 }
 
+// A DELETE, or an INSERT as transform renders one (ON CONFLICT DO NOTHING for a snapshot
+// read): neither writes to a row that is already there. An upsert could read and write one.
+bool removes_or_adds_rows_only(std::string_view statement) {
+  if (statement.starts_with(recorded_statement::kDelete)) return true;
+  if (!statement.starts_with("INSERT INTO ")) return false;
+  constexpr std::string_view kNothing = " ON CONFLICT DO NOTHING";
+  const std::size_t conflict = statement.find(" ON CONFLICT ");
+  return conflict == std::string_view::npos ||
+         (conflict == statement.size() - kNothing.size() && statement.ends_with(kNothing));
+}
+
 }  // namespace
 
-std::optional<std::string> overwritable_row(const ShapedStatement& update) {
-  const std::string_view shape = update.shape;
+namespace {
+
+// What an UPDATE shape says of its row: per key condition, the value's text and the text the
+// SET writes to the same column, if it does. Nullopt for a shape that is not an overwritable
+// UPDATE. Shapes repeat, so overwritten_updates() reads each once.
+struct KeyCondition {
+  std::string_view value;
+  std::optional<std::string_view> set_to;
+};
+using UpdateParts = std::vector<KeyCondition>;
+
+std::optional<UpdateParts> update_parts(std::string_view shape) {
   if (!shape.starts_with(recorded_statement::kUpdate)) return std::nullopt;
   const auto set_split = split_top_level(shape, " SET ");
   if (!set_split || set_split->size() != 2) return std::nullopt;
@@ -180,29 +202,48 @@ std::optional<std::string> overwritable_row(const ShapedStatement& update) {
   const auto assignments = split_top_level((*where_split)[0], ", ");
   const auto conditions = split_top_level((*where_split)[1], " AND ");
   if (!assignments || !conditions) return std::nullopt;
-
   std::vector<std::pair<std::string, std::string_view>> sets;
   for (const std::string_view assignment : *assignments) {
     auto parsed = column_equals(assignment);
     if (!parsed) return std::nullopt;
     sets.push_back(std::move(*parsed));
   }
-  std::string identity(shape);
-  identity.push_back('\0');
+  UpdateParts parts;
   for (const std::string_view condition : *conditions) {
     const auto key = column_equals(condition);
     if (!key || !is_one_value(key->second)) return std::nullopt;
-    auto key_value = with_values(key->second, update);
-    if (!key_value) return std::nullopt;
-    // The key stays as it is only where the SET writes the condition's very text back.
+    KeyCondition& part = parts.emplace_back(KeyCondition{key->second, std::nullopt});
     for (const auto& [column, value] : sets) {
-      if (column != key->first) continue;
-      const auto set_value = with_values(value, update);
-      if (!set_value || *set_value != *key_value) return std::nullopt;
+      if (column == key->first) part.set_to = value;
+    }
+  }
+  return parts;
+}
+
+// Appends the row's key values to `identity`; false where the UPDATE changes its key: the SET
+// must write each key column's condition text back, value for value.
+bool append_key(const UpdateParts& parts, const ShapedStatement& update, std::string& identity) {
+  for (const KeyCondition& condition : parts) {
+    auto key_value = with_values(condition.value, update);
+    if (!key_value) return false;
+    if (condition.set_to) {
+      const auto set_value = with_values(*condition.set_to, update);
+      if (!set_value || *set_value != *key_value) return false;
     }
     identity += *key_value;
     identity.push_back('\0');
   }
+  return true;
+}
+
+}  // namespace
+
+std::optional<std::string> overwritable_row(const ShapedStatement& update) {
+  const auto parts = update_parts(update.shape);
+  if (!parts) return std::nullopt;
+  std::string identity = update.shape;
+  identity.push_back('\0');
+  if (!append_key(*parts, update, identity)) return std::nullopt;
   return identity;
 }
 
@@ -210,26 +251,39 @@ std::vector<bool> overwritten_updates(std::span<const RecordedTransaction> group
   std::size_t total = 0;
   for (const auto& transaction : group) total += transaction.statements.size();
   std::vector<bool> overwritten(total, false);
+  // Each shape read once: its number (standing for the shape in an identity) and its parts.
+  std::unordered_map<std::string, std::pair<std::size_t, std::optional<UpdateParts>>> shapes;
   // The rows the UPDATEs after the current statement write, back to the last statement that
-  // might move a row to another key.
+  // might move a row to another key: overwritable_row()'s identity, the shape as its number.
   std::unordered_set<std::string> written_later;
   ShapedStatement shaped;
+  std::string identity;
   std::size_t index = total;
   for (auto transaction = group.rbegin(); transaction != group.rend(); ++transaction) {
     for (auto statement = transaction->statements.rbegin();
          statement != transaction->statements.rend(); ++statement) {
       --index;
-      if (statement->starts_with(recorded_statement::kUpdate)) {
-        std::optional<std::string> row;
-        if (shape_statement(*statement, shaped)) row = overwritable_row(shaped);
-        if (!row) {
-          written_later.clear();
-        } else if (!written_later.insert(std::move(*row)).second) {
-          overwritten[index] = true;
+      if (!statement->starts_with(recorded_statement::kUpdate)) {
+        if (!removes_or_adds_rows_only(*statement)) written_later.clear();
+        continue;
+      }
+      bool overwritable = shape_statement(*statement, shaped);
+      if (overwritable) {
+        auto known = shapes.find(shaped.shape);
+        if (known == shapes.end()) {
+          // The parts view the map's own copy of the shape, which stays where it is.
+          known = shapes.emplace(shaped.shape, std::pair{shapes.size(), std::nullopt}).first;
+          known->second.second = update_parts(known->first);
         }
-      } else if (!statement->starts_with("INSERT INTO ") &&
-                 !statement->starts_with(recorded_statement::kDelete)) {
+        const auto& [number, parts] = known->second;
+        identity = std::to_string(number);
+        identity.push_back('\0');
+        overwritable = parts && append_key(*parts, shaped, identity);
+      }
+      if (!overwritable) {
         written_later.clear();
+      } else if (!written_later.insert(identity).second) {
+        overwritten[index] = true;
       }
     }
   }

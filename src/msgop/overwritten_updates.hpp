@@ -29,7 +29,8 @@ std::optional<std::string> overwritable_row(const ShapedStatement& update);
 // One flag per statement of `group`, in order across its transactions: true for an UPDATE that
 // a later UPDATE of the same group with the same overwritable_row() identity overwrites, with
 // no statement in between that could move a row to another key (any other UPDATE, which may
-// change a key; DDL; TRUNCATE; anything not an INSERT or DELETE). Left out of one apply
+// change a key; DDL; TRUNCATE; an INSERT with an ON CONFLICT other than DO NOTHING; anything
+// not an INSERT or DELETE). Left out of one apply
 // transaction, such an UPDATE changes nothing that the transaction's end shows:
 // - the row it wrote either keeps its key until the later UPDATE sets all it set, or is deleted
 //   in between (a DELETE of that key), taking the write with it;

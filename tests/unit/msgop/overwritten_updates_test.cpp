@@ -72,6 +72,13 @@ TEST(OverwrittenUpdates, DeletesAndInsertsInBetweenKeepTheOverwrite) {
       flags({kFirst, R"(DELETE FROM "public"."branches" WHERE "bid" = 7)",
              R"(INSERT INTO "public"."branches" ("bid", "bbalance") VALUES (7, 0))", kSecond}),
       (std::vector<bool>{true, false, false, false}));
+  // A snapshot read's insert does nothing to a row that is there.
+  EXPECT_EQ(
+      flags(
+          {kFirst,
+           R"(INSERT INTO "public"."branches" ("bid", "bbalance") VALUES (7, 0) ON CONFLICT DO NOTHING)",
+           kSecond}),
+      (std::vector<bool>{true, false, false}));
 }
 
 TEST(OverwrittenUpdates, AnythingThatMayMoveARowToAnotherKeyKeepsEveryUpdateBeforeIt) {
@@ -84,6 +91,9 @@ TEST(OverwrittenUpdates, AnythingThatMayMoveARowToAnotherKeyKeepsEveryUpdateBefo
         std::string("SELECT pg_catalog.set_config('search_path', 'public', true);\n"
                     "ALTER TABLE branches ADD COLUMN x int"),
         std::string(R"(UPDATE "public"."t" SET "a" = E'x' WHERE "id" = 1)"),
+        std::string(R"(INSERT INTO "public"."branches" ("bid") VALUES (7) ON CONFLICT ("bid") )"
+                    R"(DO UPDATE SET "bbalance" = "branches"."bbalance" + 1)"),
+        std::string(R"(SELECT 1)"),
         std::string(R"(UPDATE "public"."nokey" SET "a" = 2 WHERE (tableoid, ctid) = (SELECT )"
                     R"(tableoid, ctid FROM "public"."nokey" WHERE "a" = 1 LIMIT 1))")}) {
     EXPECT_EQ(flags({kFirst, barrier, kSecond}), (std::vector<bool>{false, false, false}))
