@@ -28,9 +28,9 @@ std::optional<std::string> row(std::string_view update) {
   return overwritable_row(shaped);
 }
 
-const std::string kFirst =
+constexpr const char* kFirst =
     R"(UPDATE "public"."branches" SET "bid" = 7, "bbalance" = 10 WHERE "bid" = 7)";
-const std::string kSecond =
+constexpr const char* kSecond =
     R"(UPDATE "public"."branches" SET "bid" = 7, "bbalance" = 25 WHERE "bid" = 7)";
 
 TEST(OverwrittenUpdates, AnUpdateOfTheSameRowSettingTheSameColumnsOverwritesTheEarlierOne) {
