@@ -12,6 +12,20 @@ namespace tapedeck::msgop {
 
 namespace {
 
+// Where the quoted literal or identifier opening at `open` closes, or npos when it does not.
+// Standard-conforming: a doubled quote is the only escape.
+std::size_t closing_quote(std::string_view text, std::size_t open) {
+  const char quote = text[open];
+  std::size_t end = open + 1;
+  for (;;) {
+    end = text.find(quote, end);
+    if (end == std::string_view::npos || end + 1 >= text.size() || text[end + 1] != quote) {
+      return end;
+    }
+    end += 2;
+  }
+}
+
 // The parts of `text` separated by `separator` where it stands outside quoted literals and
 // identifiers and outside parentheses and brackets; nullopt when a quote is not closed.
 std::optional<std::vector<std::string_view>> split_top_level(std::string_view text,
@@ -23,17 +37,8 @@ std::optional<std::vector<std::string_view>> split_top_level(std::string_view te
   while (at < text.size()) {
     const char c = text[at];
     if (c == '\'' || c == '"') {
-      // Standard-conforming: a doubled quote is the only escape.
-      std::size_t end = at + 1;
-      for (;;) {
-        end = text.find(c, end);
-        if (end == std::string_view::npos) return std::nullopt;
-        if (end + 1 < text.size() && text[end + 1] == c) {
-          end += 2;
-          continue;
-        }
-        break;
-      }
+      const std::size_t end = closing_quote(text, at);
+      if (end == std::string_view::npos) return std::nullopt;
       at = end + 1;
       continue;
     }
@@ -131,16 +136,8 @@ std::optional<std::string> with_values(std::string_view value, const ShapedState
     const char c = value[at];
     if (c == '\'' || c == '"') {
       // A literal the shaper left in place (inside an array constructor, say): copied whole.
-      std::size_t end = at + 1;
-      for (;;) {
-        end = value.find(c, end);
-        if (end == std::string_view::npos) return std::nullopt;
-        if (end + 1 < value.size() && value[end + 1] == c) {
-          end += 2;
-          continue;
-        }
-        break;
-      }
+      const std::size_t end = closing_quote(value, at);
+      if (end == std::string_view::npos) return std::nullopt;
       out.append(value.substr(at, end + 1 - at));
       at = end + 1;
       continue;

@@ -4,14 +4,19 @@
 // of one, so that most inputs reach the shaper). Declining a statement is always fine; a statement
 // taken apart must come back byte for byte when its values are put back where the parameters stand
 // (quoted literals quoted again, integers as written), with one type per value, a known type for
-// every integer and nothing the wire protocol cannot carry. Anything else (a mismatch, a sanitizer
-// report, a hang) is a bug.
+// every integer and nothing the wire protocol cannot carry. Catch-up's overwritten_updates
+// (src/msgop/overwritten_updates.cpp) reads the same shapes: the statement twice in a group must
+// flag its first copy exactly when overwritable_row names its row, and only an UPDATE's. Anything
+// else (a mismatch, a sanitizer report, a hang) is a bug.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
+#include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
+#include "msgop/overwritten_updates.hpp"
 #include "msgop/statement_shape.hpp"
 
 namespace {
@@ -119,5 +124,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     }
   }
   check(put_values_back(shaped) == statement);
+
+  const auto row = msgop::overwritable_row(shaped);
+  check(!row || statement.starts_with("UPDATE "));
+  msgop::RecordedTransaction twice;
+  twice.statements = {statement, statement};
+  const std::vector<bool> flags = msgop::overwritten_updates(std::span(&twice, 1));
+  check(flags.size() == 2 && flags[0] == row.has_value() && !flags[1]);
   return 0;
 }
