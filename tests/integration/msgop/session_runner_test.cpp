@@ -341,6 +341,33 @@ TEST_F(SessionRunnerTest, CatchUpMergesRunsOfInsertsAndStillNamesAFailingOne) {
 
 // A DDL statement (search_path and the DDL in one text) inside a group applies in its place:
 // the statements after it in the same apply transaction see its effect.
+// A trigger that fires on replayed changes (ENABLE ALWAYS) sees every recorded UPDATE: catch-up
+// leaves none out as overwritten in such a session database.
+TEST_F(SessionRunnerTest, AFiringTriggerSeesEveryUpdateThatCatchUpWouldLeaveOut) {
+  const Time start = at("2026-01-01T10:00:00Z");
+  record("0/100", 0, 200, start - 3s,
+         R"(UPDATE "public"."t" SET "id" = 1, "v" = 'a' WHERE "id" = 1)");
+  record("0/110", 0, 201, start - 2s,
+         R"(UPDATE "public"."t" SET "id" = 1, "v" = 'b' WHERE "id" = 1)");
+  record("0/120", 0, 202, start - 1s,
+         R"(UPDATE "public"."t" SET "id" = 1, "v" = 'c' WHERE "id" = 1)");
+  const auto session = restored_session(start, start + 10s, "1", "0/100", "200:200:");
+  const std::string dsn = create_session_database(session.database_name, {1});
+  pg::Connection db(dsn);
+  db.exec(R"(
+CREATE TABLE ran (n int NOT NULL);
+INSERT INTO ran VALUES (0);
+CREATE FUNCTION count_update() RETURNS trigger LANGUAGE plpgsql AS
+  $$ BEGIN UPDATE ran SET n = n + 1; RETURN NEW; END $$;
+CREATE TRIGGER counted BEFORE UPDATE ON t FOR EACH ROW EXECUTE FUNCTION count_update();
+ALTER TABLE t ENABLE ALWAYS TRIGGER counted;)");
+  run(session.id);
+
+  ASSERT_TRUE(reaches(session.id, session::State::ready)) << sessions_->get(session.id).error;
+  EXPECT_EQ(db.exec("SELECT v FROM t WHERE id = 1").get<std::string>(0, 0), "c");
+  EXPECT_EQ(db.exec("SELECT n FROM ran").get<int>(0, 0), 3);
+}
+
 TEST_F(SessionRunnerTest, CatchUpAppliesADdlStatementInOrderInsideAGroup) {
   const Time start = at("2026-01-11T10:00:00Z");
   record("0/100", 0, 300, start - 5s, "INSERT INTO t (id, v) VALUES (1, 'before')");
