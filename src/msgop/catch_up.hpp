@@ -37,8 +37,8 @@ namespace tapedeck::msgop {
 // pipeline the first time), and DDL makes `prepared` forget what it prepared. A prepare that
 // fails fails the group like its statement would, and its shape runs as text from then on.
 // With Overwritten::skipped and Commits::one_for_the_group (catch-up), the UPDATEs that a later
-// UPDATE of the group overwrites whole (overwritten_updates.hpp) are left out: the group's end
-// is the same without them. Returns how many were left out.
+// UPDATE of the group overwrites whole or a later DELETE makes void (overwritten_updates.hpp)
+// are left out: the group's end is the same without them. Returns how many were left out.
 enum class Inserts { one_by_one, merged };
 enum class Commits { one_for_the_group, each };
 enum class Overwritten { applied, skipped };

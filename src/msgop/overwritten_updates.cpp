@@ -177,54 +177,75 @@ bool removes_or_adds_rows_only(std::string_view statement) {
          (conflict == statement.size() - kNothing.size() && statement.ends_with(kNothing));
 }
 
-}  // namespace
-
-namespace {
-
-// What an UPDATE shape says of its row: per key condition, the value's text and the text the
-// SET writes to the same column, if it does. Nullopt for a shape that is not an overwritable
-// UPDATE. Shapes repeat, so overwritten_updates() reads each once.
+// What an UPDATE or DELETE shape says of the row it finds: its table and key condition as
+// written and, per key condition, the value's text and the text an UPDATE's SET writes to the
+// same column, if it does. Nullopt for a shape that does not find one row by key this way.
+// Shapes repeat, so overwritten_updates() reads each once.
 struct KeyCondition {
   std::string_view value;
   std::optional<std::string_view> set_to;
 };
-using UpdateParts = std::vector<KeyCondition>;
+struct RowParts {
+  std::string_view table;
+  std::string_view where;
+  std::vector<KeyCondition> keys;
+};
 
-std::optional<UpdateParts> update_parts(std::string_view shape) {
+// The key conditions of `where`, with what `sets` writes to their columns.
+bool read_keys(std::string_view where,
+               const std::vector<std::pair<std::string, std::string_view>>& sets, RowParts& parts) {
+  const auto conditions = split_top_level(where, " AND ");
+  if (!conditions) return false;
+  for (const std::string_view condition : *conditions) {
+    const auto key = column_equals(condition);
+    if (!key || !is_one_value(key->second)) return false;
+    KeyCondition& part = parts.keys.emplace_back(KeyCondition{key->second, std::nullopt});
+    for (const auto& [column, value] : sets) {
+      if (column == key->first) part.set_to = value;
+    }
+  }
+  parts.where = where;
+  return true;
+}
+
+std::optional<RowParts> row_parts(std::string_view shape) {
+  RowParts parts;
+  std::vector<std::pair<std::string, std::string_view>> sets;
+  if (shape.starts_with(recorded_statement::kDelete)) {
+    const auto where_split = split_top_level(shape, " WHERE ");
+    if (!where_split || where_split->size() != 2) return std::nullopt;
+    // "DELETE FROM WHERE": the separator took the space, and no table is left.
+    if ((*where_split)[0].size() <= recorded_statement::kDelete.size()) return std::nullopt;
+    parts.table = (*where_split)[0].substr(recorded_statement::kDelete.size());
+    if (!read_keys((*where_split)[1], sets, parts)) return std::nullopt;
+    return parts;
+  }
   if (!shape.starts_with(recorded_statement::kUpdate)) return std::nullopt;
   const auto set_split = split_top_level(shape, " SET ");
   if (!set_split || set_split->size() != 2) return std::nullopt;
+  if ((*set_split)[0].size() <= recorded_statement::kUpdate.size()) return std::nullopt;
+  parts.table = (*set_split)[0].substr(recorded_statement::kUpdate.size());
   const auto where_split = split_top_level((*set_split)[1], " WHERE ");
   if (!where_split || where_split->size() != 2) return std::nullopt;
   const auto assignments = split_top_level((*where_split)[0], ", ");
-  const auto conditions = split_top_level((*where_split)[1], " AND ");
-  if (!assignments || !conditions) return std::nullopt;
-  std::vector<std::pair<std::string, std::string_view>> sets;
+  if (!assignments) return std::nullopt;
   for (const std::string_view assignment : *assignments) {
     auto parsed = column_equals(assignment);
     if (!parsed) return std::nullopt;
     sets.push_back(std::move(*parsed));
   }
-  UpdateParts parts;
-  for (const std::string_view condition : *conditions) {
-    const auto key = column_equals(condition);
-    if (!key || !is_one_value(key->second)) return std::nullopt;
-    KeyCondition& part = parts.emplace_back(KeyCondition{key->second, std::nullopt});
-    for (const auto& [column, value] : sets) {
-      if (column == key->first) part.set_to = value;
-    }
-  }
+  if (!read_keys((*where_split)[1], sets, parts)) return std::nullopt;
   return parts;
 }
 
-// Appends the row's key values to `identity`; false where the UPDATE changes its key: the SET
+// Appends the row's key values to `identity`; false where an UPDATE changes its key: the SET
 // must write each key column's condition text back, value for value.
-bool append_key(const UpdateParts& parts, const ShapedStatement& update, std::string& identity) {
-  for (const KeyCondition& condition : parts) {
-    auto key_value = with_values(condition.value, update);
+bool append_key(const RowParts& parts, const ShapedStatement& statement, std::string& identity) {
+  for (const KeyCondition& condition : parts.keys) {
+    auto key_value = with_values(condition.value, statement);
     if (!key_value) return false;
     if (condition.set_to) {
-      const auto set_value = with_values(*condition.set_to, update);
+      const auto set_value = with_values(*condition.set_to, statement);
       if (!set_value || *set_value != *key_value) return false;
     }
     identity += *key_value;
@@ -233,10 +254,22 @@ bool append_key(const UpdateParts& parts, const ShapedStatement& update, std::st
   return true;
 }
 
+// The row an UPDATE or DELETE finds, the same text for both: its table and its key condition
+// with the values in; nullopt when a value cannot be read.
+std::optional<std::string> found_row(const RowParts& parts, const ShapedStatement& statement) {
+  auto where = with_values(parts.where, statement);
+  if (!where) return std::nullopt;
+  std::string row(parts.table);
+  row.push_back('\0');
+  row += *where;
+  return row;
+}
+
 }  // namespace
 
 std::optional<std::string> overwritable_row(const ShapedStatement& update) {
-  const auto parts = update_parts(update.shape);
+  if (!update.shape.starts_with(recorded_statement::kUpdate)) return std::nullopt;
+  const auto parts = row_parts(update.shape);
   if (!parts) return std::nullopt;
   std::string identity = update.shape;
   identity.push_back('\0');
@@ -249,10 +282,22 @@ std::vector<bool> overwritten_updates(std::span<const RecordedTransaction> group
   for (const auto& transaction : group) total += transaction.statements.size();
   std::vector<bool> overwritten(total, false);
   // Each shape read once: its number (standing for the shape in an identity) and its parts.
-  std::unordered_map<std::string, std::pair<std::size_t, std::optional<UpdateParts>>> shapes;
-  // The rows the UPDATEs after the current statement write, back to the last statement that
-  // might move a row to another key: overwritable_row()'s identity, the shape as its number.
+  std::unordered_map<std::string, std::pair<std::size_t, std::optional<RowParts>>> shapes;
+  auto parts_of = [&](const ShapedStatement& statement)
+      -> const std::pair<std::size_t, std::optional<RowParts>>& {
+    auto known = shapes.find(statement.shape);
+    if (known == shapes.end()) {
+      // The parts view the map's own copy of the shape, which stays where it is.
+      known = shapes.emplace(statement.shape, std::pair{shapes.size(), std::nullopt}).first;
+      known->second.second = row_parts(known->first);
+    }
+    return known->second;
+  };
+  // Back to the last statement that might move a row to another key: the rows the UPDATEs
+  // after the current statement write (overwritable_row()'s identity, the shape as its number),
+  // and the rows the DELETEs after it remove (found_row()).
   std::unordered_set<std::string> written_later;
+  std::unordered_set<std::string> deleted_later;
   ShapedStatement shaped;
   std::string identity;
   std::size_t index = total;
@@ -260,26 +305,33 @@ std::vector<bool> overwritten_updates(std::span<const RecordedTransaction> group
     for (auto statement = transaction->statements.rbegin();
          statement != transaction->statements.rend(); ++statement) {
       --index;
-      if (!statement->starts_with(recorded_statement::kUpdate)) {
-        if (!removes_or_adds_rows_only(*statement)) written_later.clear();
+      if (statement->starts_with(recorded_statement::kDelete)) {
+        if (shape_statement(*statement, shaped)) {
+          const auto& parts = parts_of(shaped).second;
+          if (parts) {
+            if (auto row = found_row(*parts, shaped)) deleted_later.insert(std::move(*row));
+          }
+        }
         continue;
       }
-      bool overwritable = shape_statement(*statement, shaped);
-      if (overwritable) {
-        auto known = shapes.find(shaped.shape);
-        if (known == shapes.end()) {
-          // The parts view the map's own copy of the shape, which stays where it is.
-          known = shapes.emplace(shaped.shape, std::pair{shapes.size(), std::nullopt}).first;
-          known->second.second = update_parts(known->first);
+      if (!statement->starts_with(recorded_statement::kUpdate)) {
+        if (!removes_or_adds_rows_only(*statement)) {
+          written_later.clear();
+          deleted_later.clear();
         }
-        const auto& [number, parts] = known->second;
+        continue;
+      }
+      std::optional<std::string> row;
+      if (shape_statement(*statement, shaped)) {
+        const auto& [number, parts] = parts_of(shaped);
         identity = std::to_string(number);
         identity.push_back('\0');
-        overwritable = parts && append_key(*parts, shaped, identity);
+        if (parts && append_key(*parts, shaped, identity)) row = found_row(*parts, shaped);
       }
-      if (!overwritable) {
+      if (!row) {
         written_later.clear();
-      } else if (!written_later.insert(identity).second) {
+        deleted_later.clear();
+      } else if (deleted_later.contains(*row) || !written_later.insert(identity).second) {
         overwritten[index] = true;
       }
     }

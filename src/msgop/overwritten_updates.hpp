@@ -1,5 +1,6 @@
-// Which recorded UPDATEs of a catch-up group a later UPDATE of the same row overwrites whole,
-// so that catch-up, which only needs the state at the group's end, can leave them out.
+// Which recorded UPDATEs of a catch-up group a later UPDATE of the same row overwrites whole, or
+// a later DELETE removes with the row, so that catch-up, which only needs the state at the
+// group's end, can leave them out.
 //
 // Why: a row updated over and over (a branch balance, a counter, a status) leaves one row
 // version per update inside the apply transaction, and every later update of it walks all of
@@ -26,18 +27,22 @@ namespace tapedeck::msgop {
 // earlier one set, and so leaves nothing of the earlier one's write. Pure.
 std::optional<std::string> overwritable_row(const ShapedStatement& update);
 
-// One flag per statement of `group`, in order across its transactions: true for an UPDATE that
-// a later UPDATE of the same group with the same overwritable_row() identity overwrites, with
-// no statement in between that could move a row to another key (any other UPDATE, which may
-// change a key; DDL; TRUNCATE; an INSERT with an ON CONFLICT other than DO NOTHING; anything
-// not an INSERT or DELETE). Left out of one apply
-// transaction, such an UPDATE changes nothing that the transaction's end shows:
-// - the row it wrote either keeps its key until the later UPDATE sets all it set, or is deleted
-//   in between (a DELETE of that key), taking the write with it;
+// One flag per statement of `group`, in order across its transactions: true for an
+// overwritable UPDATE (overwritable_row() names its row) that a later statement of the group
+// makes void, with no statement in between that could move a row to another key (an UPDATE
+// that is not overwritable, which may change a key; DDL; TRUNCATE; an INSERT with an ON
+// CONFLICT other than DO NOTHING; anything not an INSERT, UPDATE or DELETE):
+// - a later UPDATE with the same identity, which sets all the earlier one set on the same row;
+// - a later DELETE of the same table with the same key condition and values, which removes the
+//   row and the earlier write with it.
+// Left out of one apply transaction, such an UPDATE changes nothing that the transaction's end
+// shows:
+// - the row it wrote keeps its key until the later statement finds it, or is deleted in between
+//   (a DELETE of that key), taking the write with it;
 // - the session database runs as a replica, so no trigger sees the UPDATE, and recorded
 //   statements read no other row;
-// - its one-row check is kept by the later UPDATE, or by the DELETE in between: the key found no
-//   row then either, unless an INSERT of it came first, which needs a DELETE of it before.
+// - its one-row check is kept by the later statement, or by a DELETE in between: the key found
+//   no row then either, unless an INSERT of it came first, which needs a DELETE of it before.
 // Where the earlier UPDATE mattered to a constraint between rows (a unique value swapped away
 // and taken by another row), the group fails and catch-up applies it again one statement at a
 // time, as recorded. Pure.

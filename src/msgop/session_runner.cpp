@@ -236,7 +236,8 @@ class SessionRunner::Impl {
     const double seconds = std::chrono::duration<double>(clock_.steady_now() - began).count();
     log_->info(
         "session {}: caught up {} statements in {} transactions in {:.3f} s ({} of them updates "
-        "that a later update of the same row in their apply transaction overwrote, left out)",
+        "that a later update or delete of the same row in their apply transaction made void, "
+        "left out)",
         id_, caught.statements, caught.transactions, seconds, caught.overwritten);
     settle_sequences();
     make_durable();

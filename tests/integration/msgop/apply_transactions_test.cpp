@@ -261,6 +261,41 @@ ALTER TABLE t ENABLE ALWAYS TRIGGER counted;)");
   EXPECT_EQ(rows(target, "SELECT n::text FROM ran"), "2");
 }
 
+// An UPDATE of a row that a later DELETE of the group removes is left out too; a row the session
+// database lacks still fails the group at the UPDATE, named.
+TEST_F(ApplyTransactionsTest, AnUpdateOfARowDeletedLaterInTheGroupIsLeftOut) {
+  const std::string dsn = create_session_database(unique_name("msgop_apply"), {1, 2});
+  pg::Connection target(dsn);
+  target.exec(R"(
+CREATE TABLE ran (n int NOT NULL);
+INSERT INTO ran VALUES (0);
+CREATE FUNCTION count_update() RETURNS trigger LANGUAGE plpgsql AS
+  $$ BEGIN UPDATE ran SET n = n + 1; RETURN NEW; END $$;
+CREATE TRIGGER counted BEFORE UPDATE ON t FOR EACH ROW EXECUTE FUNCTION count_update();
+ALTER TABLE t ENABLE ALWAYS TRIGGER counted;)");
+  prepare_replay_target(target);
+  const std::vector group{
+      transaction("0/10", 1,
+                  {R"(UPDATE "public"."t" SET "id" = 1, "v" = 'a' WHERE "id" = 1)",
+                   R"(UPDATE "public"."t" SET "id" = 2, "v" = 'a' WHERE "id" = 2)"}),
+      transaction("0/20", 2, {R"(DELETE FROM "public"."t" WHERE "id" = 1)"})};
+  PreparedShapes prepared;
+  EXPECT_EQ(apply_at_full_speed(target, group, prepared, Overwritten::skipped), 1U);
+  EXPECT_EQ(rows(target, "SELECT string_agg(id || v, ',' ORDER BY id) FROM t"), "2a");
+  EXPECT_EQ(rows(target, "SELECT n::text FROM ran"), "1");
+
+  const std::vector missing{
+      transaction("0/30", 7, {R"(UPDATE "public"."t" SET "id" = 9, "v" = 'a' WHERE "id" = 9)"}),
+      transaction("0/40", 8, {R"(DELETE FROM "public"."t" WHERE "id" = 9)"})};
+  try {
+    apply_at_full_speed(target, missing, prepared, Overwritten::skipped);
+    FAIL() << "an UPDATE of a missing row was applied";
+  } catch (const Error& error) {
+    EXPECT_NE(std::string(error.what()).find("changed 0 rows"), std::string::npos) << error.what();
+    EXPECT_NE(std::string(error.what()).find("xid 7"), std::string::npos) << error.what();
+  }
+}
+
 // What may move a row to another key keeps every UPDATE before it: here the row written first
 // moves to key 5 and a new row takes key 1, so leaving the first UPDATE out would lose it.
 TEST_F(ApplyTransactionsTest, AKeyChangeInBetweenKeepsTheEarlierUpdate) {

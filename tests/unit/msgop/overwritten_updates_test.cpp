@@ -30,6 +30,8 @@ std::optional<std::string> row(std::string_view update) {
 
 constexpr const char* kFirst =
     R"(UPDATE "public"."branches" SET "bid" = 7, "bbalance" = 10 WHERE "bid" = 7)";
+constexpr const char* kOther =
+    R"(UPDATE "public"."branches" SET "bid" = 8, "bbalance" = 3 WHERE "bid" = 8)";
 constexpr const char* kSecond =
     R"(UPDATE "public"."branches" SET "bid" = 7, "bbalance" = 25 WHERE "bid" = 7)";
 
@@ -81,6 +83,32 @@ TEST(OverwrittenUpdates, DeletesAndInsertsInBetweenKeepTheOverwrite) {
       (std::vector<bool>{true, false, false}));
 }
 
+TEST(OverwrittenUpdates, ADeleteOfTheRowLaterInTheGroupVoidsTheUpdatesBeforeIt) {
+  const std::string remove = R"(DELETE FROM "public"."branches" WHERE "bid" = 7)";
+  EXPECT_EQ(flags({kFirst, remove}), (std::vector<bool>{true, false}));
+  // Whatever columns the UPDATEs set, and across an UPDATE of another row.
+  const std::string note =
+      R"(UPDATE "public"."branches" SET "bid" = 7, "note" = 'x' WHERE "bid" = 7)";
+  EXPECT_EQ(flags({kFirst, note, kOther, remove}), (std::vector<bool>{true, true, false, false}));
+  // Inserted again after the DELETE: the UPDATEs before it still went with the deleted row.
+  EXPECT_EQ(flags({kFirst, remove, R"(INSERT INTO "public"."branches" ("bid") VALUES (7))"}),
+            (std::vector<bool>{true, false, false}));
+  // Another key, another table, a keyless DELETE, or a barrier in between: applied.
+  EXPECT_EQ(flags({kFirst, R"(DELETE FROM "public"."branches" WHERE "bid" = 8)"}),
+            (std::vector<bool>{false, false}));
+  EXPECT_EQ(flags({kFirst, R"(DELETE FROM "public"."tellers" WHERE "bid" = 7)"}),
+            (std::vector<bool>{false, false}));
+  EXPECT_EQ(flags({kFirst, R"(DELETE FROM "public"."branches" WHERE (tableoid, ctid) = )"
+                           R"((SELECT tableoid, ctid FROM "public"."branches" WHERE "bid" = 7 )"
+                           R"(LIMIT 1))"}),
+            (std::vector<bool>{false, false}));
+  EXPECT_EQ(flags({kFirst, R"(UPDATE "public"."branches" SET "bid" = 7 WHERE "bid" = 9)", remove}),
+            (std::vector<bool>{false, false, false}));
+  // The same value written as another literal is another row to this reading: applied.
+  EXPECT_EQ(flags({kFirst, R"(DELETE FROM "public"."branches" WHERE "bid" = '7')"}),
+            (std::vector<bool>{false, false}));
+}
+
 TEST(OverwrittenUpdates, AnythingThatMayMoveARowToAnotherKeyKeepsEveryUpdateBeforeIt) {
   // A key change (tapedeck renders it as an UPDATE setting the new key): the row written first
   // may now be another key's, and the later UPDATE another row.
@@ -130,6 +158,11 @@ TEST(OverwrittenUpdates, OnlyColumnEqualsValueConditionsIdentifyARow) {
   EXPECT_TRUE(row(R"(UPDATE "t" SET "v" = 1 WHERE "k" = '1.5'::numeric(12,2))"));
   EXPECT_TRUE(row(R"(UPDATE "t" SET "v" = 1 WHERE "k" = 'a'::"public"."my type"[])"));
   EXPECT_FALSE(row(R"(UPDATE "t" SET "v" = 1)"));
+  // No table (the fuzz target's first find): nothing, never an exception.
+  EXPECT_FALSE(row(R"(UPDATE SET "v" = 1 WHERE "k" = 1)"));
+  EXPECT_EQ(flags({R"(UPDATE SET "v" = 1 WHERE "k" = 1)", R"(DELETE FROM WHERE "k" = 1)",
+                   R"(UPDATE SET "v" = 1 WHERE "k" = 1)"}),
+            (std::vector<bool>{false, false, false}));
 }
 
 TEST(OverwrittenUpdates, QuotesAndBracketsDoNotSplitTheStatement) {
