@@ -242,11 +242,13 @@ int main(int argc, char** argv) {
       pg::with_dbname(playback_dsn, scratch.create("bench_msgop_" + suffix, base_db));
   double msgop_seconds = 0;
   std::int64_t overwritten = 0;
+  std::string msgop_cpu;
   {
     pg::Connection target(msgop_dsn, "bench-msgop");
     msgop::CatchUpOptions options;
     options.batch_statements = batch_statements;
     options.overwritten = overwritten_mode;
+    const bench::CpuSplit cpu;
     began = std::chrono::steady_clock::now();
     const auto result =
         msgop::catch_up(store, target,
@@ -255,6 +257,7 @@ int main(int argc, char** argv) {
                             msgop::Instant{std::chrono::microseconds{4'000'000'000'000'000}}),
                         options);
     msgop_seconds = seconds_since(began);
+    msgop_cpu = cpu.summary();
     overwritten = result.overwritten;
     if (result.statements != workload.statements) {
       std::cerr << "catch-up applied " << result.statements << " statements, expected "
@@ -303,10 +306,13 @@ int main(int argc, char** argv) {
   const std::string prepared_dsn =
       pg::with_dbname(playback_dsn, scratch.create("bench_prep_" + suffix, base_db));
   double prepared_seconds = 0;
+  std::string prepared_cpu;
   {
     pg::Connection target(prepared_dsn, "bench-msgop");
+    const bench::CpuSplit cpu;
     prepared_seconds =
         bench::apply_pipelined(target, workload.transactions, bench::Sent::prepared_by_shape);
+    prepared_cpu = cpu.summary();
   }
   const std::string expected = table_checksum(query_dsn);
   const bool same = table_checksum(msgop_dsn) == expected && table_checksum(psql_dsn) == expected &&
@@ -314,17 +320,17 @@ int main(int argc, char** argv) {
                     table_checksum(prepared_dsn) == expected;
   const double n = static_cast<double>(workload.statements);
   std::cout << fmt::format(
-      "msgop catch-up:            {:>10.0f} statements/s ({:.2f} s; {} updates overwritten later "
-      "in their group left out)\n",
-      n / msgop_seconds, msgop_seconds, overwritten);
+      "msgop catch-up:            {:>10.0f} statements/s ({:.2f} s; {} updates made void later "
+      "in their group left out)\n  {}\n",
+      n / msgop_seconds, msgop_seconds, overwritten, msgop_cpu);
   std::cout << fmt::format("psql -1 -f:                {:>10.0f} statements/s ({:.2f} s)\n",
                            n / psql_seconds, psql_seconds);
   std::cout << fmt::format("one multi-statement query: {:>10.0f} statements/s ({:.2f} s)\n",
                            n / query_seconds, query_seconds);
   std::cout << fmt::format("pipelined group commit:    {:>10.0f} statements/s ({:.2f} s)\n",
                            n / pipeline_seconds, pipeline_seconds);
-  std::cout << fmt::format("  the same, prepared:      {:>10.0f} statements/s ({:.2f} s)\n",
-                           n / prepared_seconds, prepared_seconds);
+  std::cout << fmt::format("  the same, prepared:      {:>10.0f} statements/s ({:.2f} s)\n  {}\n",
+                           n / prepared_seconds, prepared_seconds, prepared_cpu);
   // One line per pair: how many times the second's time msgop's rate is.
   std::cout << fmt::format("ratio: msgop/psql {:.2f}\n", psql_seconds / msgop_seconds);
   std::cout << fmt::format("ratio: msgop/one_query {:.2f}\n", query_seconds / msgop_seconds);
