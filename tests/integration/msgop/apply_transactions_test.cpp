@@ -240,13 +240,7 @@ TEST_F(ApplyTransactionsTest, ADdlMakesTheShapesPreparedBeforeItForgotten) {
 TEST_F(ApplyTransactionsTest, AnUpdateOverwrittenLaterInTheGroupIsLeftOut) {
   const std::string dsn = create_session_database(unique_name("msgop_apply"), {1, 2});
   pg::Connection target(dsn);
-  target.exec(R"(
-CREATE TABLE ran (n int NOT NULL);
-INSERT INTO ran VALUES (0);
-CREATE FUNCTION count_update() RETURNS trigger LANGUAGE plpgsql AS
-  $$ BEGIN UPDATE ran SET n = n + 1; RETURN NEW; END $$;
-CREATE TRIGGER counted BEFORE UPDATE ON t FOR EACH ROW EXECUTE FUNCTION count_update();
-ALTER TABLE t ENABLE ALWAYS TRIGGER counted;)");
+  target.exec(kCountUpdatesOfT);
   prepare_replay_target(target);
   const std::vector group{
       transaction("0/10", 1,
@@ -266,13 +260,7 @@ ALTER TABLE t ENABLE ALWAYS TRIGGER counted;)");
 TEST_F(ApplyTransactionsTest, AnUpdateOfARowDeletedLaterInTheGroupIsLeftOut) {
   const std::string dsn = create_session_database(unique_name("msgop_apply"), {1, 2});
   pg::Connection target(dsn);
-  target.exec(R"(
-CREATE TABLE ran (n int NOT NULL);
-INSERT INTO ran VALUES (0);
-CREATE FUNCTION count_update() RETURNS trigger LANGUAGE plpgsql AS
-  $$ BEGIN UPDATE ran SET n = n + 1; RETURN NEW; END $$;
-CREATE TRIGGER counted BEFORE UPDATE ON t FOR EACH ROW EXECUTE FUNCTION count_update();
-ALTER TABLE t ENABLE ALWAYS TRIGGER counted;)");
+  target.exec(kCountUpdatesOfT);
   prepare_replay_target(target);
   const std::vector group{
       transaction("0/10", 1,

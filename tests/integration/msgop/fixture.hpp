@@ -25,6 +25,17 @@
 
 namespace tapedeck::msgop::testing {
 
+// Counts in ran.n the UPDATEs of table t that run, by a trigger that fires on replayed changes
+// too (ENABLE ALWAYS): what proves an UPDATE was left out, and what keeps the runner from
+// leaving any out.
+inline constexpr const char* kCountUpdatesOfT = R"(
+CREATE TABLE ran (n int NOT NULL);
+INSERT INTO ran VALUES (0);
+CREATE FUNCTION count_update() RETURNS trigger LANGUAGE plpgsql AS
+  $$ BEGIN UPDATE ran SET n = n + 1; RETURN NEW; END $$;
+CREATE TRIGGER counted BEFORE UPDATE ON t FOR EACH ROW EXECUTE FUNCTION count_update();
+ALTER TABLE t ENABLE ALWAYS TRIGGER counted;)";
+
 using tapedeck::testing::unique_name;
 
 using Time = session::Time;

@@ -354,13 +354,7 @@ TEST_F(SessionRunnerTest, AFiringTriggerSeesEveryUpdateThatCatchUpWouldLeaveOut)
   const auto session = restored_session(start, start + 10s, "1", "0/100", "200:200:");
   const std::string dsn = create_session_database(session.database_name, {1});
   pg::Connection db(dsn);
-  db.exec(R"(
-CREATE TABLE ran (n int NOT NULL);
-INSERT INTO ran VALUES (0);
-CREATE FUNCTION count_update() RETURNS trigger LANGUAGE plpgsql AS
-  $$ BEGIN UPDATE ran SET n = n + 1; RETURN NEW; END $$;
-CREATE TRIGGER counted BEFORE UPDATE ON t FOR EACH ROW EXECUTE FUNCTION count_update();
-ALTER TABLE t ENABLE ALWAYS TRIGGER counted;)");
+  db.exec(kCountUpdatesOfT);
   run(session.id);
 
   ASSERT_TRUE(reaches(session.id, session::State::ready)) << sessions_->get(session.id).error;
