@@ -1,4 +1,5 @@
-// Finding the UPDATEs of a catch-up group that a later UPDATE of the same row overwrites.
+// Finding the UPDATEs of a catch-up group that a later UPDATE or DELETE of the same row makes
+// void.
 #include "msgop/overwritten_updates.hpp"
 
 #include <charconv>
@@ -166,10 +167,9 @@ std::optional<std::string> with_values(std::string_view value, const ShapedState
   return out;
 }
 
-// A DELETE, or an INSERT as transform renders one (ON CONFLICT DO NOTHING for a snapshot
-// read): neither writes to a row that is already there. An upsert could read and write one.
-bool removes_or_adds_rows_only(std::string_view statement) {
-  if (statement.starts_with(recorded_statement::kDelete)) return true;
+// An INSERT as transform renders one (ON CONFLICT DO NOTHING for a snapshot read): it writes to
+// no row that is already there. An upsert could read and write one.
+bool adds_rows_only(std::string_view statement) {
   if (!statement.starts_with("INSERT INTO ")) return false;
   constexpr std::string_view kNothing = " ON CONFLICT DO NOTHING";
   const std::size_t conflict = statement.find(" ON CONFLICT ");
@@ -315,7 +315,7 @@ std::vector<bool> overwritten_updates(std::span<const RecordedTransaction> group
         continue;
       }
       if (!statement->starts_with(recorded_statement::kUpdate)) {
-        if (!removes_or_adds_rows_only(*statement)) {
+        if (!adds_rows_only(*statement)) {
           written_later.clear();
           deleted_later.clear();
         }
