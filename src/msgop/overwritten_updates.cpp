@@ -209,31 +209,33 @@ bool read_keys(std::string_view where,
 }
 
 std::optional<RowParts> row_parts(std::string_view shape) {
-  RowParts parts;
-  std::vector<std::pair<std::string, std::string_view>> sets;
-  if (shape.starts_with(recorded_statement::kDelete)) {
-    const auto where_split = split_top_level(shape, " WHERE ");
-    if (!where_split || where_split->size() != 2) return std::nullopt;
-    // "DELETE FROM WHERE": the separator took the space, and no table is left.
-    if ((*where_split)[0].size() <= recorded_statement::kDelete.size()) return std::nullopt;
-    parts.table = (*where_split)[0].substr(recorded_statement::kDelete.size());
-    if (!read_keys((*where_split)[1], sets, parts)) return std::nullopt;
-    return parts;
-  }
-  if (!shape.starts_with(recorded_statement::kUpdate)) return std::nullopt;
-  const auto set_split = split_top_level(shape, " SET ");
-  if (!set_split || set_split->size() != 2) return std::nullopt;
-  if ((*set_split)[0].size() <= recorded_statement::kUpdate.size()) return std::nullopt;
-  parts.table = (*set_split)[0].substr(recorded_statement::kUpdate.size());
-  const auto where_split = split_top_level((*set_split)[1], " WHERE ");
+  const bool update = shape.starts_with(recorded_statement::kUpdate);
+  if (!update && !shape.starts_with(recorded_statement::kDelete)) return std::nullopt;
+  const auto where_split = split_top_level(shape, " WHERE ");
   if (!where_split || where_split->size() != 2) return std::nullopt;
-  const auto assignments = split_top_level((*where_split)[0], ", ");
-  if (!assignments) return std::nullopt;
-  for (const std::string_view assignment : *assignments) {
-    auto parsed = column_equals(assignment);
-    if (!parsed) return std::nullopt;
-    sets.push_back(std::move(*parsed));
+  // The table, and for an UPDATE its SET list, stand before the WHERE. Shorter than the prefix
+  // where the separator took the prefix's space: "DELETE FROM WHERE …".
+  std::string_view head = (*where_split)[0];
+  const std::size_t prefix =
+      update ? recorded_statement::kUpdate.size() : recorded_statement::kDelete.size();
+  if (head.size() <= prefix) return std::nullopt;
+  head.remove_prefix(prefix);
+  std::vector<std::pair<std::string, std::string_view>> sets;
+  if (update) {
+    const auto set_split = split_top_level(head, " SET ");
+    if (!set_split || set_split->size() != 2) return std::nullopt;
+    head = (*set_split)[0];
+    const auto assignments = split_top_level((*set_split)[1], ", ");
+    if (!assignments) return std::nullopt;
+    for (const std::string_view assignment : *assignments) {
+      auto parsed = column_equals(assignment);
+      if (!parsed) return std::nullopt;
+      sets.push_back(std::move(*parsed));
+    }
   }
+  if (head.empty()) return std::nullopt;
+  RowParts parts;
+  parts.table = head;
   if (!read_keys((*where_split)[1], sets, parts)) return std::nullopt;
   return parts;
 }
