@@ -5,18 +5,10 @@ namespace tapedeck::recorded_statement {
 
 namespace {
 
-// Skips one double-quoted identifier ("" inside stands for one quote) at `at`; npos if none.
+// Skips one double-quoted identifier at `at`; npos if none.
 std::size_t skip_identifier(std::string_view text, std::size_t at) {
   if (at >= text.size() || text[at] != '"') return std::string_view::npos;
-  for (std::size_t i = at + 1; i < text.size(); ++i) {
-    if (text[i] != '"') continue;
-    if (i + 1 < text.size() && text[i + 1] == '"') {
-      ++i;
-      continue;
-    }
-    return i + 1;
-  }
-  return std::string_view::npos;
+  return skip_quoted(text, at);
 }
 
 // Skips `expected` at `at`; npos if it is not there.
@@ -51,6 +43,20 @@ std::size_t single_row_insert_head(std::string_view statement) {
     return 0;
   }
   return values;
+}
+
+std::size_t skip_quoted(std::string_view text, std::size_t at) {
+  if (at >= text.size() || (text[at] != '\'' && text[at] != '"')) return std::string_view::npos;
+  const char quote = text[at];
+  for (std::size_t i = at + 1; i < text.size(); ++i) {
+    if (text[i] != quote) continue;
+    if (i + 1 < text.size() && text[i + 1] == quote) {
+      ++i;
+      continue;
+    }
+    return i + 1;
+  }
+  return std::string_view::npos;
 }
 
 }  // namespace tapedeck::recorded_statement

@@ -47,4 +47,10 @@ inline constexpr std::string_view kDdlSearchPath = "SELECT pg_catalog.set_config
 // CONFLICT, anything else). Pure.
 std::size_t single_row_insert_head(std::string_view statement);
 
+// Skips the quoted literal ('...') or identifier ("...") opening at `at`, where a doubled quote
+// stands for one (standard-conforming strings, as every recorded statement is read): the
+// position just past its closing quote, or npos when `at` opens none or it is never closed.
+// Pure.
+std::size_t skip_quoted(std::string_view text, std::size_t at);
+
 }  // namespace tapedeck::recorded_statement

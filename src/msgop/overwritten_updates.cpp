@@ -13,20 +13,6 @@ namespace tapedeck::msgop {
 
 namespace {
 
-// Where the quoted literal or identifier opening at `open` closes, or npos when it does not.
-// Standard-conforming: a doubled quote is the only escape.
-std::size_t closing_quote(std::string_view text, std::size_t open) {
-  const char quote = text[open];
-  std::size_t end = open + 1;
-  for (;;) {
-    end = text.find(quote, end);
-    if (end == std::string_view::npos || end + 1 >= text.size() || text[end + 1] != quote) {
-      return end;
-    }
-    end += 2;
-  }
-}
-
 // The parts of `text` separated by `separator` where it stands outside quoted literals and
 // identifiers and outside parentheses and brackets; nullopt when a quote is not closed.
 std::optional<std::vector<std::string_view>> split_top_level(std::string_view text,
@@ -38,9 +24,8 @@ std::optional<std::vector<std::string_view>> split_top_level(std::string_view te
   while (at < text.size()) {
     const char c = text[at];
     if (c == '\'' || c == '"') {
-      const std::size_t end = closing_quote(text, at);
-      if (end == std::string_view::npos) return std::nullopt;
-      at = end + 1;
+      at = recorded_statement::skip_quoted(text, at);
+      if (at == std::string_view::npos) return std::nullopt;
       continue;
     }
     if (c == '(' || c == '[') ++depth;
@@ -67,18 +52,12 @@ std::optional<std::pair<std::string, std::string_view>> column_equals(std::strin
   std::string name;
   std::size_t at = 0;
   if (text.starts_with('"')) {
-    at = 1;
-    for (;;) {
-      const std::size_t end = text.find('"', at);
-      if (end == std::string_view::npos) return std::nullopt;
-      name.append(text.substr(at, end - at));
-      if (end + 1 < text.size() && text[end + 1] == '"') {
-        name.push_back('"');
-        at = end + 2;
-        continue;
-      }
-      at = end + 1;
-      break;
+    at = recorded_statement::skip_quoted(text, 0);
+    if (at == std::string_view::npos) return std::nullopt;
+    // The name inside, each doubled quote one.
+    for (std::size_t i = 1; i + 1 < at; ++i) {
+      name.push_back(text[i]);
+      if (text[i] == '"') ++i;
     }
   } else {
     while (at < text.size() && is_lower_identifier_char(text[at], at == 0)) ++at;
@@ -137,10 +116,10 @@ std::optional<std::string> with_values(std::string_view value, const ShapedState
     const char c = value[at];
     if (c == '\'' || c == '"') {
       // A literal the shaper left in place (inside an array constructor, say): copied whole.
-      const std::size_t end = closing_quote(value, at);
+      const std::size_t end = recorded_statement::skip_quoted(value, at);
       if (end == std::string_view::npos) return std::nullopt;
-      out.append(value.substr(at, end + 1 - at));
-      at = end + 1;
+      out.append(value.substr(at, end - at));
+      at = end;
       continue;
     }
     if (c != '$') {

@@ -44,5 +44,20 @@ TEST(SingleRowInsertHead, IsNothingForOtherStatements) {
   }
 }
 
+TEST(SkipQuoted, EndsPastTheClosingQuoteOfALiteralOrAnIdentifier) {
+  EXPECT_EQ(skip_quoted("'it''s' x", 0), 7U);
+  EXPECT_EQ(skip_quoted(R"(a "x"" y" b)", 2), 9U);
+  // A quote of the other kind inside does not close it.
+  EXPECT_EQ(skip_quoted(R"('say "hi"')", 0), 10U);
+  EXPECT_EQ(skip_quoted("''", 0), 2U);
+}
+
+TEST(SkipQuoted, IsNothingWhereNoQuoteOpensOrNoneCloses) {
+  EXPECT_EQ(skip_quoted("abc", 0), std::string_view::npos);
+  EXPECT_EQ(skip_quoted("'abc", 0), std::string_view::npos);
+  EXPECT_EQ(skip_quoted("'ab''", 0), std::string_view::npos);
+  EXPECT_EQ(skip_quoted("'a'", 3), std::string_view::npos);
+}
+
 }  // namespace
 }  // namespace tapedeck::recorded_statement
