@@ -140,7 +140,7 @@ double apply_pipelined(pg::Connection& target,
         if (statement == nullptr) {
           pipeline.send(transactions[t][i]);
         } else {
-          const auto use = prepared.use(statement->shape);
+          const auto use = prepared.use(statement->shape, statement->types);
           if (use->prepare_first) pipeline.prepare(use->name, statement->shape, statement->types);
           pipeline.send_prepared(use->name, statement->values);
         }

@@ -5,6 +5,7 @@
 #include <fmt/ranges.h>
 
 #include <algorithm>
+#include <bit>
 #include <span>
 #include <utility>
 #include <vector>
@@ -28,8 +29,8 @@ namespace {
 struct StatementRef {
   const RecordedTransaction* transaction = nullptr;
   std::size_t index = 0;
-  bool one_row = false;   // a recorded UPDATE or DELETE: changes exactly one row
-  bool prepares = false;  // the prepare of its shape, sent before it
+  bool one_row = false;        // a recorded UPDATE or DELETE: changes exactly one row
+  std::uint64_t prepares = 0;  // the prepare of a shape sent before it: the shape's id, else 0
 };
 
 // "at commit LSN <lsn> position <p> (xid <x>)" and the statement, shortened.
@@ -88,10 +89,9 @@ std::size_t apply_transactions(pg::Connection& target, std::span<const RecordedT
                                Overwritten overwritten) {
   using recorded_statement::kDdlSearchPath;
   using recorded_statement::kTruncateOnly;
-  // A multi-row INSERT's bounds: past about a thousand rows the saving is made and the
-  // statement only grows.
-  constexpr std::size_t kRunRows = 1000;
-  constexpr std::size_t kRunBytes = std::size_t{1} << 20;
+  // The most rows of one multi-row INSERT: past some 16 rows a statement saves little more
+  // (bench_msgop_catch_up), and each size a run is cut into is one more prepared statement.
+  constexpr std::size_t kChunkRows = 64;
   const bool commit_each = commits == Commits::each;
   // How many source transactions a failure rolls back.
   const std::size_t transactions = commit_each ? 1 : group.size();
@@ -100,11 +100,14 @@ std::size_t apply_transactions(pg::Connection& target, std::span<const RecordedT
   std::optional<pg::Pipeline> pipeline;
   std::string truncates;  // a run of TRUNCATEs as one command
   StatementRef truncates_at;
-  std::string run;  // a run of one-row INSERTs sharing their head, as one multi-row INSERT
+  // A run of one-row INSERTs of one shape: the first one's shape and types, every one's values
+  // in order, and where each was recorded.
+  ShapedStatement run;
   std::size_t run_head = 0;
-  std::size_t run_rows = 0;
-  StatementRef run_at;
-  ShapedStatement shaped;
+  std::vector<StatementRef> run_rows;
+  ShapedStatement shaped;  // the statement being read
+  std::string chunk_shape;
+  std::vector<std::uint32_t> chunk_types;
   // Waits for what was sent, the transaction still open, and checks every statement's rows; a
   // failure rolls the transaction back and names the statement.
   auto sync = [&] {
@@ -115,10 +118,7 @@ std::size_t apply_transactions(pg::Connection& target, std::span<const RecordedT
       const std::size_t index = error.statement_index();
       if (index < sent.size() && sent[index].transaction != nullptr) {
         const StatementRef& at = sent[index];
-        if (at.prepares && prepared != nullptr &&
-            shape_statement(at.transaction->statements[at.index], shaped)) {
-          prepared->refuse(shaped.shape);
-        }
+        if (at.prepares != 0 && prepared != nullptr) prepared->refuse(at.prepares);
         throw statement_failed(error, at, transactions);
       }
       throw;
@@ -137,18 +137,29 @@ std::size_t apply_transactions(pg::Connection& target, std::span<const RecordedT
     pipeline->send(sql);
     sent.push_back(at);
   };
-  // A recorded statement as it is, or by its prepared shape and values.
+  // Runs `shape` with `values` by its prepared statement (prepared first if new); false when
+  // it is to go as text (refused before, or no room for another prepared statement).
+  auto send_shape = [&](std::string_view shape, std::span<const std::uint32_t> types,
+                        std::span<const char* const> values, StatementRef at) {
+    const auto use = prepared->use(shape, types);
+    if (!use) return false;
+    if (use->prepare_first) {
+      pipeline->prepare(use->name, shape, types);
+      sent.push_back(StatementRef{at.transaction, at.index, false, use->id});
+    }
+    pipeline->send_prepared(use->name, values);
+    sent.push_back(at);
+    return true;
+  };
+  auto text_of = [](StatementRef at) -> const std::string& {
+    return at.transaction->statements[at.index];
+  };
+  // A recorded statement by its prepared shape and values, or as it is.
   auto send_recorded = [&](const std::string& statement, StatementRef at) {
-    if (prepared != nullptr && shape_statement(statement, shaped)) {
-      if (const auto use = prepared->use(shaped.shape)) {
-        if (use->prepare_first) {
-          pipeline->prepare(use->name, shaped.shape, shaped.types);
-          sent.push_back(StatementRef{at.transaction, at.index, false, true});
-        }
-        pipeline->send_prepared(use->name, shaped.values);
-        sent.push_back(at);
-        return;
-      }
+    if (prepared != nullptr && shape_statement(statement, shaped) &&
+        send_shape(shaped.shape, shaped.types,
+                   std::span(shaped.values.values(), shaped.values.size()), at)) {
+      return;
     }
     send(statement, at);
   };
@@ -158,14 +169,21 @@ std::size_t apply_transactions(pg::Connection& target, std::span<const RecordedT
     truncates.clear();
   };
   auto send_inserts = [&] {
-    if (run.empty()) return;
-    if (run_rows == 1) {
-      send_recorded(run, run_at);
-    } else {
-      send(run, run_at);
+    const std::size_t width = run.types.size();
+    const char* const* values = run.values.values();
+    for (std::size_t first = 0; first < run_rows.size();) {
+      const std::size_t rows =
+          std::min({kChunkRows, std::bit_floor(run_rows.size() - first), kMaxParameters / width});
+      multi_row_insert_shape(run, run_head, rows, chunk_shape, chunk_types);
+      if (!send_shape(chunk_shape, chunk_types, std::span(values + first * width, rows * width),
+                      run_rows[first])) {
+        for (std::size_t row = first; row < first + rows; ++row) {
+          send(text_of(run_rows[row]), run_rows[row]);
+        }
+      }
+      first += rows;
     }
-    run.clear();
-    run_rows = 0;
+    run_rows.clear();
   };
   // Rows are checked before COMMIT. With nothing to check since the last sync (inserts,
   // truncates), COMMIT goes in the same round trip: a failing statement still keeps it from
@@ -195,22 +213,28 @@ std::size_t apply_transactions(pg::Connection& target, std::span<const RecordedT
       }
       const std::string& statement = tx.statements[i];
       const StatementRef at{&tx, i, changes_one_row(statement)};
-      const std::size_t head =
-          inserts == Inserts::merged ? recorded_statement::single_row_insert_head(statement) : 0;
-      if (head != 0) {
-        if (!run.empty() && head == run_head && run.compare(0, head, statement, 0, head) == 0 &&
-            run_rows < kRunRows && run.size() < kRunBytes) {
-          run += ", ";
-          run.append(statement, head);
-          ++run_rows;
-          continue;
+      const std::size_t head = inserts == Inserts::merged && prepared != nullptr
+                                   ? recorded_statement::single_row_insert_head(statement)
+                                   : 0;
+      if (head != 0 && shape_statement(statement, shaped)) {
+        if (!run_rows.empty() && (shaped.shape != run.shape || shaped.types != run.types)) {
+          send_inserts();  // a run of another shape
         }
-        send_truncates();
-        send_inserts();  // a run of another table, or a full one
-        run = statement;
-        run_head = head;
-        run_rows = 1;
-        run_at = at;
+        if (run_rows.empty()) {
+          send_truncates();
+          std::swap(run, shaped);
+          run_head = head;
+        } else {
+          for (std::size_t v = 0; v < shaped.values.size(); ++v) {
+            if (shaped.values.is_null(v)) {
+              run.values.add(std::nullopt);
+            } else {
+              run.values.add(shaped.values.text(v));
+            }
+          }
+        }
+        run_rows.push_back(at);
+        if (run_rows.size() == kChunkRows) send_inserts();
         continue;
       }
       if (statement.starts_with(kTruncateOnly)) {

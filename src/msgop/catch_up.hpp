@@ -24,10 +24,12 @@ namespace tapedeck::msgop {
 // otherwise the session database has drifted from the recording, and nothing of the group is
 // committed. Any failure rolls the whole group back and throws an Error naming the recorded
 // statement (commit LSN, position, xid, SQL). Used by catch-up, seeks and paced replay alike.
-// With Inserts::merged (catch-up), consecutive one-row INSERTs that share their head
-// (recorded_statement::single_row_insert_head) go as one multi-row INSERT of up to 1,000 rows:
-// one command for many, which only the state at the end may tell apart; a failure then names
-// the run's first statement.
+// With Inserts::merged and `prepared` (catch-up), consecutive one-row INSERTs
+// (recorded_statement::single_row_insert_head) of one shape, table, columns and value types
+// alike, go as prepared multi-row INSERTs (multi_row_insert_shape) of 64 rows, and what is left
+// of the run in powers of two (32, 16, ..., 1): one command for many, which only the state at
+// the end may tell apart, and no parsing or planning; a failure then names the first statement
+// of its multi-row INSERT.
 // With Commits::each (paced replay), every source transaction of the group is an apply
 // transaction of its own, as recorded, and the group only shares round trips: each COMMIT goes
 // with the next transaction's statements, or with its own when none of them has rows to check.

@@ -1,6 +1,7 @@
 // Taking a recorded statement's values out as parameters.
 #include "msgop/statement_shape.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <limits>
 
@@ -9,9 +10,6 @@
 namespace tapedeck::msgop {
 
 namespace {
-
-// The most parameters one statement may carry in PostgreSQL's wire protocol.
-constexpr std::size_t kMaxParameters = 65535;
 
 bool is_space(char c) {
   return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f';
@@ -279,18 +277,60 @@ bool shape_statement(std::string_view statement, ShapedStatement& out) {
   return Shaper(statement, out).run();
 }
 
-std::optional<PreparedShapes::Use> PreparedShapes::use(const std::string& shape) {
-  if (const auto known = names_.find(shape); known != names_.end()) {
-    return Use{known->second, false};
+void multi_row_insert_shape(const ShapedStatement& row, std::size_t head, std::size_t rows,
+                            std::string& shape, std::vector<std::uint32_t>& types) {
+  const std::string_view values = std::string_view(row.shape).substr(head);
+  const std::size_t width = row.types.size();
+  shape.assign(row.shape, 0, head);
+  types.clear();
+  for (std::size_t r = 0; r < rows; ++r) {
+    if (r > 0) shape += ", ";
+    types.insert(types.end(), row.types.begin(), row.types.end());
+    for (std::size_t at = 0; at < values.size();) {
+      const char c = values[at];
+      std::size_t end = at + 1;
+      if (c == '\'' || c == '"') {
+        // Quoted text left in the shape ("col", 'a' in ARRAY['a']) is copied as it is.
+        end = std::min(recorded_statement::skip_quoted(values, at), values.size());
+      } else if (c == '$') {
+        // A parameter: a word never starts with "$", and one holding it is copied whole below.
+        while (end < values.size() && is_digit(values[end])) ++end;
+        std::size_t number = 0;
+        std::from_chars(values.data() + at + 1, values.data() + end, number);
+        shape.push_back('$');
+        shape.append(std::to_string(number + r * width));
+        at = end;
+        continue;
+      } else if (continues_identifier(c)) {
+        while (end < values.size() && continues_identifier(values[end])) ++end;
+      }
+      shape.append(values.substr(at, end - at));
+      at = end;
+    }
   }
-  if (names_.size() >= capacity_ || refused_.contains(shape)) return std::nullopt;
-  const auto added = names_.emplace(shape, "tapedeck_shape_" + std::to_string(++next_)).first;
-  return Use{added->second, true};
 }
 
-void PreparedShapes::refuse(const std::string& shape) {
-  names_.erase(shape);
-  refused_.insert(shape);
+std::optional<PreparedShapes::Use> PreparedShapes::use(std::string_view shape,
+                                                       std::span<const std::uint32_t> types) {
+  key_.assign(shape);
+  key_.push_back('\0');  // a shape holds no NUL
+  key_.append(reinterpret_cast<const char*>(types.data()), types.size_bytes());
+  if (const auto known = names_.find(key_); known != names_.end()) {
+    return Use{known->second.name, known->second.id, false};
+  }
+  if (names_.size() >= capacity_ || refused_.contains(key_)) return std::nullopt;
+  ++next_;
+  const auto added =
+      names_.emplace(key_, Prepared{"tapedeck_shape_" + std::to_string(next_), next_}).first;
+  return Use{added->second.name, next_, true};
+}
+
+void PreparedShapes::refuse(std::uint64_t id) {
+  const auto prepared = std::find_if(names_.begin(), names_.end(),
+                                     [id](const auto& entry) { return entry.second.id == id; });
+  if (prepared == names_.end()) return;
+  refused_.insert(prepared->first);
+  names_.erase(prepared);
 }
 
 }  // namespace tapedeck::msgop

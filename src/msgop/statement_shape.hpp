@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -22,6 +23,9 @@ inline constexpr std::uint32_t kUnknownType = 0;
 inline constexpr std::uint32_t kInt4Type = 23;
 inline constexpr std::uint32_t kInt8Type = 20;
 inline constexpr std::uint32_t kNumericType = 1700;
+
+// The most parameters one statement may carry in PostgreSQL's wire protocol.
+inline constexpr std::size_t kMaxParameters = 65535;
 
 struct ShapedStatement {
   std::string shape;                 // the statement with $1..$n where its values were
@@ -48,30 +52,46 @@ struct ShapedStatement {
 // which read alike both ways.) Pure.
 bool shape_statement(std::string_view statement, ShapedStatement& out);
 
-// The shapes prepared on one session database connection, by the name of each prepared
-// statement. A name is never given twice by one PreparedShapes, so a statement whose prepare
-// was skipped (a failed pipeline) or went stale (DDL) is never used again once forgotten; the
-// owner deallocates what the server still holds when it is done. Bounded: past `capacity`
-// shapes, a new shape runs as text. Pure; one thread.
+// The shape of `rows` one-row INSERTs of `row`'s shape sent as one multi-row INSERT: the head
+// (the first `head` characters, up to the row's opening parenthesis) once, then the row
+// `rows` times with its parameters numbered on ($1..$n, then $n+1..$2n, ...), into `shape`,
+// and `row.types` repeated into `types`. PostgreSQL coerces each row of an INSERT's VALUES to
+// the target columns as it does a single row, so the multi-row statement stores what the
+// one-row statements would. Pure.
+void multi_row_insert_shape(const ShapedStatement& row, std::size_t head, std::size_t rows,
+                            std::string& shape, std::vector<std::uint32_t>& types);
+
+// The shapes prepared on one session database connection, by shape and parameter types: a
+// statement prepared for an int4 value cannot take an int8 one, so `SET "n" = 5` and
+// `SET "n" = 5000000000` go by two prepared statements. A name is never given twice by one
+// PreparedShapes, so a statement whose prepare was skipped (a failed pipeline) or went stale
+// (DDL) is never used again once forgotten; the owner deallocates what the server still holds
+// when it is done. Bounded: past `capacity` shapes, a new shape runs as text. Pure; one thread.
 class PreparedShapes {
  public:
   explicit PreparedShapes(std::size_t capacity = 2000) : capacity_(capacity) {}
 
   struct Use {
     const std::string& name;
+    std::uint64_t id;    // for refuse()
     bool prepare_first;  // new: prepare it under `name` before running it
   };
-  // The prepared statement to run `shape` with, or nullopt to run the statement as text (the
-  // shape was refused, or there is no room for another).
-  std::optional<Use> use(const std::string& shape);
-  // Its prepare failed: `shape` runs as text from now on.
-  void refuse(const std::string& shape);
+  // The prepared statement to run `shape` with parameters of `types`, or nullopt to run the
+  // statement as text (the shape was refused, or there is no room for another).
+  std::optional<Use> use(std::string_view shape, std::span<const std::uint32_t> types);
+  // The prepare of the statement `id` names failed: its shape runs as text from now on.
+  void refuse(std::uint64_t id);
   // Every prepared statement so far may be missing or stale: prepare again when next used.
   void forget() { names_.clear(); }
 
  private:
+  struct Prepared {
+    std::string name;
+    std::uint64_t id;
+  };
   std::size_t capacity_;
-  std::unordered_map<std::string, std::string> names_;
+  std::string key_;  // shape and types of the last lookup; reused
+  std::unordered_map<std::string, Prepared> names_;
   std::unordered_set<std::string> refused_;
   std::uint64_t next_ = 0;
 };

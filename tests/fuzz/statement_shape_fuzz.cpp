@@ -6,8 +6,9 @@
 // (quoted literals quoted again, integers as written), with one type per value, a known type for
 // every integer and nothing the wire protocol cannot carry. Catch-up's overwritten_updates
 // (src/msgop/overwritten_updates.cpp) reads the same shapes: the statement twice in a group must
-// flag its first copy exactly when overwritable_row names its row, and only an UPDATE's. Anything
-// else (a mismatch, a sanitizer report, a hang) is a bug.
+// flag its first copy exactly when overwritable_row names its row, and only an UPDATE's. A one-row
+// INSERT's shape made a three-row one (multi_row_insert_shape) must come back as the statement
+// with its row twice more. Anything else (a mismatch, a sanitizer report, a hang) is a bug.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -16,6 +17,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/recorded_statement.hpp"
 #include "msgop/overwritten_updates.hpp"
 #include "msgop/statement_shape.hpp"
 
@@ -124,6 +126,19 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     }
   }
   check(put_values_back(shaped) == statement);
+
+  // One-row INSERTs of this shape as one multi-row INSERT: the rows' text, one after another.
+  if (const std::size_t head = recorded_statement::single_row_insert_head(statement); head != 0) {
+    msgop::ShapedStatement rows;
+    msgop::multi_row_insert_shape(shaped, head, 3, rows.shape, rows.types);
+    check(rows.types.size() == 3 * shaped.types.size());
+    for (int r = 0; r < 3; ++r) {
+      for (std::size_t i = 0; i < shaped.values.size(); ++i) rows.values.add(shaped.values.text(i));
+    }
+    const std::string_view row_text = std::string_view(statement).substr(head);
+    check(put_values_back(rows) ==
+          statement + ", " + std::string(row_text) + ", " + std::string(row_text));
+  }
 
   const auto row = msgop::overwritable_row(shaped);
   check(!row || statement.starts_with("UPDATE "));

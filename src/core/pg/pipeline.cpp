@@ -70,9 +70,13 @@ void Pipeline::prepare(std::string_view name, std::string_view sql,
 }
 
 void Pipeline::send_prepared(std::string_view name, const Params& params) {
+  send_prepared(name, std::span(params.values(), params.size()));
+}
+
+void Pipeline::send_prepared(std::string_view name, std::span<const char* const> values) {
   text_.assign(name);
-  after_send(PQsendQueryPrepared(conn_, text_.c_str(), static_cast<int>(params.size()),
-                                 params.values(), nullptr, nullptr, 0));
+  after_send(PQsendQueryPrepared(conn_, text_.c_str(), static_cast<int>(values.size()),
+                                 values.data(), nullptr, nullptr, 0));
 }
 
 void Pipeline::after_send(int queued) {

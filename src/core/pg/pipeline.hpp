@@ -54,6 +54,8 @@ class Pipeline {
   void prepare(std::string_view name, std::string_view sql, std::span<const std::uint32_t> types);
   // A statement prepared before, with Connection::prepare or prepare() above.
   void send_prepared(std::string_view name, const Params& params);
+  // The same with the values as libpq takes them (nullptr for NULL): part of a Params, say.
+  void send_prepared(std::string_view name, std::span<const char* const> values);
 
   // Marks a sync point and waits for every result up to it. Returns the rows affected by
   // the statements since the previous sync; throws PipelineError for the first failed

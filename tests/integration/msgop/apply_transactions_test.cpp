@@ -227,6 +227,95 @@ TEST_F(ApplyTransactionsTest, PreparedShapesStoreTheValuesTheTextHolds) {
             "DELETE:1,INSERT:3,UPDATE:1");
 }
 
+// A run of one-row INSERTs goes as prepared multi-row INSERTs of 64 rows and then powers of
+// two, across source transactions, and stores what the one-row statements as text store.
+TEST_F(ApplyTransactionsTest, ARunOfInsertsGoesInMultiRowChunksAndStoresWhatTheTextDoes) {
+  const std::string dsn = create_session_database(unique_name("msgop_apply"), {});
+  pg::Connection target(dsn);
+  target.exec(
+      "CREATE TABLE run (id bigint PRIMARY KEY, s text, n numeric(8,2), ts timestamptz, "
+      "f real); CREATE TABLE twin (LIKE run)");
+  const std::vector<std::string> hostile = {"'it''s'", "''", "'$1'", R"('a\b')", "'x'''''"};
+  std::vector<RecordedTransaction> group;
+  std::vector<std::string> statements;
+  for (int id = 1; id <= 100; ++id) {
+    // A key past int4 from row 90 on: a shape of its own (int8), prepared apart.
+    const std::int64_t key = id < 90 ? id : std::int64_t{5'000'000'000} + id;
+    statements.push_back(
+        fmt::format(R"(INSERT INTO "public"."run" ("id", "s", "n", "ts", "f") VALUES ({}, {}, )"
+                    R"('{}'::numeric(8,2), '2026-01-0{} 10:00:00.{:06}+00', '{}'::real))",
+                    key, hostile[id % hostile.size()], id % 3 == 0 ? "-0.005" : "12.345",
+                    1 + id % 9, id, id % 4 == 0 ? "NaN" : "16777217"));
+    if (id % 30 == 0) {
+      group.push_back(transaction(fmt::format("0/{:X}", id), id, statements));
+      statements.clear();
+    }
+  }
+  group.push_back(transaction("0/FFF", 1000, statements));
+  PreparedShapes prepared;
+  apply_transactions(target, group, Inserts::merged, Commits::one_for_the_group, &prepared);
+
+  for (const auto& tx : group) {
+    for (auto statement : tx.statements) {
+      statement.replace(statement.find(R"("run")"), 5, R"("twin")");
+      target.exec(statement);
+    }
+  }
+  const std::string rows_of =
+      "SELECT string_agg(format('%s|%s|%s|%s|%s', id, s, n, ts, f), E'\\n' ORDER BY id) FROM ";
+  EXPECT_EQ(rows(target, rows_of + "run"), rows(target, rows_of + "twin"));
+  EXPECT_EQ(rows(target, "SELECT count(*)::text FROM run"), "100");
+  // The rows of each prepared INSERT: 89 int4 keys in 64 + 16 + 8 + 1 rows, 11 int8 keys in
+  // 8 + 2 + 1.
+  EXPECT_EQ(rows(target,
+                 "SELECT string_agg(n::text, ',' ORDER BY n DESC) FROM (SELECT "
+                 "(length(statement) - length(replace(statement, '), (', ''))) / 4 + 1 AS n "
+                 "FROM pg_prepared_statements WHERE statement LIKE 'INSERT%') k"),
+            "64,16,8,8,2,1,1");
+}
+
+// A row of 1,100 values: a multi-row INSERT stays within the protocol's 65,535 parameters.
+TEST_F(ApplyTransactionsTest, AMultiRowInsertOfAWideTableStaysWithinTheParameterLimit) {
+  const std::string dsn = create_session_database(unique_name("msgop_apply"), {});
+  pg::Connection target(dsn);
+  std::string columns = "c0 int PRIMARY KEY";
+  std::string names = R"("c0")";
+  for (int c = 1; c < 1100; ++c) {
+    columns += fmt::format(", c{} int", c);
+    names += fmt::format(R"(, "c{}")", c);
+  }
+  target.exec("CREATE TABLE wide (" + columns + ")");
+  std::vector<std::string> statements;
+  for (int id = 1; id <= 64; ++id) {
+    std::string values = std::to_string(id);
+    for (int c = 1; c < 1100; ++c) values += ", " + std::to_string(c);
+    statements.push_back(
+        fmt::format(R"(INSERT INTO "public"."wide" ({}) VALUES ({}))", names, values));
+  }
+  PreparedShapes prepared;
+  apply_transactions(target, std::vector{transaction("0/10", 1, statements)}, Inserts::merged,
+                     Commits::one_for_the_group, &prepared);
+  EXPECT_EQ(rows(target, "SELECT count(*) || ':' || sum(c1099) FROM wide"), "64:70336");
+}
+
+// The same UPDATE text with an int4 value, then an int8 one: two prepared statements, since a
+// statement prepared for int4 cannot take 5000000000.
+TEST_F(ApplyTransactionsTest, AnInt8ValueAfterAnInt4OneInTheSameShapeApplies) {
+  const std::string dsn = create_session_database(unique_name("msgop_apply"), {});
+  pg::Connection target(dsn);
+  target.exec(
+      "CREATE TABLE big (id int PRIMARY KEY, v bigint); INSERT INTO big VALUES (1, 0), (2, 0)");
+  PreparedShapes prepared;
+  apply_transactions(
+      target,
+      std::vector{transaction("0/10", 1,
+                              {R"(UPDATE "public"."big" SET "v" = 7 WHERE "id" = 1)",
+                               R"(UPDATE "public"."big" SET "v" = 5000000000 WHERE "id" = 2)"})},
+      Inserts::merged, Commits::one_for_the_group, &prepared);
+  EXPECT_EQ(rows(target, "SELECT string_agg(id || ':' || v, ',' ORDER BY id) FROM big"),
+            "1:7,2:5000000000");
+}
+
 // A prepared statement keeps the parameter types it was prepared with: after a DDL changes
 // a column's type, the same text must mean what it means now ('007' into text, not 7).
 TEST_F(ApplyTransactionsTest, ADdlMakesTheShapesPreparedBeforeItForgotten) {

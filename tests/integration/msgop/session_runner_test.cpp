@@ -285,9 +285,10 @@ TEST_F(SessionRunnerTest, AStatementFailingInTheMiddleOfAGroupFailsTheSessionNam
   nats::PullConsumer::remove(jetstream, "TAPEDECK_EVENTS", durable);
 }
 
-// Catch-up sends a run of one-row INSERTs of one table as one multi-row INSERT, across source
-// transactions, between the other statements in their places; a run that fails is applied
-// again one statement at a time, so that the error names the very statement.
+// Catch-up sends a run of one-row INSERTs of one shape as multi-row INSERTs (of 64 rows, then
+// powers of two), across source transactions, between the other statements in their places; a
+// run that fails is applied again one statement at a time, so that the error names the very
+// statement.
 TEST_F(SessionRunnerTest, CatchUpMergesRunsOfInsertsAndStillNamesAFailingOne) {
   const Time start = at("2026-01-12T10:00:00Z");
   const auto insert = [](int id, const std::string& v) {
@@ -302,7 +303,8 @@ TEST_F(SessionRunnerTest, CatchUpMergesRunsOfInsertsAndStillNamesAFailingOne) {
   record("0/120", 1, 302, start - 3s, R"(INSERT INTO "public"."u" ("id") VALUES (7))");
   record("0/120", 2, 302, start - 3s, insert(5, "e"));
   const std::string dsn = create_session_database(unique_name("msgop_test_db"), {});
-  // Counts INSERT commands on t: the runs are (1, 2, 3), (4) and (5).
+  // Counts INSERT commands on t: the runs are (1, 2, 3), (4) and (5); the first goes as (1, 2)
+  // and (3).
   pg::Connection(dsn).exec(
       "CREATE TABLE u (id int); CREATE TABLE inserts (n int); INSERT INTO inserts VALUES (0); "
       "CREATE FUNCTION count_insert() RETURNS trigger LANGUAGE plpgsql AS "
@@ -321,7 +323,7 @@ TEST_F(SessionRunnerTest, CatchUpMergesRunsOfInsertsAndStillNamesAFailingOne) {
                 .get<std::string>(0, 0),
             "1:a2,3:c,4:it's,5:e");
   EXPECT_EQ(check.exec("SELECT count(*) FROM u").get<std::int64_t>(0, 0), 1);
-  EXPECT_EQ(check.exec("SELECT n FROM inserts").get<int>(0, 0), 3) << "5 inserts in 3 runs";
+  EXPECT_EQ(check.exec("SELECT n FROM inserts").get<int>(0, 0), 4) << "5 inserts in 4 commands";
 
   check.exec("TRUNCATE t, u");
   record("0/130", 0, 303, start - 2s, insert(10, "x"));

@@ -3,8 +3,11 @@
 
 #include <gtest/gtest.h>
 
+#include <array>
 #include <string>
 #include <vector>
+
+#include "core/recorded_statement.hpp"
 
 namespace tapedeck::msgop {
 namespace {
@@ -134,35 +137,87 @@ TEST(StatementShape, AStatementWithMoreValuesThanTheProtocolCarriesIsLeftWhole) 
   EXPECT_FALSE(shape(sql));
 }
 
+constexpr std::array<std::uint32_t, 1> kInt4{kInt4Type};
+constexpr std::array<std::uint32_t, 1> kInt8{kInt8Type};
+
 TEST(PreparedShapes, AShapeIsPreparedOnceAndANameNeverServesTwoShapes) {
   PreparedShapes prepared(2);
-  const auto first = prepared.use("UPDATE t SET a = $1");
+  const auto first = prepared.use("UPDATE t SET a = $1", kInt4);
   ASSERT_TRUE(first);
   EXPECT_TRUE(first->prepare_first);
   const std::string first_name = first->name;
-  const auto again = prepared.use("UPDATE t SET a = $1");
+  const auto again = prepared.use("UPDATE t SET a = $1", kInt4);
   ASSERT_TRUE(again);
   EXPECT_FALSE(again->prepare_first);
   EXPECT_EQ(again->name, first_name);
   // Forgotten (after DDL, or a failed pipeline): prepared again, under a name not used before.
   prepared.forget();
-  const auto after_forget = prepared.use("UPDATE t SET a = $1");
+  const auto after_forget = prepared.use("UPDATE t SET a = $1", kInt4);
   ASSERT_TRUE(after_forget);
   EXPECT_TRUE(after_forget->prepare_first);
   EXPECT_NE(after_forget->name, first_name);
 }
 
+// An int4 parameter cannot take 5000000000: the same text with an int8 value is another
+// prepared statement.
+TEST(PreparedShapes, TheSameShapeWithOtherParameterTypesIsAnotherStatement) {
+  PreparedShapes prepared;
+  const auto int4 = prepared.use("UPDATE t SET a = $1", kInt4);
+  ASSERT_TRUE(int4);
+  const std::string int4_name = int4->name;
+  const auto int8 = prepared.use("UPDATE t SET a = $1", kInt8);
+  ASSERT_TRUE(int8);
+  EXPECT_TRUE(int8->prepare_first);
+  EXPECT_NE(int8->name, int4_name);
+  EXPECT_EQ(prepared.use("UPDATE t SET a = $1", kInt4)->name, int4_name);
+}
+
 TEST(PreparedShapes, ARefusedShapeAndOnePastTheCapacityRunAsText) {
   PreparedShapes prepared(2);
-  ASSERT_TRUE(prepared.use("DELETE FROM t WHERE k = $1"));
-  prepared.refuse("DELETE FROM t WHERE k = $1");
-  EXPECT_FALSE(prepared.use("DELETE FROM t WHERE k = $1"));
+  const auto use = prepared.use("DELETE FROM t WHERE k = $1", kInt4);
+  ASSERT_TRUE(use);
+  prepared.refuse(use->id);
+  EXPECT_FALSE(prepared.use("DELETE FROM t WHERE k = $1", kInt4));
   prepared.forget();
-  EXPECT_FALSE(prepared.use("DELETE FROM t WHERE k = $1")) << "a refusal outlives forget()";
-  EXPECT_TRUE(prepared.use("UPDATE t SET a = $1"));
-  EXPECT_TRUE(prepared.use("UPDATE t SET b = $1"));
-  EXPECT_FALSE(prepared.use("UPDATE t SET c = $1"));
-  EXPECT_TRUE(prepared.use("UPDATE t SET a = $1")) << "known shapes are still served";
+  EXPECT_FALSE(prepared.use("DELETE FROM t WHERE k = $1", kInt4)) << "a refusal outlives forget()";
+  EXPECT_TRUE(prepared.use("DELETE FROM t WHERE k = $1", kInt8)) << "other types are not refused";
+  EXPECT_TRUE(prepared.use("UPDATE t SET a = $1", kInt4));
+  EXPECT_FALSE(prepared.use("UPDATE t SET c = $1", kInt4));
+  EXPECT_TRUE(prepared.use("UPDATE t SET a = $1", kInt4)) << "known shapes are still served";
+}
+
+TEST(MultiRowInsertShape, RowsNumberTheirParametersOnAndKeepQuotedTextAsItIs) {
+  ShapedStatement row;
+  const std::string insert =
+      R"(INSERT INTO "s"."t$1" ("a", "b$2", "c") VALUES (7, ARRAY['$1', 'x'], 'it''s'::text))";
+  ASSERT_TRUE(shape_statement(insert, row));
+  const std::size_t head = recorded_statement::single_row_insert_head(insert);
+  ASSERT_NE(head, 0U);
+  std::string shape;
+  std::vector<std::uint32_t> types;
+  multi_row_insert_shape(row, head, 3, shape, types);
+  // Inside ARRAY[...] values stay as written (shape_statement), '$1' among them.
+  EXPECT_EQ(row.shape,
+            R"(INSERT INTO "s"."t$1" ("a", "b$2", "c") VALUES ($1, ARRAY['$1', 'x'], $2::text))");
+  EXPECT_EQ(shape,
+            R"(INSERT INTO "s"."t$1" ("a", "b$2", "c") VALUES ($1, ARRAY['$1', 'x'], $2::text), )"
+            R"(($3, ARRAY['$1', 'x'], $4::text), ($5, ARRAY['$1', 'x'], $6::text))");
+  EXPECT_EQ(types, (std::vector<std::uint32_t>{kInt4Type, kUnknownType, kInt4Type, kUnknownType,
+                                               kInt4Type, kUnknownType}));
+  multi_row_insert_shape(row, head, 1, shape, types);
+  EXPECT_EQ(shape, row.shape) << "one row is the one-row shape itself";
+  EXPECT_EQ(types, row.types);
+}
+
+// "$1" inside a word is part of the word, never a parameter to number on.
+TEST(MultiRowInsertShape, AWordHoldingADollarStaysAsItIs) {
+  ShapedStatement row;
+  const std::string insert = R"(INSERT INTO "t" ("a", "b") VALUES (5, f$1(2)))";
+  ASSERT_TRUE(shape_statement(insert, row));
+  std::string shape;
+  std::vector<std::uint32_t> types;
+  multi_row_insert_shape(row, recorded_statement::single_row_insert_head(insert), 2, shape, types);
+  EXPECT_EQ(shape, R"(INSERT INTO "t" ("a", "b") VALUES ($1, f$1($2)), ($3, f$1($4)))");
 }
 
 }  // namespace
