@@ -248,6 +248,7 @@ int main(int argc, char** argv) {
     msgop::CatchUpOptions options;
     options.batch_statements = batch_statements;
     options.overwritten = overwritten_mode;
+    bench::settle(admin);  // the recording's writes are not catch-up's
     const bench::CpuSplit cpu;
     began = std::chrono::steady_clock::now();
     const auto result =
@@ -300,7 +301,9 @@ int main(int argc, char** argv) {
   double pipeline_seconds = 0;
   {
     pg::Connection target(pipeline_dsn, "bench-msgop");
-    pipeline_seconds = bench::apply_pipelined(target, workload.transactions);
+    bench::settle(admin);
+    pipeline_seconds = bench::apply_pipelined(target, workload.transactions, bench::Sent::as_text,
+                                              batch_statements);
   }
   // --- 5: the same, each statement prepared by its shape (the ceiling msgop now aims at) ----
   const std::string prepared_dsn =
@@ -309,9 +312,10 @@ int main(int argc, char** argv) {
   std::string prepared_cpu;
   {
     pg::Connection target(prepared_dsn, "bench-msgop");
+    bench::settle(admin);
     const bench::CpuSplit cpu;
-    prepared_seconds =
-        bench::apply_pipelined(target, workload.transactions, bench::Sent::prepared_by_shape);
+    prepared_seconds = bench::apply_pipelined(target, workload.transactions,
+                                              bench::Sent::prepared_by_shape, batch_statements);
     prepared_cpu = cpu.summary();
   }
   const std::string expected = table_checksum(query_dsn);

@@ -10,7 +10,6 @@
 // Run: eval "$(./run stack env)" && build/bench/bench_transform_end_to_end [events] [batch]
 //      [with-schemas|schemaless] [runs]
 #include <fmt/format.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
@@ -137,8 +136,7 @@ RunResult run_transform(const std::string& admin_dsn, const std::string& live_db
   // Publishing at twice transform's pace leaves gigabytes of dirty pages, and the previous run
   // a checkpoint, to be written back: flush both first, or their I/O lands on the timed run
   // (consecutive runs measured 47k, 38k, 36k events/s without this).
-  admin.exec("CHECKPOINT");
-  ::sync();
+  bench::settle(admin);
 
   RunResult result;
   const auto start = Clock::now();

@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <iostream>
 #include <iterator>
 #include <limits>
 #include <optional>
@@ -15,6 +16,7 @@
 #include <stdexcept>
 
 #include "core/config.hpp"
+#include "core/error.hpp"
 #include "core/pg/connection.hpp"
 #include "core/pg/pipeline.hpp"
 #include "core/sql_quote.hpp"
@@ -109,6 +111,15 @@ std::string ScratchDatabases::create(const std::string& name, const std::string&
               (template_name.empty() ? "" : " TEMPLATE " + sql::quote_identifier(template_name)));
   names_.push_back(name);
   return name;
+}
+
+void settle(pg::Connection& admin) {
+  try {
+    admin.exec("CHECKPOINT");
+  } catch (const Error& error) {
+    std::cerr << "no CHECKPOINT between timed phases: " << error.message() << "\n";
+  }
+  ::sync();
 }
 
 double apply_pipelined(pg::Connection& target,

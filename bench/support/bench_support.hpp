@@ -67,6 +67,11 @@ class ScratchDatabases {
   std::vector<std::string> names_;
 };
 
+// Flushes the server's dirty pages (CHECKPOINT, through `admin`, a superuser or a member of
+// pg_checkpoint) and the machine's (sync), so that a timed phase does not pay for the writes of
+// the one before it. Without the right to CHECKPOINT, says so on stderr and only syncs.
+void settle(pg::Connection& admin);
+
 // Catch-up's ceiling: `transactions` (each its statements, in order) applied to `target`
 // through libpq's pipeline mode, whole transactions grouped into commits of at least
 // `per_commit` statements, everything already in memory. As text, or (prepared_by_shape) each
