@@ -174,8 +174,8 @@ std::size_t apply_transactions(pg::Connection& target, std::span<const RecordedT
     for (std::size_t first = 0; first < run_rows.size();) {
       const std::size_t rows =
           std::min({kChunkRows, std::bit_floor(run_rows.size() - first), kMaxParameters / width});
-      multi_row_insert_shape(run, run_head, rows, chunk_shape, chunk_types);
-      if (!send_shape(chunk_shape, chunk_types, std::span(values + first * width, rows * width),
+      if (!multi_row_insert_shape(run, run_head, rows, chunk_shape, chunk_types) ||
+          !send_shape(chunk_shape, chunk_types, std::span(values + first * width, rows * width),
                       run_rows[first])) {
         for (std::size_t row = first; row < first + rows; ++row) {
           send(text_of(run_rows[row]), run_rows[row]);

@@ -108,41 +108,24 @@ bool is_one_value(std::string_view value) {
 }
 
 // `value` with each parameter replaced by its type and text, length-prefixed so that no two
-// different values read alike; nullopt when a parameter number is out of range.
+// different values read alike; nullopt when a parameter number is out of range or a value is
+// NULL (a NULL found by "=" is no row at all, never the same row as another).
 std::optional<std::string> with_values(std::string_view value, const ShapedStatement& update) {
   std::string out;
-  std::size_t at = 0;
-  while (at < value.size()) {
-    const char c = value[at];
-    if (c == '\'' || c == '"') {
-      // A literal the shaper left in place (inside an array constructor, say): copied whole.
-      const std::size_t end = recorded_statement::skip_quoted(value, at);
-      if (end == std::string_view::npos) return std::nullopt;
-      out.append(value.substr(at, end - at));
-      at = end;
-      continue;
-    }
-    if (c != '$') {
-      out.push_back(c);
-      ++at;
-      continue;
-    }
-    std::size_t end = at + 1;
-    while (end < value.size() && value[end] >= '0' && value[end] <= '9') ++end;
-    std::size_t number = 0;
-    const auto parsed = std::from_chars(value.data() + at + 1, value.data() + end, number);
-    if (parsed.ec != std::errc{} || number == 0 || number > update.types.size()) {
-      return std::nullopt;
-    }
-    const std::string_view text = update.values.text(number - 1);
-    out += '$';
-    out += std::to_string(update.types[number - 1]);
-    out += ':';
-    out += std::to_string(text.size());
-    out += ':';
-    out.append(text);
-    at = end;
-  }
+  const bool read = for_each_parameter(
+      value, [&](std::string_view text) { out.append(text); },
+      [&](std::size_t number) {
+        if (number > update.types.size() || update.values.is_null(number - 1)) return false;
+        const std::string_view text = update.values.text(number - 1);
+        out += '$';
+        out += std::to_string(update.types[number - 1]);
+        out += ':';
+        out += std::to_string(text.size());
+        out += ':';
+        out.append(text);
+        return true;
+      });
+  if (!read) return std::nullopt;
   return out;
 }
 

@@ -63,7 +63,7 @@ class Shaper {
       } else if (c == '"') {
         if (!quoted_identifier()) return false;
       } else if (starts_identifier(c)) {
-        identifier();
+        if (!identifier()) return false;
       } else if (is_digit(c) || (c == '-' && at_ + 1 < sql_.size() && is_digit(sql_[at_ + 1]) &&
                                  value_position())) {
         if (!number()) return false;
@@ -102,9 +102,13 @@ class Shaper {
 
   // Adds a parameter for `value` to the shape; false (the statement is left whole) where "$n"
   // would stand right after a letter or digit ("FROM-1" read as "FROM$1", one word).
-  bool parameter(std::string_view value, std::uint32_t type) {
+  bool parameter(std::optional<std::string_view> value, std::uint32_t type) {
     if (!out_.shape.empty() && continues_identifier(out_.shape.back())) return false;
-    out_.values.add(value);
+    if (value) {
+      out_.values.add(*value);
+    } else {
+      out_.values.add(std::nullopt);
+    }
     out_.types.push_back(type);
     out_.shape.push_back('$');
     out_.shape.append(std::to_string(out_.types.size()));
@@ -176,15 +180,27 @@ class Shaper {
     return true;
   }
 
-  void identifier() {
+  bool identifier() {
     std::size_t end = at_ + 1;
     while (end < sql_.size() && continues_identifier(sql_[end])) ++end;
     const std::string_view word = sql_.substr(at_, end - at_);
+    // NULL, true and false as transform writes them: a NULL is of unknown type as a quoted
+    // literal is, and true or false a boolean, so as parameters they mean the same. Statements
+    // then share their shape whatever a nullable or boolean column holds.
+    if (value_position() && (word == "NULL" || word == "true" || word == "false")) {
+      if (!parameter(word == "NULL" ? std::nullopt : std::optional(word),
+                     word == "NULL" ? kUnknownType : kBoolType)) {
+        return false;
+      }
+      at_ = end;
+      return true;
+    }
     // "IS [NOT] DISTINCT FROM <value>": FROM is a value position only there.
     distinct_from_ = equals_keyword(word, "FROM") && equals_keyword(last_word_, "DISTINCT");
     copy(end - at_);
     last_ = 'a';
     last_word_ = word;
+    return true;
   }
 
   bool number() {
@@ -277,7 +293,7 @@ bool shape_statement(std::string_view statement, ShapedStatement& out) {
   return Shaper(statement, out).run();
 }
 
-void multi_row_insert_shape(const ShapedStatement& row, std::size_t head, std::size_t rows,
+bool multi_row_insert_shape(const ShapedStatement& row, std::size_t head, std::size_t rows,
                             std::string& shape, std::vector<std::uint32_t>& types) {
   const std::string_view values = std::string_view(row.shape).substr(head);
   const std::size_t width = row.types.size();
@@ -286,28 +302,16 @@ void multi_row_insert_shape(const ShapedStatement& row, std::size_t head, std::s
   for (std::size_t r = 0; r < rows; ++r) {
     if (r > 0) shape += ", ";
     types.insert(types.end(), row.types.begin(), row.types.end());
-    for (std::size_t at = 0; at < values.size();) {
-      const char c = values[at];
-      std::size_t end = at + 1;
-      if (c == '\'' || c == '"') {
-        // Quoted text left in the shape ("col", 'a' in ARRAY['a']) is copied as it is.
-        end = std::min(recorded_statement::skip_quoted(values, at), values.size());
-      } else if (c == '$') {
-        // A parameter: a word never starts with "$", and one holding it is copied whole below.
-        while (end < values.size() && is_digit(values[end])) ++end;
-        std::size_t number = 0;
-        std::from_chars(values.data() + at + 1, values.data() + end, number);
-        shape.push_back('$');
-        shape.append(std::to_string(number + r * width));
-        at = end;
-        continue;
-      } else if (continues_identifier(c)) {
-        while (end < values.size() && continues_identifier(values[end])) ++end;
-      }
-      shape.append(values.substr(at, end - at));
-      at = end;
-    }
+    const bool read = for_each_parameter(
+        values, [&](std::string_view text) { shape.append(text); },
+        [&](std::size_t number) {
+          shape.push_back('$');
+          shape.append(std::to_string(number + r * width));
+          return true;
+        });
+    if (!read) return false;
   }
+  return true;
 }
 
 std::optional<PreparedShapes::Use> PreparedShapes::use(std::string_view shape,

@@ -3,12 +3,13 @@
 // (unless it starts as an INSERT, UPDATE or DELETE, its first 12 bytes are replaced by the head
 // of one, so that most inputs reach the shaper). Declining a statement is always fine; a statement
 // taken apart must come back byte for byte when its values are put back where the parameters stand
-// (quoted literals quoted again, integers as written), with one type per value, a known type for
-// every integer and nothing the wire protocol cannot carry. Catch-up's overwritten_updates
-// (src/msgop/overwritten_updates.cpp) reads the same shapes: the statement twice in a group must
-// flag its first copy exactly when overwritable_row names its row, and only an UPDATE's. A one-row
-// INSERT's shape made a three-row one (multi_row_insert_shape) must come back as the statement
-// with its row twice more. Anything else (a mismatch, a sanitizer report, a hang) is a bug.
+// (quoted literals quoted again, integers, NULL, true and false as written), with one type per
+// value, a known type for every integer and nothing the wire protocol cannot carry. Catch-up's
+// overwritten_updates (src/msgop/overwritten_updates.cpp) reads the same shapes: the statement
+// twice in a group must flag its first copy exactly when overwritable_row names its row, and only
+// an UPDATE's. A one-row INSERT's shape made a three-row one (multi_row_insert_shape) must come
+// back as the statement with its row twice more. Anything else (a mismatch, a sanitizer report, a
+// hang) is a bug.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -72,7 +73,9 @@ std::string put_values_back(const msgop::ShapedStatement& shaped) {
       check(end == shape.size() || !continues_identifier(shape[end]));
       const std::size_t index = number - 1;
       const std::string_view value = shaped.values.text(index);
-      if (shaped.types[index] == msgop::kUnknownType) {
+      if (shaped.values.is_null(index)) {
+        out.append("NULL");
+      } else if (shaped.types[index] == msgop::kUnknownType) {
         out.push_back('\'');
         for (const char v : value) {
           if (v == '\'') out.push_back('\'');
@@ -112,11 +115,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   check(shaped.types.size() == shaped.values.size());
   check(shaped.types.size() <= 65535);
   for (std::size_t i = 0; i < shaped.types.size(); ++i) {
-    check(!shaped.values.is_null(i));
     const auto type = shaped.types[i];
-    check(type == msgop::kUnknownType || type == msgop::kInt4Type || type == msgop::kInt8Type ||
-          type == msgop::kNumericType);
-    if (type != msgop::kUnknownType) {
+    check(!shaped.values.is_null(i) || type == msgop::kUnknownType);
+    check(type == msgop::kUnknownType || type == msgop::kBoolType || type == msgop::kInt4Type ||
+          type == msgop::kInt8Type || type == msgop::kNumericType);
+    if (type == msgop::kBoolType) {
+      check(shaped.values.text(i) == "true" || shaped.values.text(i) == "false");
+    } else if (type != msgop::kUnknownType) {
       const std::string_view value = shaped.values.text(i);
       check(!value.empty());
       for (std::size_t k = 0; k < value.size(); ++k) {
@@ -130,10 +135,16 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   // One-row INSERTs of this shape as one multi-row INSERT: the rows' text, one after another.
   if (const std::size_t head = recorded_statement::single_row_insert_head(statement); head != 0) {
     msgop::ShapedStatement rows;
-    msgop::multi_row_insert_shape(shaped, head, 3, rows.shape, rows.types);
+    check(msgop::multi_row_insert_shape(shaped, head, 3, rows.shape, rows.types));
     check(rows.types.size() == 3 * shaped.types.size());
     for (int r = 0; r < 3; ++r) {
-      for (std::size_t i = 0; i < shaped.values.size(); ++i) rows.values.add(shaped.values.text(i));
+      for (std::size_t i = 0; i < shaped.values.size(); ++i) {
+        if (shaped.values.is_null(i)) {
+          rows.values.add(std::nullopt);
+        } else {
+          rows.values.add(shaped.values.text(i));
+        }
+      }
     }
     const std::string_view row_text = std::string_view(statement).substr(head);
     check(put_values_back(rows) ==

@@ -234,18 +234,20 @@ TEST_F(ApplyTransactionsTest, ARunOfInsertsGoesInMultiRowChunksAndStoresWhatTheT
   pg::Connection target(dsn);
   target.exec(
       "CREATE TABLE run (id bigint PRIMARY KEY, s text, n numeric(8,2), ts timestamptz, "
-      "f real); CREATE TABLE twin (LIKE run)");
+      "f real, ok boolean, note text); CREATE TABLE twin (LIKE run)");
   const std::vector<std::string> hostile = {"'it''s'", "''", "'$1'", R"('a\b')", "'x'''''"};
   std::vector<RecordedTransaction> group;
   std::vector<std::string> statements;
   for (int id = 1; id <= 100; ++id) {
     // A key past int4 from row 90 on: a shape of its own (int8), prepared apart.
     const std::int64_t key = id < 90 ? id : std::int64_t{5'000'000'000} + id;
-    statements.push_back(
-        fmt::format(R"(INSERT INTO "public"."run" ("id", "s", "n", "ts", "f") VALUES ({}, {}, )"
-                    R"('{}'::numeric(8,2), '2026-01-0{} 10:00:00.{:06}+00', '{}'::real))",
-                    key, hostile[id % hostile.size()], id % 3 == 0 ? "-0.005" : "12.345",
-                    1 + id % 9, id, id % 4 == 0 ? "NaN" : "16777217"));
+    // Booleans and NULLs vary from row to row and still share the run's shape.
+    statements.push_back(fmt::format(
+        R"(INSERT INTO "public"."run" ("id", "s", "n", "ts", "f", "ok", "note") VALUES ({}, {}, )"
+        R"('{}'::numeric(8,2), '2026-01-0{} 10:00:00.{:06}+00', '{}'::real, {}, {}))",
+        key, hostile[id % hostile.size()], id % 3 == 0 ? "-0.005" : "12.345", 1 + id % 9, id,
+        id % 4 == 0 ? "NaN" : "16777217", id % 2 == 0 ? "true" : "false",
+        id % 3 == 0 ? "NULL" : "'NULL'"));
     if (id % 30 == 0) {
       group.push_back(transaction(fmt::format("0/{:X}", id), id, statements));
       statements.clear();
@@ -262,7 +264,8 @@ TEST_F(ApplyTransactionsTest, ARunOfInsertsGoesInMultiRowChunksAndStoresWhatTheT
     }
   }
   const std::string rows_of =
-      "SELECT string_agg(format('%s|%s|%s|%s|%s', id, s, n, ts, f), E'\\n' ORDER BY id) FROM ";
+      "SELECT string_agg(format('%s|%s|%s|%s|%s|%s|%s', id, s, n, ts, f, ok, coalesce(note, "
+      "'(null)')), E'\\n' ORDER BY id) FROM ";
   EXPECT_EQ(rows(target, rows_of + "run"), rows(target, rows_of + "twin"));
   EXPECT_EQ(rows(target, "SELECT count(*)::text FROM run"), "100");
   // The rows of each prepared INSERT: 89 int4 keys in 64 + 16 + 8 + 1 rows, 11 int8 keys in

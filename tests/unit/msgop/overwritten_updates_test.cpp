@@ -192,6 +192,18 @@ TEST(OverwrittenUpdates, KeyValuesThatReadAlikeStayApart) {
             row(R"(UPDATE "t" SET "v" = 1 WHERE "a" = 'x' AND "b" = '1:z')"));
 }
 
+// "k" = NULL finds no row: such an UPDATE (which fails its one-row check) is never left out,
+// even before one of "k" = '' that would otherwise read alike. A NULL set is a value like any.
+TEST(OverwrittenUpdates, ANullKeyIsNoRowAndANullSetIsAValue) {
+  EXPECT_FALSE(row(R"(UPDATE "t" SET "v" = 1 WHERE "k" = NULL)"));
+  EXPECT_EQ(flags({R"(UPDATE "t" SET "v" = 1 WHERE "k" = NULL)",
+                   R"(UPDATE "t" SET "v" = 2 WHERE "k" = '')"}),
+            (std::vector<bool>{false, false}));
+  EXPECT_EQ(flags({R"(UPDATE "t" SET "v" = NULL WHERE "k" = 1)",
+                   R"(UPDATE "t" SET "v" = 2 WHERE "k" = 1)"}),
+            (std::vector<bool>{true, false}));
+}
+
 TEST(OverwrittenUpdates, AnEmptyGroupHasNoFlags) {
   EXPECT_TRUE(overwritten_updates({}).empty());
 }

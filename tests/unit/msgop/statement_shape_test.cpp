@@ -92,6 +92,24 @@ TEST(StatementShape, ValuesOutsideValuePositionsStayAsWritten) {
             "UPDATE t SET a = ARRAY['x', 'y'], b = c - 1, d = 1.5, e = 1e3 WHERE k = $1");
 }
 
+// NULL, true and false as transform writes them are values too, so a nullable or boolean column
+// does not split one shape into many; IS NULL and other spellings stay as written.
+TEST(StatementShape, NullTrueAndFalseAsTransformWritesThemAreValues) {
+  ShapedStatement out;
+  ASSERT_TRUE(shape_statement(R"(INSERT INTO "t" ("a", "b", "c", "d", "e") VALUES (NULL, true, )"
+                              R"(false, null, TRUE))",
+                              out));
+  EXPECT_EQ(out.shape,
+            R"(INSERT INTO "t" ("a", "b", "c", "d", "e") VALUES ($1, $2, $3, null, TRUE))");
+  EXPECT_EQ(out.types, (std::vector<std::uint32_t>{kUnknownType, kBoolType, kBoolType}));
+  EXPECT_TRUE(out.values.is_null(0));
+  EXPECT_EQ(out.values.text(1), "true");
+  EXPECT_EQ(out.values.text(2), "false");
+  const auto update = shape(R"(UPDATE "t" SET "a" = NULL WHERE ROW("k") IS NULL AND "j" = false)");
+  ASSERT_TRUE(update);
+  EXPECT_EQ(update->shape, R"(UPDATE "t" SET "a" = $1 WHERE ROW("k") IS NULL AND "j" = $2)");
+}
+
 TEST(StatementShape, IdentifiersHoldingDigitsQuotesOrKeywordsAreNotValues) {
   const auto shaped =
       shape(R"(UPDATE "we""ird 1" SET t2 = 'a', "x = 'b'" = 3, "select" = 'c' WHERE "id" = 'k')");
