@@ -21,9 +21,6 @@ bool starts_identifier(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' ||
          static_cast<unsigned char>(c) >= 0x80;
 }
-bool continues_identifier(char c) {
-  return starts_identifier(c) || is_digit(c) || c == '$';
-}
 
 bool equals_keyword(std::string_view word, std::string_view keyword) {
   if (word.size() != keyword.size()) return false;
@@ -103,7 +100,7 @@ class Shaper {
   // Adds a parameter for `value` to the shape; false (the statement is left whole) where "$n"
   // would stand right after a letter or digit ("FROM-1" read as "FROM$1", one word).
   bool parameter(std::optional<std::string_view> value, std::uint32_t type) {
-    if (!out_.shape.empty() && continues_identifier(out_.shape.back())) return false;
+    if (!out_.shape.empty() && detail::continues_word(out_.shape.back())) return false;
     if (value) {
       out_.values.add(*value);
     } else {
@@ -119,7 +116,7 @@ class Shaper {
 
   bool literal() {
     // A letter right before the quote makes it E'', B'', X'', U&'' or N'': not followed here.
-    if (at_ > 0 && (continues_identifier(sql_[at_ - 1]) || sql_[at_ - 1] == '&')) return false;
+    if (at_ > 0 && (detail::continues_word(sql_[at_ - 1]) || sql_[at_ - 1] == '&')) return false;
     const std::size_t start = at_;
     bool doubled = false;
     std::size_t end = start + 1;
@@ -146,7 +143,7 @@ class Shaper {
       return true;
     }
     // "$1" followed by a digit or a letter would read as another parameter, or not at all.
-    if (end + 1 < sql_.size() && continues_identifier(sql_[end + 1])) return false;
+    if (end + 1 < sql_.size() && detail::continues_word(sql_[end + 1])) return false;
     const std::string_view body = sql_.substr(start + 1, end - start - 1);
     if (body.find('\0') != std::string_view::npos) return false;
     std::string_view value = body;
@@ -182,7 +179,7 @@ class Shaper {
 
   bool identifier() {
     std::size_t end = at_ + 1;
-    while (end < sql_.size() && continues_identifier(sql_[end])) ++end;
+    while (end < sql_.size() && detail::continues_word(sql_[end])) ++end;
     const std::string_view word = sql_.substr(at_, end - at_);
     // NULL, true and false as transform writes them: a NULL is of unknown type as a quoted
     // literal is, and true or false a boolean, so as parameters they mean the same. Statements
@@ -237,7 +234,7 @@ class Shaper {
       const char c = sql_[next];
       if (starts_identifier(c)) {
         std::size_t end = next + 1;
-        while (end < sql_.size() && continues_identifier(sql_[end])) ++end;
+        while (end < sql_.size() && detail::continues_word(sql_[end])) ++end;
         if (ends_type(sql_.substr(next, end - next))) break;
         copy(next - at_);
         identifier();

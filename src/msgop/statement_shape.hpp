@@ -108,6 +108,8 @@ class PreparedShapes {
 };
 
 namespace detail {
+// A character that continues an unquoted word (identifier or keyword) as PostgreSQL's scanner
+// reads one.
 constexpr bool continues_word(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
          c == '$' || static_cast<unsigned char>(c) >= 0x80;

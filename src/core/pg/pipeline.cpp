@@ -14,6 +14,7 @@ namespace tapedeck::pg {
 
 namespace {
 constexpr std::chrono::milliseconds kNoTimeout{-1};
+constexpr std::size_t kFlushEvery = 32;
 
 std::int64_t affected_rows(const PGresult* result) {
   const std::string_view count = PQcmdTuples(const_cast<PGresult*>(result));
@@ -84,7 +85,11 @@ void Pipeline::after_send(int queued) {
     throw detail::connection_error(conn_, fmt::format("queueing pipeline statement #{}", sent_));
   }
   ++sent_;
-  flush();
+  // Writing after every statement costs a system call per statement here and a read per
+  // statement in the server. libpq writes its buffer out by itself once it holds 64 KB (and
+  // never blocks doing so); every kFlushEvery statements the rest goes out too, and a full
+  // socket is waited on, reading results, so the buffer cannot grow without bound.
+  if (sent_ % kFlushEvery == 0) flush();
 }
 
 void Pipeline::flush() {
