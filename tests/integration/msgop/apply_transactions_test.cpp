@@ -42,6 +42,17 @@ class ApplyTransactionsTest : public MsgopTest {
     return {};
   }
 
+  // Runs `statements` as text on `target` with the table `"from"` renamed `"to"` (a twin of it),
+  // for a test to compare what an apply stored with what the text stores.
+  void apply_as_text(pg::Connection& target, const std::vector<std::string>& statements,
+                     const std::string& from, const std::string& to) {
+    const std::string quoted_from = '"' + from + '"';
+    for (std::string statement : statements) {
+      statement.replace(statement.find(quoted_from), quoted_from.size(), '"' + to + '"');
+      target.exec(statement);
+    }
+  }
+
   std::string rows(pg::Connection& db, const std::string& query) {
     return db.exec(query).get<std::optional<std::string>>(0, 0).value_or("");
   }
@@ -208,12 +219,8 @@ TEST_F(ApplyTransactionsTest, PreparedShapesStoreTheValuesTheTextHolds) {
   apply_transactions(target, std::vector{transaction("0/10", 1, statements)}, Inserts::merged,
                      Commits::one_for_the_group, &prepared);
 
-  // The same statements as text, into a twin table.
   target.exec("CREATE TABLE twin (LIKE odd)");
-  for (auto& statement : statements) {
-    statement.replace(statement.find(R"("odd")"), 5, R"("twin")");
-    target.exec(statement);
-  }
+  apply_as_text(target, statements, "odd", "twin");
   const std::string rows_of =
       "SELECT string_agg(format('%s|%s|%s|%s|%s|%s|%s|%s', id, s, n, b, a, j, ts, vc), E'\\n' "
       "ORDER BY id) FROM ";
@@ -257,12 +264,7 @@ TEST_F(ApplyTransactionsTest, ARunOfInsertsGoesInMultiRowChunksAndStoresWhatTheT
   PreparedShapes prepared;
   apply_transactions(target, group, Inserts::merged, Commits::one_for_the_group, &prepared);
 
-  for (const auto& tx : group) {
-    for (auto statement : tx.statements) {
-      statement.replace(statement.find(R"("run")"), 5, R"("twin")");
-      target.exec(statement);
-    }
-  }
+  for (const auto& tx : group) apply_as_text(target, tx.statements, "run", "twin");
   const std::string rows_of =
       "SELECT string_agg(format('%s|%s|%s|%s|%s|%s|%s', id, s, n, ts, f, ok, coalesce(note, "
       "'(null)')), E'\\n' ORDER BY id) FROM ";
