@@ -90,7 +90,7 @@ std::size_t apply_transactions(pg::Connection& target, std::span<const RecordedT
   using recorded_statement::kDdlSearchPath;
   using recorded_statement::kTruncateOnly;
   // The most rows of one multi-row INSERT: past some 16 rows a statement saves little more
-  // (bench_msgop_catch_up), and each size a run is cut into is one more prepared statement.
+  // (docs/performance.md), and each size a run is cut into is one more prepared statement.
   constexpr std::size_t kChunkRows = 64;
   const bool commit_each = commits == Commits::each;
   // How many source transactions a failure rolls back.

@@ -30,14 +30,15 @@ class PipelineError : public Error {
 
 // Puts `connection` into pipeline (and non-blocking) mode for its lifetime. send() queues a
 // statement and, every few statements (and at sync()), writes as much as the socket takes,
-// reading results whenever the server pushes back, so neither side can block the other however many
-// statements are queued; results are checked as they arrive and not kept (only the first error and,
-// between two sync points, a row count per statement), so a long replay costs memory only per sync.
-// Reusing one Params for every send() means no allocation per statement beyond libpq's own buffers.
-// Without an explicit BEGIN, the statements between two sync points form one implicit transaction.
-// The destructor rolls back statements sent after the last sync() (unless an explicit COMMIT among
-// them already ran), then leaves pipeline mode; it never throws. Borrows `connection`, which must
-// outlive it and do nothing else meanwhile. Neither copyable nor movable; one thread.
+// reading results whenever the server pushes back, so neither side can block the other
+// however many statements are queued; results are checked as they arrive and not kept (only
+// the first error and, between two sync points, a row count per statement), so a long replay
+// costs memory only per sync. Reusing one Params for every send() means no allocation per
+// statement beyond libpq's own buffers. Without an explicit BEGIN, the statements between two
+// sync points form one implicit transaction. The destructor rolls back statements sent after
+// the last sync() (unless an explicit COMMIT among them already ran), then leaves pipeline
+// mode; it never throws. Borrows `connection`, which must outlive it and do nothing else
+// meanwhile. Neither copyable nor movable; one thread.
 class Pipeline {
  public:
   explicit Pipeline(Connection& connection);
