@@ -168,18 +168,23 @@ std::size_t apply_transactions(pg::Connection& target, std::span<const RecordedT
     send(truncates, truncates_at);
     truncates.clear();
   };
+  // A multi-row INSERT that cannot be prepared (no room left, refused) goes row by row, each
+  // by the one-row shape, or as its text where that cannot be prepared either.
   auto send_inserts = [&] {
+    if (run_rows.empty()) return;
     const std::size_t width = run.types.size();
     const char* const* values = run.values.values();
+    std::size_t most_rows = std::min(kChunkRows, kMaxParameters / width);
     for (std::size_t first = 0; first < run_rows.size();) {
-      const std::size_t rows =
-          std::min({kChunkRows, std::bit_floor(run_rows.size() - first), kMaxParameters / width});
+      const std::size_t rows = std::min(most_rows, std::bit_floor(run_rows.size() - first));
+      const std::span chunk_values(values + first * width, rows * width);
       if (!multi_row_insert_shape(run, run_head, rows, chunk_shape, chunk_types) ||
-          !send_shape(chunk_shape, chunk_types, std::span(values + first * width, rows * width),
-                      run_rows[first])) {
-        for (std::size_t row = first; row < first + rows; ++row) {
-          send(text_of(run_rows[row]), run_rows[row]);
+          !send_shape(chunk_shape, chunk_types, chunk_values, run_rows[first])) {
+        if (rows > 1) {
+          most_rows = 1;
+          continue;
         }
+        send(text_of(run_rows[first]), run_rows[first]);
       }
       first += rows;
     }

@@ -319,7 +319,11 @@ std::optional<PreparedShapes::Use> PreparedShapes::use(std::string_view shape,
   if (const auto known = names_.find(key_); known != names_.end()) {
     return Use{known->second.name, known->second.id, false};
   }
-  if (names_.size() >= capacity_ || refused_.contains(key_)) return std::nullopt;
+  if (names_.size() >= capacity_ || used_bytes_ + shape.size() > budget_bytes_ ||
+      refused_.contains(key_)) {
+    return std::nullopt;
+  }
+  used_bytes_ += shape.size();
   ++next_;
   const auto added =
       names_.emplace(key_, Prepared{"tapedeck_shape_" + std::to_string(next_), next_}).first;
@@ -330,6 +334,7 @@ void PreparedShapes::refuse(std::uint64_t id) {
   const auto prepared = std::find_if(names_.begin(), names_.end(),
                                      [id](const auto& entry) { return entry.second.id == id; });
   if (prepared == names_.end()) return;
+  used_bytes_ -= prepared->first.find('\0');  // the key's shape, before its types
   refused_.insert(prepared->first);
   names_.erase(prepared);
 }

@@ -279,6 +279,26 @@ TEST_F(ApplyTransactionsTest, ARunOfInsertsGoesInMultiRowChunksAndStoresWhatTheT
             "64,16,8,8,2,1,1");
 }
 
+// With no room left to prepare a multi-row INSERT, a run goes row by row by its one-row shape.
+TEST_F(ApplyTransactionsTest, ARunWithNoRoomForAMultiRowInsertGoesRowByRowPrepared) {
+  const std::string dsn = create_session_database(unique_name("msgop_apply"), {});
+  pg::Connection target(dsn);
+  target.exec("CREATE TABLE one (id int PRIMARY KEY, v text)");
+  std::vector<std::string> statements;
+  for (int id = 1; id <= 10; ++id) {
+    statements.push_back(
+        fmt::format(R"(INSERT INTO "public"."one" ("id", "v") VALUES ({}, 'v{}'))", id, id));
+  }
+  // Room for the one-row shape (44 bytes), not for an 8-row one.
+  PreparedShapes prepared(2000, 100);
+  apply_transactions(target, std::vector{transaction("0/10", 1, statements)}, Inserts::merged,
+                     Commits::one_for_the_group, &prepared);
+  EXPECT_EQ(rows(target, "SELECT string_agg(id || v, ',' ORDER BY id) FROM one"),
+            "1v1,2v2,3v3,4v4,5v5,6v6,7v7,8v8,9v9,10v10");
+  EXPECT_EQ(rows(target, "SELECT string_agg(statement, ';') FROM pg_prepared_statements"),
+            R"(INSERT INTO "public"."one" ("id", "v") VALUES ($1, $2))");
+}
+
 // A row of 1,100 values: a multi-row INSERT stays within the protocol's 65,535 parameters.
 TEST_F(ApplyTransactionsTest, AMultiRowInsertOfAWideTableStaysWithinTheParameterLimit) {
   const std::string dsn = create_session_database(unique_name("msgop_apply"), {});

@@ -204,6 +204,16 @@ TEST(PreparedShapes, ARefusedShapeAndOnePastTheCapacityRunAsText) {
   EXPECT_TRUE(prepared.use("UPDATE t SET a = $1", kInt4)) << "known shapes are still served";
 }
 
+TEST(PreparedShapes, ShapesPastTheBudgetOfTextRunAsText) {
+  PreparedShapes prepared(100, 40);
+  ASSERT_TRUE(prepared.use("UPDATE t SET a = $1 WHERE k = $2", kInt4));  // 32 bytes
+  EXPECT_FALSE(prepared.use("DELETE FROM t WHERE k = $1", kInt4)) << "32 + 26 > 40";
+  EXPECT_TRUE(prepared.use("DELETE x", kInt4)) << "32 + 8 = 40";
+  EXPECT_TRUE(prepared.use("UPDATE t SET a = $1 WHERE k = $2", kInt4)) << "known shapes are served";
+  prepared.forget();
+  EXPECT_TRUE(prepared.use("DELETE FROM t WHERE k = $1", kInt4)) << "forget() frees the budget";
+}
+
 TEST(MultiRowInsertShape, RowsNumberTheirParametersOnAndKeepQuotedTextAsItIs) {
   ShapedStatement row;
   const std::string insert =
