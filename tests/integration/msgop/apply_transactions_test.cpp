@@ -1,6 +1,7 @@
 // apply_transactions against a real session database: whole groups, TRUNCATE runs, and the
 // one-row check that turns a drifted session database into a named failure.
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <gtest/gtest.h>
 
 #include <string>
@@ -55,6 +56,14 @@ class ApplyTransactionsTest : public MsgopTest {
 
   std::string rows(pg::Connection& db, const std::string& query) {
     return db.exec(query).get<std::optional<std::string>>(0, 0).value_or("");
+  }
+
+  // Every row of `table` by id, a line each: its `columns` (SQL expressions) joined by '|'.
+  std::string table_rows(pg::Connection& db, const std::string& table,
+                         const std::vector<std::string>& columns) {
+    std::vector<std::string> placeholders(columns.size(), "%s");
+    return rows(db, fmt::format("SELECT string_agg(format('{}', {}), E'\\n' ORDER BY id) FROM {}",
+                                fmt::join(placeholders, "|"), fmt::join(columns, ", "), table));
   }
 
   // Applies `group`, expecting it to fail; returns the error's message.
@@ -221,10 +230,8 @@ TEST_F(ApplyTransactionsTest, PreparedShapesStoreTheValuesTheTextHolds) {
 
   target.exec("CREATE TABLE twin (LIKE odd)");
   apply_as_text(target, statements, "odd", "twin");
-  const std::string rows_of =
-      "SELECT string_agg(format('%s|%s|%s|%s|%s|%s|%s|%s', id, s, n, b, a, j, ts, vc), E'\\n' "
-      "ORDER BY id) FROM ";
-  EXPECT_EQ(rows(target, rows_of + "odd"), rows(target, rows_of + "twin"));
+  const std::vector<std::string> columns = {"id", "s", "n", "b", "a", "j", "ts", "vc"};
+  EXPECT_EQ(table_rows(target, "odd", columns), table_rows(target, "twin", columns));
   EXPECT_EQ(rows(target, "SELECT s || '/' || b FROM odd WHERE id = 1"), "new's/-2");
   // They went prepared: the INSERTs, the UPDATEs (one shape for both) and the DELETE.
   EXPECT_EQ(rows(target,
@@ -265,10 +272,9 @@ TEST_F(ApplyTransactionsTest, ARunOfInsertsGoesInMultiRowChunksAndStoresWhatTheT
   apply_transactions(target, group, Inserts::merged, Commits::one_for_the_group, &prepared);
 
   for (const auto& tx : group) apply_as_text(target, tx.statements, "run", "twin");
-  const std::string rows_of =
-      "SELECT string_agg(format('%s|%s|%s|%s|%s|%s|%s', id, s, n, ts, f, ok, coalesce(note, "
-      "'(null)')), E'\\n' ORDER BY id) FROM ";
-  EXPECT_EQ(rows(target, rows_of + "run"), rows(target, rows_of + "twin"));
+  const std::vector<std::string> columns = {
+      "id", "s", "n", "ts", "f", "ok", "coalesce(note, '(null)')"};
+  EXPECT_EQ(table_rows(target, "run", columns), table_rows(target, "twin", columns));
   EXPECT_EQ(rows(target, "SELECT count(*)::text FROM run"), "100");
   // The rows of each prepared INSERT: 89 int4 keys in 64 + 16 + 8 + 1 rows, 11 int8 keys in
   // 8 + 2 + 1.
